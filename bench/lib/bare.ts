@@ -1,0 +1,36 @@
+/**
+ * The baseline every platform figure is compared with: the same program run by /usr/bin/python3
+ * directly (never the pyenv shim on PATH, which adds ~60 ms), from a file like the sandbox does.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const PYTHON = '/usr/bin/python3';
+
+export interface BareRun {
+  exitCode: number | null;
+  ms: number;
+}
+
+export function runBare(file: string, stdin?: string): Promise<BareRun> {
+  const t = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [file], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], cwd: path.dirname(file) });
+    child.stdout!.resume();
+    child.stderr!.resume();
+    if (stdin !== undefined) child.stdin!.end(stdin);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ exitCode: code, ms: performance.now() - t }));
+  });
+}
+
+/** Writes each program to its own file under `dir` (bare runs read code from a file, as the sandbox does). */
+export function writePrograms(dir: string, programs: Array<{ name: string; code: string }>): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  return programs.map((p, i) => {
+    const file = path.join(dir, `${String(i).padStart(4, '0')}-${p.name.replace(/[^A-Za-z0-9_-]/g, '_')}.py`);
+    fs.writeFileSync(file, p.code);
+    return file;
+  });
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the sandbox's native helpers into build/native/. Idempotent: does nothing when the
+# binaries are newer than their sources (make-style), so setup.sh can call it on every start.
+# The launcher is linked statically (no dynamic loader work on each start, no libseccomp.so
+# needed at run time). The init is small and dynamic: it is copied into every sandbox, where
+# the host's /usr (and so libc) is visible, and it starts before the sandbox reports ready.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=build/native
+mkdir -p "$out"
+CFLAGS=(-O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong)
+
+# build TARGET SOURCES... -- LIBS...
+build() {
+  local target=$1; shift
+  local sources=() libs=()
+  while [ "$#" -gt 0 ] && [ "$1" != -- ]; do sources+=("$1"); shift; done
+  [ "$#" -gt 0 ] && shift
+  libs=("$@")
+  if [ -x "$out/$target" ]; then
+    local stale=0
+    for s in "${sources[@]}" native/*.h native/build.sh; do
+      [ "$s" -nt "$out/$target" ] && stale=1
+    done
+    [ "$stale" = 0 ] && return 0
+  fi
+  # Build next to the target and rename, so a running server never executes a half-written file.
+  gcc "${CFLAGS[@]}" -o "$out/.$target.tmp" "${sources[@]}" "${libs[@]}"
+  mv -f "$out/.$target.tmp" "$out/$target"
+  echo "[crucible native] built $out/$target" >&2
+}
+
+build crucible-launch native/launcher.c native/seccomp-policy.c -- -static -lseccomp
+build crucible-init native/sandbox-init.c -- -s
+build crucible-spawner native/spawner.c -- -s

@@ -1,0 +1,177 @@
+/*
+ * crucible-launch: the privileged first step of every sandbox, run by the server as root.
+ *
+ *   crucible-launch --parent-pid PID [--cgroup DIR]... [--seccomp-fd N] [--open-fd N PATH]
+ *                   [--uid U --gid G] [--status-fd N] -- PROGRAM ARGS...
+ *   crucible-launch --print-oci-seccomp    (the same policy as OCI JSON, for gVisor)
+ *
+ * 1. dies with the server (PR_SET_PDEATHSIG) and refuses to start if the server is already gone;
+ * 2. moves itself into the run's cgroups, so everything it starts is limited and accounted;
+ * 3. becomes a child subreaper and reaps every descendant (no zombie survives the run, and
+ *    zombies would otherwise keep counting against pids.current);
+ * 4. exports the seccomp filter (libseccomp) into a memfd placed at fd N, for `bwrap --seccomp N`;
+ *    and opens PATH read-only at fd N (e.g. for `bwrap --file N DEST`: the file is copied into
+ *    the sandbox, so its host path never shows up in the sandbox's mount table);
+ * 5. drops to an unprivileged uid/gid with no supplementary groups (bwrap started as root maps
+ *    the sandbox user to host root, which could then read root-only host files), sets
+ *    no_new_privs and execs PROGRAM.
+ * It exits once no descendant is left, with PROGRAM's exit code (or 128+signal). Set-up failures
+ * are written as one "error ..." line to the status fd and exit with code 125.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "seccomp-policy.h"
+
+#define SETUP_FAILED 125
+
+static int status_fd = -1;
+
+static void fail(const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (status_fd >= 0) dprintf(status_fd, "error %s\n", msg);
+  else fprintf(stderr, "crucible-launch: %s\n", msg);
+  _exit(SETUP_FAILED);
+}
+
+static long parse_num(const char *flag, const char *s) {
+  char *end;
+  errno = 0;
+  long v = strtol(s ? s : "", &end, 10);
+  if (!s || errno || *end || v < 0) fail("bad value for %s", flag);
+  return v;
+}
+
+static void join_cgroup(const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  /* "0" means the writing process itself. */
+  if (fd < 0 || write(fd, "0", 1) != 1) fail("cannot join cgroup %s: %s", dir, strerror(errno));
+  close(fd);
+}
+
+static void open_at_fd(const char *path, int target) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) fail("cannot open %s: %s", path, strerror(errno));
+  if (fd != target) {
+    if (dup2(fd, target) < 0) fail("dup2 for %s: %s", path, strerror(errno));
+    close(fd);
+  }
+}
+
+static void install_seccomp_fd(int target) {
+  int fd = memfd_create("crucible-seccomp", 0);
+  if (fd < 0) fail("memfd_create: %s", strerror(errno));
+  int rc = crucible_seccomp_export(fd);
+  if (rc < 0) fail("exporting the seccomp filter failed: %s", strerror(-rc));
+  if (lseek(fd, 0, SEEK_SET) < 0) fail("lseek: %s", strerror(errno));
+  if (fd != target) {
+    if (dup2(fd, target) < 0) fail("dup2 seccomp fd: %s", strerror(errno));
+    close(fd);
+  }
+}
+
+int main(int argc, char **argv) {
+  long parent = -1, uid = -1, gid = -1, seccomp_fd = -1, open_fd = -1;
+  const char *open_path = NULL;
+  const char *cgroups[16];
+  int n_cgroups = 0, i;
+
+  if (argc == 2 && !strcmp(argv[1], "--print-oci-seccomp")) {
+    crucible_seccomp_print_oci(stdout);
+    return 0;
+  }
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--")) { i++; break; }
+    if (i + 1 >= argc) fail("missing value for %s", a);
+    if (!strcmp(a, "--status-fd")) status_fd = (int)parse_num(a, argv[++i]);
+    else if (!strcmp(a, "--parent-pid")) parent = parse_num(a, argv[++i]);
+    else if (!strcmp(a, "--uid")) uid = parse_num(a, argv[++i]);
+    else if (!strcmp(a, "--gid")) gid = parse_num(a, argv[++i]);
+    else if (!strcmp(a, "--seccomp-fd")) seccomp_fd = parse_num(a, argv[++i]);
+    else if (!strcmp(a, "--open-fd")) {
+      if (i + 2 >= argc) fail("--open-fd needs FD and PATH");
+      open_fd = parse_num(a, argv[++i]);
+      open_path = argv[++i];
+    } else if (!strcmp(a, "--cgroup")) {
+      if (n_cgroups == 16) fail("too many cgroups");
+      cgroups[n_cgroups++] = argv[++i];
+    } else fail("unknown option %s", a);
+  }
+  if (i >= argc) fail("no program given");
+  if ((uid < 0) != (gid < 0)) fail("--uid and --gid go together");
+  if (status_fd >= 0) fcntl(status_fd, F_SETFD, 0); /* the sandbox's init reports through it too */
+
+  /* A SIGKILLed server must take its sandboxes with it. Checking the parent after arming the
+   * signal closes the race where the server died before prctl. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("PR_SET_PDEATHSIG: %s", strerror(errno));
+  if (parent >= 0 && getppid() != (pid_t)parent) _exit(SETUP_FAILED);
+
+  for (int c = 0; c < n_cgroups; c++) join_cgroup(cgroups[c]);
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+  if (seccomp_fd >= 0) install_seccomp_fd((int)seccomp_fd);
+  if (open_fd >= 0) open_at_fd(open_path, (int)open_fd);
+
+  pid_t self = getpid();
+  pid_t child = fork();
+  if (child < 0) fail("fork: %s", strerror(errno));
+  if (child == 0) {
+    if (uid >= 0) {
+      if (setgroups(0, NULL) < 0) fail("setgroups: %s", strerror(errno));
+      if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0) fail("setresgid: %s", strerror(errno));
+      if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) fail("setresuid: %s", strerror(errno));
+    }
+    /* The credential change cleared the death signal: arm it again, then re-check the parent. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self) _exit(SETUP_FAILED);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    /* No core dumps: they would fill the scratch space or feed a host core_pattern helper. */
+    struct rlimit no_core = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &no_core) < 0) fail("setrlimit(RLIMIT_CORE): %s", strerror(errno));
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(argv[i], &argv[i]);
+    fail("cannot execute %s: %s", argv[i], strerror(errno));
+  }
+  if (seccomp_fd >= 0) close((int)seccomp_fd);
+  if (open_fd >= 0) close((int)open_fd);
+  /* The OOM killer must pick from the sandbox, never the reaper that reports on it. Set after the
+   * fork so that nothing in the sandbox inherits the protection. Best effort. */
+  int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (oom >= 0) {
+    if (write(oom, "-1000", 5) != 5) { /* not fatal */ }
+    close(oom);
+  }
+
+  /* Reap the program and everything re-parented to us until nothing is left. */
+  int child_status = 0;
+  for (;;) {
+    int st;
+    pid_t pid = waitpid(-1, &st, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      break; /* ECHILD: no descendant left */
+    }
+    if (pid == child) child_status = st;
+  }
+  if (WIFSIGNALED(child_status)) return 128 + WTERMSIG(child_status);
+  return WEXITSTATUS(child_status);
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the root filesystem the gVisor backend runs programs in: Debian bookworm (minbase) with
+# python3, shared by every Crucible server on the machine and mounted read-only into each
+# sandbox. Built once: does nothing when it already exists. Built in a temporary directory next
+# to the target and renamed into place, so a half-built tree is never used and two concurrent
+# builds cannot mix.
+#   CRUCIBLE_GVISOR_ROOTFS  target directory (default /var/lib/crucible/gvisor-rootfs)
+#   CRUCIBLE_APT_MIRROR     mirror for debootstrap (default: the first one this machine's apt uses)
+set -euo pipefail
+
+target=${CRUCIBLE_GVISOR_ROOTFS:-/var/lib/crucible/gvisor-rootfs}
+say() { printf '[crucible gvisor-rootfs] %s\n' "$*" >&2; }
+
+if [ -x "$target/usr/bin/python3" ]; then exit 0; fi
+if [ "$(id -u)" != 0 ]; then say "needs root (debootstrap)"; exit 1; fi
+command -v debootstrap >/dev/null || { say "debootstrap is not installed"; exit 1; }
+
+mirror=${CRUCIBLE_APT_MIRROR:-}
+if [ -z "$mirror" ]; then
+  # deb822 sources (URIs: ...) or one-line sources (deb URL suite ...), whichever the machine has.
+  mirror=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n1 || true)
+  [ -n "$mirror" ] || mirror=$(grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}' | head -n1 || true)
+  [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+fi
+
+parent=$(dirname "$target")
+mkdir -p "$parent"
+work=$(mktemp -d "$parent/.gvisor-rootfs.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+log=$work.log
+
+say "building $target with debootstrap (bookworm, minbase, python3; ~30 s)"
+if ! debootstrap --variant=minbase --include=python3-minimal,python3 bookworm "$work" "$mirror" >"$log" 2>&1; then
+  say "debootstrap failed; last lines of $log:"
+  tail -n 20 "$log" >&2
+  exit 1
+fi
+
+# Do not publish which mirror this machine uses; keep only a neutral default.
+echo 'deb http://deb.debian.org/debian bookworm main' >"$work/etc/apt/sources.list"
+# Nothing in the sandbox needs package caches or docs.
+rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/* "$work"/usr/share/doc/* "$work"/usr/share/man/*
+# The program's directory and the scratch mount points (tmpfs mounts land on them).
+mkdir -p "$work/sandbox" "$work/tmp"
+# Mount point of the program file: runsc would otherwise create it in the shared rootfs itself.
+touch "$work/sandbox/main.py"
+chmod 0755 "$work"
+"$work/usr/bin/python3" --version >/dev/null 2>&1 || chroot "$work" /usr/bin/python3 --version >/dev/null
+
+if mv -T "$work" "$target" 2>/dev/null; then
+  trap - EXIT
+  rm -f "$log"
+  say "ready: $target ($(du -sh "$target" | cut -f1))"
+else
+  # Someone else finished first: theirs is as good as ours.
+  [ -x "$target/usr/bin/python3" ] || { say "could not move the rootfs into $target"; exit 1; }
+fi

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what this machine lacks for Crucible and builds the native sandbox helper.
+# Idempotent and quick when everything is already in place.
+#   --soft  never fail (used by npm's postinstall: a missing system package is reported, and
+#           `npm start` / `npm test` will try again and stop with the reason)
+#   --test  also install what the test suite needs (Chromium for the browser tests)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+soft=0; want_test=0
+for arg in "$@"; do
+  case "$arg" in
+    --soft) soft=1 ;;
+    --test) want_test=1 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '[crucible setup] %s\n' "$*" >&2; }
+fail() {
+  say "ERROR: $*"
+  if [ "$soft" = 1 ]; then exit 0; fi
+  exit 1
+}
+
+# command -> Debian package that provides it
+declare -A needed=(
+  [bwrap]=bubblewrap
+  [runsc]=runsc
+  [debootstrap]=debootstrap
+  [gcc]=gcc
+  [setpriv]=util-linux
+)
+missing=()
+for cmd in "${!needed[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${needed[$cmd]}")
+done
+[ -f /usr/include/seccomp.h ] || missing+=(libseccomp-dev)
+[ -x /usr/bin/python3 ] || missing+=(python3)
+if [ "$want_test" = 1 ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing missing system packages: ${missing[*]}"
+  if [ "$(id -u)" != 0 ]; then
+    fail "these Debian packages are missing and installing them needs root: sudo apt-get install -y ${missing[*]}"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -q "${missing[@]}" >/tmp/crucible-apt.log 2>&1; then
+    apt-get update -q >>/tmp/crucible-apt.log 2>&1
+    apt-get install -y -q "${missing[@]}" >>/tmp/crucible-apt.log 2>&1 ||
+      fail "apt-get install ${missing[*]} failed; see /tmp/crucible-apt.log"
+  fi
+  say "installed: ${missing[*]}"
+fi
+
+# The native launcher (cgroup placement, privilege drop, seccomp filter, child subreaper).
+if [ -f native/build.sh ]; then
+  bash native/build.sh || fail "building the native sandbox launcher failed (native/build.sh)"
+fi
+
+# Root filesystem for the gVisor backend (built once per machine, ~30 s).
+if [ -f scripts/build-gvisor-rootfs.sh ]; then
+  bash scripts/build-gvisor-rootfs.sh ||
+    say "WARNING: the gVisor rootfs could not be built; the gvisor backend stays unavailable (bubblewrap is unaffected)"
+fi
+exit 0

@@ -1,0 +1,26 @@
+/** GET /api/events: status changes of every evaluation, live (for dashboards and history views). */
+import type { FastifyInstance } from 'fastify';
+import { channels } from '../../events/types.js';
+import type { ApiContext } from '../context.js';
+import { openSse } from '../sse.js';
+
+export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/api/events', {
+    schema: {
+      tags: ['system'],
+      summary: 'Server-Sent Events: every status change of every evaluation',
+      description: 'Each message is `event: status` with JSON {id, status, reason, tags, at}. Not replayed: read the list endpoint for history.',
+    },
+  }, async (request, reply) => {
+    const sse = openSse(request, reply);
+    const subscription = await ctx.bus.subscribe(channels.statusFeed, (payload) => {
+      sse.send({ event: 'status', data: JSON.parse(payload) as unknown });
+    });
+    sse.send({ event: 'ready', data: { at: new Date().toISOString() } });
+    try {
+      await sse.done;
+    } finally {
+      await subscription.unsubscribe();
+    }
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * The adapter sets behind the storage, queue and bus ports. The scale-out set (PostgreSQL,
+ * BullMQ, Redis) is imported only when configured, so the embedded default never loads it.
+ */
+import type { EventBus } from '../events/types.js';
+import type { JobQueue } from '../queue/types.js';
+import type { EvaluationStore } from '../storage/types.js';
+import type { PlatformConfig } from './config.js';
+import { lockDataDir } from './data-dir-lock.js';
+
+export interface Adapters {
+  store: EvaluationStore;
+  queue: JobQueue;
+  bus: EventBus;
+  /** Releases what was opened, in reverse order. */
+  cleanups: Array<() => Promise<void> | void>;
+}
+
+/** SQLite + in-database queue + in-memory bus, all in the data directory this process locks. */
+export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Adapters['cleanups']): Promise<Adapters> {
+  const [{ createSqliteStore }, { createEmbeddedQueue }, { createMemoryBus }] = await Promise.all([
+    import('../storage/sqlite.js'),
+    import('../queue/embedded-queue.js'),
+    import('../events/memory-bus.js'),
+  ]);
+  cleanups.push(lockDataDir(config.dataDir));
+  const store = createSqliteStore({ dataDir: config.dataDir });
+  cleanups.push(() => store.close());
+  await store.init();
+  const queue = createEmbeddedQueue(store, { pollIntervalMs: 1000 });
+  cleanups.push(() => queue.close());
+  const bus = createMemoryBus();
+  cleanups.push(() => bus.close());
+  return { store, queue, bus, cleanups };
+}
+
+/** PostgreSQL + BullMQ + Redis pub/sub, shared by every API and worker process of a deployment. */
+export async function openScaleOutAdapters(config: PlatformConfig, cleanups: Adapters['cleanups']): Promise<Adapters> {
+  const [{ createPostgresStore }, { createBullmqQueue }, { createRedisBus }] = await Promise.all([
+    import('../storage/postgres.js'),
+    import('../queue/bullmq-queue.js'),
+    import('../events/redis-bus.js'),
+  ]);
+  const store = createPostgresStore({ connectionString: config.databaseUrl!, schema: config.namespace });
+  cleanups.push(() => store.close());
+  await store.init();
+  const queue = createBullmqQueue({ connection: config.redisUrl!, prefix: config.namespace, ...jobLockTiming(config) });
+  cleanups.push(() => queue.close());
+  const bus = createRedisBus({ url: config.redisUrl!, prefix: config.namespace });
+  cleanups.push(() => bus.close());
+  return { store, queue, bus, cleanups };
+}
+
+/**
+ * BullMQ's job lock, timed on the liveness window. When a worker dies, the reaper re-queues its
+ * evaluation once the heartbeat is older than the window, but the re-enqueue is a no-op while the
+ * dead worker's job (same id) is still `active`: the evaluation runs again only when BullMQ's
+ * stalled check gives the job back. With BullMQ's own 15 s + 15 s that took ~30 s; with the lock
+ * lapsing within the window and a check every half window, re-delivery follows the re-queue.
+ * A lock that lapses under a live worker (event loop blocked for a whole window) is harmless: the
+ * second delivery finds the evaluation no longer `queued` and skips it.
+ */
+export function jobLockTiming(config: Pick<PlatformConfig, 'livenessWindowMs'>): { lockDurationMs: number; stalledIntervalMs: number } {
+  return { lockDurationMs: config.livenessWindowMs, stalledIntervalMs: Math.max(250, Math.round(config.livenessWindowMs / 2)) };
+}

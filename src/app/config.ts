@@ -1,0 +1,69 @@
+/**
+ * Configuration of a Crucible process, from command-line flags with environment fallbacks. The
+ * storage/queue choice is made here and nowhere else: no PostgreSQL/Redis URL means the embedded
+ * default (SQLite + in-database queue + in-memory bus) in the data directory.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { SANDBOX_BACKENDS } from '../domain/evaluation.js';
+
+const env = process.env;
+
+export const PlatformConfigSchema = z.object({
+  dataDir: z.string().min(1),
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }).optional(),
+  redisUrl: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// URL' }).optional(),
+  /** Evaluations run at once by this process's local worker; 0 = no local worker. */
+  workers: z.number().int().min(0).max(256),
+  maxQueueDepth: z.number().int().min(1),
+  heartbeatMs: z.number().int().min(100),
+  livenessWindowMs: z.number().int().min(500),
+  reaperIntervalMs: z.number().int().min(100),
+  maxAttempts: z.number().int().min(1).max(10),
+  cancelGraceMs: z.number().int().min(0),
+  maxWaitS: z.number().min(0).max(600),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  sandboxes: z.array(z.enum(SANDBOX_BACKENDS)).min(1),
+  /** Key prefix in Redis and schema in PostgreSQL, so several deployments can share servers. */
+  namespace: z.string().regex(/^[a-z][a-z0-9_]*$/),
+}).refine((c) => Boolean(c.databaseUrl) === Boolean(c.redisUrl), {
+  message: 'scale-out needs both a PostgreSQL URL (CRUCIBLE_DATABASE_URL / --database-url) and a Redis URL (CRUCIBLE_REDIS_URL / --redis-url); give both or neither',
+});
+export type PlatformConfig = z.infer<typeof PlatformConfigSchema>;
+
+function envInt(name: string): number | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : Number(v);
+}
+
+/** Defaults, overridable by CRUCIBLE_* environment variables, overridable by flags. */
+export function defaultConfig(): PlatformConfig {
+  return {
+    dataDir: path.resolve(env.CRUCIBLE_DATA_DIR ?? '.crucible'),
+    databaseUrl: env.CRUCIBLE_DATABASE_URL || undefined,
+    redisUrl: env.CRUCIBLE_REDIS_URL || undefined,
+    workers: envInt('CRUCIBLE_WORKERS') ?? Math.max(1, os.availableParallelism()),
+    maxQueueDepth: envInt('CRUCIBLE_MAX_QUEUE_DEPTH') ?? 10_000,
+    heartbeatMs: envInt('CRUCIBLE_HEARTBEAT_MS') ?? 2_000,
+    livenessWindowMs: envInt('CRUCIBLE_LIVENESS_WINDOW_MS') ?? 10_000,
+    reaperIntervalMs: envInt('CRUCIBLE_REAPER_INTERVAL_MS') ?? 2_000,
+    maxAttempts: envInt('CRUCIBLE_MAX_ATTEMPTS') ?? 3,
+    cancelGraceMs: envInt('CRUCIBLE_CANCEL_GRACE_MS') ?? 3_000,
+    maxWaitS: envInt('CRUCIBLE_MAX_WAIT_S') ?? 600,
+    logLevel: (env.CRUCIBLE_LOG_LEVEL as PlatformConfig['logLevel'] | undefined) ?? 'info',
+    sandboxes: ['bubblewrap', 'gvisor'],
+    namespace: env.CRUCIBLE_NAMESPACE ?? 'crucible',
+  };
+}
+
+export function resolveConfig(overrides: Partial<PlatformConfig>): PlatformConfig {
+  const merged = { ...defaultConfig(), ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+  const parsed = PlatformConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) };
+}
+
+export const isEmbedded = (config: PlatformConfig) => !config.databaseUrl;

@@ -1,0 +1,194 @@
+/**
+ * The application's use cases for evaluations: submit, read, list, cancel, wait. The HTTP API and
+ * the CLI are thin shells around this; storage, queue and bus are reached only through their ports.
+ */
+import { createHash } from 'node:crypto';
+import {
+  isTerminal,
+  type CreateEvaluationRequest,
+  type Evaluation,
+  type ListEvaluationsQuery,
+} from '../domain/evaluation.js';
+import { badRequest, conflict, notFound, unavailable } from '../domain/errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
+import { channels, type EventBus } from '../events/types.js';
+import type { JobQueue } from '../queue/types.js';
+import { newEvaluationId } from '../storage/ids.js';
+import type { EvaluationStore, ListResult, NewEvaluation, WorkerInfo } from '../storage/types.js';
+import type { EventPublisher, Logger } from './event-publisher.js';
+import { ttlCache } from './ttl-cache.js';
+import { finalRecord, resultWithoutRun } from './verdicts.js';
+
+export interface EvaluationServiceDeps {
+  store: EvaluationStore;
+  queue: JobQueue;
+  bus: EventBus;
+  publisher: EventPublisher;
+  log: Logger;
+}
+
+export interface EvaluationServiceOptions {
+  /** Submissions that would take the queue past this many waiting jobs get 503 + Retry-After. */
+  maxQueueDepth: number;
+  /** How long a cancel waits for the worker to kill the sandbox and record it before forcing it. */
+  cancelGraceMs: number;
+  /** A worker whose heartbeat is older than this is not counted as offering its sandboxes. */
+  livenessWindowMs: number;
+}
+
+export class EvaluationService {
+  private readonly workers: () => Promise<WorkerInfo[]>;
+
+  constructor(
+    private readonly deps: EvaluationServiceDeps,
+    readonly options: EvaluationServiceOptions,
+  ) {
+    this.workers = ttlCache(1000, () => deps.store.listWorkers());
+  }
+
+  /**
+   * Refuses a sandbox backend that no live worker offers (e.g. gvisor where runsc is missing),
+   * instead of queueing work that could only fail. With no live worker at all, work is accepted:
+   * workers may be starting.
+   */
+  private async assertSandboxesOffered(requests: CreateEvaluationRequest[]): Promise<void> {
+    const now = Date.now();
+    const alive = (await this.workers()).filter((w) => now - Date.parse(w.last_seen) <= this.options.livenessWindowMs);
+    if (alive.length === 0) return;
+    const offered = new Set(alive.flatMap((w) => w.sandboxes));
+    const missing = [...new Set(requests.map((r) => r.sandbox))].filter((s) => !offered.has(s));
+    if (missing.length > 0) {
+      throw badRequest('sandbox_unavailable', `No running worker offers the ${missing.join(', ')} sandbox; available: ${[...offered].join(', ') || 'none'}.`, {
+        available: [...offered],
+      });
+    }
+  }
+
+  async submit(requests: CreateEvaluationRequest[]): Promise<Evaluation[]> {
+    const { store, queue, publisher, log } = this.deps;
+    await this.assertSandboxesOffered(requests);
+    const depth = await queue.depth().catch((err: unknown) => {
+      throw unavailable('queue_unavailable', `The queue is not reachable (${String(err)}); nothing was accepted. Try again shortly.`, 2);
+    });
+    if (depth + requests.length > this.options.maxQueueDepth) {
+      throw unavailable(
+        'queue_full',
+        `The queue is full (${depth} waiting, maximum ${this.options.maxQueueDepth}); nothing was accepted. Retry later.`,
+        Math.min(30, 1 + Math.ceil(depth / 100)),
+      );
+    }
+    const now = new Date().toISOString();
+    const rows = requests.map((r) => toNewEvaluation(r, now));
+    const created = await store.create(rows);
+    try {
+      await queue.enqueue(created.map(({ evaluation: e }) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox })));
+    } catch (err) {
+      // Not in the queue, so not accepted: say so on the evaluations themselves and to the caller.
+      for (const { evaluation } of created) {
+        const { status, patch, done } = finalRecord(resultWithoutRun(evaluation, { platformError: `the queue rejected it (${String(err)}); it was never run` }));
+        await store.transition(evaluation.id, status, patch, { expectFrom: ['queued'], extraEvents: [done] }).catch(() => null);
+      }
+      log.error({ err: String(err) }, 'enqueue failed');
+      throw unavailable('queue_unavailable', 'The queue is not reachable; the evaluations were not accepted. Try again shortly.', 2);
+    }
+    for (const { evaluation, events } of created) await publisher.publish(evaluation, events);
+    return created.map((c) => c.evaluation);
+  }
+
+  /** The evaluation; while it runs, with the output streamed so far (stored whole only at the end). */
+  async get(id: string): Promise<Evaluation> {
+    const evaluation = await this.deps.store.get(id);
+    if (!evaluation) throw notFound('evaluation', id);
+    if (evaluation.status !== 'running') return evaluation;
+    const events = await this.deps.store.listEvents(id, 0, 100_000);
+    const text = (type: 'stdout' | 'stderr') =>
+      events.map((e) => (e.type === type ? e.data.text : '')).join('');
+    return { ...evaluation, stdout: text('stdout'), stderr: text('stderr') };
+  }
+
+  list(query: ListEvaluationsQuery): Promise<ListResult> {
+    return this.deps.store.list(query);
+  }
+
+  /**
+   * Cancels a queued evaluation at once, or asks the worker running it to kill its sandbox (so the
+   * result still carries what the program printed and used); if the worker does not record the
+   * cancellation within the grace period, it is forced here.
+   */
+  async cancel(id: string): Promise<Evaluation> {
+    const { queue, bus } = this.deps;
+    const current = await this.get(id);
+    if (isTerminal(current.status)) throw conflict('already_terminal', `Evaluation ${id} already ended (${current.status}); nothing to cancel.`);
+
+    if (current.status === 'queued') {
+      await queue.remove(id);
+      const moved = await this.forceCancel(current, ['queued'], 'Cancelled by a user while queued; it never ran.');
+      if (moved) return moved;
+    }
+    const waiting = this.waitForTerminal(id, this.options.cancelGraceMs);
+    await bus.publish(channels.cancel, id).catch(() => undefined);
+    const after = await waiting;
+    if (isTerminal(after.status)) return after;
+    const forced = await this.forceCancel(after, ['provisioning', 'running'], 'Cancelled by a user; its worker did not confirm the kill in time.');
+    if (forced) {
+      // The worker may still hold it; ask again so the sandbox dies even though the record is closed.
+      await bus.publish(channels.cancel, id).catch(() => undefined);
+      return forced;
+    }
+    const final = await this.get(id);
+    if (!isTerminal(final.status)) throw conflict('cancel_race', `Evaluation ${id} changed state during the cancel; try again.`);
+    return final;
+  }
+
+  private async forceCancel(evaluation: Evaluation, from: Evaluation['status'][], message: string): Promise<Evaluation | null> {
+    const { status, patch, done } = finalRecord(resultWithoutRun(evaluation, { cancelled: true, detail: message }));
+    const moved = await this.deps.store.transition(evaluation.id, status, patch, { expectFrom: from, extraEvents: [done] });
+    if (!moved) return null;
+    await this.deps.publisher.publish(moved.evaluation, moved.events);
+    return moved.evaluation;
+  }
+
+  /** Resolves with the evaluation once terminal, or as it is when `timeoutMs` runs out. */
+  async waitForTerminal(id: string, timeoutMs: number): Promise<Evaluation> {
+    const { bus } = this.deps;
+    let wake: () => void = () => undefined;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const subscription = await bus.subscribe(channels.evaluation(id), (payload) => {
+      if (payload.includes('"type":"done"')) wake();
+    });
+    const timer = setTimeout(wake, timeoutMs);
+    try {
+      // Checked after subscribing, so an ending between the two cannot be missed.
+      const current = await this.get(id);
+      if (isTerminal(current.status) || timeoutMs <= 0) return current;
+      await woken;
+      return await this.get(id);
+    } finally {
+      clearTimeout(timer);
+      await subscription.unsubscribe();
+    }
+  }
+}
+
+function toNewEvaluation(request: CreateEvaluationRequest, createdAt: string): NewEvaluation {
+  const limits: Limits = {
+    timeout_s: request.timeout_s ?? DEFAULT_LIMITS.timeout_s,
+    memory_mb: request.memory_mb ?? DEFAULT_LIMITS.memory_mb,
+    cpus: request.cpus ?? DEFAULT_LIMITS.cpus,
+    max_processes: request.max_processes ?? DEFAULT_LIMITS.max_processes,
+    max_output_bytes: request.max_output_bytes ?? DEFAULT_LIMITS.max_output_bytes,
+    scratch_mb: request.scratch_mb ?? DEFAULT_LIMITS.scratch_mb,
+  };
+  return {
+    id: newEvaluationId(),
+    environment: request.environment,
+    sandbox: request.sandbox,
+    code: request.code,
+    code_sha256: createHash('sha256').update(request.code).digest('hex'),
+    stdin: request.stdin ?? null,
+    tags: [...new Set(request.tags)],
+    metadata: request.metadata,
+    limits,
+    created_at: createdAt,
+  };
+}

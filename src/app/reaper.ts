@@ -1,0 +1,105 @@
+/**
+ * Keeps the system honest when processes die. Any number of API instances may run it at once:
+ * every move is a compare-and-set, so the only effect of racing reapers is wasted queries.
+ *
+ * - An evaluation held (provisioning/running) by a worker whose heartbeat is older than the
+ *   liveness window is re-queued (its program never finished, so re-running it is the honest
+ *   thing) or, after maxAttempts pick-ups, failed with reason `platform_error`.
+ * - `queued` evaluations the queue has lost (e.g. Redis restarted without persistence) are
+ *   enqueued again; enqueue is idempotent, so this is safe when nothing was lost.
+ */
+import type { EventPublisher, Logger } from './event-publisher.js';
+import { finalRecord, resultWithoutRun } from './verdicts.js';
+import type { JobQueue } from '../queue/types.js';
+import type { EvaluationStore } from '../storage/types.js';
+
+export interface ReaperOptions {
+  livenessWindowMs: number;
+  maxAttempts: number;
+  /** Re-enqueue `queued` evaluations at least this old when the queue holds fewer jobs than storage. */
+  requeueAfterMs: number;
+}
+
+export class Reaper {
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: { store: EvaluationStore; queue: JobQueue; publisher: EventPublisher; log: Logger },
+    private readonly options: ReaperOptions,
+  ) {}
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => void this.sweep(), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  /** One pass; overlapping calls share the pass in progress. */
+  sweep(options: { presumeDead?: (workerId: string) => boolean } = {}): Promise<void> {
+    this.sweeping ??= this.pass(options)
+      .catch((err: unknown) => this.deps.log.warn({ err: String(err) }, 'reaper pass failed; will retry'))
+      .finally(() => {
+        this.sweeping = null;
+      });
+    return this.sweeping;
+  }
+
+  private async pass({ presumeDead }: { presumeDead?: (workerId: string) => boolean }): Promise<void> {
+    const { store, log } = this.deps;
+    const now = Date.now();
+    const workers = await store.listWorkers();
+    const alive = new Set<string>();
+    for (const w of workers) {
+      const fresh = now - Date.parse(w.last_seen) <= this.options.livenessWindowMs;
+      if (fresh && !presumeDead?.(w.id)) alive.add(w.id);
+      else {
+        await store.removeWorker(w.id);
+        log.warn({ worker: w.id, host: w.host, last_seen: w.last_seen }, 'worker presumed dead: no heartbeat within the liveness window');
+      }
+    }
+    const held = await store.findByStatus(['provisioning', 'running'], { limit: 1000 });
+    for (const evaluation of held) {
+      if (evaluation.worker && alive.has(evaluation.worker)) continue;
+      await this.recover(evaluation.id, evaluation.worker, evaluation.status as 'provisioning' | 'running', evaluation.attempts);
+    }
+    await this.requeueLost(now);
+  }
+
+  private async recover(id: string, worker: string | null, status: 'provisioning' | 'running', attempts: number): Promise<void> {
+    const { store, queue, publisher, log } = this.deps;
+    const guard = { expectFrom: [status], ...(worker ? { expectWorker: worker } : {}) };
+    const lost = `worker ${worker ?? '(none)'} stopped while the evaluation was ${status}`;
+    if (attempts < this.options.maxAttempts) {
+      const moved = await store.transition(id, 'queued', { worker: null, message: `Re-queued: ${lost} (attempt ${attempts} of ${this.options.maxAttempts}).` }, guard);
+      if (!moved) return;
+      await publisher.publish(moved.evaluation, moved.events);
+      await queue.enqueue([{ evaluationId: id, environment: moved.evaluation.environment, sandbox: moved.evaluation.sandbox }]);
+      log.warn({ evaluation: id, worker, attempts }, 'evaluation re-queued after its worker was lost');
+      return;
+    }
+    const evaluation = await store.get(id);
+    if (!evaluation) return;
+    const { status: final, patch, done } = finalRecord(resultWithoutRun(evaluation, { platformError: `${lost}, and it was already tried ${attempts} times` }));
+    const moved = await store.transition(id, final, patch, { ...guard, extraEvents: [done] });
+    if (moved) {
+      await publisher.publish(moved.evaluation, moved.events);
+      log.error({ evaluation: id, worker, attempts }, 'evaluation failed: its workers kept dying');
+    }
+  }
+
+  private async requeueLost(now: number): Promise<void> {
+    const { store, queue, log } = this.deps;
+    // A bounded read by the status index, not an exact count: this runs every pass, at any size.
+    const queued = await store.findByStatus(['queued'], { limit: 500 });
+    if (queued.length === 0 || (await queue.depth()) >= queued.length) return;
+    const old = queued.filter((e) => now - Date.parse(e.created_at) >= this.options.requeueAfterMs);
+    if (old.length === 0) return;
+    await queue.enqueue(old.map((e) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox })));
+    log.warn({ count: old.length }, 'queued evaluations missing from the queue were enqueued again');
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The two process roles. `serve`: the HTTP API (+ web UI), a local worker unless --workers 0, and
+ * the reaper. `worker`: only a worker (scale-out: PostgreSQL + Redis), no HTTP.
+ * Both shut down gracefully on SIGINT/SIGTERM: stop taking work, let running evaluations finish
+ * for a grace period, then kill their sandboxes and hand their evaluations back to the queue.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../api/server.js';
+import { Worker } from '../worker/worker.js';
+import { isEmbedded, type PlatformConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { openPlatform, type Platform } from './platform.js';
+import { SyntaxChecker } from './syntax-check.js';
+
+export interface Listen {
+  host: string;
+  port: number;
+}
+
+export interface RunningServer {
+  platform: Platform;
+  app: FastifyInstance;
+  worker: Worker | null;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web');
+
+/**
+ * Re-queues what a previous life of this server held (its leftover sandboxes were already killed
+ * when the sandbox backends started). In embedded mode this process owns the data dir (it holds
+ * the lock), so every other worker registered in it belonged to a process that is gone.
+ */
+async function recoverEmbedded(platform: Platform, ownWorkerId: string | null): Promise<void> {
+  await platform.reaper.sweep({ presumeDead: (id) => id !== ownWorkerId });
+}
+
+function startWorker(platform: Platform, concurrency: number): Worker {
+  const { store, queue, bus, publisher, sandboxes, log, config } = platform;
+  return new Worker({ store, queue, bus, publisher, sandboxes, log }, { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs });
+}
+
+export async function startServer(config: PlatformConfig, listen: Listen): Promise<RunningServer> {
+  const log = createLogger(config.logLevel, 'serve');
+  const platform = await openPlatform(config, log);
+  let worker: Worker | null = null;
+  try {
+    worker = config.workers > 0 ? startWorker(platform, config.workers) : null;
+    if (isEmbedded(config)) await recoverEmbedded(platform, worker?.id ?? null);
+    await worker?.start();
+    platform.reaper.start(config.reaperIntervalMs);
+
+    const app = await buildServer(
+      {
+        service: platform.service,
+        store: platform.store,
+        queue: platform.queue,
+        bus: platform.bus,
+        sandboxes: platform.sandboxes,
+        syntaxChecker: new SyntaxChecker(platform.sandboxes.bubblewrap),
+        livenessWindowMs: config.livenessWindowMs,
+        maxWaitS: config.maxWaitS,
+        webRoot,
+      },
+      log,
+    );
+    const address = await app.listen({ host: listen.host, port: listen.port });
+    log.info({ url: address, dataDir: isEmbedded(config) ? config.dataDir : undefined, workers: config.workers, mode: isEmbedded(config) ? 'embedded' : 'scale-out' }, 'crucible serving');
+    const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${(app.server.address() as { port: number }).port}`;
+    return {
+      platform,
+      app,
+      worker,
+      url,
+      async stop() {
+        await app.close();
+        await stopWorker(worker, 10_000);
+        await platform.close();
+      },
+    };
+  } catch (err) {
+    worker?.abortAll();
+    await platform.close();
+    throw err;
+  }
+}
+
+export interface RunningWorker {
+  platform: Platform;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+export async function startWorkerProcess(config: PlatformConfig): Promise<RunningWorker> {
+  if (isEmbedded(config)) {
+    throw new Error('`crucible worker` needs PostgreSQL and Redis (--database-url / --redis-url or CRUCIBLE_DATABASE_URL / CRUCIBLE_REDIS_URL); the embedded mode runs its workers inside `crucible serve`');
+  }
+  const log = createLogger(config.logLevel, 'worker');
+  const platform = await openPlatform(config, log);
+  try {
+    await requireASandbox(platform);
+  } catch (err) {
+    await platform.close();
+    throw err;
+  }
+  const worker = startWorker(platform, Math.max(1, config.workers));
+  await worker.start();
+  return {
+    platform,
+    worker,
+    async stop() {
+      await stopWorker(worker, 10_000);
+      await platform.close();
+    },
+  };
+}
+
+/**
+ * A worker host where no sandbox works (no cgroups, no bubblewrap...) would take every job and
+ * fail it as a platform error, draining the queue for the healthy hosts: it refuses to start.
+ */
+async function requireASandbox(platform: Platform): Promise<void> {
+  const health = await Promise.all(Object.values(platform.sandboxes).map(async (b) => ({ name: b.name, ...(await b.health()) })));
+  if (health.some((h) => h.ok)) return;
+  const why = health.map((h) => `${h.name}: ${h.detail}`).join('; ') || 'none is enabled';
+  throw new Error(`no sandbox backend works on this host, so this worker would fail every evaluation it took (${why})`);
+}
+
+/** Waits up to graceMs for running evaluations, then kills their sandboxes. */
+async function stopWorker(worker: Worker | null, graceMs: number): Promise<void> {
+  if (!worker) return;
+  const timer = setTimeout(() => worker.abortAll(), graceMs);
+  try {
+    await worker.stop();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Stops `stoppable` on SIGINT/SIGTERM; a second signal exits at once. */
+export function stopOnSignals(stoppable: { stop(): Promise<void> }, log: (msg: string) => void): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log(`received ${signal}; shutting down (again to force)`);
+    stoppable.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log(`shutdown failed: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

@@ -1,0 +1,58 @@
+/**
+ * Results for evaluations that end without their program finishing in a sandbox (cancelled while
+ * queued, lost with a dead worker, never startable), worded by the domain like every other
+ * verdict, and the `done` event that closes an evaluation's event log.
+ */
+import type { Evaluation, TerminalStatus } from '../domain/evaluation.js';
+import type { NewEvaluationEvent } from '../domain/events.js';
+import { statusForReason } from '../domain/exit-interpretation.js';
+import { storableOutput } from '../domain/output-text.js';
+import { resultWithoutRun as sandboxResultWithoutRun, type EndingWithoutRun } from '../sandbox/results.js';
+import type { RunResult } from '../sandbox/types.js';
+import type { TransitionPatch } from '../storage/types.js';
+
+/** See src/sandbox/results.ts; re-exported with the evaluation's own limits for the platform's callers. */
+export function resultWithoutRun(evaluation: Pick<Evaluation, 'limits'>, ending: EndingWithoutRun): RunResult {
+  return sandboxResultWithoutRun(evaluation.limits, ending);
+}
+
+export function terminalStatusOf(result: RunResult): TerminalStatus {
+  return statusForReason(result.reason) as TerminalStatus;
+}
+
+/** The patch and events that record `result` as an evaluation's final state. */
+export function finalRecord(
+  result: RunResult,
+  finishedAt = new Date().toISOString(),
+): { status: TerminalStatus; patch: TransitionPatch; done: NewEvaluationEvent } {
+  const status = terminalStatusOf(result);
+  return {
+    status,
+    patch: {
+      finished_at: finishedAt,
+      exit_code: result.exit_code,
+      signal: result.signal,
+      reason: result.reason,
+      message: result.message,
+      stdout: storableOutput(result.stdout),
+      stderr: storableOutput(result.stderr),
+      stdout_truncated: result.stdout_truncated,
+      stderr_truncated: result.stderr_truncated,
+      metrics: result.metrics,
+    },
+    done: {
+      type: 'done',
+      at: finishedAt,
+      data: {
+        status,
+        exit_code: result.exit_code,
+        signal: result.signal,
+        reason: result.reason,
+        message: result.message,
+        stdout_truncated: result.stdout_truncated,
+        stderr_truncated: result.stderr_truncated,
+        metrics: result.metrics,
+      },
+    },
+  };
+}

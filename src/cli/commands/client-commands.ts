@@ -1,0 +1,158 @@
+/** `crucible run | status | list | cancel`: talk to a running server over its HTTP API. */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { isTerminal, type CreateEvaluationInput } from '../../domain/evaluation.js';
+import { ApiError, CrucibleClient } from '../client.js';
+import { cliExitCode, summaryRow, verdictLine } from '../format.js';
+import { Spinner } from '../spinner.js';
+
+const num = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`expected a number, got "${v}"`);
+  return n;
+};
+const collect = (v: string, all: string[]) => [...all, v];
+
+function client(cmd: Command): CrucibleClient {
+  const opts = cmd.optsWithGlobals<{ server: string }>();
+  return new CrucibleClient(opts.server);
+}
+
+function reportAndExit(err: unknown): never {
+  if (err instanceof ApiError) {
+    process.stderr.write(`crucible: ${err.message}${err.code && err.status ? ` (${err.code}, HTTP ${err.status})` : ''}\n`);
+    if (Array.isArray(err.details)) for (const d of err.details as Array<{ path?: string[]; message?: string }>) process.stderr.write(`  - ${(d.path ?? []).join('.')}: ${d.message}\n`);
+  } else {
+    process.stderr.write(`crucible: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  process.exit(2);
+}
+
+function readSource(file: string): string {
+  try {
+    return file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+export function registerClientCommands(program: Command): void {
+  program
+    .command('run')
+    .description('Submit a Python file, stream its output live, and exit with its exit code')
+    .argument('<file>', 'Python file to run (- for standard input)')
+    .option('--timeout-s <s>', 'wall-clock limit in seconds', num)
+    .option('--memory-mb <mb>', 'memory limit in MiB', num)
+    .option('--cpus <n>', 'CPU share, e.g. 0.5', num)
+    .option('--max-processes <n>', 'process/thread limit', num)
+    .option('--max-output-bytes <n>', 'bytes kept of each output stream', num)
+    .option('--sandbox <backend>', 'bubblewrap (default) or gvisor')
+    .option('--stdin <file>', 'file fed to the program on standard input')
+    .option('--tag <tag>', 'tag (repeatable)', collect, [])
+    .option('--json', 'print the final evaluation as JSON instead of streaming')
+    .action(async (file: string, flags: Record<string, unknown>, cmd: Command) => {
+      const api = client(cmd);
+      const spinner = new Spinner();
+      try {
+        const input: CreateEvaluationInput = {
+          code: readSource(file),
+          stdin: typeof flags.stdin === 'string' ? readSource(flags.stdin) : undefined,
+          timeout_s: flags.timeoutS as number | undefined,
+          memory_mb: flags.memoryMb as number | undefined,
+          cpus: flags.cpus as number | undefined,
+          max_processes: flags.maxProcesses as number | undefined,
+          max_output_bytes: flags.maxOutputBytes as number | undefined,
+          sandbox: flags.sandbox as CreateEvaluationInput['sandbox'],
+          tags: flags.tag as string[],
+        };
+        const created = await api.submit(input);
+        const abort = new AbortController();
+        let cancelling = false;
+        process.on('SIGINT', () => {
+          if (cancelling) process.exit(130);
+          cancelling = true;
+          spinner.stop();
+          process.stderr.write(`\ncrucible: cancelling ${created.id} (Ctrl-C again to leave it running)\n`);
+          api.cancel(created.id).catch(() => undefined);
+        });
+        if (!flags.json) {
+          process.stderr.write(`crucible: ${created.id} queued\n`);
+          spinner.update('queued');
+          for await (const event of api.events(created.id, abort.signal)) {
+            if (event.type === 'status') {
+              if (isTerminal(event.data.status)) spinner.stop();
+              else spinner.update(event.data.status);
+            } else if (event.type === 'stdout' || event.type === 'stderr') {
+              spinner.stop();
+              (event.type === 'stdout' ? process.stdout : process.stderr).write(event.data.text);
+            }
+          }
+          spinner.stop();
+        }
+        const final = await api.get(created.id);
+        if (flags.json) process.stdout.write(`${JSON.stringify(final, null, 2)}\n`);
+        else {
+          if (final.stdout_truncated || final.stderr_truncated) process.stderr.write('crucible: output was truncated at the limit\n');
+          process.stderr.write(`crucible: ${final.id} ${verdictLine(final)}\n`);
+        }
+        process.exit(cliExitCode(final));
+      } catch (err) {
+        spinner.stop();
+        reportAndExit(err);
+      }
+    });
+
+  program
+    .command('status')
+    .description('Show one evaluation')
+    .argument('<id>')
+    .option('--json', 'print the whole evaluation as JSON')
+    .action(async (id: string, flags: { json?: boolean }, cmd: Command) => {
+      try {
+        const e = await client(cmd).get(id);
+        if (flags.json) process.stdout.write(`${JSON.stringify(e, null, 2)}\n`);
+        else {
+          process.stdout.write(`${e.id}  [${e.tags.join(', ')}]\ncreated ${e.created_at}  started ${e.started_at ?? '-'}  finished ${e.finished_at ?? '-'}\n${verdictLine(e)}\n`);
+          if (e.stdout) process.stdout.write(`--- stdout${e.stdout_truncated ? ' (truncated)' : ''} ---\n${e.stdout}${e.stdout.endsWith('\n') ? '' : '\n'}`);
+          if (e.stderr) process.stdout.write(`--- stderr${e.stderr_truncated ? ' (truncated)' : ''} ---\n${e.stderr}${e.stderr.endsWith('\n') ? '' : '\n'}`);
+        }
+      } catch (err) {
+        reportAndExit(err);
+      }
+    });
+
+  program
+    .command('list')
+    .description('List evaluations, newest first')
+    .option('--status <statuses>', 'comma-separated statuses')
+    .option('--tag <tag>', 'only evaluations with this tag (repeatable: all must match)', collect, [])
+    .option('-q, --query <text>', 'text search')
+    .option('--limit <n>', 'how many', num, 20)
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .option('--json', 'print JSON')
+    .action(async (flags: { status?: string; tag: string[]; query?: string; limit: number; cursor?: string; json?: boolean }, cmd: Command) => {
+      try {
+        const page = await client(cmd).list({ status: flags.status, tags: flags.tag.length ? flags.tag.join(',') : undefined, q: flags.query, limit: flags.limit, cursor: flags.cursor });
+        if (flags.json) process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+        else {
+          for (const e of page.items) process.stdout.write(`${summaryRow(e)}\n`);
+          if (page.next_cursor) process.stdout.write(`(more: --cursor ${page.next_cursor})\n`);
+        }
+      } catch (err) {
+        reportAndExit(err);
+      }
+    });
+
+  program
+    .command('cancel')
+    .description('Cancel a queued evaluation or kill a running one')
+    .argument('<id>')
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      try {
+        const e = await client(cmd).cancel(id);
+        process.stdout.write(`${e.id} ${verdictLine(e)}\n`);
+      } catch (err) {
+        reportAndExit(err);
+      }
+    });
+}

@@ -1,0 +1,80 @@
+/** `crucible serve` and `crucible worker`: the long-running roles. */
+import type { Command } from 'commander';
+import { resolveConfig, type PlatformConfig } from '../../app/config.js';
+import { startServer, startWorkerProcess, stopOnSignals } from '../../app/roles.js';
+
+interface CommonFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  logLevel?: PlatformConfig['logLevel'];
+  maxQueueDepth?: number;
+  namespace?: string;
+}
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a whole number, got "${v}"`);
+  return n;
+};
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'embedded mode: where the SQLite database and queue live (env CRUCIBLE_DATA_DIR)', undefined)
+    .option('--database-url <url>', 'scale-out: PostgreSQL URL (env CRUCIBLE_DATABASE_URL)')
+    .option('--redis-url <url>', 'scale-out: Redis URL for the queue and live events (env CRUCIBLE_REDIS_URL)')
+    .option('--namespace <name>', 'PostgreSQL schema and Redis key prefix (env CRUCIBLE_NAMESPACE)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug (env CRUCIBLE_LOG_LEVEL)');
+}
+
+function configFrom(flags: CommonFlags & { workers?: number }): PlatformConfig {
+  return resolveConfig({
+    dataDir: flags.dataDir,
+    databaseUrl: flags.databaseUrl,
+    redisUrl: flags.redisUrl,
+    logLevel: flags.logLevel,
+    maxQueueDepth: flags.maxQueueDepth,
+    namespace: flags.namespace,
+    workers: flags.workers,
+  });
+}
+
+const fail = (err: unknown) => {
+  process.stderr.write(`crucible: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+};
+
+export function registerServe(program: Command): void {
+  commonOptions(
+    program
+      .command('serve')
+      .description('Serve the API and web UI, with a local worker (embedded SQLite by default; PostgreSQL + Redis when given)')
+      .option('--port <port>', 'TCP port (env CRUCIBLE_PORT)', int, Number(process.env.CRUCIBLE_PORT ?? 8080))
+      .option('--host <host>', 'address to listen on (env CRUCIBLE_HOST)', process.env.CRUCIBLE_HOST ?? '127.0.0.1')
+      .option('--workers <n>', 'evaluations run at once by the local worker; 0 for an API-only instance (env CRUCIBLE_WORKERS, default: CPU count)', int)
+      .option('--max-queue-depth <n>', 'waiting evaluations beyond which submissions get 503 (env CRUCIBLE_MAX_QUEUE_DEPTH)', int),
+  ).action(async (flags: CommonFlags & { port: number; host: string; workers?: number }) => {
+    try {
+      const server = await startServer(configFrom(flags), { host: flags.host, port: flags.port });
+      process.stderr.write(`Crucible is serving on ${server.url}  (web UI: ${server.url}/, API docs: ${server.url}/docs)\n`);
+      stopOnSignals(server, (m) => process.stderr.write(`crucible: ${m}\n`));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+  commonOptions(
+    program
+      .command('worker')
+      .description('Run a worker only (scale-out): take evaluations from Redis, run them, record them in PostgreSQL')
+      .option('--concurrency <n>', 'evaluations run at once (env CRUCIBLE_WORKERS, default: CPU count)', int),
+  ).action(async (flags: CommonFlags & { concurrency?: number }) => {
+    try {
+      const running = await startWorkerProcess(configFrom({ ...flags, workers: flags.concurrency }));
+      process.stderr.write(`Crucible worker ${running.worker.id} is running\n`);
+      stopOnSignals(running, (m) => process.stderr.write(`crucible: ${m}\n`));
+    } catch (err) {
+      fail(err);
+    }
+  });
+}

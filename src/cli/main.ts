@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/** The `crucible` command. */
+import { Command } from 'commander';
+import { registerClientCommands } from './commands/client-commands.js';
+import { registerDemo } from './commands/demo.js';
+import { registerServe } from './commands/serve.js';
+
+const program = new Command()
+  .name('crucible')
+  .description('Run untrusted, AI-generated Python safely: queued, sandboxed, measured and streamed.')
+  .version('0.1.0')
+  .option('--server <url>', 'server URL for client commands (env CRUCIBLE_URL)', process.env.CRUCIBLE_URL ?? 'http://127.0.0.1:8080')
+  .showHelpAfterError();
+
+registerServe(program);
+registerClientCommands(program);
+registerDemo(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,218 @@
+/**
+ * The evaluation model: the one source of truth for every shape the API accepts or returns.
+ * The HTTP validation, the OpenAPI document and the web UI's types are all derived from these
+ * zod schemas.
+ */
+import { z } from 'zod';
+import { LIMIT_BOUNDS, REQUEST_BOUNDS, type LimitName } from './limits.js';
+
+export const EVALUATION_STATUSES = ['queued', 'provisioning', 'running', 'completed', 'failed', 'timeout', 'cancelled'] as const;
+export const EvaluationStatus = z.enum(EVALUATION_STATUSES).describe('Lifecycle state of an evaluation');
+export type EvaluationStatus = z.infer<typeof EvaluationStatus>;
+
+export const TERMINAL_STATUSES = ['completed', 'failed', 'timeout', 'cancelled'] as const satisfies readonly EvaluationStatus[];
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+export function isTerminal(status: EvaluationStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/** Why an evaluation ended. Tells apart every way a run can end; see interpretExit(). */
+export const REASONS = [
+  'exit_zero', // program exited 0
+  'exit_nonzero', // program exited with a non-zero code of its own
+  'signal', // program was killed by a signal it did not get from us (e.g. it SIGKILLed itself)
+  'oom', // the kernel's OOM killer fired in the sandbox's memory cgroup
+  'timeout', // wall-clock limit reached; the whole sandbox was killed
+  'pids_limit', // the program died after hitting the process/thread limit
+  'output_limit', // kept writing far past the output limit; killed
+  'cancelled', // a user cancelled it
+  'platform_error', // the sandbox or the platform failed; not the program's fault
+] as const;
+export const Reason = z.enum(REASONS).describe('Why the evaluation ended');
+export type Reason = z.infer<typeof Reason>;
+
+export const SANDBOX_BACKENDS = ['bubblewrap', 'gvisor'] as const;
+export const SandboxBackendName = z.enum(SANDBOX_BACKENDS).describe(
+  'Isolation backend: bubblewrap (namespaces + seccomp + cgroups, fast) or gvisor (a user-space kernel between the program and the host, slower start)',
+);
+export type SandboxBackendName = z.infer<typeof SandboxBackendName>;
+
+export const ENVIRONMENTS = ['python'] as const;
+export const Environment = z.enum(ENVIRONMENTS).describe('Execution environment (interpreter and libraries)');
+export type Environment = z.infer<typeof Environment>;
+
+function limitField(name: LimitName, integer: boolean) {
+  const b = LIMIT_BOUNDS[name];
+  const base = integer ? z.number().int() : z.number();
+  return base
+    .min(b.min, { message: `${name} must be at least ${b.min} ${b.unit}` })
+    .max(b.max, { message: `${name} must be at most ${b.max} ${b.unit}` })
+    .describe(`${b.description} (${b.unit}; default ${b.default}, ${b.min}–${b.max})`);
+}
+
+export const LimitsSchema = z.object({
+  timeout_s: limitField('timeout_s', false),
+  memory_mb: limitField('memory_mb', true),
+  cpus: limitField('cpus', false),
+  max_processes: limitField('max_processes', true),
+  max_output_bytes: limitField('max_output_bytes', true),
+  scratch_mb: limitField('scratch_mb', true),
+});
+
+const Tag = z
+  .string()
+  .min(1)
+  .max(REQUEST_BOUNDS.tag_length)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:\/=-]*$/, {
+    message: 'tags may contain letters, digits and _ . : / = - and must start with a letter or digit',
+  });
+
+/** Visits every key and value of a JSON value without recursion (a hostile value may be deep). */
+function* jsonLeaves(root: unknown, maxDepth: number): Generator<{ text?: string; tooDeep?: true }> {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 0 }];
+  while (stack.length) {
+    const { value, depth } = stack.pop()!;
+    if (typeof value === 'string') yield { text: value };
+    else if (value && typeof value === 'object') {
+      if (depth >= maxDepth) {
+        yield { tooDeep: true };
+        return;
+      }
+      for (const [k, v] of Object.entries(value)) {
+        yield { text: k };
+        stack.push({ value: v, depth: depth + 1 });
+      }
+    }
+  }
+}
+
+const jsonDepthOk = (value: unknown) => ![...jsonLeaves(value, REQUEST_BOUNDS.metadata_depth)].some((l) => l.tooDeep);
+const containsNul = (value: unknown) => [...jsonLeaves(value, Infinity)].some((l) => l.text?.includes('\u0000'));
+
+export const Metadata = z
+  .record(z.string(), z.unknown())
+  // First, and aborting: the checks after it serialise and walk the value.
+  .refine(jsonDepthOk, { message: `metadata must nest at most ${REQUEST_BOUNDS.metadata_depth} levels deep`, abort: true })
+  .refine((m) => JSON.stringify(m).length <= REQUEST_BOUNDS.metadata_bytes, {
+    message: `metadata must serialise to at most ${REQUEST_BOUNDS.metadata_bytes} bytes of JSON`,
+  })
+  .refine((m) => !containsNul(m), { message: 'metadata must not contain NUL (\\u0000) characters' })
+  .describe('Free-form JSON object stored with the evaluation');
+
+const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+/** NUL cannot be stored as text by PostgreSQL, and Python refuses it in source code anyway. */
+const noNul = (field: string) => [(s: string) => !s.includes('\u0000'), { message: `${field} must not contain NUL (\\u0000) characters` }] as const;
+
+export const CreateEvaluationRequest = z
+  .object({
+    code: z
+      .string()
+      .min(1, { message: 'code must not be empty' })
+      .refine((s) => utf8Bytes(s) <= REQUEST_BOUNDS.code_bytes, {
+        message: `code must be at most ${REQUEST_BOUNDS.code_bytes} bytes`,
+      })
+      .refine(...noNul('code'))
+      .describe('Python source to run'),
+    stdin: z
+      .string()
+      .refine((s) => utf8Bytes(s) <= REQUEST_BOUNDS.stdin_bytes, {
+        message: `stdin must be at most ${REQUEST_BOUNDS.stdin_bytes} bytes`,
+      })
+      .refine(...noNul('stdin'))
+      .optional()
+      .describe('Bytes fed to the program on standard input'),
+    environment: Environment.default('python'),
+    sandbox: SandboxBackendName.default('bubblewrap'),
+    timeout_s: LimitsSchema.shape.timeout_s.optional(),
+    memory_mb: LimitsSchema.shape.memory_mb.optional(),
+    cpus: LimitsSchema.shape.cpus.optional(),
+    max_processes: LimitsSchema.shape.max_processes.optional(),
+    max_output_bytes: LimitsSchema.shape.max_output_bytes.optional(),
+    scratch_mb: LimitsSchema.shape.scratch_mb.optional(),
+    tags: z.array(Tag).max(REQUEST_BOUNDS.tags).default([]).describe('Labels for filtering history'),
+    metadata: Metadata.default({}),
+  })
+  .strict();
+export type CreateEvaluationRequest = z.infer<typeof CreateEvaluationRequest>;
+export type CreateEvaluationInput = z.input<typeof CreateEvaluationRequest>;
+
+export const BatchCreateRequest = z
+  .object({
+    evaluations: z.array(CreateEvaluationRequest).min(1).max(REQUEST_BOUNDS.batch_size),
+  })
+  .strict();
+
+export const Metrics = z.object({
+  wall_ms: z.number().nullable().describe('Wall-clock time from sandbox start to end'),
+  cpu_ms: z.number().nullable().describe('User + system CPU time of every process in the sandbox'),
+  peak_memory_bytes: z.number().nullable().describe('Peak memory of the whole sandbox (cgroup high-water mark)'),
+});
+export type Metrics = z.infer<typeof Metrics>;
+
+export const Evaluation = z.object({
+  id: z.string(),
+  status: EvaluationStatus,
+  environment: Environment,
+  sandbox: SandboxBackendName,
+  code: z.string(),
+  code_sha256: z.string(),
+  stdin: z.string().nullable(),
+  tags: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  limits: LimitsSchema,
+  created_at: z.string().describe('ISO 8601'),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable().describe('Name of the signal that ended the program, e.g. SIGKILL'),
+  reason: Reason.nullable(),
+  message: z.string().nullable().describe('Human explanation of how the evaluation ended'),
+  stdout: z.string(),
+  stderr: z.string(),
+  stdout_truncated: z.boolean(),
+  stderr_truncated: z.boolean(),
+  metrics: Metrics,
+  worker: z.string().nullable(),
+  attempts: z.number().int().describe('How many times a worker picked it up (re-runs happen only after platform failures)'),
+});
+export type Evaluation = z.infer<typeof Evaluation>;
+
+/** Summary row used by listings: everything but the (possibly large) code, stdin and outputs. */
+export const EvaluationSummary = Evaluation.omit({ code: true, stdin: true, stdout: true, stderr: true });
+export type EvaluationSummary = z.infer<typeof EvaluationSummary>;
+
+export const ListEvaluationsQuery = z
+  .object({
+    status: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (!s) return undefined;
+        const parts = s.split(',').filter(Boolean);
+        for (const p of parts) {
+          if (!(EVALUATION_STATUSES as readonly string[]).includes(p)) {
+            ctx.addIssue({ code: 'custom', message: `unknown status "${p}"; expected one of ${EVALUATION_STATUSES.join(', ')}` });
+            return z.NEVER;
+          }
+        }
+        return parts as EvaluationStatus[];
+      })
+      .describe('Comma-separated statuses'),
+    tags: z
+      .string()
+      .max(4096)
+      .refine(...noNul('tags'))
+      .optional()
+      .transform((s) => (s ? s.split(',').filter(Boolean) : undefined))
+      .describe('Comma-separated tags; an evaluation must carry all of them'),
+    q: z.string().max(200).refine(...noNul('q')).optional().describe('Text search in code, tags and id'),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional().describe('next_cursor from the previous page'),
+  })
+  .strict();
+export type ListEvaluationsQuery = z.infer<typeof ListEvaluationsQuery>;
+
+export const EvaluationList = z.object({
+  items: z.array(EvaluationSummary),
+  next_cursor: z.string().nullable(),
+});

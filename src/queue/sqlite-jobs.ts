@@ -1,0 +1,159 @@
+/**
+ * The embedded queue's table, in the same SQLite database as the evaluations (so a queued job
+ * survives a restart together with its evaluation), and its atomic operations. Each operation is
+ * one statement: SQLite runs a statement atomically and kysely serialises statements on the
+ * connection, so a claim can never hand one job to two consumers.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
+import type { QueueJob } from './types.js';
+
+export interface QueueJobsTable {
+  /** FIFO order (rowid alias). */
+  seq: number | null;
+  evaluation_id: string;
+  environment: string;
+  sandbox: string;
+  state: 'waiting' | 'active';
+  /** Deliveries so far, including the current one while active. */
+  attempts: number;
+  /** Epoch ms before which a waiting job is not delivered (retry backoff). */
+  available_at: number;
+  /** Process that holds an active job (see PROCESS_TOKEN). */
+  owner: string | null;
+  last_error: string | null;
+}
+
+export interface JobsDatabase {
+  queue_jobs: QueueJobsTable;
+}
+
+export interface ClaimedJob extends QueueJob {
+  attempts: number;
+}
+
+/** Identifies this process as the owner of the jobs it claimed. */
+export const PROCESS_TOKEN = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+export class SqliteJobs {
+  constructor(private readonly db: Kysely<JobsDatabase>) {}
+
+  async ensureSchema(): Promise<void> {
+    await this.db.schema
+      .createTable('queue_jobs')
+      .ifNotExists()
+      .addColumn('seq', 'integer', (c) => c.primaryKey())
+      .addColumn('evaluation_id', 'text', (c) => c.notNull().unique())
+      .addColumn('environment', 'text', (c) => c.notNull())
+      .addColumn('sandbox', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('available_at', 'integer', (c) => c.notNull())
+      .addColumn('owner', 'text')
+      .addColumn('last_error', 'text')
+      .execute();
+    await this.db.schema.createIndex('queue_jobs_claim').ifNotExists().on('queue_jobs').columns(['state', 'environment', 'seq']).execute();
+  }
+
+  /**
+   * Jobs held by another process are orphans: the data directory belongs to one process at a time
+   * (the platform locks it), so that process is gone. They become deliverable again right away;
+   * their delivery count is kept, so a job that keeps killing its process is eventually exhausted.
+   */
+  async releaseOrphans(): Promise<number> {
+    const result = await this.db
+      .updateTable('queue_jobs')
+      .set({ state: 'waiting', owner: null, available_at: Date.now(), last_error: 'the process handling it exited' })
+      .where('state', '=', 'active')
+      .where((eb) => eb.or([eb('owner', 'is', null), eb('owner', '!=', PROCESS_TOKEN)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Inserts jobs; a job whose evaluation already has one (waiting or active) is left alone. */
+  async insert(jobs: QueueJob[]): Promise<void> {
+    const now = Date.now();
+    for (let i = 0; i < jobs.length; i += 100) {
+      await this.db
+        .insertInto('queue_jobs')
+        .values(
+          jobs.slice(i, i + 100).map((j) => ({
+            evaluation_id: j.evaluationId,
+            environment: j.environment,
+            sandbox: j.sandbox,
+            state: 'waiting' as const,
+            attempts: 0,
+            available_at: now,
+            owner: null,
+            last_error: null,
+          })),
+        )
+        .onConflict((oc) => oc.column('evaluation_id').doNothing())
+        .execute();
+    }
+  }
+
+  /** Atomically takes the oldest deliverable job for these environments, or returns null. */
+  async claim(environments: Environment[]): Promise<ClaimedJob | null> {
+    if (environments.length === 0) return null;
+    const row = await this.db
+      .updateTable('queue_jobs')
+      .set((eb) => ({ state: 'active', owner: PROCESS_TOKEN, attempts: eb('attempts', '+', 1) }))
+      .where('seq', '=', (eb) =>
+        eb
+          .selectFrom('queue_jobs')
+          .select('seq')
+          .where('state', '=', 'waiting')
+          .where('environment', 'in', environments)
+          .where('available_at', '<=', Date.now())
+          .orderBy('seq')
+          .limit(1),
+      )
+      .returning(['evaluation_id', 'environment', 'sandbox', 'attempts'])
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      evaluationId: row.evaluation_id,
+      environment: row.environment as Environment,
+      sandbox: row.sandbox as SandboxBackendName,
+      attempts: Number(row.attempts),
+    };
+  }
+
+  async complete(evaluationId: string): Promise<void> {
+    await this.db.deleteFrom('queue_jobs').where('evaluation_id', '=', evaluationId).where('owner', '=', PROCESS_TOKEN).execute();
+  }
+
+  async retryLater(evaluationId: string, delayMs: number, error: string): Promise<void> {
+    await this.db
+      .updateTable('queue_jobs')
+      .set({ state: 'waiting', owner: null, available_at: Date.now() + delayMs, last_error: error.slice(0, 2000) })
+      .where('evaluation_id', '=', evaluationId)
+      .where('owner', '=', PROCESS_TOKEN)
+      .execute();
+  }
+
+  async removeWaiting(evaluationId: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('queue_jobs')
+      .where('evaluation_id', '=', evaluationId)
+      .where('state', '=', 'waiting')
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async depth(): Promise<number> {
+    const row = await this.db
+      .selectFrom('queue_jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', '=', 'waiting')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+}

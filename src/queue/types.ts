@@ -1,0 +1,54 @@
+/**
+ * Queue port: hands evaluation ids to workers. The embedded queue lives in the SQLite database
+ * (durable across restarts); the scale-out one is BullMQ on Redis. Both pass test/queue/contract.ts.
+ *
+ * The queue is deliberately dumb: the evaluation's status in storage (changed by compare-and-set)
+ * is the truth. A job delivered twice is harmless because the second worker's move to
+ * `provisioning` is rejected.
+ */
+import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
+
+export interface QueueJob {
+  evaluationId: string;
+  environment: Environment;
+  sandbox: SandboxBackendName;
+}
+
+export interface ConsumeOptions {
+  workerId: string;
+  /** Jobs handled at once by this consumer. */
+  concurrency: number;
+  /** Only jobs for these environments are taken. */
+  environments: Environment[];
+  /**
+   * Handles one job. Resolving = done (whatever the program did). Rejecting = an infrastructure
+   * failure: the job is delivered again after a backoff, at most maxAttempts times in all, then
+   * onExhausted is called.
+   */
+  handler: (job: QueueJob, attempt: number) => Promise<void>;
+  onExhausted: (job: QueueJob, error: Error) => Promise<void>;
+}
+
+export interface QueueConsumer {
+  /** Stops taking jobs and waits for the ones in hand to finish. */
+  close(): Promise<void>;
+}
+
+export interface JobQueue {
+  enqueue(jobs: QueueJob[]): Promise<void>;
+  consume(options: ConsumeOptions): QueueConsumer;
+  /** Removes a job that no worker has taken yet. False if it was taken (or never queued). */
+  remove(evaluationId: string): Promise<boolean>;
+  /** Jobs waiting to be taken. */
+  depth(): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface QueueRetryPolicy {
+  maxAttempts: number;
+  /** First backoff; doubles each attempt. */
+  backoffMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: QueueRetryPolicy = { maxAttempts: 3, backoffMs: 500 };

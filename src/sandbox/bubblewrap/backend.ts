@@ -1,0 +1,82 @@
+/**
+ * The default backend: bubblewrap namespaces + a libseccomp filter + cgroup limits, started
+ * through the native launcher as an unprivileged user. Sandboxes are set up ahead of time and
+ * wait for their program, so a run costs little more than starting Python itself.
+ */
+import { DEFAULT_LIMITS } from '../../domain/limits.js';
+import type { CgroupDriver, SandboxCgroup } from '../cgroups/driver.js';
+import { launcherArgs, nativeHelpers, type NativeHelpers } from '../native.js';
+import { sandboxEnvironment } from '../program-environment.js';
+import { CgroupSandboxBackend } from '../run/cgroup-backend.js';
+import { Launch } from '../run/launch.js';
+import type { SandboxStarter } from '../run/runner.js';
+import type { SandboxSpec } from '../types.js';
+import { bwrapArgs } from './bwrap-args.js';
+
+export interface BubblewrapOptions {
+  /** cgroup driver, or why there is none (the backend then reports unhealthy and refuses to run). */
+  cgroups: CgroupDriver | string;
+  bwrapPath?: string;
+  pythonPath?: string;
+  /** Directory holding crucible-launch and crucible-init. */
+  nativeDir?: string;
+  /** The unprivileged identity the sandbox runs as (default nobody/nogroup). */
+  uid?: number;
+  gid?: number;
+  /** Sandboxes kept set up and waiting (0 = start every sandbox on demand). */
+  warmSandboxes?: number;
+}
+
+/** fds the launcher puts the exported seccomp filter and crucible-init on (after the launch pipes 0-4). */
+const SECCOMP_FD = 5;
+const INIT_FD = 6;
+/** crucible-launch, the outer bwrap and crucible-init share the cgroup with the program. */
+const OVERHEAD_TASKS = 3;
+
+export class BubblewrapBackend extends CgroupSandboxBackend {
+  readonly name = 'bubblewrap' as const;
+  private readonly bwrap: string;
+  private readonly python: string;
+  private readonly helpers: NativeHelpers;
+
+  constructor(private readonly options: BubblewrapOptions) {
+    super(options.cgroups);
+    this.bwrap = options.bwrapPath ?? '/usr/bin/bwrap';
+    this.python = options.pythonPath ?? '/usr/bin/python3';
+    this.helpers = nativeHelpers(options.nativeDir);
+  }
+
+  protected starter(): SandboxStarter {
+    return {
+      prefix: 'bwrap',
+      // The scratch tmpfs is sized when the sandbox is set up; everything else is applied at run time.
+      keyOf: (spec) => String(spec.limits.scratch_mb),
+      start: (key, cgroup) => this.start(Number(key), cgroup),
+      warmSandboxes: this.options.warmSandboxes ?? 2,
+      overhead: { tasks: OVERHEAD_TASKS, memoryBytes: 0 },
+      supervise: { reportsStatus: true, startupGraceMs: 0 },
+    };
+  }
+
+  protected override defaultSpec(): SandboxSpec {
+    return { code: '', environment: 'python', limits: DEFAULT_LIMITS, runId: 'default' };
+  }
+
+  protected requirements() {
+    return { executables: [this.bwrap, this.python, this.helpers.launcher, this.helpers.init], problems: [] };
+  }
+
+  private start(scratchMb: number, cgroup: SandboxCgroup): Launch {
+    const dropTo = { uid: this.options.uid ?? 65534, gid: this.options.gid ?? 65534 };
+    return new Launch({
+      command: this.helpers.launcher,
+      args: launcherArgs(
+        { cgroupDirs: cgroup.joinDirs, dropTo, seccompFd: SECCOMP_FD, openFd: { fd: INIT_FD, path: this.helpers.init } },
+        this.bwrap,
+        bwrapArgs({ initFd: INIT_FD, pythonPath: this.python, scratchBytes: scratchMb * 1024 * 1024, seccompFd: SECCOMP_FD }),
+      ),
+      env: sandboxEnvironment(),
+      codeFd: true,
+    });
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The bubblewrap command line: every namespace unshared, a root made only of what
+ * /usr/bin/python3 needs (read-only), a size-bounded private /tmp, fresh /proc and a minimal
+ * /dev. Nothing else of the host is visible: not /etc as a whole, not /home, /root, /var, the
+ * repository or any data directory.
+ */
+import { REQUEST_BOUNDS } from '../../domain/limits.js';
+import { CODE_FD, STATUS_FD } from '../run/launch.js';
+
+/** Where things appear inside the sandbox. */
+export const SANDBOX_CODE_DIR = '/sandbox';
+export const SANDBOX_CODE_PATH = `${SANDBOX_CODE_DIR}/main.py`;
+const CODE_DIR_BYTES = REQUEST_BOUNDS.code_bytes + 64 * 1024;
+// Named for what it is, so a program listing / does not mistake it for the server's .crucible data dir.
+export const SANDBOX_INIT_PATH = '/sandbox-init';
+
+export interface BwrapOptions {
+  /** fd on which the launcher opened crucible-init, copied into the sandbox as its PID 1. */
+  initFd: number;
+  pythonPath: string;
+  scratchBytes: number;
+  seccompFd: number;
+}
+
+export function bwrapArgs(o: BwrapOptions): string[] {
+  return [
+    // New user namespace (unprivileged: the launcher already dropped to 65534), pid, net (only
+    // `lo`), ipc, uts, cgroup; no further user namespaces inside.
+    '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup',
+    '--disable-userns',
+    '--hostname', 'sandbox',
+    '--die-with-parent',
+    '--new-session', // no controlling terminal to inject keystrokes into (TIOCSTI)
+    '--as-pid-1', // crucible-init is PID 1: reaps orphans, reports the program's raw wait status
+    '--ro-bind', '/usr', '/usr',
+    // /usr/local holds machine-specific tools and configuration (e.g. an npmrc): hide it, except
+    // the system Python's locally installed packages.
+    '--tmpfs', '/usr/local',
+    '--ro-bind-try', '/usr/local/lib/python3.11', '/usr/local/lib/python3.11',
+    '--remount-ro', '/usr/local',
+    '--symlink', 'usr/bin', '/bin',
+    '--symlink', 'usr/sbin', '/sbin',
+    '--symlink', 'usr/lib', '/lib',
+    '--symlink', 'usr/lib64', '/lib64',
+    '--ro-bind', '/etc/ld.so.cache', '/etc/ld.so.cache',
+    '--ro-bind-try', '/etc/python3.11', '/etc/python3.11',
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--size', String(o.scratchBytes), '--perms', '1777', '--tmpfs', '/tmp',
+    // Shared memory (multiprocessing's semaphores and queues) gets its own bounded tmpfs: the one
+    // --dev provides would let a program fill memory through /dev/shm past the scratch limit.
+    '--size', String(o.scratchBytes), '--perms', '1777', '--tmpfs', '/dev/shm',
+    // The program's file, written by crucible-init when the code arrives (so a sandbox can be
+    // set up before its program is known). Sized for the largest accepted program.
+    '--size', String(CODE_DIR_BYTES), '--perms', '0755', '--tmpfs', SANDBOX_CODE_DIR,
+    '--perms', '0555', '--file', String(o.initFd), SANDBOX_INIT_PATH,
+    '--remount-ro', '/',
+    '--chdir', '/tmp',
+    '--seccomp', String(o.seccompFd),
+    '--',
+    SANDBOX_INIT_PATH, String(STATUS_FD), String(CODE_FD), SANDBOX_CODE_PATH, o.pythonPath, SANDBOX_CODE_PATH,
+  ];
+}

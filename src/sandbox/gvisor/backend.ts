@@ -1,0 +1,159 @@
+/**
+ * The gVisor backend: every program runs on runsc's user-space kernel (ptrace platform, no
+ * network) over a shared read-only Debian rootfs, with the same cgroup limits and accounting as
+ * bubblewrap on the host side (the whole runsc process tree is in the run's cgroup). Slower to
+ * start (~150+ ms) and to make system calls, but the program never talks to the host kernel.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sandboxEnvironment } from '../program-environment.js';
+import type { CgroupDriver, SandboxCgroup } from '../cgroups/driver.js';
+import { ownInstanceName } from '../cgroups/ownership.js';
+import { launcherArgs, nativeHelpers, type NativeHelpers } from '../native.js';
+import { CgroupSandboxBackend } from '../run/cgroup-backend.js';
+import { Launch } from '../run/launch.js';
+import type { SandboxStarter } from '../run/runner.js';
+import type { ProgramEnding } from '../run/status-channel.js';
+import type { SandboxSpec } from '../types.js';
+import { ociSpec } from './oci-spec.js';
+import { cleanupStaleStateDirs, deleteContainer, removeStateDir } from './runsc-state.js';
+
+export const DEFAULT_GVISOR_ROOTFS = '/var/lib/crucible/gvisor-rootfs';
+
+export interface GvisorOptions {
+  cgroups: CgroupDriver | string;
+  runscPath?: string;
+  /** Read-only root filesystem built by scripts/build-gvisor-rootfs.sh. */
+  rootfs?: string;
+  /** Parent of each server's runsc state directory and run bundles. */
+  stateRoot?: string;
+  nativeDir?: string;
+  uid?: number;
+  gid?: number;
+}
+
+const CODE_PATH = '/sandbox/main.py';
+/**
+ * Host tasks of runsc itself (the run command, gofer, sentry threads, ptrace stubs): a low host
+ * pids.max crashes the sandbox, so the host cap is generous and the program's own limit is
+ * enforced inside gVisor (RLIMIT_NPROC and the spec's pids limit).
+ */
+const HOST_TASK_ALLOWANCE = 1024;
+/**
+ * Memory of the sentry and gofer themselves (~21 MB measured for print(1)), on top of the
+ * program's limit in the host cgroup, which also holds the program's memory (the sentry backs
+ * it). gVisor does not enforce the spec's memory limit by itself.
+ */
+const HOST_MEMORY_ALLOWANCE = 32 * 1024 * 1024;
+/** Extra time before the timeout counts, for runsc start-up. */
+const STARTUP_GRACE_MS = 1000;
+
+let containerCounter = 0;
+
+export class GvisorBackend extends CgroupSandboxBackend {
+  readonly name = 'gvisor' as const;
+  private readonly runsc: string;
+  private readonly rootfs: string;
+  private readonly stateDir: string;
+  private readonly bundles: string;
+  private readonly helpers: NativeHelpers;
+  private seccomp: object | null = null;
+  private readonly containers = new WeakMap<Launch, { id: string; bundle: string }>();
+
+  constructor(private readonly options: GvisorOptions) {
+    super(options.cgroups);
+    this.runsc = options.runscPath ?? '/usr/bin/runsc';
+    this.rootfs = options.rootfs ?? DEFAULT_GVISOR_ROOTFS;
+    this.stateDir = join(options.stateRoot ?? '/run/crucible/gvisor', ownInstanceName());
+    this.bundles = join(this.stateDir, 'bundles');
+    this.helpers = nativeHelpers(options.nativeDir);
+  }
+
+  protected starter(): SandboxStarter {
+    return {
+      prefix: 'gvisor',
+      keyOf: () => 'any',
+      start: (_key, cgroup, spec) => this.start(cgroup, spec!),
+      warmSandboxes: 0, // the bundle (limits, code) must exist before runsc starts
+      overhead: { tasks: HOST_TASK_ALLOWANCE, memoryBytes: HOST_MEMORY_ALLOWANCE },
+      supervise: { reportsStatus: false, startupGraceMs: STARTUP_GRACE_MS, startFailure: runscFailure },
+      afterRun: (launch) => this.afterRun(launch),
+    };
+  }
+
+  protected requirements() {
+    const problems: string[] = [];
+    if (!existsSync(join(this.rootfs, 'usr/bin/python3'))) {
+      problems.push(`no gVisor rootfs at ${this.rootfs} (build it with scripts/build-gvisor-rootfs.sh)`);
+    }
+    return { executables: [this.runsc, this.helpers.launcher], problems };
+  }
+
+  private start(cgroup: SandboxCgroup, spec: SandboxSpec): Launch {
+    const id = `crucible-${process.pid}-${containerCounter++}`;
+    const bundle = join(this.bundles, id);
+    mkdirSync(bundle, { recursive: true, mode: 0o700 });
+    const codeFile = join(bundle, 'main.py');
+    writeFileSync(codeFile, spec.code, { mode: 0o644 });
+    const config = ociSpec({
+      rootfs: this.rootfs,
+      codeFile,
+      codePath: CODE_PATH,
+      pythonPath: '/usr/bin/python3',
+      env: sandboxEnvironment(),
+      limits: spec.limits,
+      uid: this.options.uid ?? 65534,
+      gid: this.options.gid ?? 65534,
+      seccomp: this.seccompPolicy(),
+    });
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    const launch = new Launch({
+      command: this.helpers.launcher,
+      args: launcherArgs({ cgroupDirs: cgroup.joinDirs }, this.runsc, [
+        '--root', this.stateDir,
+        '--platform=ptrace',
+        '--network=none',
+        // Enforce the spec's seccomp policy (the same one bubblewrap gets) inside gVisor's kernel.
+        '--oci-seccomp',
+        // The launcher already put runsc in the run's cgroup; runsc must not move it elsewhere.
+        '--ignore-cgroups',
+        'run', '--bundle', bundle, id,
+      ]),
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      codeFd: false,
+    });
+    this.containers.set(launch, { id, bundle });
+    return launch;
+  }
+
+  /** The launcher prints the sandbox's seccomp policy in OCI form; asked once per process. */
+  private seccompPolicy(): object {
+    this.seccomp ??= JSON.parse(execFileSync(this.helpers.launcher, ['--print-oci-seccomp'], { encoding: 'utf8' })) as object;
+    return this.seccomp;
+  }
+
+  private async afterRun(launch: Launch): Promise<void> {
+    const container = this.containers.get(launch);
+    if (!container) return;
+    await deleteContainer(this.runsc, this.stateDir, container.id);
+    rmSync(container.bundle, { recursive: true, force: true });
+  }
+
+  protected override async cleanupStaleExtra(): Promise<void> {
+    await cleanupStaleStateDirs(this.runsc, join(this.stateDir, '..'));
+  }
+
+  protected override async closeExtra(): Promise<void> {
+    await removeStateDir(this.runsc, this.stateDir);
+  }
+}
+
+/** runsc reports its own failures (bad bundle, cannot start the sandbox) on stderr with exit 128. */
+function runscFailure(ending: ProgramEnding, stderr: string): string | null {
+  if (ending.exitCode !== 128) return null;
+  const line = stderr
+    .split('\n')
+    .find((l) => /(creating|starting|running) container|runsc:|cannot|failed to/i.test(l));
+  return line ? `runsc could not run the container: ${line.trim().slice(0, 400)}` : null;
+}

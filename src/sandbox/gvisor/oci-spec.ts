@@ -1,0 +1,66 @@
+/**
+ * The OCI runtime spec (config.json) of one gVisor run: the shared read-only rootfs, the
+ * program's file bound read-only, a size-bounded /tmp, an unprivileged user without
+ * capabilities, and the run's limits for gVisor's own view of its resources.
+ */
+import type { Limits } from '../../domain/limits.js';
+
+export interface OciSpecInput {
+  rootfs: string;
+  /** Host path of the program's code (a per-run file in a root-only directory). */
+  codeFile: string;
+  codePath: string;
+  pythonPath: string;
+  env: Record<string, string>;
+  limits: Limits;
+  uid: number;
+  gid: number;
+  /** OCI `linux.seccomp` object (enforced by `runsc --oci-seccomp`). */
+  seccomp: object;
+}
+
+const CPU_PERIOD_US = 100_000;
+
+export function ociSpec(o: OciSpecInput): object {
+  const noCaps = { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] };
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: o.uid, gid: o.gid, additionalGids: [] },
+      args: [o.pythonPath, o.codePath],
+      env: Object.entries(o.env).map(([k, v]) => `${k}=${v}`),
+      cwd: '/tmp',
+      capabilities: noCaps,
+      noNewPrivileges: true,
+      rlimits: [
+        { type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 },
+        { type: 'RLIMIT_CORE', hard: 0, soft: 0 },
+        // gVisor counts the sandbox's own tasks against this, like Linux counts a user's.
+        { type: 'RLIMIT_NPROC', hard: o.limits.max_processes, soft: o.limits.max_processes },
+      ],
+    },
+    root: { path: o.rootfs, readonly: true },
+    hostname: 'sandbox',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs' },
+      {
+        destination: '/tmp',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'nodev', 'mode=1777', `size=${o.limits.scratch_mb * 1024 * 1024}`],
+      },
+      { destination: o.codePath, type: 'bind', source: o.codeFile, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      seccomp: o.seccomp,
+      resources: {
+        memory: { limit: o.limits.memory_mb * 1024 * 1024 },
+        pids: { limit: o.limits.max_processes },
+        cpu: { quota: Math.round(o.limits.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US },
+      },
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Builds the sandbox backends a process offers. Callers pick a backend per run by name from the
+ * returned registry and know nothing else: a Docker or Kubernetes backend would be one more
+ * entry here, implementing SandboxBackend.
+ */
+import type { SandboxBackendName } from '../domain/evaluation.js';
+import { BubblewrapBackend } from './bubblewrap/backend.js';
+import { GvisorBackend } from './gvisor/backend.js';
+import { detectCgroupDriver } from './cgroups/detect.js';
+import { setLauncherSourceLog } from './run/launcher-source.js';
+import type { CgroupDriver } from './cgroups/driver.js';
+import type { BackendHealth, SandboxBackend, SandboxBackends } from './types.js';
+
+export type { BackendHealth, RunCallbacks, RunResult, SandboxBackend, SandboxBackends, SandboxSpec } from './types.js';
+export { BubblewrapBackend } from './bubblewrap/backend.js';
+export { GvisorBackend } from './gvisor/backend.js';
+
+/** Just the logging the factory does (a pino logger fits). */
+export interface SandboxLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface SandboxFactoryOptions {
+  /** Backends to offer; default all. */
+  enabled?: readonly SandboxBackendName[];
+  log?: SandboxLog;
+  /** Directory with crucible-launch / crucible-init (default build/native of this checkout). */
+  nativeDir?: string;
+  /** Kill and remove sandboxes of dead Crucible processes first (default true). */
+  cleanupStale?: boolean;
+  /** Pre-create pooled cgroups before returning (default true). */
+  warm?: boolean;
+}
+
+let sharedDriver: { driver: CgroupDriver | null; error: string | null } | null = null;
+
+/** The machine's cgroup driver, detected once per process. */
+export function cgroupDriver(): CgroupDriver | string {
+  sharedDriver ??= detectCgroupDriver();
+  return sharedDriver.driver ?? sharedDriver.error ?? 'no cgroup driver';
+}
+
+export async function createSandboxBackends(options: SandboxFactoryOptions = {}): Promise<SandboxBackends> {
+  const enabled = new Set(options.enabled ?? ['bubblewrap', 'gvisor']);
+  const log = options.log;
+  if (log) setLauncherSourceLog((message) => log.warn({}, message));
+  const cgroups = cgroupDriver();
+  const backends: SandboxBackends = {};
+  if (enabled.has('bubblewrap')) backends.bubblewrap = new BubblewrapBackend({ cgroups, nativeDir: options.nativeDir });
+  if (enabled.has('gvisor')) backends.gvisor = new GvisorBackend({ cgroups, nativeDir: options.nativeDir });
+  for (const backend of Object.values(backends)) await prepare(backend, options);
+  return backends;
+}
+
+async function prepare(backend: SandboxBackend, options: SandboxFactoryOptions): Promise<void> {
+  const health = await backend.health();
+  if (!health.ok) {
+    options.log?.warn({ sandbox: backend.name, detail: health.detail }, 'sandbox backend unavailable');
+    return;
+  }
+  if (options.cleanupStale !== false) await backend.cleanupStale();
+  if (options.warm !== false) await backend.warm?.();
+  options.log?.info({ sandbox: backend.name }, 'sandbox backend ready');
+}
+
+/** Health of every configured backend (cheap: file checks only, nothing is run). */
+export async function sandboxHealth(backends: SandboxBackends): Promise<Partial<Record<SandboxBackendName, BackendHealth>>> {
+  const entries = await Promise.all(Object.entries(backends).map(async ([name, b]) => [name, await b.health()] as const));
+  return Object.fromEntries(entries);
+}
+
+/** Drains every backend's cgroup pool and removes its cgroups; call on shutdown. */
+export async function closeSandboxBackends(backends: SandboxBackends): Promise<void> {
+  await Promise.allSettled(Object.values(backends).map((b) => b.close?.()));
+}

@@ -1,0 +1,53 @@
+/**
+ * The native helpers built by native/build.sh, and the launcher's command line. Both backends
+ * start through crucible-launch: it joins the run's cgroups, dies with the server, reaps every
+ * descendant and (for bubblewrap) installs the seccomp filter and drops privileges.
+ */
+import { accessSync, constants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { STATUS_FD } from './run/launch.js';
+
+/** build/native of this checkout (src/sandbox or dist/sandbox are two levels below the root). */
+export const DEFAULT_NATIVE_DIR = fileURLToPath(new URL('../../build/native/', import.meta.url));
+
+export interface NativeHelpers {
+  launcher: string;
+  init: string;
+}
+
+export function nativeHelpers(dir = DEFAULT_NATIVE_DIR): NativeHelpers {
+  return { launcher: `${dir.replace(/\/$/, '')}/crucible-launch`, init: `${dir.replace(/\/$/, '')}/crucible-init` };
+}
+
+/** Names of required executables that are missing or not executable. */
+export function missingExecutables(paths: readonly string[]): string[] {
+  return paths.filter((p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+export interface LauncherOptions {
+  cgroupDirs: readonly string[];
+  /** Run the program as this uid/gid (bubblewrap); absent = stay root (runsc needs it). */
+  dropTo?: { uid: number; gid: number };
+  /** Export the seccomp filter to this fd for `bwrap --seccomp`. */
+  seccompFd?: number;
+  /** Open a file read-only at an fd for the program (e.g. `bwrap --file FD DEST`). */
+  openFd?: { fd: number; path: string };
+}
+
+/** The launcher's arguments; `--parent-pid` is added by whatever forks it (see LaunchCommand). */
+export function launcherArgs(opts: LauncherOptions, program: string, programArgs: readonly string[]): string[] {
+  const args = ['--status-fd', String(STATUS_FD)];
+  for (const dir of opts.cgroupDirs) args.push('--cgroup', dir);
+  if (opts.dropTo) args.push('--uid', String(opts.dropTo.uid), '--gid', String(opts.dropTo.gid));
+  if (opts.seccompFd !== undefined) args.push('--seccomp-fd', String(opts.seccompFd));
+  if (opts.openFd) args.push('--open-fd', String(opts.openFd.fd), opts.openFd.path);
+  args.push('--', program, ...programArgs);
+  return args;
+}

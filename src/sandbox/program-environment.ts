@@ -1,0 +1,16 @@
+/**
+ * The environment of every sandboxed program, whatever the backend. Built from nothing: no
+ * variable of the server's environment (tokens, database URLs) can leak into a sandbox.
+ */
+
+export function sandboxEnvironment(): Record<string, string> {
+  return {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: '/tmp',
+    TMPDIR: '/tmp',
+    LANG: 'C.UTF-8',
+    // Unbuffered: output printed before a kill (timeout, OOM) reaches us instead of dying in a buffer.
+    PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * What every cgroup-based backend shares: refusing to run without cgroups, the run loop, warming,
+ * stale clean-up and shutdown. A backend adds how to start its sandbox (its SandboxStarter),
+ * what it needs to be healthy, and its own extra clean-up.
+ */
+import type { SandboxBackendName } from '../../domain/evaluation.js';
+import type { CgroupDriver } from '../cgroups/driver.js';
+import { cleanupStaleCgroups } from '../cgroups/stale.js';
+import { missingExecutables } from '../native.js';
+import type { BackendHealth, RunCallbacks, RunResult, SandboxBackend, SandboxSpec } from '../types.js';
+import { SandboxRunner, type SandboxStarter } from './runner.js';
+import { resultWithoutRun } from '../results.js';
+
+export abstract class CgroupSandboxBackend implements SandboxBackend {
+  abstract readonly name: SandboxBackendName;
+  private runnerInstance: SandboxRunner | null = null;
+
+  constructor(protected readonly cgroups: CgroupDriver | string) {}
+
+  /** How this backend starts a sandbox; asked once, on first use. */
+  protected abstract starter(): SandboxStarter;
+  /** A run whose sandbox can be prepared ahead of time, if the backend supports that. */
+  protected defaultSpec(): SandboxSpec | null {
+    return null;
+  }
+  /** Executables that must exist, and other problems specific to the backend. */
+  protected abstract requirements(): { executables: string[]; problems: string[] };
+
+  private get runner(): SandboxRunner | null {
+    if (typeof this.cgroups === 'string') return null;
+    this.runnerInstance ??= new SandboxRunner(this.cgroups, this.starter(), this.defaultSpec());
+    return this.runnerInstance;
+  }
+
+  async health(): Promise<BackendHealth> {
+    const { executables, problems } = this.requirements();
+    const all: string[] = [];
+    if (typeof this.cgroups === 'string') all.push(this.cgroups);
+    if (process.getuid?.() !== 0) all.push('the server must run as root (cgroups, privilege drop, runsc)');
+    const missing = missingExecutables(executables);
+    if (missing.length) all.push(`missing executables: ${missing.join(', ')} (run scripts/setup.sh)`);
+    all.push(...problems);
+    return all.length ? { ok: false, detail: all.join('; ') } : { ok: true, detail: `${this.name} ready` };
+  }
+
+  async run(spec: SandboxSpec, callbacks: RunCallbacks = {}): Promise<RunResult> {
+    // Refuse with the reason rather than fail obscurely (or, without cgroups, run unconfined).
+    // A few stat calls: cheap enough for every run.
+    const health = await this.health();
+    const runner = this.runner;
+    if (!health.ok || !runner) return resultWithoutRun(spec.limits, { platformError: `the ${this.name} sandbox is unavailable: ${health.detail}` });
+    return runner.run(spec, callbacks);
+  }
+
+  /** Pre-creates cgroups (and warm sandboxes, if supported) so the first runs start fast. */
+  async warm(): Promise<void> {
+    await this.runner?.prepare();
+  }
+
+  async cleanupStale(): Promise<void> {
+    if (typeof this.cgroups !== 'string') await cleanupStaleCgroups(this.cgroups);
+    await this.cleanupStaleExtra();
+  }
+
+  /** Backend-specific leftovers of dead servers (e.g. runsc state). */
+  protected async cleanupStaleExtra(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.runnerInstance?.close();
+    await this.closeExtra();
+  }
+
+  protected async closeExtra(): Promise<void> {}
+}

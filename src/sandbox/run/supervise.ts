@@ -1,0 +1,229 @@
+/**
+ * Runs one program in an already launched sandbox (fresh, or warm and waiting for its code),
+ * whatever the backend: applies the limits to its cgroup, feeds stdin and the code, captures
+ * output, enforces the wall-clock timeout, the output flood limit and cancellation by killing
+ * the whole cgroup, samples resource use, and turns what happened into a RunResult via
+ * interpretExit. Never rejects.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { interpretExit, type ExitFacts } from '../../domain/exit-interpretation.js';
+import { OUTPUT_FLOOD_FACTOR } from '../../domain/limits.js';
+import type { CgroupEvents, CgroupUsage, SandboxCgroup } from '../cgroups/driver.js';
+import type { RunCallbacks, RunResult, SandboxSpec } from '../types.js';
+import { killSandbox } from './kill.js';
+import type { Launch } from './launch.js';
+import { OutputCapture } from './output-capture.js';
+import { startSampler } from './sampler.js';
+import { decodeShellCode, type ProgramEnding } from './status-channel.js';
+
+export interface SuperviseOptions {
+  /** True when the sandbox writes "started" / "exit <status>" lines to the status fd. */
+  reportsStatus: boolean;
+  /** Extra time before the timeout starts counting, for backends with a slow start (gVisor). */
+  startupGraceMs: number;
+  /** Turns an ending without status lines into a set-up failure (e.g. runsc's own error); null = the program ran. */
+  startFailure?: (ending: ProgramEnding, stderr: string) => string | null;
+}
+
+type KillCause = 'timeout' | 'cancelled' | 'output_limit';
+
+const DEFAULT_SAMPLE_MS = 250;
+
+export async function superviseRun(
+  launch: Launch,
+  cgroup: SandboxCgroup,
+  spec: SandboxSpec,
+  callbacks: RunCallbacks,
+  options: SuperviseOptions,
+): Promise<RunResult> {
+  return new SupervisedRun(launch, cgroup, spec, callbacks, options).run();
+}
+
+class SupervisedRun {
+  private readonly stdout: OutputCapture;
+  private readonly stderr: OutputCapture;
+  private killCause: KillCause | null = null;
+  /** The kill in progress: it sweeps the cgroup until empty, so the cgroup must not be reused before it ends. */
+  private killing: Promise<void> = Promise.resolve();
+  private startedAt = 0;
+  private baseline: CgroupEvents = { oomKills: 0, pidsMaxHits: 0 };
+  private readonly cleanups: Array<() => void> = [];
+  private readonly callbacks: RunCallbacks;
+
+  constructor(
+    private readonly launch: Launch,
+    private readonly cgroup: SandboxCgroup,
+    private readonly spec: SandboxSpec,
+    callbacks: RunCallbacks,
+    private readonly options: SuperviseOptions,
+  ) {
+    this.callbacks = guarded(callbacks);
+    const max = spec.limits.max_output_bytes;
+    this.stdout = new OutputCapture(max, this.callbacks.onStdout);
+    this.stderr = new OutputCapture(max, this.callbacks.onStderr);
+  }
+
+  async run(): Promise<RunResult> {
+    const launch = this.launch;
+    // Accounting starts now: a warm sandbox's set-up is not the program's.
+    this.cgroup.resetAccounting();
+    this.baseline = this.cgroup.events();
+    this.startedAt = performance.now();
+    if (await launch.attached) this.go(launch);
+    await launch.done;
+    // Our kill may still be sweeping the cgroup. Once the run returns, its cgroup is recycled and
+    // may host the next sandbox, which a late sweep would kill.
+    await this.killing;
+    for (const cleanup of this.cleanups) cleanup();
+    this.stdout.end();
+    this.stderr.end();
+    return this.assemble();
+  }
+
+  private go(launch: Launch): void {
+    launch.status.onStarted = () => this.callbacks.onStart?.();
+    if (launch.status.started) this.callbacks.onStart?.();
+    this.capture(launch.stdout, this.stdout);
+    this.capture(launch.stderr, this.stderr);
+    this.feed(launch.stdin, this.spec.stdin ?? '');
+    const code = launch.code;
+    if (code) this.feed(code, this.spec.code);
+    if (!this.options.reportsStatus) this.callbacks.onStart?.();
+
+    const timer = setTimeout(() => this.kill('timeout'), this.spec.limits.timeout_s * 1000 + this.options.startupGraceMs);
+    this.cleanups.push(() => clearTimeout(timer));
+    const signal = this.callbacks.signal;
+    if (signal) {
+      const onAbort = () => this.kill('cancelled');
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.cleanups.push(() => signal.removeEventListener('abort', onAbort));
+      if (signal.aborted) onAbort();
+    }
+    if (this.callbacks.onSample) {
+      const interval = this.callbacks.sampleIntervalMs ?? DEFAULT_SAMPLE_MS;
+      this.cleanups.push(startSampler(this.cgroup, this.startedAt, interval, this.callbacks.onSample));
+    }
+  }
+
+  /** Writes everything then closes; a program that exits without reading (EPIPE) is fine. */
+  private feed(stream: Writable, data: string): void {
+    stream.on('error', () => undefined);
+    stream.end(data);
+  }
+
+  private capture(stream: Readable, capture: OutputCapture): void {
+    const floodAt = OUTPUT_FLOOD_FACTOR * this.spec.limits.max_output_bytes;
+    stream.on('data', (chunk: Buffer) => {
+      capture.push(chunk);
+      if (capture.totalBytes > floodAt) this.kill('output_limit');
+    });
+  }
+
+  private kill(cause: KillCause): void {
+    if (this.killCause || !this.launch.alive) return;
+    this.killCause = cause;
+    this.killing = killSandbox(this.launch, this.cgroup).catch(() => undefined);
+  }
+
+  private assemble(): RunResult {
+    const launch = this.launch;
+    let usage: CgroupUsage | null = null;
+    let events: CgroupEvents | null = null;
+    try {
+      usage = this.cgroup.usage();
+      events = this.cgroup.events();
+    } catch {
+      // metrics unavailable; OOM / pids verdicts then default to "not hit"
+    }
+    const ending = launch.status.ending ?? decodeShellCode(launch.exit?.code ?? null, launch.exit?.signal ?? null);
+    const oomKilled = events !== null && events.oomKills > this.baseline.oomKills;
+    const facts: ExitFacts = {
+      exitCode: ending.exitCode,
+      signal: ending.signal,
+      oomKilled,
+      pidsLimitHit: events !== null && events.pidsMaxHits > this.baseline.pidsMaxHits,
+      timedOut: this.killCause === 'timeout',
+      cancelled: this.killCause === 'cancelled',
+      outputLimitKilled: this.killCause === 'output_limit',
+      platformError: null,
+      limits: this.spec.limits,
+    };
+    facts.platformError = this.platformError(ending, oomKilled);
+    const verdict = interpretExit(facts);
+    const ran = launch.spawnError === null;
+    const failed = verdict.reason === 'platform_error';
+    return {
+      exit_code: failed ? null : facts.exitCode,
+      signal: failed ? null : facts.signal,
+      reason: verdict.reason,
+      message: verdict.message,
+      stdout: this.stdout.text(),
+      stderr: this.stderr.text(),
+      stdout_truncated: this.stdout.truncated,
+      stderr_truncated: this.stderr.truncated,
+      metrics: {
+        wall_ms: ran ? round1(Math.max(0, launch.exitedAt - this.startedAt)) : null,
+        cpu_ms: ran && usage ? round1(usage.cpuNs / 1e6) : null,
+        peak_memory_bytes: ran && usage ? usage.peakMemoryBytes : null,
+      },
+    };
+  }
+
+  private platformError(ending: ProgramEnding, oomKilled: boolean): string | null {
+    const { spawnError, status } = this.launch;
+    if (spawnError) {
+      return this.launch.pid === undefined
+        ? `the sandbox launcher could not be started (${spawnError})`
+        : `the sandbox launcher was lost while it ran (${spawnError})`;
+    }
+    if (status.setupError) return `the sandbox could not be set up: ${status.setupError}`;
+    if (this.killCause) return null; // we ended it; whatever state it was in, the reason is ours
+    if (this.options.reportsStatus) {
+      if (!status.started) {
+        const detail = lastLines(this.stderr.text()) || describe(ending);
+        return `the sandbox failed before the program started: ${detail}`;
+      }
+      // init always reports how the program ended; without that report the sandbox's own
+      // processes were killed from outside (not by the program, which cannot reach them).
+      // (Unless the memory limit's OOM killer picked one of them: that is the program's doing.)
+      if (!status.ending && !oomKilled) return `the sandbox was ended from outside while the program ran (${describe(ending)})`;
+      return null;
+    }
+    return this.options.startFailure?.(ending, this.stderr.text()) ?? null;
+  }
+}
+
+/**
+ * The caller's callbacks, made harmless: they run inside stream and timer handlers, where an
+ * exception would take down the whole server instead of just losing one event.
+ */
+function guarded(callbacks: RunCallbacks): RunCallbacks {
+  const safe = <A extends unknown[]>(fn: ((...args: A) => void) | undefined) =>
+    fn &&
+    ((...args: A) => {
+      try {
+        fn(...args);
+      } catch {
+        // the caller's problem; the run goes on
+      }
+    });
+  return {
+    ...callbacks,
+    onStart: safe(callbacks.onStart),
+    onStdout: safe(callbacks.onStdout),
+    onStderr: safe(callbacks.onStderr),
+    onSample: safe(callbacks.onSample),
+  };
+}
+
+function describe(e: ProgramEnding): string {
+  return e.signal ? `killed by ${e.signal}` : `exit code ${e.exitCode}`;
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' | ').slice(0, 500);
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}

@@ -1,0 +1,69 @@
+/**
+ * The narrow interface between the platform and whatever isolates a program. Callers (the worker)
+ * know only this file; bubblewrap, gVisor and any later Docker/Kubernetes backend live behind it.
+ */
+import type { Environment, Metrics, Reason, SandboxBackendName } from '../domain/evaluation.js';
+import type { MetricsSample } from '../domain/events.js';
+import type { Limits } from '../domain/limits.js';
+
+export interface SandboxSpec {
+  /** Python source, run as the program's main module. */
+  code: string;
+  /** Fed to the program's standard input, then closed. Absent = empty stdin. */
+  stdin?: string;
+  environment: Environment;
+  limits: Limits;
+  /** Used to name the cgroup and the scratch dir; must be unique among concurrent runs. */
+  runId: string;
+}
+
+export interface RunCallbacks {
+  /** Called once the program is isolated and about to start (status `running`). */
+  onStart?: () => void;
+  /** Decoded (UTF-8, invalid bytes replaced) output as it arrives; only what is kept (truncation applied). */
+  onStdout?: (text: string) => void;
+  onStderr?: (text: string) => void;
+  /** Live resource samples, roughly every sampleIntervalMs. */
+  onSample?: (sample: MetricsSample) => void;
+  /** Aborting kills the whole sandbox; the result's reason is then `cancelled`. */
+  signal?: AbortSignal;
+  sampleIntervalMs?: number;
+}
+
+export interface RunResult {
+  exit_code: number | null;
+  signal: string | null;
+  reason: Reason;
+  message: string;
+  stdout: string;
+  stderr: string;
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+  metrics: Metrics;
+}
+
+export interface BackendHealth {
+  ok: boolean;
+  /** What is missing and how to fix it, when not ok. */
+  detail: string;
+}
+
+export interface SandboxBackend {
+  readonly name: SandboxBackendName;
+  /** Checks prerequisites (binaries, cgroups, rootfs) without running anything. */
+  health(): Promise<BackendHealth>;
+  /**
+   * Runs one program to completion. Never rejects because of what the program did: every ending,
+   * including the sandbox failing to start, is a RunResult (reason `platform_error` for the latter).
+   */
+  run(spec: SandboxSpec, callbacks?: RunCallbacks): Promise<RunResult>;
+  /** Kills and removes sandboxes left behind by a previous process that crashed. */
+  cleanupStale(): Promise<void>;
+  /** Optional: prepares resources (e.g. pooled cgroups) so the first runs start fast. */
+  warm?(): Promise<void>;
+  /** Optional: releases everything the backend holds (pools, state dirs); runs in flight finish first. */
+  close?(): Promise<void>;
+}
+
+/** A registry the worker asks for a backend by name; absent names are not configured here. */
+export type SandboxBackends = Partial<Record<SandboxBackendName, SandboxBackend>>;

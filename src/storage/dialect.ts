@@ -1,0 +1,48 @@
+/**
+ * Everything that differs between SQLite and PostgreSQL, behind one small interface, so the store
+ * (kysely-store.ts) and the migrations are written once. Each dialect lives in its own file.
+ */
+import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
+import type { Database } from './schema.js';
+
+export interface ColumnTypes {
+  /** Epoch milliseconds. */
+  bigint: string;
+  float: string;
+  bool: string;
+  json: string;
+  /** The `evaluations.tags` column. */
+  tags: string;
+}
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+export type EvaluationsEb = ExpressionBuilder<Database, 'evaluations'>;
+
+export interface StoreDialect {
+  readonly name: 'sqlite' | 'postgres';
+  readonly types: ColumnTypes;
+  encodeBool(value: boolean): unknown;
+  encodeTags(tags: string[]): unknown;
+
+  /** DDL for how tags are indexed (called by the first migration). */
+  createTagIndexes(db: Db): Promise<void>;
+  /** Stores tags outside the row where the dialect needs it (SQLite's tag table); else nothing. */
+  insertTags(trx: Tx, rows: { id: string; tags: string[]; created_at: number }[]): Promise<void>;
+  /**
+   * A condition true when the evaluation carries every one of `tags`. Async so a dialect may look
+   * at the data first to pick the faster form of the condition.
+   */
+  tagFilter(db: Db, tags: string[]): Promise<(eb: EvaluationsEb) => Expression<SqlBool>>;
+  /** The tags as one searchable text value. */
+  tagsText(eb: EvaluationsEb): Expression<string>;
+  /** Case-insensitive `value LIKE pattern` with `\` as the escape character. */
+  like(value: Expression<string>, pattern: string): Expression<SqlBool>;
+
+  /** Runs the migrations callback holding a lock that other processes also take. */
+  withMigrationLock<T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T>;
+
+  isUniqueViolation(err: unknown): boolean;
+  /** The database is unreachable or overloaded (the caller should retry later, HTTP 503). */
+  isUnavailable(err: unknown): boolean;
+}

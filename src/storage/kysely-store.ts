@@ -1,0 +1,493 @@
+/**
+ * The EvaluationStore, written once over kysely for SQLite and PostgreSQL. Dialect specifics
+ * (column types, tags, LIKE, locks, error classification) come from a StoreDialect.
+ *
+ * Concurrency model: every write that must be atomic is a single transaction whose *first*
+ * statement is the conditional UPDATE of the evaluation row. That statement both checks the
+ * guard (status, worker, not terminal) and claims event sequence numbers (`last_seq + n`), and it
+ * locks the row (PostgreSQL) or the database (SQLite) until commit, so concurrent writers to the
+ * same evaluation are serialised, sequence numbers are gap-free, and a rejected guard changes
+ * nothing. Starting with a write also avoids SQLite's read-then-write upgrade deadlock.
+ */
+import { sql, type Expression, type SqlBool, type Updateable } from 'kysely';
+import { CrucibleError, conflict, unavailable } from '../domain/errors.js';
+import {
+  EVALUATION_STATUSES,
+  TERMINAL_STATUSES,
+  type Evaluation,
+  type EvaluationStatus,
+  type EvaluationSummary,
+  type ListEvaluationsQuery,
+} from '../domain/evaluation.js';
+import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
+import { sourcesOf } from '../domain/state-machine.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Db, EvaluationsEb, StoreDialect, Tx } from './dialect.js';
+import { migrate } from './migrations.js';
+import { decodeJson, toEvaluation, toEvent, toIso, toMs, toSummary, type PayloadRow } from './rows.js';
+import type { EvaluationsTable } from './schema.js';
+import type {
+  EvaluationStore,
+  ListResult,
+  NewEvaluation,
+  OutcomeBucket,
+  TransitionOptions,
+  TransitionPatch,
+  TransitionResult,
+  WorkerInfo,
+} from './types.js';
+
+/** Rows per multi-row INSERT: well under both databases' bound-parameter limits. */
+const INSERT_CHUNK = 100;
+const DEFAULT_EVENTS_LIMIT = 1000;
+const DEFAULT_FIND_LIMIT = 1000;
+/** Text search (`q`) looks at this many of the newest evaluations (see searchFloor). */
+export const SEARCH_WINDOW = 20_000;
+/** A dashboard asking for more buckets than this gets an error instead of a huge answer. */
+const MAX_BUCKETS = 10_000;
+
+export class KyselyStore implements EvaluationStore {
+  constructor(
+    /** Exposed for adapters that share the database (the embedded queue). */
+    readonly db: Db,
+    private readonly dialect: StoreDialect,
+  ) {}
+
+  init(): Promise<void> {
+    return this.guard(() => migrate(this.db, this.dialect));
+  }
+
+  create(evaluations: NewEvaluation[]): Promise<TransitionResult[]> {
+    return this.guard(async () => {
+      if (evaluations.length === 0) return [];
+      const prepared = evaluations.map((e) => ({ ...e, tags: uniqueTags(e.tags), createdMs: toMs(e.created_at) }));
+      await this.db.transaction().execute(async (trx) => {
+        for (const chunk of chunks(prepared, INSERT_CHUNK)) {
+          await trx
+            .insertInto('evaluations')
+            .values(
+              chunk.map((e) => ({
+                id: e.id,
+                status: 'queued' as const,
+                environment: e.environment,
+                sandbox: e.sandbox,
+                tags: this.dialect.encodeTags(e.tags),
+                created_at: e.createdMs,
+                stdout_truncated: this.dialect.encodeBool(false),
+                stderr_truncated: this.dialect.encodeBool(false),
+                attempts: 0,
+                last_seq: 1,
+                limits: JSON.stringify(e.limits),
+                metadata: JSON.stringify(e.metadata),
+                code_sha256: e.code_sha256,
+              })),
+            )
+            .execute();
+          await trx
+            .insertInto('evaluation_payloads')
+            .values(chunk.map((e) => ({ evaluation_id: e.id, code: e.code, stdin: e.stdin, stdout: '', stderr: '' })))
+            .execute();
+          await this.dialect.insertTags(trx, chunk.map((e) => ({ id: e.id, tags: e.tags, created_at: e.createdMs })));
+          await trx
+            .insertInto('evaluation_events')
+            .values(
+              chunk.map((e) => ({
+                evaluation_id: e.id,
+                seq: 1,
+                type: 'status',
+                at: e.createdMs,
+                data: JSON.stringify({ status: 'queued' }),
+              })),
+            )
+            .execute();
+        }
+      });
+      return prepared.map((e) => {
+        const evaluation: Evaluation = {
+          id: e.id,
+          status: 'queued',
+          environment: e.environment,
+          sandbox: e.sandbox,
+          code: e.code,
+          code_sha256: e.code_sha256,
+          stdin: e.stdin,
+          tags: e.tags,
+          metadata: e.metadata,
+          limits: e.limits,
+          created_at: toIso(e.createdMs),
+          started_at: null,
+          finished_at: null,
+          exit_code: null,
+          signal: null,
+          reason: null,
+          message: null,
+          stdout: '',
+          stderr: '',
+          stdout_truncated: false,
+          stderr_truncated: false,
+          metrics: { wall_ms: null, cpu_ms: null, peak_memory_bytes: null },
+          worker: null,
+          attempts: 0,
+        };
+        const event: EvaluationEvent = { seq: 1, at: evaluation.created_at, type: 'status', data: { status: 'queued' } };
+        return { evaluation, events: [event] };
+      });
+    });
+  }
+
+  get(id: string): Promise<Evaluation | null> {
+    return this.guard(async () => {
+      const row = await this.db
+        .selectFrom('evaluations')
+        .innerJoin('evaluation_payloads', 'evaluation_payloads.evaluation_id', 'evaluations.id')
+        .selectAll('evaluations')
+        .select(['evaluation_payloads.code', 'evaluation_payloads.stdin', 'evaluation_payloads.stdout', 'evaluation_payloads.stderr'])
+        .where('evaluations.id', '=', id)
+        .executeTakeFirst();
+      return row ? toEvaluation(row, row) : null;
+    });
+  }
+
+  async list(query: ListEvaluationsQuery): Promise<ListResult> {
+    // Decoded outside guard(): a bad cursor is the caller's 400, not a storage failure.
+    const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+    return this.guard(async () => {
+      const limit = query.limit;
+      let select = this.db.selectFrom('evaluations').selectAll('evaluations');
+      if (query.status?.length) select = select.where('evaluations.status', 'in', query.status);
+      if (query.tags?.length) {
+        select = select.where(await this.dialect.tagFilter(this.db, uniqueTags(query.tags)));
+      }
+      if (query.q) {
+        const pattern = `%${escapeLike(query.q)}%`;
+        const floor = await this.searchFloor();
+        if (floor !== null) select = select.where('evaluations.created_at', '>=', floor);
+        select = select.where((eb) => this.textMatch(eb, pattern));
+      }
+      if (cursor) {
+        select = select.where((eb) => eb(eb.refTuple('evaluations.created_at', 'evaluations.id'), '<', eb.tuple(cursor.createdAt, cursor.id)));
+      }
+      const rows = await select
+        .orderBy('evaluations.created_at', 'desc')
+        .orderBy('evaluations.id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(toSummary),
+        next_cursor: rows.length > limit && last ? encodeCursor({ createdAt: Number(last.created_at), id: last.id }) : null,
+      };
+    });
+  }
+
+  transition(
+    id: string,
+    to: EvaluationStatus,
+    patch: TransitionPatch = {},
+    options: TransitionOptions = {},
+  ): Promise<TransitionResult | null> {
+    return this.guard(async () => {
+      const sources = sourcesOf(to).filter((s) => !options.expectFrom || options.expectFrom.includes(s));
+      if (sources.length === 0) return null;
+      const before = options.precedingEvents ?? [];
+      const extra = options.extraEvents ?? [];
+      const eventCount = before.length + 1 + extra.length;
+      const now = Date.now();
+
+      return this.db.transaction().execute(async (trx) => {
+        let update = trx
+          .updateTable('evaluations')
+          .set((eb) => ({
+            ...this.hotPatch(patch),
+            status: to,
+            last_seq: eb('last_seq', '+', eventCount),
+            ...(patch.increment_attempts ? { attempts: eb('attempts', '+', 1) } : {}),
+          }))
+          .where('id', '=', id)
+          .where('status', 'in', sources);
+        if (options.expectWorker !== undefined) update = update.where('worker', '=', options.expectWorker);
+        const row = await update.returningAll().executeTakeFirst();
+        if (!row) return null;
+
+        const payload = await this.writePayload(trx, id, patch);
+        const statusEvent: NewEvaluationEvent = {
+          type: 'status',
+          at: new Date(now).toISOString(),
+          data: { status: to, reason: row.reason as Evaluation['reason'], message: row.message, worker: row.worker },
+        };
+        const events = await this.insertEvents(trx, id, Number(row.last_seq) - eventCount + 1, [...before, statusEvent, ...extra]);
+        return { evaluation: toEvaluation(row, payload), events };
+      });
+    });
+  }
+
+  appendEvents(id: string, events: NewEvaluationEvent[]): Promise<EvaluationEvent[]> {
+    return this.guard(async () => {
+      if (events.length === 0) return [];
+      return this.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('evaluations')
+          .set((eb) => ({ last_seq: eb('last_seq', '+', events.length) }))
+          .where('id', '=', id)
+          .where('status', 'not in', TERMINAL_STATUSES)
+          .returning('last_seq')
+          .executeTakeFirst();
+        if (!row) return [];
+        return this.insertEvents(trx, id, Number(row.last_seq) - events.length + 1, events);
+      });
+    });
+  }
+
+  listEvents(id: string, afterSeq: number, limit = DEFAULT_EVENTS_LIMIT): Promise<EvaluationEvent[]> {
+    return this.guard(async () => {
+      const rows = await this.db
+        .selectFrom('evaluation_events')
+        .select(['seq', 'type', 'at', 'data'])
+        .where('evaluation_id', '=', id)
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map(toEvent);
+    });
+  }
+
+  countByStatus(): Promise<Record<EvaluationStatus, number>> {
+    return this.guard(async () => {
+      const counts = Object.fromEntries(EVALUATION_STATUSES.map((s) => [s, 0])) as Record<EvaluationStatus, number>;
+      const rows = await this.db
+        .selectFrom('evaluations')
+        .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+        .groupBy('status')
+        .execute();
+      for (const r of rows) counts[r.status] = Number(r.n);
+      return counts;
+    });
+  }
+
+  oldestQueuedAt(): Promise<string | null> {
+    return this.guard(async () => {
+      const row = await this.db
+        .selectFrom('evaluations')
+        .select('created_at')
+        .where('status', '=', 'queued')
+        .orderBy('created_at', 'asc')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? toIso(row.created_at) : null;
+    });
+  }
+
+  findByStatus(statuses: EvaluationStatus[], options: { workers?: string[]; limit?: number } = {}): Promise<EvaluationSummary[]> {
+    return this.guard(async () => {
+      if (statuses.length === 0 || options.workers?.length === 0) return [];
+      let select = this.db.selectFrom('evaluations').selectAll().where('status', 'in', statuses);
+      if (options.workers) select = select.where('worker', 'in', options.workers);
+      const rows = await select
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc')
+        .limit(options.limit ?? DEFAULT_FIND_LIMIT)
+        .execute();
+      return rows.map(toSummary);
+    });
+  }
+
+  outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]> {
+    return this.guard(async () => {
+      const bucketMs = Math.round(bucketSeconds * 1000);
+      if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new RangeError('bucketSeconds must be positive');
+      const first = Math.floor(toMs(sinceIso) / bucketMs) * bucketMs;
+      const now = Date.now();
+      if ((now - first) / bucketMs > MAX_BUCKETS) throw new RangeError(`more than ${MAX_BUCKETS} buckets requested`);
+
+      // Integer division floors (times are positive) identically in both databases. The bucket
+      // size is inlined, not bound, so GROUP BY and SELECT are the same expression to PostgreSQL.
+      const bucket = sql<number>`(${sql.ref('finished_at')} / ${sql.lit(bucketMs)}) * ${sql.lit(bucketMs)}`;
+      const rows = await this.db
+        .selectFrom('evaluations')
+        .select((eb) => [bucket.as('bucket'), 'status', eb.fn.countAll<number>().as('n')])
+        .where('finished_at', '>=', first)
+        .where('status', 'in', TERMINAL_STATUSES)
+        .groupBy([bucket, 'status'])
+        .execute();
+
+      const buckets = new Map<number, OutcomeBucket>();
+      for (let start = first; start <= now; start += bucketMs) {
+        buckets.set(start, { start: toIso(start), completed: 0, failed: 0, timeout: 0, cancelled: 0 });
+      }
+      for (const r of rows) {
+        const start = Number(r.bucket);
+        let b = buckets.get(start);
+        if (!b) {
+          // Finished "in the future" by a host whose clock runs ahead: still count it.
+          b = { start: toIso(start), completed: 0, failed: 0, timeout: 0, cancelled: 0 };
+          buckets.set(start, b);
+        }
+        if (r.status === 'completed' || r.status === 'failed' || r.status === 'timeout' || r.status === 'cancelled') {
+          b[r.status] += Number(r.n);
+        }
+      }
+      return [...buckets.values()].sort((a, b) => a.start.localeCompare(b.start));
+    });
+  }
+
+  upsertWorker(worker: WorkerInfo): Promise<void> {
+    return this.guard(async () => {
+      const values = {
+        host: worker.host,
+        pid: worker.pid,
+        capacity: worker.capacity,
+        running: worker.running,
+        environments: JSON.stringify(worker.environments),
+        sandboxes: JSON.stringify(worker.sandboxes),
+        started_at: toMs(worker.started_at),
+        last_seen: toMs(worker.last_seen),
+      };
+      await this.db
+        .insertInto('workers')
+        .values({ id: worker.id, ...values })
+        .onConflict((oc) => oc.column('id').doUpdateSet(values))
+        .execute();
+    });
+  }
+
+  listWorkers(): Promise<WorkerInfo[]> {
+    return this.guard(async () => {
+      const rows = await this.db.selectFrom('workers').selectAll().orderBy('id').execute();
+      return rows.map((r) => ({
+        id: r.id,
+        host: r.host,
+        pid: Number(r.pid),
+        capacity: Number(r.capacity),
+        running: Number(r.running),
+        environments: decodeJson<WorkerInfo['environments']>(r.environments),
+        sandboxes: decodeJson<WorkerInfo['sandboxes']>(r.sandboxes),
+        started_at: toIso(r.started_at),
+        last_seen: toIso(r.last_seen),
+      }));
+    });
+  }
+
+  removeWorker(id: string): Promise<void> {
+    return this.guard(async () => {
+      await this.db.deleteFrom('workers').where('id', '=', id).execute();
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.guard(async () => {
+      await sql`select 1`.execute(this.db);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  /** The hot-row columns a patch sets (payload columns are written by writePayload). */
+  private hotPatch(patch: TransitionPatch): Updateable<EvaluationsTable> {
+    const set: Updateable<EvaluationsTable> = {};
+    if (patch.started_at !== undefined) set.started_at = patch.started_at === null ? null : toMs(patch.started_at);
+    if (patch.finished_at !== undefined) set.finished_at = patch.finished_at === null ? null : toMs(patch.finished_at);
+    if (patch.exit_code !== undefined) set.exit_code = patch.exit_code;
+    if (patch.signal !== undefined) set.signal = patch.signal;
+    if (patch.reason !== undefined) set.reason = patch.reason;
+    if (patch.message !== undefined) set.message = patch.message;
+    if (patch.stdout_truncated !== undefined) set.stdout_truncated = this.dialect.encodeBool(patch.stdout_truncated);
+    if (patch.stderr_truncated !== undefined) set.stderr_truncated = this.dialect.encodeBool(patch.stderr_truncated);
+    if (patch.metrics !== undefined) {
+      set.wall_ms = patch.metrics.wall_ms;
+      set.cpu_ms = patch.metrics.cpu_ms;
+      set.peak_memory_bytes = patch.metrics.peak_memory_bytes;
+    }
+    if (patch.worker !== undefined) set.worker = patch.worker;
+    return set;
+  }
+
+  /** Writes stdout/stderr if the patch has them; returns the payload either way. */
+  private async writePayload(trx: Tx, id: string, patch: TransitionPatch): Promise<PayloadRow> {
+    const columns = ['code', 'stdin', 'stdout', 'stderr'] as const;
+    if (patch.stdout === undefined && patch.stderr === undefined) {
+      return trx.selectFrom('evaluation_payloads').select(columns).where('evaluation_id', '=', id).executeTakeFirstOrThrow();
+    }
+    return trx
+      .updateTable('evaluation_payloads')
+      .set({ stdout: patch.stdout, stderr: patch.stderr })
+      .where('evaluation_id', '=', id)
+      .returning(columns)
+      .executeTakeFirstOrThrow();
+  }
+
+  private async insertEvents(trx: Tx, id: string, firstSeq: number, events: NewEvaluationEvent[]): Promise<EvaluationEvent[]> {
+    const numbered = events.map((e, i) => ({ seq: firstSeq + i, ...e }) as EvaluationEvent);
+    for (const chunk of chunks(numbered, INSERT_CHUNK)) {
+      await trx
+        .insertInto('evaluation_events')
+        .values(chunk.map((e) => ({ evaluation_id: id, seq: e.seq, type: e.type, at: toMs(e.at), data: JSON.stringify(e.data) })))
+        .execute();
+    }
+    return numbered;
+  }
+
+  /**
+   * Creation time of the SEARCH_WINDOW-th newest evaluation (null if there are fewer): `q` has no
+   * index (substring matches over code), so it only looks at the newest evaluations, keeping a
+   * search to a bounded index range instead of a scan of the whole history.
+   */
+  private async searchFloor(): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('evaluations')
+      .select('created_at')
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .offset(SEARCH_WINDOW - 1)
+      .limit(1)
+      .executeTakeFirst();
+    return row ? Number(row.created_at) : null;
+  }
+
+  /** `q`: case-insensitive substring of the id, a tag or the code. */
+  private textMatch(eb: EvaluationsEb, pattern: string): Expression<SqlBool> {
+    const { dialect } = this;
+    // The code as a correlated scalar subquery, probed per candidate row by primary key; as an
+    // EXISTS inside OR, PostgreSQL may instead hash the whole payload table.
+    const code = eb
+      .selectFrom('evaluation_payloads')
+      .select('evaluation_payloads.code')
+      .whereRef('evaluation_payloads.evaluation_id', '=', 'evaluations.id') as unknown as Expression<string>;
+    return eb.or([dialect.like(eb.ref('evaluations.id'), pattern), dialect.like(dialect.tagsText(eb), pattern), dialect.like(code, pattern)]);
+  }
+
+  /** Maps driver failures to the platform's errors: unreachable → 503, duplicate id → 409. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof CrucibleError) throw err;
+      if (this.dialect.isUniqueViolation(err)) throw conflict('duplicate_id', 'an evaluation with this id already exists');
+      if (this.dialect.isUnavailable(err)) {
+        const e = unavailable('storage_unavailable', `storage is unavailable: ${(err as Error).message}`);
+        (e as { cause?: unknown }).cause = err;
+        throw e;
+      }
+      throw err;
+    }
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function uniqueTags(tags: string[]): string[] {
+  return [...new Set(tags)];
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

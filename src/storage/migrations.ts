@@ -1,0 +1,121 @@
+/**
+ * Versioned schema migrations, applied in order under the dialect's cross-process lock, each
+ * recorded in `crucible_migrations`. Never edit a released migration: add a new one.
+ */
+import { sql } from 'kysely';
+import type { Db, StoreDialect } from './dialect.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Db, dialect: StoreDialect): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'evaluations, payloads, events, workers',
+    async up(db, dialect) {
+      const t = dialect.types;
+      const type = (name: string) => sql.raw(name);
+
+      await db.schema
+        .createTable('evaluations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('sandbox', 'text', (c) => c.notNull())
+        .addColumn('tags', type(t.tags), (c) => c.notNull())
+        .addColumn('created_at', type(t.bigint), (c) => c.notNull())
+        .addColumn('started_at', type(t.bigint))
+        .addColumn('finished_at', type(t.bigint))
+        .addColumn('exit_code', 'integer')
+        .addColumn('signal', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('message', 'text')
+        .addColumn('stdout_truncated', type(t.bool), (c) => c.notNull())
+        .addColumn('stderr_truncated', type(t.bool), (c) => c.notNull())
+        .addColumn('wall_ms', type(t.float))
+        .addColumn('cpu_ms', type(t.float))
+        .addColumn('peak_memory_bytes', type(t.float))
+        .addColumn('worker', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_seq', 'integer', (c) => c.notNull())
+        .addColumn('limits', type(t.json), (c) => c.notNull())
+        .addColumn('metadata', type(t.json), (c) => c.notNull())
+        .addColumn('code_sha256', 'text', (c) => c.notNull())
+        .execute();
+      // Newest-first listing and its cursor: (created_at, id) descending.
+      await db.schema.createIndex('evaluations_created').on('evaluations').columns(['created_at desc', 'id desc']).execute();
+      // Status filter in the same order; also serves countByStatus, oldestQueuedAt and findByStatus.
+      await db.schema
+        .createIndex('evaluations_status_created')
+        .on('evaluations')
+        .columns(['status', 'created_at desc', 'id desc'])
+        .execute();
+      // Dashboard outcome buckets scan only finished rows of the recent past.
+      await db.schema
+        .createIndex('evaluations_finished')
+        .on('evaluations')
+        .column('finished_at')
+        .where(sql.ref('finished_at'), 'is not', null)
+        .execute();
+
+      await db.schema
+        .createTable('evaluation_payloads')
+        .addColumn('evaluation_id', 'text', (c) => c.primaryKey().references('evaluations.id').onDelete('cascade'))
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('stdin', 'text')
+        .addColumn('stdout', 'text', (c) => c.notNull())
+        .addColumn('stderr', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('evaluation_events')
+        .addColumn('evaluation_id', 'text', (c) => c.notNull().references('evaluations.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('at', type(t.bigint), (c) => c.notNull())
+        .addColumn('data', type(t.json), (c) => c.notNull())
+        .addPrimaryKeyConstraint('evaluation_events_pk', ['evaluation_id', 'seq'])
+        .execute();
+
+      await dialect.createTagIndexes(db);
+
+      await db.schema
+        .createTable('workers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('capacity', 'integer', (c) => c.notNull())
+        .addColumn('running', 'integer', (c) => c.notNull())
+        .addColumn('environments', type(t.json), (c) => c.notNull())
+        .addColumn('sandboxes', type(t.json), (c) => c.notNull())
+        .addColumn('started_at', type(t.bigint), (c) => c.notNull())
+        .addColumn('last_seen', type(t.bigint), (c) => c.notNull())
+        .execute();
+    },
+  },
+];
+
+/** Brings the schema up to date. Safe to run from several processes at once. */
+export async function migrate(db: Db, dialect: StoreDialect): Promise<void> {
+  await dialect.withMigrationLock(db, async (locked) => {
+    await locked.schema
+      .createTable('crucible_migrations')
+      .ifNotExists()
+      .addColumn('version', 'integer', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('applied_at', sql.raw(dialect.types.bigint), (c) => c.notNull())
+      .execute();
+    const applied = new Set((await locked.selectFrom('crucible_migrations').select('version').execute()).map((r) => Number(r.version)));
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await migration.up(locked, dialect);
+      await locked
+        .insertInto('crucible_migrations')
+        .values({ version: migration.version, name: migration.name, applied_at: Date.now() })
+        .execute();
+    }
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * Table shapes as kysely sees them, shared by both dialects. Times are stored as integer
+ * milliseconds since the epoch in both databases, so ordering, cursor comparison and time
+ * bucketing are the same arithmetic everywhere (no text-vs-timestamp differences between SQLite
+ * and PostgreSQL). Columns typed `unknown` are dialect-encoded (see dialect.ts): JSON as text or
+ * jsonb, booleans as 0/1 or boolean, tags as a JSON array text or text[].
+ */
+import type { EvaluationStatus } from '../domain/evaluation.js';
+
+export interface EvaluationsTable {
+  id: string;
+  status: EvaluationStatus;
+  environment: string;
+  sandbox: string;
+  tags: unknown;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  reason: string | null;
+  message: string | null;
+  stdout_truncated: unknown;
+  stderr_truncated: unknown;
+  wall_ms: number | null;
+  cpu_ms: number | null;
+  peak_memory_bytes: number | null;
+  worker: string | null;
+  attempts: number;
+  /** Sequence number of the newest event; bumped in the same statement that claims the numbers. */
+  last_seq: number;
+  limits: unknown;
+  metadata: unknown;
+  code_sha256: string;
+}
+
+/** Large payloads, kept out of the hot row so listing and status updates stay small. */
+export interface EvaluationPayloadsTable {
+  evaluation_id: string;
+  code: string;
+  stdin: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface EvaluationEventsTable {
+  evaluation_id: string;
+  seq: number;
+  type: string;
+  at: number;
+  data: unknown;
+}
+
+/** SQLite only: one row per tag, so an AND of tags is answered from an index. */
+export interface EvaluationTagsTable {
+  evaluation_id: string;
+  tag: string;
+  created_at: number;
+}
+
+export interface WorkersTable {
+  id: string;
+  host: string;
+  pid: number;
+  capacity: number;
+  running: number;
+  environments: unknown;
+  sandboxes: unknown;
+  started_at: number;
+  last_seen: number;
+}
+
+export interface MigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+export interface Database {
+  evaluations: EvaluationsTable;
+  evaluation_payloads: EvaluationPayloadsTable;
+  evaluation_events: EvaluationEventsTable;
+  evaluation_tags: EvaluationTagsTable;
+  workers: WorkersTable;
+  crucible_migrations: MigrationsTable;
+}

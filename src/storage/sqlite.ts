@@ -1,0 +1,90 @@
+/**
+ * The embedded default store: one SQLite file through better-sqlite3, driven by kysely's
+ * SqliteDialect. WAL + synchronous=NORMAL: commits do not fsync (only checkpoints do), so a power
+ * loss may drop the last few transactions but never corrupts the file; a process crash loses
+ * nothing. better-sqlite3 is synchronous and kysely serialises all queries on its one connection,
+ * so transactions never interleave within a process.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { queryLogger, type QueryListener } from './query-log.js';
+import { KyselyStore } from './kysely-store.js';
+import type { Database } from './schema.js';
+import { sqliteDialect } from './sqlite-dialect.js';
+
+export interface SqliteStoreOptions {
+  /** Directory holding `crucible.db` (created if missing). */
+  dataDir?: string;
+  /** Explicit database file (wins over dataDir); ':memory:' for a throwaway database. */
+  filename?: string;
+  /** How long a write waits for another process's lock before failing with 503. */
+  busyTimeoutMs?: number;
+  /** Called after every query (slow-query logging, benchmarks). */
+  onQuery?: QueryListener;
+}
+
+/** A store that also exposes its database, for the embedded queue to share. */
+export interface SqliteStore extends KyselyStore {
+  readonly filename: string;
+}
+
+export const DEFAULT_SQLITE_FILENAME = 'crucible.db';
+
+export function sqliteFilename(options: SqliteStoreOptions): string {
+  if (options.filename) return options.filename === ':memory:' ? options.filename : resolve(options.filename);
+  if (options.dataDir) return resolve(join(options.dataDir, DEFAULT_SQLITE_FILENAME));
+  throw new TypeError('createSqliteStore needs dataDir or filename');
+}
+
+/** Opens a better-sqlite3 connection with the pragmas every Crucible connection uses. */
+export function openSqlite(filename: string, busyTimeoutMs = 5000): BetterSqlite3.Database {
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  const db = new BetterSqlite3(filename);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('temp_store = MEMORY');
+  db.pragma('cache_size = -32000'); // 32 MiB page cache
+  return db;
+}
+
+/**
+ * kysely prepares every query afresh; better-sqlite3 statements are reusable, and the hot path
+ * issues the same few SQL texts over and over, so keep the recent ones (LRU, bounded).
+ */
+export function withStatementCache(db: BetterSqlite3.Database, size = 256): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sqlText) {
+      let stmt = cache.get(sqlText);
+      if (stmt) {
+        cache.delete(sqlText);
+      } else {
+        stmt = db.prepare(sqlText);
+        if (cache.size >= size) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sqlText, stmt);
+      return stmt;
+    },
+    close() {
+      cache.clear();
+      // Refreshes planner statistics where they drifted; cheap, and recommended before closing.
+      if (db.open && !db.readonly) db.pragma('optimize');
+      db.close();
+    },
+  };
+}
+
+export function createSqliteKysely(filename: string, busyTimeoutMs?: number, onQuery?: QueryListener): Kysely<Database> {
+  const raw = openSqlite(filename, busyTimeoutMs);
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }), log: queryLogger(onQuery) });
+}
+
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const filename = sqliteFilename(options);
+  const store = new KyselyStore(createSqliteKysely(filename, options.busyTimeoutMs, options.onQuery), sqliteDialect);
+  return Object.assign(store, { filename });
+}

@@ -1,0 +1,132 @@
+/**
+ * Storage port: evaluations, their event log and the worker registry. Implemented once with
+ * kysely for SQLite (embedded default) and PostgreSQL (scale-out); both pass the same contract
+ * test suite (test/storage/contract.ts).
+ */
+import type {
+  Environment,
+  Evaluation,
+  EvaluationStatus,
+  EvaluationSummary,
+  ListEvaluationsQuery,
+  Metrics,
+  Reason,
+  SandboxBackendName,
+} from '../domain/evaluation.js';
+import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
+import type { Limits } from '../domain/limits.js';
+
+export interface NewEvaluation {
+  id: string;
+  environment: Environment;
+  sandbox: SandboxBackendName;
+  code: string;
+  code_sha256: string;
+  stdin: string | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  limits: Limits;
+  created_at: string;
+}
+
+/** Fields a transition may set alongside the new status. */
+export interface TransitionPatch {
+  started_at?: string | null;
+  finished_at?: string | null;
+  exit_code?: number | null;
+  signal?: string | null;
+  reason?: Reason | null;
+  message?: string | null;
+  stdout?: string;
+  stderr?: string;
+  stdout_truncated?: boolean;
+  stderr_truncated?: boolean;
+  metrics?: Metrics;
+  worker?: string | null;
+  /** Add one to `attempts` (set when a worker picks the evaluation up). */
+  increment_attempts?: boolean;
+}
+
+export interface TransitionOptions {
+  /**
+   * Only move if the current status is one of these (in addition to the state machine allowing
+   * it). E.g. a worker finishing a run passes ['running'].
+   */
+  expectFrom?: EvaluationStatus[];
+  /** Only move if the evaluation is held by this worker (guards against a worker that was presumed dead). */
+  expectWorker?: string;
+  /** Events appended in the same transaction just before the status event (e.g. the last output). */
+  precedingEvents?: NewEvaluationEvent[];
+  /** Further events appended in the same transaction, after the status event (e.g. `done`). */
+  extraEvents?: NewEvaluationEvent[];
+}
+
+export interface TransitionResult {
+  evaluation: Evaluation;
+  /** The preceding events, the status event and the extra events, with their sequence numbers, in order. */
+  events: EvaluationEvent[];
+}
+
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  capacity: number;
+  running: number;
+  environments: Environment[];
+  sandboxes: SandboxBackendName[];
+  started_at: string;
+  last_seen: string;
+}
+
+export interface OutcomeBucket {
+  /** ISO time of the bucket's start. */
+  start: string;
+  completed: number;
+  failed: number;
+  timeout: number;
+  cancelled: number;
+}
+
+export interface ListResult {
+  items: EvaluationSummary[];
+  next_cursor: string | null;
+}
+
+export interface EvaluationStore {
+  /** Creates or migrates the schema. Idempotent; safe to call from several processes at once. */
+  init(): Promise<void>;
+  /** Inserts evaluations in status `queued`, each with its first event (seq 1, status queued), atomically. */
+  create(evaluations: NewEvaluation[]): Promise<TransitionResult[]>;
+  get(id: string): Promise<Evaluation | null>;
+  /**
+   * Newest first; the cursor stays correct while new evaluations arrive. Malformed cursor:
+   * CrucibleError `invalid_cursor` (400). `q` (unindexed substring search) only looks at the
+   * newest 20,000 evaluations, so its cost stays bounded as history grows.
+   */
+  list(query: ListEvaluationsQuery): Promise<ListResult>;
+  /**
+   * Compare-and-set move to `to`: applied only if the state machine allows it from the current
+   * status (and the options' guards hold). Appends the status event (and extraEvents) in the same
+   * transaction. Returns null, changing nothing, when rejected.
+   */
+  transition(id: string, to: EvaluationStatus, patch?: TransitionPatch, options?: TransitionOptions): Promise<TransitionResult | null>;
+  /** Appends events with the next sequence numbers. Rejected (returns []) once the evaluation is terminal. */
+  appendEvents(id: string, events: NewEvaluationEvent[]): Promise<EvaluationEvent[]>;
+  /** Events with seq > afterSeq, in order. */
+  listEvents(id: string, afterSeq: number, limit?: number): Promise<EvaluationEvent[]>;
+  countByStatus(): Promise<Record<EvaluationStatus, number>>;
+  oldestQueuedAt(): Promise<string | null>;
+  /** Evaluations in the given statuses, oldest first, optionally only those held by some workers. */
+  findByStatus(statuses: EvaluationStatus[], options?: { workers?: string[]; limit?: number }): Promise<EvaluationSummary[]>;
+  /** Terminal evaluations per time bucket since `sinceIso` (dashboard throughput / failure rate). */
+  outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]>;
+
+  upsertWorker(worker: WorkerInfo): Promise<void>;
+  listWorkers(): Promise<WorkerInfo[]>;
+  removeWorker(id: string): Promise<void>;
+
+  /** Cheap round trip used by /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

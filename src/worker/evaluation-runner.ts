@@ -1,0 +1,180 @@
+/**
+ * Runs one queued evaluation on this worker: claims it (compare-and-set to `provisioning`), runs
+ * it in the sandbox while persisting and publishing its events in order, and records the verdict.
+ *
+ * Every storage write for one evaluation goes through a single promise chain, so events are
+ * persisted in the order they happened even though the sandbox reports them from callbacks.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Evaluation } from '../domain/evaluation.js';
+import { finalRecord, resultWithoutRun } from '../app/verdicts.js';
+import { storableOutput } from '../domain/output-text.js';
+import type { NewEvaluationEvent } from '../domain/events.js';
+import type { EventPublisher, Logger } from '../app/event-publisher.js';
+import type { QueueJob } from '../queue/types.js';
+import type { RunResult, SandboxBackends } from '../sandbox/types.js';
+import type { EvaluationStore, TransitionResult } from '../storage/types.js';
+import { OutputBatcher } from './output-batcher.js';
+
+/** Thrown when the platform (not the program) failed before the program started: the queue retries. */
+export class InfrastructureError extends Error {}
+
+/**
+ * The abort reason of a worker that is shutting down (not a user's cancel): its evaluations go
+ * back to the queue, to run again elsewhere, instead of ending as `cancelled`.
+ */
+export class WorkerShutdown extends Error {
+  constructor(workerId: string) {
+    super(`worker ${workerId} shut down before the evaluation finished`);
+  }
+}
+
+export interface RunnerDeps {
+  store: EvaluationStore;
+  publisher: EventPublisher;
+  sandboxes: SandboxBackends;
+  log: Logger;
+  workerId: string;
+  /** How often live output is flushed to storage and watchers. */
+  flushIntervalMs?: number;
+  /** How long a failing write of a verdict is retried (default 120 s). */
+  resultWriteRetryMs?: number;
+}
+
+export class EvaluationRunner {
+  constructor(private readonly deps: RunnerDeps) {}
+
+  /**
+   * Runs the evaluation. Resolves when it is terminal (or was not ours to run). Rejects with
+   * InfrastructureError, after putting the evaluation back to `queued`, when the sandbox could not
+   * start, so the queue can retry it elsewhere or later.
+   */
+  async run(job: QueueJob, abort: AbortController): Promise<void> {
+    const { store, workerId, log } = this.deps;
+    const backend = this.deps.sandboxes[job.sandbox];
+    if (!backend) {
+      // Left queued (not claimed): the queue hands it to another worker, or after its last attempt
+      // it fails with a platform error that names the missing sandbox.
+      throw new InfrastructureError(`the ${job.sandbox} sandbox is not available on worker ${workerId}`);
+    }
+    const claimed = await store.transition(
+      job.evaluationId,
+      'provisioning',
+      { worker: workerId, increment_attempts: true, started_at: null },
+      { expectFrom: ['queued'] },
+    );
+    if (!claimed) {
+      log.debug({ evaluation: job.evaluationId }, 'job skipped: evaluation is no longer queued');
+      return;
+    }
+    const evaluation = claimed.evaluation;
+    await this.publish(evaluation, claimed);
+    if (abort.signal.reason instanceof WorkerShutdown) return this.handBack(evaluation, abort.signal.reason);
+    if (abort.signal.aborted) {
+      await this.finish(evaluation, resultWithoutRun(evaluation, { cancelled: true }), []);
+      return;
+    }
+
+    let chain: Promise<unknown> = Promise.resolve();
+    const enqueueWrite = (write: () => Promise<unknown>) => {
+      chain = chain.then(write).catch((err: unknown) => log.warn({ err: String(err), evaluation: evaluation.id }, 'event write failed'));
+    };
+    const batcher = new OutputBatcher(this.deps.flushIntervalMs ?? 100, 64 * 1024, (events) =>
+      enqueueWrite(async () => this.publish(evaluation, { events: await store.appendEvents(evaluation.id, events) })),
+    );
+
+    let started = false;
+    const result = await backend.run(
+      { code: evaluation.code, stdin: evaluation.stdin ?? undefined, environment: evaluation.environment, limits: evaluation.limits, runId: evaluation.id },
+      {
+        signal: abort.signal,
+        onStart: () => {
+          started = true;
+          enqueueWrite(async () => {
+            const moved = await store.transition(evaluation.id, 'running', { started_at: new Date().toISOString() }, { expectFrom: ['provisioning'], expectWorker: workerId });
+            if (moved) await this.publish(evaluation, moved);
+          });
+        },
+        onStdout: (text) => batcher.addStdout(storableOutput(text)),
+        onStderr: (text) => batcher.addStderr(storableOutput(text)),
+        onSample: (sample) => batcher.addSample(sample),
+      },
+    );
+    await chain;
+
+    if (result.reason === 'platform_error' && !started && !abort.signal.aborted) {
+      // The sandbox never started the program: not the program's fault, so let the queue retry.
+      batcher.drain();
+      const back = await store.transition(evaluation.id, 'queued', { worker: null }, { expectFrom: ['provisioning'], expectWorker: workerId });
+      if (back) await this.publish(evaluation, back);
+      throw new InfrastructureError(result.message);
+    }
+    if (result.reason === 'cancelled' && abort.signal.reason instanceof WorkerShutdown) {
+      batcher.drain(); // the re-run prints it again
+      return this.handBack(evaluation, abort.signal.reason);
+    }
+    await this.finish(evaluation, result, batcher.drain());
+  }
+
+  /** Puts an evaluation this worker will not finish back to `queued`; the queue delivers it again. */
+  private async handBack(evaluation: Evaluation, why: WorkerShutdown): Promise<never> {
+    const { store, workerId } = this.deps;
+    const back = await store.transition(
+      evaluation.id,
+      'queued',
+      { worker: null, message: `Re-queued: ${why.message}.` },
+      { expectFrom: ['provisioning', 'running'], expectWorker: workerId },
+    );
+    if (back) await this.publish(evaluation, back);
+    throw new InfrastructureError(why.message);
+  }
+
+  /**
+   * Records the last pending output, the verdict and its `done` event in one transaction, in that
+   * order, so a watcher has every byte of output before it sees the terminal status.
+   */
+  private async finish(evaluation: Evaluation, result: RunResult, pending: NewEvaluationEvent[]): Promise<void> {
+    const { store, workerId, log } = this.deps;
+    const { status, patch, done } = finalRecord(result);
+    const moved = await this.persistently(`record its ${status} result`, evaluation.id, () =>
+      store.transition(evaluation.id, status, patch, {
+        expectFrom: ['provisioning', 'running'],
+        expectWorker: workerId,
+        precedingEvents: pending,
+        extraEvents: [done],
+      }),
+    );
+    if (!moved) {
+      const current = await store.get(evaluation.id);
+      log.warn(
+        { evaluation: evaluation.id, status: current?.status, wanted: status },
+        'result not recorded: the evaluation was already ended elsewhere (cancelled, or reaped after this worker was presumed dead)',
+      );
+      return;
+    }
+    await this.publish(evaluation, moved);
+  }
+
+  /**
+   * The verdict exists only in this process until it is stored: through a storage outage, keep
+   * trying (backing off up to 5 s) rather than drop it, which would leave the evaluation `running`
+   * under a worker that is alive, so never reaped. Gives up after resultWriteRetryMs; by then a
+   * reaper has re-queued it if this worker's heartbeats failed too (the write then finds it moved).
+   */
+  private async persistently<T>(what: string, evaluationId: string, write: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.deps.resultWriteRetryMs ?? 120_000);
+    for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+      try {
+        return await write();
+      } catch (err) {
+        if (Date.now() + delayMs > deadline) throw err;
+        this.deps.log.warn({ err: String(err), evaluation: evaluationId, retry_in_ms: delayMs }, `could not ${what}; retrying`);
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  private publish(evaluation: Evaluation, result: Pick<TransitionResult, 'events'>): Promise<void> {
+    return this.deps.publisher.publish(evaluation, result.events);
+  }
+}

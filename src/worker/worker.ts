@@ -1,0 +1,135 @@
+/**
+ * A worker: takes jobs from the queue, runs them with the EvaluationRunner, announces itself with
+ * heartbeats (so a dead worker's evaluations can be reaped by any API instance) and kills its
+ * sandboxes when a cancel request for one of them arrives on the bus.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
+import type { EventPublisher, Logger } from '../app/event-publisher.js';
+import { finalRecord, resultWithoutRun } from '../app/verdicts.js';
+import { channels, type EventBus, type Subscription } from '../events/types.js';
+import type { JobQueue, QueueConsumer, QueueJob } from '../queue/types.js';
+import type { SandboxBackends } from '../sandbox/types.js';
+import type { EvaluationStore, WorkerInfo } from '../storage/types.js';
+import { EvaluationRunner, WorkerShutdown } from './evaluation-runner.js';
+
+export interface WorkerDeps {
+  store: EvaluationStore;
+  queue: JobQueue;
+  bus: EventBus;
+  publisher: EventPublisher;
+  sandboxes: SandboxBackends;
+  log: Logger;
+}
+
+export interface WorkerOptions {
+  concurrency: number;
+  environments: Environment[];
+  heartbeatMs: number;
+  flushIntervalMs?: number;
+}
+
+export function newWorkerId(): string {
+  return `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+export class Worker {
+  readonly id = newWorkerId();
+  private readonly active = new Map<string, AbortController>();
+  private readonly runner: EvaluationRunner;
+  private consumer: QueueConsumer | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private cancelSubscription: Subscription | null = null;
+  private readonly startedAt = new Date().toISOString();
+  private usableSandboxes: SandboxBackendName[] = [];
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly options: WorkerOptions,
+  ) {
+    this.runner = new EvaluationRunner({
+      store: deps.store,
+      publisher: deps.publisher,
+      sandboxes: deps.sandboxes,
+      log: deps.log,
+      workerId: this.id,
+      flushIntervalMs: options.flushIntervalMs,
+    });
+  }
+
+  get running(): number {
+    return this.active.size;
+  }
+
+  async start(): Promise<void> {
+    const { store, queue, bus, log } = this.deps;
+    // Advertise only the backends that work here (GET /api/workers), not every configured one.
+    const health = await Promise.all(Object.values(this.deps.sandboxes).map(async (b) => ((await b.health()).ok ? b.name : null)));
+    this.usableSandboxes = health.filter((name): name is SandboxBackendName => name !== null);
+    // Registered before taking any job, so a reaper never mistakes our first evaluation for an orphan.
+    await store.upsertWorker(this.info());
+    this.heartbeat = setInterval(() => {
+      store.upsertWorker(this.info()).catch((err: unknown) => log.warn({ err: String(err), worker: this.id }, 'heartbeat failed'));
+    }, this.options.heartbeatMs);
+    this.heartbeat.unref();
+    this.cancelSubscription = await bus.subscribe(channels.cancel, (id) => this.active.get(id)?.abort());
+    this.consumer = queue.consume({
+      workerId: this.id,
+      concurrency: this.options.concurrency,
+      environments: this.options.environments,
+      handler: (job) => this.handle(job),
+      onExhausted: (job, error) => this.giveUp(job, error),
+    });
+    log.info({ worker: this.id, concurrency: this.options.concurrency }, 'worker started');
+  }
+
+  /** Stops taking jobs and waits for the ones in hand; the registry entry goes last. */
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.consumer?.close();
+    await this.cancelSubscription?.unsubscribe();
+    await this.deps.store.removeWorker(this.id).catch(() => undefined);
+  }
+
+  /** Kills every sandbox this worker runs (used on a hard shutdown); their evaluations are re-queued. */
+  abortAll(): void {
+    for (const abort of this.active.values()) abort.abort(new WorkerShutdown(this.id));
+  }
+
+  private async handle(job: QueueJob): Promise<void> {
+    const abort = new AbortController();
+    this.active.set(job.evaluationId, abort);
+    try {
+      await this.runner.run(job, abort);
+    } finally {
+      this.active.delete(job.evaluationId);
+    }
+  }
+
+  /** Every attempt failed before the program could start: end the evaluation as a platform error. */
+  private async giveUp(job: QueueJob, error: Error): Promise<void> {
+    const { store, publisher, log } = this.deps;
+    const evaluation = await store.get(job.evaluationId);
+    if (!evaluation) return;
+    const result = resultWithoutRun(evaluation, { platformError: `no sandbox could run it after the queue's retries (last error: ${error.message})` });
+    const { status, patch, done } = finalRecord(result);
+    const moved = await store.transition(job.evaluationId, status, patch, { expectFrom: ['queued', 'provisioning'], extraEvents: [done] });
+    if (moved) await publisher.publish(evaluation, moved.events);
+    log.error({ evaluation: job.evaluationId, err: error.message }, 'evaluation failed: sandbox could not start');
+  }
+
+  private info(): WorkerInfo {
+    return {
+      id: this.id,
+      host: os.hostname(),
+      pid: process.pid,
+      capacity: this.options.concurrency,
+      running: this.active.size,
+      environments: this.options.environments,
+      sandboxes: this.usableSandboxes,
+      started_at: this.startedAt,
+      last_seen: new Date().toISOString(),
+    };
+  }
+}

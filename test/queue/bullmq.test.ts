@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { CrucibleError } from '../../src/domain/errors.js';
+import { createBullmqQueue } from '../../src/queue/bullmq-queue.js';
+import { job, queueContract, waitFor } from './contract.js';
+import { REDIS_URL, deleteKeys, testPrefix } from './redis-helpers.js';
+
+queueContract('BullMQ (Redis)', {
+  async namespace() {
+    const prefix = testPrefix();
+    return {
+      open: async (retry) => createBullmqQueue({ connection: REDIS_URL, prefix, retry }),
+      destroy: () => deleteKeys(prefix),
+    };
+  },
+});
+
+describe('BullMQ queue specifics', () => {
+  it('rejects enqueue with queue_unavailable (503) when Redis cannot be reached, within a bounded time', async () => {
+    const queue = createBullmqQueue({ connection: 'redis://127.0.0.1:1', prefix: testPrefix(), timeoutMs: 1000, onError: () => {} });
+    const started = Date.now();
+    const err = await queue.enqueue([job('x')]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CrucibleError);
+    expect((err as CrucibleError).httpStatus).toBe(503);
+    expect((err as CrucibleError).code).toBe('queue_unavailable');
+    expect(Date.now() - started).toBeLessThan(2500);
+    await expect(queue.ping()).rejects.toMatchObject({ code: 'queue_unavailable' });
+    await queue.close();
+  });
+});
+
+describe('BullMQ worker crash', () => {
+  it('delivers the job of a SIGKILLed worker again after its lock expires', async () => {
+    const { spawn } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const prefix = testPrefix();
+    const queue = createBullmqQueue({ connection: REDIS_URL, prefix, lockDurationMs: 1000, stalledIntervalMs: 500 });
+    const fixture = fileURLToPath(new URL('./fixtures/stalling-worker.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, REDIS_URL, prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const taken = new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('taken') && resolve()));
+      await queue.enqueue([job('crashy')]);
+      await taken;
+      child.kill('SIGKILL');
+      const killedAt = Date.now();
+      const attempts: number[] = [];
+      const consumer = queue.consume({
+        workerId: 'survivor',
+        concurrency: 1,
+        environments: ['python'],
+        handler: async (_j, attempt) => void attempts.push(attempt),
+        onExhausted: async () => {},
+      });
+      await waitFor(() => attempts.length === 1, 10_000, 're-delivery');
+      expect(attempts).toEqual([2]);
+      expect(Date.now() - killedAt).toBeLessThan(5000);
+      await consumer.close();
+    } finally {
+      child.kill('SIGKILL');
+      await queue.close();
+      await deleteKeys(prefix);
+    }
+  });
+});
+
+describe('BullMQ connection loss', () => {
+  it('producer and consumer recover by themselves after their Redis connections are killed', async () => {
+    const { Redis } = await import('ioredis');
+    const prefix = testPrefix();
+    const queue = createBullmqQueue({ connection: REDIS_URL, prefix, timeoutMs: 1000, onError: () => {} });
+    const admin = new Redis(REDIS_URL);
+    const got: string[] = [];
+    const consumer = queue.consume({
+      workerId: 'resilient',
+      concurrency: 1,
+      environments: ['python'],
+      handler: async (j) => void got.push(j.evaluationId),
+      onExhausted: async () => {},
+    });
+    try {
+      await queue.enqueue([job('before')]);
+      await waitFor(() => got.length === 1, 5000, 'first delivery');
+
+      // Every connection of this queue carries the test's unique prefix in its name: kill exactly those.
+      const list = (await admin.client('LIST')) as string;
+      const ids = list
+        .split('\n')
+        .filter((line) => / name=\S*/.exec(line)?.[0].includes(prefix))
+        .map((line) => /(?:^|\s)id=(\d+)/.exec(line)![1]!);
+      expect(ids.length).toBeGreaterThanOrEqual(3); // producer, worker, worker's blocking connection
+      for (const id of ids) await admin.client('KILL', 'ID', id);
+
+      // The producer may answer 503 while it reconnects; a retry then succeeds.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          await queue.enqueue([job('after')]);
+          break;
+        } catch (err) {
+          expect((err as CrucibleError).code).toBe('queue_unavailable');
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      await waitFor(() => got.length === 2, 10_000, 'delivery after reconnect');
+      expect(got).toEqual(['before', 'after']);
+    } finally {
+      admin.disconnect();
+      await consumer.close();
+      await queue.close();
+      await deleteKeys(prefix);
+    }
+  });
+});

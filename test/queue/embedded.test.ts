@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEmbeddedQueue } from '../../src/queue/embedded-queue.js';
+import type { JobQueue } from '../../src/queue/types.js';
+import { createSqliteStore } from '../../src/storage/sqlite.js';
+import { job, queueContract, waitFor } from './contract.js';
+
+const root = mkdtempSync(join(tmpdir(), 'crucible-embedded-queue-'));
+let n = 0;
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** The production wiring: the queue shares the store's connection; closing the queue closes both here. */
+async function openShared(dataDir: string, retry?: { maxAttempts: number; backoffMs: number }): Promise<JobQueue> {
+  const store = createSqliteStore({ dataDir });
+  await store.init();
+  const queue = createEmbeddedQueue(store, { retry });
+  const close = queue.close.bind(queue);
+  queue.close = async () => {
+    await close();
+    await store.close();
+  };
+  return queue;
+}
+
+queueContract('embedded (SQLite)', {
+  async namespace() {
+    const dataDir = join(root, String(n++));
+    return { open: (retry) => openShared(dataDir, retry), destroy: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  },
+});
+
+describe('embedded queue restart', () => {
+  const dataDir = join(root, 'restart');
+  const dbFile = join(dataDir, 'crucible.db');
+
+  /** What a SIGKILLed process leaves behind: an active job held by a process token that is gone. */
+  function orphan(evaluationId: string, attempts: number) {
+    const db = new BetterSqlite3(dbFile);
+    db.prepare(`update queue_jobs set state = 'active', owner = 'gone-host:1:dead', attempts = ? where evaluation_id = ?`).run(attempts, evaluationId);
+    db.close();
+  }
+
+  it('makes jobs held by a dead process deliverable again, and exhausts one that keeps killing its process', async () => {
+    const first = createEmbeddedQueue({ dataDir });
+    await first.enqueue([job('orphaned'), job('poison')]);
+    await first.close();
+    orphan('orphaned', 1);
+    orphan('poison', 3);
+
+    const second = createEmbeddedQueue({ dataDir }, { retry: { maxAttempts: 3, backoffMs: 10 } });
+    const got: Array<[string, number]> = [];
+    const exhausted: string[] = [];
+    const consumer = second.consume({
+      workerId: 'w',
+      concurrency: 2,
+      environments: ['python'],
+      handler: async (j, attempt) => void got.push([j.evaluationId, attempt]),
+      onExhausted: async (j, err) => void exhausted.push(`${j.evaluationId}: ${err.message}`),
+    });
+    await waitFor(() => got.length === 1 && exhausted.length === 1, 5000, 'recovery');
+    expect(got).toEqual([['orphaned', 2]]);
+    expect(exhausted[0]).toMatch(/^poison: gave up after 3 deliveries/);
+    await consumer.close();
+    expect(await second.depth()).toBe(0);
+    await second.close();
+  });
+
+  it('shares wakeups between queue instances on the same file in one process', async () => {
+    const dir = join(root, 'two-instances');
+    const producer = createEmbeddedQueue({ dataDir: dir }, { pollIntervalMs: 60_000 });
+    const consumerQueue = createEmbeddedQueue({ dataDir: dir }, { pollIntervalMs: 60_000 });
+    const got: string[] = [];
+    const consumer = consumerQueue.consume({ workerId: 'w', concurrency: 1, environments: ['python'], handler: async (j) => void got.push(j.evaluationId), onExhausted: async () => {} });
+    await consumerQueue.ping();
+    const t0 = performance.now();
+    await producer.enqueue([job('x')]);
+    await waitFor(() => got.length === 1, 2000, 'delivery across instances');
+    expect(performance.now() - t0).toBeLessThan(100);
+    await consumer.close();
+    await Promise.all([producer.close(), consumerQueue.close()]);
+  });
+});

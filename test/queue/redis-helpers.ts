@@ -1,0 +1,24 @@
+/** Redis test helpers: a unique key prefix per test, and deleting exactly the keys under it. */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+
+export const REDIS_URL = process.env.CRUCIBLE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export function testPrefix(): string {
+  return `crucible-test-${randomBytes(6).toString('hex')}`;
+}
+
+export async function deleteKeys(prefix: string): Promise<void> {
+  if (!/^crucible-test-[0-9a-f]+$/.test(prefix)) throw new Error(`refusing to delete keys of ${prefix}`);
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,486 @@
+/**
+ * The behaviour every sandbox backend must show, as real programs in the real sandbox. Each
+ * backend's test file registers this suite with a factory; a backend whose health() says it is
+ * unavailable is skipped with the reason shown.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS, type Limits } from '../../src/domain/limits.js';
+import type { RunCallbacks, RunResult, SandboxBackend } from '../../src/sandbox/types.js';
+
+export interface SuiteOptions {
+  /** Extra time a run of this backend may take (slow start-up). */
+  slowMs: number;
+  /**
+   * Reasons a fork bomb may end with. gVisor enforces the process limit inside its own kernel,
+   * where the host cannot see the refusals, so there the bomb ends as exit_nonzero.
+   */
+  forkBombReasons?: string[];
+  /** The backend reports the program's raw wait status (sys.exit(137) is not mistaken for SIGKILL). */
+  rawExitStatus?: boolean;
+}
+
+let runCounter = 0;
+
+export function registerSandboxSuite(
+  name: string,
+  create: () => Promise<SandboxBackend>,
+  opts: SuiteOptions = { slowMs: 0 },
+): void {
+  describe(`sandbox: ${name}`, () => {
+    let backend: SandboxBackend;
+    let skipReason: string | null = null;
+    let listener: Server;
+    let port = 0;
+    let dataDir: string;
+
+    const run = (code: string, limits: Partial<Limits> = {}, extra: { stdin?: string } & RunCallbacks = {}): Promise<RunResult> => {
+      const { stdin, ...callbacks } = extra;
+      return backend.run(
+        { code, stdin, environment: 'python', limits: { ...DEFAULT_LIMITS, timeout_s: 10, ...limits }, runId: `t${process.pid}-${runCounter++}` },
+        callbacks,
+      );
+    };
+    /** `it` that is skipped at run time (visibly, with the reason) when the backend is unavailable. */
+    const test = (title: string, fn: () => Promise<void>, timeoutMs = 20_000) =>
+      it(title, async (ctx) => {
+        if (skipReason) ctx.skip(`${name} unavailable: ${skipReason}`);
+        await fn();
+      }, timeoutMs + opts.slowMs);
+
+    beforeAll(async () => {
+      process.env.CRUCIBLE_SECRET_TOKEN = 'hunter2-do-not-leak';
+      backend = await create();
+      const health = await backend.health();
+      if (!health.ok) {
+        skipReason = health.detail;
+        console.warn(`[sandbox suite] skipping ${name}: ${health.detail}`);
+      }
+      dataDir = mkdtempSync(join(tmpdir(), 'crucible-server-data-'));
+      writeFileSync(join(dataDir, 'secret.txt'), 'server secret');
+      listener = createServer((s) => s.end('host service\n'));
+      await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+      port = (listener.address() as { port: number }).port;
+    }, 120_000);
+
+    afterAll(async () => {
+      delete process.env.CRUCIBLE_SECRET_TOKEN;
+      listener?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await backend?.close?.();
+    }, 60_000);
+
+    test('runs a program: exit 0 with its stdout', async () => {
+      const r = await run('print("hello", 6 * 7)');
+      expect(r.reason).toBe('exit_zero');
+      expect(r.exit_code).toBe(0);
+      expect(r.stdout).toBe('hello 42\n');
+      expect(r.stderr).toBe('');
+    });
+
+    test('sys.exit(3) is exit_nonzero with exit code 3', async () => {
+      const r = await run('import sys\nsys.exit(3)');
+      expect(r.reason).toBe('exit_nonzero');
+      expect(r.exit_code).toBe(3);
+      expect(r.signal).toBeNull();
+    });
+
+    test('sys.exit(137) is told apart from a SIGKILL where the backend can (see docs/sandbox.md)', async () => {
+      const r = await run('import sys\nsys.exit(137)');
+      if (opts.rawExitStatus) {
+        expect(r.reason).toBe('exit_nonzero');
+        expect(r.exit_code).toBe(137);
+      } else {
+        expect(['exit_nonzero', 'signal']).toContain(r.reason);
+      }
+    });
+
+    test('machine-specific files under /usr/local are hidden; no core dumps', async () => {
+      const code = `
+import os, resource
+print("local", sorted(os.listdir("/usr/local")) if os.path.isdir("/usr/local") else None)
+print("npmrc", os.path.exists("/usr/local/etc/npmrc"))
+print("core", resource.getrlimit(resource.RLIMIT_CORE))
+`;
+      const r = await run(code);
+      expect(r.stdout).toContain('npmrc False');
+      expect(r.stdout).not.toMatch(/cuda|terraform/);
+      expect(r.stdout).toContain('core (0, 0)');
+    });
+
+    test('a syntax error exits 1 with the traceback on stderr', async () => {
+      const r = await run('def broken(:\n  pass');
+      expect(r.exit_code).toBe(1);
+      expect(r.reason).toBe('exit_nonzero');
+      expect(r.stderr).toContain('SyntaxError');
+    });
+
+    test('stdin is fed to the program', async () => {
+      const r = await run('import sys\nsys.stdout.write(sys.stdin.read().upper())', {}, { stdin: 'echo me\nline 2' });
+      expect(r.stdout).toBe('ECHO ME\nLINE 2');
+    });
+
+    test('a program that never reads a large stdin still ends normally', async () => {
+      const r = await run('print("ignored stdin")', {}, { stdin: 'x'.repeat(2_000_000) });
+      expect(r.reason).toBe('exit_zero');
+      expect(r.stdout).toBe('ignored stdin\n');
+    });
+
+    test('binary and invalid UTF-8 output does not break anything; multi-byte characters survive chunking', async () => {
+      const r = await run('import sys\nsys.stdout.buffer.write(bytes(range(256)))\nsys.stderr.write("é€😀" * 50000)');
+      expect(r.reason).toBe('exit_zero');
+      expect(r.stdout).toContain('\uFFFD');
+      expect(r.stderr).toBe('é€😀'.repeat(50000));
+    });
+
+    test('no network: a listening host port on 127.0.0.1 cannot be reached, DNS fails, only lo exists', async () => {
+      const code = `
+import socket
+try:
+    s = socket.create_connection(("127.0.0.1", ${port}), timeout=2)
+    print("CONNECTED", s.recv(100))
+except OSError as e:
+    print("connect failed", e)
+try:
+    socket.getaddrinfo("example.com", 80)
+    print("DNS RESOLVED")
+except OSError as e:
+    print("dns failed", e)
+ifaces = [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]]
+print("ifaces", ifaces)
+`;
+      const r = await run(code);
+      expect(r.stdout).toContain('connect failed');
+      expect(r.stdout).not.toContain('CONNECTED');
+      expect(r.stdout).toContain('dns failed');
+      expect(r.stdout).toContain("ifaces ['lo']");
+    });
+
+    test('the root and /usr are read-only', async () => {
+      const code = `
+for path in ["/usr/pwned", "/pwned", "/etc/pwned", "/usr/lib/python3.11/os.py"]:
+    try:
+        open(path, "a").write("x")
+        print("WROTE", path)
+    except OSError as e:
+        print("refused", path, e.errno)
+`;
+      const r = await run(code);
+      expect(r.stdout).not.toContain('WROTE');
+      expect(r.stdout.match(/refused/g)).toHaveLength(4);
+    });
+
+    test('/tmp is writable and bounded: filling it ends in ENOSPC', async () => {
+      const code = `
+open("/tmp/ok.txt", "w").write("fine")
+print("read back", open("/tmp/ok.txt").read())
+${fillProgram('/tmp/fill')}`;
+      const r = await run(code, { scratch_mb: 8 });
+      expect(r.stdout).toContain('read back fine');
+      expect(r.stdout).toContain('full ENOSPC');
+    });
+
+    test('host secrets are unreadable: /etc/shadow, /root, a server data dir, the server environment', async () => {
+      const code = `
+import os
+for path in ["/etc/shadow", "/root", ${JSON.stringify(dataDir)}, ${JSON.stringify(join(dataDir, 'secret.txt'))}, "/work", "/home"]:
+    try:
+        if os.path.isdir(path):
+            # an empty directory of the sandbox's own root (e.g. /home in gVisor's rootfs) is fine
+            if os.listdir(path):
+                print("LISTED", path, os.listdir(path))
+        else:
+            print("READ", path, open(path).read()[:20])
+    except OSError as e:
+        print("denied", path)
+print("env", sorted(os.environ))
+print("token" , "hunter2" in str(os.environ))
+`;
+      const r = await run(code);
+      expect(r.stdout).not.toMatch(/LISTED|READ/);
+      expect(r.stdout).toContain('token False');
+      expect(r.stdout).not.toContain('CRUCIBLE_SECRET_TOKEN');
+      expect(r.stdout).not.toContain('hunter2');
+    });
+
+    test('host processes are invisible and cannot be signalled', async () => {
+      const code = `
+import os, signal
+pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+print("pids", pids)
+print("host visible", ${process.pid} in pids)
+try:
+    os.kill(${process.pid}, signal.SIGKILL)
+    print("KILLED HOST")
+except OSError as e:
+    print("kill failed", type(e).__name__)
+`;
+      const r = await run(code);
+      expect(r.stdout).toContain('host visible False');
+      expect(r.stdout).toContain('kill failed');
+      expect(r.stdout).not.toContain('KILLED HOST');
+      // The test process (the "host") is alive to check this.
+      expect(process.kill(process.pid, 0)).toBe(true);
+    });
+
+    test('no privileges: mount, unshare, setuid and ptrace fail', async () => {
+      const code = `
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+print("mount", libc.mount(b"none", b"/tmp", b"tmpfs", 0, None), ctypes.get_errno())
+print("unshare", libc.unshare(0x10000000), ctypes.get_errno())
+try:
+    os.setuid(0)
+    print("SETUID OK")
+except OSError as e:
+    print("setuid failed", e.errno)
+print("uid", os.getuid(), os.geteuid())
+`;
+      const r = await run(code);
+      expect(r.stdout).toMatch(/mount -1 \d+/);
+      expect(r.stdout).toMatch(/unshare -1 \d+/);
+      expect(r.stdout).toContain('setuid failed');
+      expect(r.stdout).not.toContain('uid 0 ');
+    });
+
+    test('a fork bomb is contained by the process limit and the host is fine afterwards', async () => {
+      const bomb = `
+import os, time
+children = 0
+try:
+    while True:
+        os.fork()
+        children += 1
+except OSError as e:
+    print("fork refused", type(e).__name__, flush=True)
+    time.sleep(0.2)
+    raise
+`;
+      const started = Date.now();
+      const r = await run(bomb, { max_processes: 16, timeout_s: 5 });
+      expect(Date.now() - started).toBeLessThan(10_000 + opts.slowMs);
+      expect(opts.forkBombReasons ?? ['pids_limit', 'timeout']).toContain(r.reason);
+      expect(r.stdout).toContain('fork refused');
+      const after = await run('print("still fine")');
+      expect(after.stdout).toBe('still fine\n');
+    }, 30_000);
+
+    test('a memory bomb ends with reason oom', async () => {
+      const r = await run('chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))', { memory_mb: 128 });
+      expect(r.reason).toBe('oom');
+      expect(r.metrics.peak_memory_bytes).toBeGreaterThan(64 << 20);
+    });
+
+    test('a program that SIGKILLs itself is reason signal, not oom', async () => {
+      const r = await run('import os, signal\nos.kill(os.getpid(), signal.SIGKILL)');
+      expect(r.reason).toBe('signal');
+      expect(r.signal).toBe('SIGKILL');
+    });
+
+    test('an infinite loop times out and keeps the output printed before', async () => {
+      const started = Date.now();
+      const r = await run('print("before the loop", flush=True)\nwhile True:\n    pass', { timeout_s: 1 });
+      expect(r.reason).toBe('timeout');
+      expect(r.stdout).toBe('before the loop\n');
+      expect(Date.now() - started).toBeLessThan(5000 + opts.slowMs);
+    });
+
+    test('a double-forked daemon does not outlive the run', async () => {
+      const marker = `crucible-daemon-${process.pid}-${Date.now()}`;
+      const code = `
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", "${marker}"])
+    os._exit(0)
+time.sleep(0.3)
+print("parent done")
+`;
+      const r = await run(code);
+      expect(r.stdout).toContain('parent done');
+      await new Promise((res) => setTimeout(res, 200));
+      expect(hostProcessesWith(marker)).toEqual([]);
+    });
+
+    test('an output flood is truncated and killed with output_limit', async () => {
+      const r = await run('import sys\nwhile True:\n    sys.stdout.write("x" * 65536)', { max_output_bytes: 4096 });
+      expect(r.reason).toBe('output_limit');
+      expect(r.stdout_truncated).toBe(true);
+      expect(r.stdout.length).toBe(4096);
+    });
+
+    test('output past the limit is truncated without killing a program that stops', async () => {
+      const r = await run('print("y" * 10000)\nprint("done")', { max_output_bytes: 2048 });
+      expect(r.reason).toBe('exit_zero');
+      expect(r.stdout_truncated).toBe(true);
+      expect(r.stdout).toBe('y'.repeat(2048));
+    });
+
+    test('peak memory of a 120 MB allocation is reported between 100 MB and the limit', async () => {
+      const r = await run('data = b"x" * (120 << 20)\nprint(len(data))', { memory_mb: 512 });
+      expect(r.reason).toBe('exit_zero');
+      expect(r.metrics.peak_memory_bytes).toBeGreaterThan(100 << 20);
+      expect(r.metrics.peak_memory_bytes).toBeLessThanOrEqual(512 << 20);
+    });
+
+    test('time.sleep(1) reports about 1000 ms wall time and little CPU', async () => {
+      const r = await run('import time\ntime.sleep(1)');
+      expect(r.metrics.wall_ms).toBeGreaterThanOrEqual(950);
+      expect(r.metrics.wall_ms).toBeLessThan(2000 + opts.slowMs);
+      expect(r.metrics.cpu_ms).toBeGreaterThan(0);
+      expect(r.metrics.cpu_ms).toBeLessThan(400 + opts.slowMs);
+    });
+
+    test('callbacks that throw do not break the run', async () => {
+      const boom = () => {
+        throw new Error('caller bug');
+      };
+      const r = await run('print("still here")', {}, { onStart: boom, onStdout: boom, onStderr: boom, onSample: boom, sampleIntervalMs: 10 });
+      expect(r.reason).toBe('exit_zero');
+      expect(r.stdout).toBe('still here\n');
+    });
+
+    test('live samples arrive while the program runs', async () => {
+      const samples: number[] = [];
+      let started = false;
+      const r = await run('import time\nx = b"x" * (30 << 20)\ntime.sleep(0.7)', {}, {
+        sampleIntervalMs: 100,
+        onSample: (s) => samples.push(s.memory_bytes),
+        onStart: () => (started = true),
+      });
+      expect(r.reason).toBe('exit_zero');
+      expect(started).toBe(true);
+      expect(samples.length).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...samples)).toBeGreaterThan(20 << 20);
+    });
+
+    test('cancellation through the AbortSignal kills the run with reason cancelled', async () => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300 + opts.slowMs);
+      const started = Date.now();
+      const r = await run('import time\nprint("waiting", flush=True)\ntime.sleep(30)', {}, { signal: controller.signal });
+      expect(r.reason).toBe('cancelled');
+      expect(Date.now() - started).toBeLessThan(5000 + opts.slowMs);
+    });
+
+    test('a sandbox killed from outside mid-run ends as platform_error, and the next run is fine', async () => {
+      const marker = `crucible-outside-${process.pid}-${Date.now()}`;
+      const code = `import os, sys\nos.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(30)", "${marker}"])`;
+      let started = false;
+      const pending = run(code, {}, { onStart: () => (started = true) });
+      const deadline = Date.now() + 10_000 + opts.slowMs;
+      // Kill the supervisor processes (everything in the run's process tree that is not the program).
+      let victims: number[] = [];
+      while (Date.now() < deadline) {
+        const program = hostProcessesWith(marker);
+        if (started && (program.length > 0 || name === 'gvisor')) {
+          victims = supervisorsOf(program[0] ?? null);
+          if (victims.length) break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for (const pid of victims) process.kill(pid, 'SIGKILL');
+      const r = await pending;
+      expect(victims.length).toBeGreaterThan(0);
+      expect(['platform_error', 'signal']).toContain(r.reason);
+      if (name === 'bubblewrap') expect(r.reason).toBe('platform_error');
+      await new Promise((res) => setTimeout(res, 300));
+      expect(hostProcessesWith(marker)).toEqual([]);
+      const after = await run('print("next")');
+      expect(after.stdout).toBe('next\n');
+    }, 30_000);
+
+    test('no cgroup directory of a finished run is left behind', async () => {
+      await backend.close?.();
+      const leftovers = crucibleCgroupsOf(process.pid);
+      expect(leftovers).toEqual([]);
+      backend = await create(); // the remaining hooks close it again
+    });
+  });
+}
+
+/** Host processes whose command line carries the marker. */
+/** Python that writes 1 MiB blocks to `path` (64 MiB at most) and prints "full <errno>" or "NO LIMIT". */
+export function fillProgram(path: string): string {
+  return `
+import errno
+try:
+    with open(${JSON.stringify(path)}, "wb") as f:
+        for _ in range(64):
+            f.write(b"\\0" * (1 << 20))
+            f.flush()
+    print("NO LIMIT")
+except OSError as e:
+    print("full", errno.errorcode[e.errno])
+`;
+}
+
+/** Host processes whose /proc/<pid>/<file> satisfies `test` (those that exit meanwhile do not). */
+function hostProcessesWhere(file: 'cmdline' | 'comm', test: (text: string, pid: number) => boolean): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (test(readFileSync(`/proc/${entry}/${file}`, 'utf8'), Number(entry))) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+export function hostProcessesWith(marker: string): number[] {
+  return hostProcessesWhere('cmdline', (cmdline) => cmdline.includes(marker));
+}
+
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** A server's sandbox spawners (see src/sandbox/run/spawner.ts). */
+export function spawnersOf(serverPid: number): number[] {
+  return hostProcessesWhere('comm', (comm, pid) => comm.startsWith('crucible-spawn') && parentOf(pid) === serverPid);
+}
+
+/** Whether `pid` was started for us: by this process directly or by one of its spawners. */
+function launchedByUs(pid: number): boolean {
+  const parent = parentOf(pid);
+  return parent === process.pid || (parent !== null && spawnersOf(process.pid).includes(parent));
+}
+
+/**
+ * The launcher (started by us or our spawner) that supervises a run: found from the program's
+ * host pid by walking up its parents, or, for gVisor (the program lives inside gVisor's kernel,
+ * invisible on the host), as the launched process that runs a runsc bundle.
+ */
+function supervisorsOf(programPid: number | null): number[] {
+  if (programPid !== null) {
+    for (let pid: number | null = programPid; pid !== null && pid > 1; pid = parentOf(pid)) {
+      if (launchedByUs(pid)) return [pid];
+    }
+    return [];
+  }
+  return hostProcessesWhere('cmdline', (cmdline, pid) => cmdline.includes('--bundle') && launchedByUs(pid));
+}
+
+/** cgroup directories owned by this process (crucible/p<pid>-*) in any hierarchy. */
+export function crucibleCgroupsOf(pid: number): string[] {
+  const found: string[] = [];
+  for (const root of ['/sys/fs/cgroup', ...readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}`)]) {
+    try {
+      for (const inst of readdirSync(`${root}/crucible`)) if (inst.startsWith(`p${pid}-`)) found.push(`${root}/crucible/${inst}`);
+    } catch {
+      // no crucible dir in this hierarchy
+    }
+  }
+  return found;
+}

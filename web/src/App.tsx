@@ -1,0 +1,94 @@
+/** Shell: header navigation, the connection banner, and the page for the current URL. */
+import { lazy, Suspense, useEffect } from 'react';
+import { ConnectionBanner } from './components/ConnectionBanner';
+import { Link, matchRoute, useLocation, type Route } from './lib/router';
+import { subscribeStatusFeed } from './lib/status-feed';
+import { DashboardPage } from './pages/DashboardPage';
+import { HistoryPage } from './pages/HistoryPage';
+
+// The two pages with Monaco load it on demand, so History and Dashboard open without it.
+const EditorPage = lazy(() => import('./pages/EditorPage').then((m) => ({ default: m.EditorPage })));
+const EvaluationPage = lazy(() => import('./pages/EvaluationPage').then((m) => ({ default: m.EvaluationPage })));
+
+const NAV: Array<{ href: string; label: string; match: Route['name'][] }> = [
+  { href: '/', label: 'Editor', match: ['editor'] },
+  { href: '/history', label: 'History', match: ['history', 'evaluation'] },
+  { href: '/dashboard', label: 'Dashboard', match: ['dashboard'] },
+];
+
+const TITLES: Record<Route['name'], string> = {
+  editor: 'Editor',
+  history: 'History',
+  dashboard: 'Dashboard',
+  evaluation: 'Evaluation',
+  'not-found': 'Not found',
+};
+
+export function App() {
+  const { pathname } = useLocation();
+  const route = matchRoute(pathname);
+
+  // The status feed also drives the connection banner, so it runs on every page.
+  useEffect(() => subscribeStatusFeed(() => undefined), []);
+  useEffect(() => {
+    document.title = route.name === 'evaluation' ? `${route.id} · Crucible` : `${TITLES[route.name]} · Crucible`;
+  }, [pathname]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <Link href="/" className="brand" aria-label="Crucible home">
+          <svg width="20" height="20" viewBox="0 0 32 32" aria-hidden="true">
+            <path d="M9 4h14l-2 4v6l7 12a3 3 0 0 1-2.6 4.5H6.6A3 3 0 0 1 4 26l7-12V8z" fill="currentColor" />
+          </svg>
+          Crucible
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((n) => (
+              <li key={n.href}>
+                <Link href={n.href} aria-current={n.match.includes(route.name) ? 'page' : undefined}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <a className="header-docs" href="/docs" target="_blank" rel="noreferrer">
+          API docs
+        </a>
+      </header>
+      <ConnectionBanner />
+      <main id="main" tabIndex={-1}>
+        <Suspense fallback={<div className="page muted">Loading…</div>}>
+          <Page route={route} />
+        </Suspense>
+      </main>
+    </>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.name) {
+    case 'editor':
+      return <EditorPage />;
+    case 'history':
+      return <HistoryPage />;
+    case 'dashboard':
+      return <DashboardPage />;
+    case 'evaluation':
+      return <EvaluationPage key={route.id} id={route.id} />;
+    case 'not-found':
+      return (
+        <div className="page">
+          <h1 className="page-title">Page not found</h1>
+          <p>
+            <Link href="/">Go to the editor</Link>
+          </p>
+        </div>
+      );
+  }
+}

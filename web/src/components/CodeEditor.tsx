@@ -1,0 +1,116 @@
+/**
+ * Monaco editor for Python. Syntax errors from the server become markers (squiggles + hover) on
+ * their lines; Ctrl/Cmd+Enter runs. Monaco comes from our own bundle (editor/monaco-setup), never
+ * from a CDN.
+ */
+import Editor, { type OnMount } from '@monaco-editor/react';
+import { useEffect, useRef, type RefObject } from 'react';
+import { monaco } from '../editor/monaco-setup';
+import type { SyntaxCheckResponse } from '../../../src/api/schemas';
+
+export type SyntaxIssue = SyntaxCheckResponse['errors'][number];
+
+interface Props {
+  value: string;
+  onChange?: (value: string) => void;
+  onRun?: () => void;
+  issues?: readonly SyntaxIssue[];
+  readOnly?: boolean;
+  height: number | string;
+  label: string;
+  /** Lets a parent move the cursor (e.g. clicking an error in the list). */
+  editorRef?: RefObject<monaco.editor.IStandaloneCodeEditor | null>;
+}
+
+const MARKER_OWNER = 'crucible-syntax';
+
+export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = false, height, label, editorRef }: Props) {
+  const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const runRef = useRef(onRun);
+  runRef.current = onRun;
+
+  const onMount: OnMount = (ed) => {
+    editor.current = ed;
+    if (editorRef) editorRef.current = ed;
+    ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => runRef.current?.());
+    applyMarkers(ed, issues);
+  };
+
+  useEffect(() => {
+    if (editor.current) applyMarkers(editor.current, issues);
+  }, [issues]);
+
+  return (
+    <div className="code-editor" data-testid={readOnly ? 'code-view' : 'code-editor'}>
+      <Editor
+        height={height}
+        language="python"
+        theme="crucible-dark"
+        value={value}
+        onChange={(v) => onChange?.(v ?? '')}
+        onMount={onMount}
+        beforeMount={defineTheme}
+        loading={<div className="editor-loading">Loading editor…</div>}
+        options={{
+          readOnly,
+          domReadOnly: readOnly,
+          minimap: { enabled: false },
+          fontSize: 13,
+          lineHeight: 20,
+          fontFamily: 'ui-monospace, "JetBrains Mono", "SF Mono", Menlo, Consolas, monospace',
+          scrollBeyondLastLine: false,
+          automaticLayout: true,
+          tabSize: 4,
+          insertSpaces: true,
+          renderLineHighlight: readOnly ? 'none' : 'line',
+          padding: { top: 8, bottom: 8 },
+          ariaLabel: label,
+          accessibilitySupport: 'auto',
+          fixedOverflowWidgets: true,
+          scrollbar: { alwaysConsumeMouseWheel: false },
+        }}
+      />
+    </div>
+  );
+}
+
+function applyMarkers(ed: monaco.editor.IStandaloneCodeEditor, issues: readonly SyntaxIssue[]): void {
+  const model = ed.getModel();
+  if (!model) return;
+  const lines = model.getLineCount();
+  monaco.editor.setModelMarkers(
+    model,
+    MARKER_OWNER,
+    issues.map((i) => {
+      const line = Math.min(Math.max(1, i.line), lines);
+      const col = Math.max(1, i.column);
+      const end = model.getLineMaxColumn(line);
+      return {
+        severity: monaco.MarkerSeverity.Error,
+        message: i.message,
+        startLineNumber: line,
+        startColumn: Math.min(col, Math.max(1, end - 1)),
+        endLineNumber: line,
+        endColumn: end,
+      };
+    }),
+  );
+}
+
+let themeDefined = false;
+function defineTheme(m: typeof monaco): void {
+  if (themeDefined) return;
+  themeDefined = true;
+  m.editor.defineTheme('crucible-dark', {
+    base: 'vs-dark',
+    inherit: true,
+    rules: [],
+    colors: {
+      'editor.background': '#0f141b',
+      'editor.lineHighlightBackground': '#161d27',
+      'editorGutter.background': '#0f141b',
+      'editorLineNumber.foreground': '#4b5666',
+      'editorLineNumber.activeForeground': '#a9b4c2',
+    },
+  });
+}

@@ -1,0 +1,43 @@
+/** Live CPU and memory of a run, from its `metrics` samples (CPU as cores used, memory against the limit). */
+import type { MetricsSample } from '../../../src/domain/events';
+import { cpuRate } from '../lib/run-state';
+import { formatBytes } from '../lib/format';
+import { LineChart } from './LineChart';
+
+interface Props {
+  samples: readonly MetricsSample[];
+  memoryLimitMb: number | null;
+  cpus: number | null;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
+export function RunMetrics({ samples, memoryLimitMb, cpus }: Props) {
+  const cpu = cpuRate(samples);
+  const mem = samples.map((s) => [s.elapsed_ms, s.memory_bytes] as const);
+  const latest = samples[samples.length - 1];
+  const peakMem = samples.reduce((m, s) => Math.max(m, s.memory_bytes), 0);
+  const lastCpu = cpu[cpu.length - 1];
+  return (
+    <div className="metrics-grid" data-testid="run-metrics">
+      <LineChart
+        title={`CPU${lastCpu ? ` · ${lastCpu.cores.toFixed(2)} cores` : ''}`}
+        series={[{ label: 'CPU', color: 'var(--chart-cpu)', points: cpu.map((p) => [p.elapsed_ms, p.cores] as const) }]}
+        formatY={(v) => v.toFixed(v < 1 ? 2 : 1)}
+        formatX={seconds}
+        minYMax={Math.min(1, cpus ?? 1)}
+        refLine={cpus ? { value: cpus, label: `limit ${cpus} CPU` } : undefined}
+        summary={lastCpu ? `now ${lastCpu.cores.toFixed(2)} cores` : 'no samples yet'}
+      />
+      <LineChart
+        title={`Memory${latest ? ` · ${formatBytes(latest.memory_bytes)}` : ''}${latest && latest.pids !== undefined ? ` · ${latest.pids} pids` : ''}`}
+        series={[{ label: 'Memory', color: 'var(--chart-mem)', points: mem }]}
+        formatY={(v) => formatBytes(v)}
+        formatX={seconds}
+        minYMax={16 * 1024 * 1024}
+        refLine={memoryLimitMb ? { value: memoryLimitMb * 1024 * 1024, label: `limit ${formatBytes(memoryLimitMb * 1024 * 1024)}` } : undefined}
+        summary={latest ? `now ${formatBytes(latest.memory_bytes)}, peak ${formatBytes(peakMem)}` : 'no samples yet'}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,134 @@
+/**
+ * Everything about one run, live: status as it moves, Kill while it runs, CPU/memory charts,
+ * stdout and stderr streaming in, and the exit card once it is over. Used by the editor (for the
+ * run just submitted) and by the evaluation detail page.
+ */
+import { useEffect, useState, type ReactNode } from 'react';
+import { isTerminal, type Evaluation, type TerminalStatus } from '../../../src/domain/evaluation';
+import { api, ApiError } from '../lib/api-client';
+import { useConfig } from '../lib/config';
+import { formatDuration } from '../lib/format';
+import type { RunExit } from '../lib/run-state';
+import { useEvaluationStream } from '../lib/use-evaluation-stream';
+import { ExitCard } from './ExitCard';
+import { OutputPane } from './OutputPane';
+import { RunMetrics } from './RunMetrics';
+import { StatusBadge } from './StatusBadge';
+import { StatusTimeline } from './StatusTimeline';
+
+interface Props {
+  id: string;
+  /** The evaluation as last fetched (limits, timestamps; final data if it is already over). */
+  evaluation: Evaluation | null;
+  /** Called when the stream reports `done`, so the owner can refetch the final record. */
+  onFinished?: () => void;
+  onCancelled?: (e: Evaluation) => void;
+  header?: ReactNode;
+}
+
+function exitFromEvaluation(e: Evaluation): RunExit {
+  return { exit_code: e.exit_code, signal: e.signal, reason: e.reason, message: e.message, metrics: e.metrics };
+}
+
+function useNow(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    const t = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(t);
+  }, [active]);
+  return now;
+}
+
+export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Props) {
+  const { state, connected } = useEvaluationStream(id);
+  const config = useConfig();
+  const [killing, setKilling] = useState(false);
+  const [killError, setKillError] = useState<string | null>(null);
+
+  const snapshotFinal = evaluation && isTerminal(evaluation.status) ? evaluation : null;
+  // The stream is the live truth; a terminal snapshot fills in instantly while its history replays.
+  const status = state.exit ? state.status : (snapshotFinal?.status ?? state.status ?? evaluation?.status ?? null);
+  const exit: RunExit | null = state.exit ?? (snapshotFinal ? exitFromEvaluation(snapshotFinal) : null);
+  const useSnapshotOutput = !state.exit && snapshotFinal !== null;
+  const stdout = useSnapshotOutput ? snapshotFinal.stdout : state.stdout;
+  const stderr = useSnapshotOutput ? snapshotFinal.stderr : state.stderr;
+  const stdoutTruncated = useSnapshotOutput ? snapshotFinal.stdout_truncated : state.stdoutTruncated;
+  const stderrTruncated = useSnapshotOutput ? snapshotFinal.stderr_truncated : state.stderrTruncated;
+  const running = status !== null && !isTerminal(status);
+
+  useEffect(() => {
+    if (state.exit) onFinished?.();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [state.exit !== null]);
+
+  const now = useNow(running);
+  const runningStep = state.steps.find((s) => s.status === 'running');
+  const startedAt = runningStep?.at ?? evaluation?.started_at ?? null;
+  const elapsed = running && startedAt ? now - Date.parse(startedAt) : null;
+
+  const kill = async () => {
+    setKilling(true);
+    setKillError(null);
+    try {
+      const e = await api.cancel(id);
+      onCancelled?.(e);
+    } catch (err) {
+      // Finishing on its own between the click and the request is not an error worth showing.
+      if (!(err instanceof ApiError && err.code === 'already_terminal')) setKillError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setKilling(false);
+    }
+  };
+
+  const limits = evaluation?.limits;
+  return (
+    <section className="run-panel" aria-label="Run" data-testid="run-panel" data-status={status ?? ''}>
+      <header className="run-header">
+        <div className="run-title">
+          <StatusBadge status={status} />
+          {header}
+          {elapsed !== null && elapsed >= 0 && <span className="muted mono small">{formatDuration(elapsed)}</span>}
+          {!connected && running && <span className="pill pill-warn">reconnecting…</span>}
+        </div>
+        {running && (
+          <button type="button" className="btn btn-danger" onClick={kill} disabled={killing} data-testid="kill">
+            {killing ? 'Killing…' : 'Kill'}
+          </button>
+        )}
+      </header>
+      <div aria-live="polite" className="sr-only">
+        {status ? `Status: ${status}` : ''}
+      </div>
+      {killError && (
+        <p className="form-error" role="alert">
+          Could not kill: {killError}
+        </p>
+      )}
+      <StatusTimeline steps={state.steps} status={status} />
+      {exit && status && isTerminal(status) && <ExitCard exit={exit} status={status as TerminalStatus} guide={config.exit_code_guide} />}
+      {(running || state.samples.length > 0) && (
+        <RunMetrics samples={state.samples} memoryLimitMb={limits?.memory_mb ?? null} cpus={limits?.cpus ?? null} />
+      )}
+      <div className="outputs">
+        <OutputPane
+          title="stdout"
+          tone="stdout"
+          text={stdout}
+          truncated={stdoutTruncated}
+          limitBytes={limits?.max_output_bytes}
+          emptyText={running ? 'Waiting for output…' : '(no output)'}
+        />
+        <OutputPane
+          title="stderr"
+          tone="stderr"
+          text={stderr}
+          truncated={stderrTruncated}
+          limitBytes={limits?.max_output_bytes}
+          emptyText={running ? 'Nothing on stderr yet' : '(nothing on stderr)'}
+          height={180}
+        />
+      </div>
+    </section>
+  );
+}

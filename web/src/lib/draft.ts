@@ -1,0 +1,98 @@
+/**
+ * The editor's draft (code and run settings) survives reloads and closed tabs: it is saved to
+ * localStorage shortly after every change. "Open in editor" on a past run writes it too.
+ */
+import { useEffect, useRef } from 'react';
+import { ENVIRONMENTS, SANDBOX_BACKENDS, type Environment, type SandboxBackendName } from '../../../src/domain/evaluation';
+import { LIMIT_BOUNDS } from '../../../src/domain/limits';
+
+export const DRAFT_STORAGE_KEY = 'crucible.draft.v1';
+export const DRAFT_SAVE_DELAY_MS = 400;
+
+export interface Draft {
+  code: string;
+  stdin: string;
+  environment: Environment;
+  sandbox: SandboxBackendName;
+  timeout_s: number;
+  memory_mb: number;
+  tags: string[];
+}
+
+export const SAMPLE_CODE = `# Crucible runs this in an isolated sandbox. Ctrl/Cmd+Enter to run.
+import sys, time
+
+for i in range(5):
+    print(f"step {i}: {i * i}")
+    time.sleep(0.2)
+
+print("done", file=sys.stderr)
+`;
+
+export const defaultDraft: Draft = {
+  code: SAMPLE_CODE,
+  stdin: '',
+  environment: 'python',
+  sandbox: 'bubblewrap',
+  timeout_s: LIMIT_BOUNDS.timeout_s.default,
+  memory_mb: LIMIT_BOUNDS.memory_mb.default,
+  tags: [],
+};
+
+const isOneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Reads the draft, keeping every field that is well-formed and defaulting the rest. */
+export function loadDraft(storage: Pick<Storage, 'getItem'> | null = safeStorage()): Draft {
+  let raw: unknown = null;
+  try {
+    raw = JSON.parse(storage?.getItem(DRAFT_STORAGE_KEY) ?? 'null');
+  } catch {
+    return { ...defaultDraft };
+  }
+  if (typeof raw !== 'object' || raw === null) return { ...defaultDraft };
+  const r = raw as Record<string, unknown>;
+  return {
+    code: typeof r.code === 'string' ? r.code : defaultDraft.code,
+    stdin: typeof r.stdin === 'string' ? r.stdin : defaultDraft.stdin,
+    environment: isOneOf(ENVIRONMENTS, r.environment) ? r.environment : defaultDraft.environment,
+    sandbox: isOneOf(SANDBOX_BACKENDS, r.sandbox) ? r.sandbox : defaultDraft.sandbox,
+    timeout_s: isNum(r.timeout_s) ? r.timeout_s : defaultDraft.timeout_s,
+    memory_mb: isNum(r.memory_mb) ? r.memory_mb : defaultDraft.memory_mb,
+    tags: Array.isArray(r.tags) ? r.tags.filter((t): t is string => typeof t === 'string') : defaultDraft.tags,
+  };
+}
+
+export function saveDraft(draft: Draft, storage: Pick<Storage, 'setItem'> | null = safeStorage()): void {
+  try {
+    storage?.setItem(DRAFT_STORAGE_KEY, JSON.stringify(draft));
+  } catch {
+    // Quota exceeded or storage disabled (private mode): the draft just is not persisted.
+  }
+}
+
+function safeStorage(): Storage | null {
+  try {
+    return typeof window === 'undefined' ? null : window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** Saves `draft` DRAFT_SAVE_DELAY_MS after the last change, and immediately when the page is hidden. */
+export function useDraftAutosave(draft: Draft, storage: Pick<Storage, 'setItem'> | null = safeStorage()): void {
+  const latest = useRef(draft);
+  latest.current = draft;
+  useEffect(() => {
+    const t = setTimeout(() => saveDraft(draft, storage), DRAFT_SAVE_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [draft, storage]);
+  useEffect(() => {
+    const flush = () => saveDraft(latest.current, storage);
+    window.addEventListener('pagehide', flush);
+    return () => {
+      window.removeEventListener('pagehide', flush);
+      flush();
+    };
+  }, [storage]);
+}

@@ -1,0 +1,98 @@
+/** Human formats for the numbers the API reports (bytes, milliseconds, exit facts, times). */
+import type { Reason } from '../../../src/domain/evaluation';
+import { shellExitCode } from '../../../src/domain/exit-interpretation';
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+
+/** Binary units, like the limits (memory_mb is MiB): 1536 → "1.5 KiB", 268435456 → "256 MiB". */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = value >= 100 || Number.isInteger(value) ? 0 : value >= 10 ? 1 : 2;
+  return `${Number(value.toFixed(digits))} ${UNITS[unit]}`;
+}
+
+/** A memory limit in MiB: 512 → "512 MB", 2048 → "2 GB" (as users say it). */
+export function formatMemoryLimit(mb: number): string {
+  return mb >= 1024 && mb % 1024 === 0 ? `${mb / 1024} GB` : `${mb} MB`;
+}
+
+/** 850 → "850 ms", 1234 → "1.23 s", 75_000 → "1m 15s", 3_900_000 → "1h 05m". */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(2)} s`;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const totalS = Math.round(s);
+  if (totalS < 3600) return `${Math.floor(totalS / 60)}m ${String(totalS % 60).padStart(2, '0')}s`;
+  return `${Math.floor(totalS / 3600)}h ${String(Math.floor((totalS % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Short titles for each way a run can end (the server's `message` has the full sentence). */
+export const REASON_TITLES: Record<Reason, string> = {
+  exit_zero: 'Exited normally',
+  exit_nonzero: 'Program error',
+  signal: 'Killed by a signal',
+  oom: 'Memory limit exceeded',
+  timeout: 'Time limit exceeded',
+  pids_limit: 'Process limit reached',
+  output_limit: 'Output limit exceeded',
+  cancelled: 'Cancelled',
+  platform_error: 'Platform error',
+};
+
+export interface ExitFactsView {
+  exit_code: number | null;
+  signal: string | null;
+  reason: Reason | null;
+}
+
+/** The shell-style code of a run: exit code, or 128 + signal number. */
+export function displayExitCode(f: Pick<ExitFactsView, 'exit_code' | 'signal'>): number | null {
+  return shellExitCode(f.exit_code, f.signal);
+}
+
+/** "137 · Memory limit exceeded", "0 · Exited normally", or just the title when there is no code. */
+export function exitStatusText(f: ExitFactsView): string {
+  const code = displayExitCode(f);
+  const title = f.reason ? REASON_TITLES[f.reason] : f.signal ? `Killed by ${f.signal}` : 'Finished';
+  return code === null ? title : `${code} · ${title}`;
+}
+
+/** Wall time between two ISO timestamps, or null if either is missing. */
+export function elapsedBetween(startIso: string | null, endIso: string | null): number | null {
+  if (!startIso || !endIso) return null;
+  const d = Date.parse(endIso) - Date.parse(startIso);
+  return Number.isFinite(d) ? d : null;
+}
+
+/** "just now", "42 s ago", "5 min ago", "3 h ago", else a local date. */
+export function formatRelativeTime(iso: string, now: number = Date.now()): string {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return '—';
+  const s = Math.round((now - t) / 1000);
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return new Date(t).toLocaleString();
+}
+
+/** Local date-time with seconds, for tooltips and detail pages. */
+export function formatTimestamp(iso: string | null): string {
+  if (!iso) return '—';
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) ? '—' : t.toLocaleString(undefined, { hour12: false });
+}
+
+export function formatPercent(ratio: number | null): string {
+  if (ratio === null || !Number.isFinite(ratio)) return '—';
+  return `${(ratio * 100).toFixed(ratio < 0.1 && ratio > 0 ? 1 : 0)}%`;
+}

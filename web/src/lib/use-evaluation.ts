@@ -1,0 +1,45 @@
+/** Loads one evaluation (GET /api/evaluations/{id}); `reload` refetches it, e.g. after `done`. */
+import { useCallback, useEffect, useState } from 'react';
+import type { Evaluation } from '../../../src/domain/evaluation';
+import { api, ApiError } from './api-client';
+
+export interface EvaluationResource {
+  evaluation: Evaluation | null;
+  error: ApiError | null;
+  loading: boolean;
+  reload: () => void;
+  /** Replace the local copy (e.g. with the response of a cancel). */
+  set: (e: Evaluation) => void;
+}
+
+export function useEvaluation(id: string | null, initial: Evaluation | null = null): EvaluationResource {
+  const [evaluation, setEvaluation] = useState<Evaluation | null>(initial && initial.id === id ? initial : null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [nonce, setNonce] = useState(0);
+
+  useEffect(() => {
+    if (!id) {
+      setEvaluation(null);
+      return;
+    }
+    const ctrl = new AbortController();
+    setLoading(true);
+    api.get(id, ctrl.signal).then(
+      (e) => {
+        setEvaluation(e);
+        setError(null);
+        setLoading(false);
+      },
+      (err: unknown) => {
+        if (ctrl.signal.aborted) return;
+        setError(err instanceof ApiError ? err : new ApiError(0, 'error', String(err)));
+        setLoading(false);
+      },
+    );
+    return () => ctrl.abort();
+  }, [id, nonce]);
+
+  const reload = useCallback(() => setNonce((n) => n + 1), []);
+  return { evaluation: evaluation && evaluation.id === id ? evaluation : null, error, loading, reload, set: setEvaluation };
+}

@@ -1,0 +1,265 @@
+/**
+ * The platform at a glance: queue depth, running count, workers and their load, throughput and
+ * failure rate. Polls /api/queue, /api/workers and /api/stats every few seconds (only while the
+ * tab is visible) and additionally, debounced, when the status feed says something changed.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { QueueStats, StatsResponse, WorkerView } from '../../../src/api/schemas';
+import type { StatusChange } from '../../../src/domain/events';
+import { api } from '../lib/api-client';
+import { formatDuration, formatPercent, formatRelativeTime } from '../lib/format';
+import { evaluationPath, Link } from '../lib/router';
+import { useStatusFeed } from '../lib/status-feed';
+import { LineChart } from '../components/LineChart';
+import { StackedBarChart } from '../components/StackedBarChart';
+import { StatusBadge } from '../components/StatusBadge';
+
+const POLL_MS = 5000;
+const FEED_REFRESH_DEBOUNCE_MS = 1000;
+const STATS_MINUTES = 15;
+const STATS_BUCKET_S = 60;
+/** Queue/running samples kept for the live chart (one per refresh). */
+const MAX_LOAD_SAMPLES = 180;
+const MAX_ACTIVITY = 12;
+
+interface LoadSample {
+  t: number;
+  depth: number;
+  running: number;
+}
+
+type Bucket = StatsResponse['buckets'][number];
+
+/** Finished per minute and the share that failed or timed out, over all buckets. */
+export function summariseStats(buckets: readonly Bucket[], bucketS: number) {
+  let done = 0;
+  let bad = 0;
+  for (const b of buckets) {
+    done += b.completed + b.failed + b.timeout + b.cancelled;
+    bad += b.failed + b.timeout;
+  }
+  const minutes = (buckets.length * bucketS) / 60;
+  return { finished: done, perMinute: minutes > 0 ? done / minutes : 0, failureRate: done > 0 ? bad / done : null };
+}
+
+export function DashboardPage() {
+  const [queue, setQueue] = useState<QueueStats | null>(null);
+  const [workers, setWorkers] = useState<WorkerView[] | null>(null);
+  const [stats, setStats] = useState<StatsResponse | null>(null);
+  const [load, setLoad] = useState<LoadSample[]>([]);
+  const [activity, setActivity] = useState<StatusChange[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [updatedAt, setUpdatedAt] = useState<number | null>(null);
+  const debounce = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const inFlight = useRef(false);
+
+  const refresh = useCallback(async () => {
+    if (inFlight.current) return;
+    inFlight.current = true;
+    try {
+      const [q, w, s] = await Promise.all([api.queue(), api.workers(), api.stats(STATS_MINUTES, STATS_BUCKET_S)]);
+      setQueue(q);
+      setWorkers(w.workers);
+      setStats(s);
+      setError(null);
+      const now = Date.now();
+      setUpdatedAt(now);
+      const running = (q.counts.running ?? 0) + (q.counts.provisioning ?? 0);
+      setLoad((cur) => [...cur, { t: now, depth: q.depth, running }].slice(-MAX_LOAD_SAMPLES));
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      inFlight.current = false;
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+    const t = setInterval(() => {
+      if (document.visibilityState === 'visible') void refresh();
+    }, POLL_MS);
+    return () => {
+      clearInterval(t);
+      if (debounce.current !== null) clearTimeout(debounce.current);
+    };
+  }, [refresh]);
+
+  useStatusFeed(
+    (c) => {
+      setActivity((cur) => [c, ...cur].slice(0, MAX_ACTIVITY));
+      if (debounce.current === null) {
+        debounce.current = setTimeout(() => {
+          debounce.current = null;
+          void refresh();
+        }, FEED_REFRESH_DEBOUNCE_MS);
+      }
+    },
+    () => void refresh(),
+  );
+
+  const running = queue ? (queue.counts.running ?? 0) + (queue.counts.provisioning ?? 0) : null;
+  const alive = workers?.filter((w) => w.alive) ?? [];
+  const capacity = alive.reduce((s, w) => s + w.capacity, 0);
+  const busy = alive.reduce((s, w) => s + w.running, 0);
+  const summary = stats ? summariseStats(stats.buckets, stats.bucket_s) : null;
+  const t0 = load[0]?.t ?? 0;
+  const bars = (stats?.buckets ?? []).map((b) => ({
+    label: new Date(b.start).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false }),
+    completed: b.completed,
+    failed: b.failed,
+    timeout: b.timeout,
+    cancelled: b.cancelled,
+  }));
+
+  return (
+    <div className="page dashboard-page">
+      <div className="page-head">
+        <h1 className="page-title">Dashboard</h1>
+        <span className="muted small">{updatedAt ? `updated ${new Date(updatedAt).toLocaleTimeString(undefined, { hour12: false })}` : 'loading…'}</span>
+      </div>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <section className="tiles" aria-label="Key numbers">
+        <Tile label="Queue depth" value={queue?.depth} testId="tile-queue" sub={queue?.oldest_queued_age_ms ? `oldest waiting ${formatDuration(queue.oldest_queued_age_ms)}` : `max ${queue?.max_depth ?? '—'}`} />
+        <Tile label="Running" value={running} testId="tile-running" sub={capacity ? `${busy}/${capacity} slots busy` : 'no live workers'} />
+        <Tile label="Workers" value={workers ? alive.length : undefined} testId="tile-workers" sub={workers ? `${workers.length - alive.length} stale` : ''} />
+        <Tile
+          label={`Throughput (${STATS_MINUTES} min)`}
+          value={summary ? summary.perMinute.toFixed(summary.perMinute < 10 ? 1 : 0) : undefined}
+          unit="/min"
+          testId="tile-throughput"
+          sub={summary ? `${summary.finished} finished` : ''}
+        />
+        <Tile
+          label="Failure rate"
+          value={summary ? formatPercent(summary.failureRate) : undefined}
+          testId="tile-failure"
+          sub="failed + timeout / finished"
+          tone={summary?.failureRate && summary.failureRate > 0.25 ? 'bad' : undefined}
+        />
+      </section>
+      <section className="dash-charts" aria-label="Charts">
+        <div className="card">
+          <StackedBarChart
+            title={`Finished per minute, last ${STATS_MINUTES} min`}
+            layers={[
+              { key: 'completed', label: 'Completed', color: 'var(--ok)' },
+              { key: 'failed', label: 'Failed', color: 'var(--bad)' },
+              { key: 'timeout', label: 'Timeout', color: 'var(--warn)' },
+              { key: 'cancelled', label: 'Cancelled', color: 'var(--muted-strong)' },
+            ]}
+            bars={bars}
+            summary={summary ? `${summary.finished} finished, failure rate ${formatPercent(summary.failureRate)}` : 'loading'}
+          />
+        </div>
+        <div className="card">
+          <LineChart
+            title="Queue and running (live)"
+            series={[
+              { label: 'Queued', color: 'var(--warn)', points: load.map((s) => [s.t - t0, s.depth] as const) },
+              { label: 'Running', color: 'var(--accent)', points: load.map((s) => [s.t - t0, s.running] as const) },
+            ]}
+            formatY={(v) => (Number.isInteger(v) ? String(v) : v.toFixed(1))}
+            formatX={(ms) => new Date(t0 + ms).toLocaleTimeString(undefined, { hour12: false })}
+            minYMax={Math.max(2, capacity)}
+            height={150}
+            summary={queue ? `${queue.depth} queued, ${running} running` : 'loading'}
+          />
+        </div>
+      </section>
+      <div className="dash-bottom">
+        <section className="card" aria-label="Workers">
+          <h2 className="card-title">Workers</h2>
+          <div className="table-wrap">
+            <table className="data-table" data-testid="workers-table">
+              <thead>
+                <tr>
+                  <th scope="col">Worker</th>
+                  <th scope="col">Load</th>
+                  <th scope="col" className="col-sandboxes">
+                    Sandboxes
+                  </th>
+                  <th scope="col">Seen</th>
+                </tr>
+              </thead>
+              <tbody>
+                {(workers ?? []).map((w) => (
+                  <tr key={w.id} className={w.alive ? undefined : 'stale'}>
+                    <td>
+                      <span className="mono small">{w.id}</span>
+                      <span className="muted small row-sub">
+                        {w.host} · pid {w.pid}
+                      </span>
+                    </td>
+                    <td>
+                      <LoadBar running={w.running} capacity={w.capacity} />
+                    </td>
+                    <td className="col-sandboxes small">{w.sandboxes.join(', ')}</td>
+                    <td className="small">
+                      {w.alive ? <span className="pill pill-ok">alive</span> : <span className="pill pill-warn">stale</span>} {formatRelativeTime(w.last_seen)}
+                    </td>
+                  </tr>
+                ))}
+                {workers && workers.length === 0 && (
+                  <tr>
+                    <td colSpan={4} className="empty">
+                      No workers registered. Evaluations wait in the queue until one starts.
+                    </td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </div>
+        </section>
+        <section className="card" aria-label="Recent activity">
+          <h2 className="card-title">Live activity</h2>
+          {activity.length === 0 ? (
+            <p className="muted small">Status changes appear here as they happen.</p>
+          ) : (
+            <ul className="activity">
+              {activity.map((c, i) => (
+                <li key={`${c.id}-${c.status}-${i}`}>
+                  <StatusBadge status={c.status} />
+                  <Link className="mono small" href={evaluationPath(c.id)}>
+                    {c.id}
+                  </Link>
+                  <span className="muted small">{new Date(c.at).toLocaleTimeString(undefined, { hour12: false })}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function Tile({ label, value, unit, sub, testId, tone }: { label: string; value: number | string | null | undefined; unit?: string; sub?: string; testId: string; tone?: 'bad' | undefined }) {
+  return (
+    <div className={`tile${tone ? ` tone-${tone}` : ''}`} data-testid={testId}>
+      <div className="tile-label">{label}</div>
+      <div className="tile-value">
+        {value ?? '—'}
+        {unit && value !== undefined && value !== null && <span className="tile-unit">{unit}</span>}
+      </div>
+      {sub && <div className="tile-sub muted small">{sub}</div>}
+    </div>
+  );
+}
+
+function LoadBar({ running, capacity }: { running: number; capacity: number }) {
+  const ratio = capacity > 0 ? Math.min(1, running / capacity) : 0;
+  return (
+    <div className="loadbar" role="meter" aria-valuemin={0} aria-valuemax={capacity} aria-valuenow={running} aria-label={`${running} of ${capacity} slots busy`}>
+      <div className="loadbar-track">
+        <div className="loadbar-fill" style={{ width: `${ratio * 100}%` }} />
+      </div>
+      <span className="small mono">
+        {running}/{capacity}
+      </span>
+    </div>
+  );
+}

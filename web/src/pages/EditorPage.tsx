@@ -1,0 +1,356 @@
+/**
+ * Write a program, choose its limits, run it, watch it. The draft is autosaved; the syntax is
+ * checked by the server while typing and again before submitting, with errors shown as editor
+ * markers and as a clickable list.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { editor as MonacoEditor } from 'monaco-esm/editor/editor.api.js';
+import type { Evaluation } from '../../../src/domain/evaluation';
+import { api } from '../lib/api-client';
+import { useConfig } from '../lib/config';
+import { loadDraft, useDraftAutosave, type Draft } from '../lib/draft';
+import { formErrorsFrom, type FormErrors } from '../lib/field-errors';
+import { formatMemoryLimit } from '../lib/format';
+import { evaluationPath, Link } from '../lib/router';
+import { useEvaluation } from '../lib/use-evaluation';
+import { CodeEditor, type SyntaxIssue } from '../components/CodeEditor';
+import { RunPanel } from '../components/RunPanel';
+import { TagInput } from '../components/TagInput';
+
+export const FORM_FIELDS = ['code', 'stdin', 'environment', 'sandbox', 'timeout_s', 'memory_mb', 'tags'] as const;
+type FormField = (typeof FORM_FIELDS)[number];
+
+const MEMORY_PRESETS_MB = [256, 512, 1024, 2048];
+const LIVE_CHECK_DELAY_MS = 700;
+const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
+const RUN_SHORTCUT = isMac ? '⌘↵' : 'Ctrl+↵';
+
+type CheckState = { state: 'idle' | 'checking' | 'ok' | 'unavailable' } | { state: 'errors'; issues: SyntaxIssue[] };
+
+export function EditorPage() {
+  const config = useConfig();
+  const [draft, setDraft] = useState<Draft>(() => loadDraft());
+  useDraftAutosave(draft);
+  const [check, setCheck] = useState<CheckState>({ state: 'idle' });
+  const [errors, setErrors] = useState<FormErrors<FormField>>({ fields: {}, general: [] });
+  const [submitting, setSubmitting] = useState(false);
+  const [run, setRun] = useState<Evaluation | null>(null);
+  // The run shown here survives leaving the editor and coming back (per tab).
+  const [runId, setRunId] = useState<string | null>(() => readCurrentRun());
+  const runResource = useEvaluation(runId, run);
+  const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
+  const submittingRef = useRef(false);
+
+  const update = <K extends keyof Draft>(key: K, value: Draft[K]) => {
+    setDraft((d) => ({ ...d, [key]: value }));
+    if (errors.fields[key as FormField]) setErrors((e) => ({ ...e, fields: { ...e.fields, [key]: undefined } }));
+  };
+
+  // Live syntax check while typing (debounced, cancelled by the next keystroke).
+  useEffect(() => {
+    if (!draft.code.trim()) {
+      setCheck({ state: 'idle' });
+      return;
+    }
+    const ctrl = new AbortController();
+    const t = setTimeout(() => {
+      setCheck((c) => (c.state === 'errors' ? c : { state: 'checking' }));
+      api.syntaxCheck(draft.code, ctrl.signal).then(
+        (r) => setCheck(r.ok ? { state: 'ok' } : { state: 'errors', issues: r.errors }),
+        () => !ctrl.signal.aborted && setCheck({ state: 'unavailable' }),
+      );
+    }, LIVE_CHECK_DELAY_MS);
+    return () => {
+      clearTimeout(t);
+      ctrl.abort();
+    };
+  }, [draft.code]);
+
+  const submit = useCallback(
+    async (skipCheck = false) => {
+      if (submittingRef.current) return;
+      submittingRef.current = true;
+      setSubmitting(true);
+      setErrors({ fields: {}, general: [] });
+      try {
+        if (!skipCheck && draft.code.trim()) {
+          try {
+            const r = await api.syntaxCheck(draft.code);
+            if (!r.ok) {
+              setCheck({ state: 'errors', issues: r.errors });
+              return;
+            }
+            setCheck({ state: 'ok' });
+          } catch {
+            // The check is a convenience; if it is unavailable, the run itself will report errors.
+          }
+        }
+        const created = await api.create({
+          code: draft.code,
+          ...(draft.stdin ? { stdin: draft.stdin } : {}),
+          environment: draft.environment,
+          sandbox: draft.sandbox,
+          timeout_s: draft.timeout_s,
+          memory_mb: draft.memory_mb,
+          tags: draft.tags,
+        });
+        setRun(created);
+        setRunId(created.id);
+        writeCurrentRun(created.id);
+      } catch (err) {
+        setErrors(formErrorsFrom(err, FORM_FIELDS));
+      } finally {
+        submittingRef.current = false;
+        setSubmitting(false);
+      }
+    },
+    [draft],
+  );
+
+  // Ctrl/Cmd+Enter anywhere on the page (the editor handles it itself when focused).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !e.defaultPrevented) {
+        e.preventDefault();
+        void submit();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [submit]);
+
+  const issues = check.state === 'errors' ? check.issues : [];
+  const goTo = (i: SyntaxIssue) => {
+    const ed = editorRef.current;
+    if (!ed) return;
+    ed.setPosition({ lineNumber: i.line, column: Math.max(1, i.column) });
+    ed.revealLineInCenter(i.line);
+    ed.focus();
+  };
+
+  const limits = config.limits;
+  const memBounds = limits.memory_mb;
+  const memOptions = MEMORY_PRESETS_MB.filter((m) => !memBounds || (m >= memBounds.min && m <= memBounds.max));
+  if (!memOptions.includes(draft.memory_mb)) memOptions.push(draft.memory_mb);
+  memOptions.sort((a, b) => a - b);
+  const timeoutBounds = limits.timeout_s;
+  const runEval = runResource.evaluation ?? (run && run.id === runId ? run : null);
+
+  return (
+    <div className="editor-page">
+      <section className="editor-column" aria-label="Program">
+        <div className="toolbar">
+          <h1 className="page-title">New evaluation</h1>
+          <SyntaxStatus check={check} />
+          <div className="toolbar-spacer" />
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => void submit()}
+            disabled={submitting}
+            aria-keyshortcuts="Control+Enter Meta+Enter"
+            data-testid="run"
+          >
+            {submitting ? 'Submitting…' : 'Run'} <kbd>{RUN_SHORTCUT}</kbd>
+          </button>
+        </div>
+        <div className={`editor-frame${errors.fields.code ? ' invalid' : ''}`}>
+          <CodeEditor
+            value={draft.code}
+            onChange={(v) => update('code', v)}
+            onRun={() => void submit()}
+            issues={issues}
+            height="100%"
+            label="Python program. Press Control+Enter to run; Control+M toggles whether Tab moves focus."
+            editorRef={editorRef}
+          />
+        </div>
+        {errors.fields.code && (
+          <p className="field-error" role="alert">
+            {errors.fields.code}
+          </p>
+        )}
+        {issues.length > 0 && (
+          <div className="syntax-errors" role="alert" data-testid="syntax-errors">
+            <strong>Syntax {issues.length === 1 ? 'error' : 'errors'}</strong>
+            <ul>
+              {issues.map((i, n) => (
+                <li key={n}>
+                  <button type="button" className="link-button" onClick={() => goTo(i)}>
+                    Line {i.line}, column {i.column}
+                  </button>
+                  : {i.message}
+                </li>
+              ))}
+            </ul>
+            <button type="button" className="btn btn-ghost btn-sm" onClick={() => void submit(true)} disabled={submitting}>
+              Run anyway
+            </button>
+          </div>
+        )}
+        <form className="settings" onSubmit={(e) => e.preventDefault()} aria-label="Run settings">
+          <div className="field">
+            <label htmlFor="f-environment">Environment</label>
+            <select id="f-environment" value={draft.environment} onChange={(e) => update('environment', e.target.value as Draft['environment'])}>
+              {config.environments.map((env) => (
+                <option key={env} value={env}>
+                  {env}
+                </option>
+              ))}
+            </select>
+            <FieldError id="f-environment" message={errors.fields.environment} />
+          </div>
+          <div className="field">
+            <label htmlFor="f-sandbox">Sandbox</label>
+            <select
+              id="f-sandbox"
+              value={draft.sandbox}
+              onChange={(e) => update('sandbox', e.target.value as Draft['sandbox'])}
+              aria-invalid={errors.fields.sandbox ? true : undefined}
+              aria-describedby={errors.fields.sandbox ? 'f-sandbox-error' : undefined}
+            >
+              {config.sandboxes.map((s) => (
+                <option key={s.name} value={s.name} disabled={!s.available} title={s.detail}>
+                  {s.name}
+                  {s.available ? '' : ' (unavailable)'}
+                </option>
+              ))}
+            </select>
+            <FieldError id="f-sandbox" message={errors.fields.sandbox} />
+          </div>
+          <div className="field">
+            <label htmlFor="f-timeout">Timeout (s)</label>
+            <input
+              id="f-timeout"
+              type="number"
+              inputMode="decimal"
+              step="any"
+              min={timeoutBounds?.min}
+              max={timeoutBounds?.max}
+              value={Number.isFinite(draft.timeout_s) ? draft.timeout_s : ''}
+              onChange={(e) => update('timeout_s', e.target.value === '' ? Number.NaN : Number(e.target.value))}
+              aria-invalid={errors.fields.timeout_s ? true : undefined}
+              aria-describedby={errors.fields.timeout_s ? 'f-timeout-error' : 'f-timeout-hint'}
+            />
+            {!errors.fields.timeout_s && timeoutBounds && (
+              <p className="field-hint" id="f-timeout-hint">
+                {timeoutBounds.min}–{timeoutBounds.max} s
+              </p>
+            )}
+            <FieldError id="f-timeout" message={errors.fields.timeout_s} />
+          </div>
+          <div className="field">
+            <label htmlFor="f-memory">Memory</label>
+            <select
+              id="f-memory"
+              value={draft.memory_mb}
+              onChange={(e) => update('memory_mb', Number(e.target.value))}
+              aria-invalid={errors.fields.memory_mb ? true : undefined}
+              aria-describedby={errors.fields.memory_mb ? 'f-memory-error' : undefined}
+            >
+              {memOptions.map((m) => (
+                <option key={m} value={m}>
+                  {formatMemoryLimit(m)}
+                </option>
+              ))}
+            </select>
+            <FieldError id="f-memory" message={errors.fields.memory_mb} />
+          </div>
+          <div className="field field-wide">
+            <TagInput id="f-tags" label="Tags" tags={draft.tags} onChange={(t) => update('tags', t)} error={errors.fields.tags} />
+          </div>
+          <div className="field field-full">
+            <label htmlFor="f-stdin">stdin</label>
+            <textarea
+              id="f-stdin"
+              rows={2}
+              value={draft.stdin}
+              onChange={(e) => update('stdin', e.target.value)}
+              placeholder="Text fed to the program on standard input (optional)"
+              spellCheck={false}
+              aria-invalid={errors.fields.stdin ? true : undefined}
+              aria-describedby={errors.fields.stdin ? 'f-stdin-error' : undefined}
+            />
+            <FieldError id="f-stdin" message={errors.fields.stdin} />
+          </div>
+        </form>
+        {errors.general.length > 0 && (
+          <div className="form-error" role="alert" data-testid="form-error">
+            {errors.general.map((m, i) => (
+              <p key={i}>{m}</p>
+            ))}
+          </div>
+        )}
+      </section>
+      <section className="run-column" aria-label="Result">
+        {runEval ? (
+          <RunPanel
+            key={runEval.id}
+            id={runEval.id}
+            evaluation={runEval}
+            onFinished={runResource.reload}
+            onCancelled={runResource.set}
+            header={
+              <Link className="mono small run-link" href={evaluationPath(runEval.id)} title="Open the shareable detail page">
+                {runEval.id} ↗
+              </Link>
+            }
+          />
+        ) : (
+          <div className="run-placeholder">
+            <h2>Nothing run yet</h2>
+            <p className="muted">
+              Press <kbd>{RUN_SHORTCUT}</kbd> or <strong>Run</strong>. The program runs in an isolated sandbox with the limits on the left; its
+              status, output and resource use stream in here live.
+            </p>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
+
+const CURRENT_RUN_KEY = 'crucible.editor.current-run';
+
+function readCurrentRun(): string | null {
+  try {
+    return sessionStorage.getItem(CURRENT_RUN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function writeCurrentRun(id: string): void {
+  try {
+    sessionStorage.setItem(CURRENT_RUN_KEY, id);
+  } catch {
+    // storage disabled: the run is still in History
+  }
+}
+
+function SyntaxStatus({ check }: { check: CheckState }) {
+  const text =
+    check.state === 'checking'
+      ? 'Checking syntax…'
+      : check.state === 'ok'
+        ? '✓ Syntax OK'
+        : check.state === 'errors'
+          ? `✕ ${check.issues.length} syntax ${check.issues.length === 1 ? 'error' : 'errors'}`
+          : check.state === 'unavailable'
+            ? 'Syntax check unavailable'
+            : '';
+  return (
+    <span className={`syntax-status syntax-${check.state}`} aria-live="polite" data-testid="syntax-status">
+      {text}
+    </span>
+  );
+}
+
+function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <p className="field-error" id={`${id}-error`} role="alert">
+      {message}
+    </p>
+  );
+}

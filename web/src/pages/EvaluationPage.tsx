@@ -1,0 +1,186 @@
+/**
+ * The shareable page of one evaluation (/evaluations/<id>): its code and settings, its live or
+ * final run, and the actions to re-run it or take it back to the editor.
+ */
+import { useState } from 'react';
+import { isTerminal, type Evaluation } from '../../../src/domain/evaluation';
+import { api } from '../lib/api-client';
+import { saveDraft } from '../lib/draft';
+import { formatBytes, formatMemoryLimit, formatTimestamp } from '../lib/format';
+import { evaluationPath, Link, navigate } from '../lib/router';
+import { useEvaluation } from '../lib/use-evaluation';
+import { CodeEditor } from '../components/CodeEditor';
+import { RunPanel } from '../components/RunPanel';
+
+export function EvaluationPage({ id }: { id: string }) {
+  const { evaluation, error, reload, set } = useEvaluation(id);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [copied, setCopied] = useState(false);
+
+  if (error && !evaluation) {
+    return (
+      <div className="page">
+        <h1 className="page-title">Evaluation {id}</h1>
+        <p className="form-error" role="alert">
+          {error.status === 404 ? 'No evaluation with this id exists.' : error.message}
+        </p>
+        <Link href="/history">← Back to history</Link>
+      </div>
+    );
+  }
+  if (!evaluation) return <div className="page muted">Loading…</div>;
+
+  const rerun = async () => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      const e = evaluation;
+      const created = await api.create({
+        code: e.code,
+        ...(e.stdin !== null ? { stdin: e.stdin } : {}),
+        environment: e.environment,
+        sandbox: e.sandbox,
+        ...e.limits,
+        tags: e.tags,
+        metadata: { ...e.metadata, rerun_of: e.id },
+      });
+      navigate(evaluationPath(created.id));
+    } catch (err) {
+      setActionError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const openInEditor = () => {
+    const e = evaluation;
+    saveDraft({
+      code: e.code,
+      stdin: e.stdin ?? '',
+      environment: e.environment,
+      sandbox: e.sandbox,
+      timeout_s: e.limits.timeout_s,
+      memory_mb: e.limits.memory_mb,
+      tags: e.tags,
+    });
+    navigate('/');
+  };
+
+  const copyLink = async () => {
+    try {
+      await navigator.clipboard.writeText(window.location.href);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    } catch {
+      // no clipboard permission: the URL bar has the same link
+    }
+  };
+
+  return (
+    <div className="page detail-page">
+      <div className="page-head">
+        <div>
+          <p className="breadcrumb">
+            <Link href="/history">History</Link> /
+          </p>
+          <h1 className="page-title mono" data-testid="detail-id">
+            {evaluation.id}
+          </h1>
+        </div>
+        <div className="actions">
+          <button type="button" className="btn btn-ghost" onClick={copyLink}>
+            {copied ? 'Link copied' : 'Copy link'}
+          </button>
+          <button type="button" className="btn" onClick={openInEditor} data-testid="open-in-editor">
+            Open in editor
+          </button>
+          <button type="button" className="btn btn-primary" onClick={rerun} disabled={busy} data-testid="rerun">
+            {busy ? 'Submitting…' : 'Re-run'}
+          </button>
+        </div>
+      </div>
+      {actionError && (
+        <p className="form-error" role="alert">
+          {actionError}
+        </p>
+      )}
+      <div className="detail-grid">
+        <div className="detail-main">
+          <RunPanel id={evaluation.id} evaluation={evaluation} onFinished={reload} onCancelled={set} />
+        </div>
+        <aside className="detail-side">
+          <Facts e={evaluation} />
+          <section className="card" aria-label="Code">
+            <h2 className="card-title">
+              Code <span className="muted small mono">sha256 {evaluation.code_sha256.slice(0, 12)}</span>
+            </h2>
+            <div className="code-view">
+              <CodeEditor value={evaluation.code} readOnly height={Math.min(420, 28 + 20 * Math.max(3, evaluation.code.split('\n').length))} label="Program source (read-only)" />
+            </div>
+          </section>
+          {evaluation.stdin !== null && evaluation.stdin !== '' && (
+            <section className="card" aria-label="stdin">
+              <h2 className="card-title">stdin</h2>
+              <pre className="pre-block">{evaluation.stdin}</pre>
+            </section>
+          )}
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+function Facts({ e }: { e: Evaluation }) {
+  const l = e.limits;
+  const meta = Object.keys(e.metadata).length ? JSON.stringify(e.metadata, null, 2) : null;
+  return (
+    <section className="card" aria-label="Details">
+      <h2 className="card-title">Details</h2>
+      <dl className="facts">
+        <dt>Created</dt>
+        <dd>{formatTimestamp(e.created_at)}</dd>
+        <dt>Started</dt>
+        <dd>{formatTimestamp(e.started_at)}</dd>
+        <dt>Finished</dt>
+        <dd>{isTerminal(e.status) ? formatTimestamp(e.finished_at) : '—'}</dd>
+        <dt>Sandbox</dt>
+        <dd>
+          {e.sandbox} · {e.environment}
+        </dd>
+        <dt>Worker</dt>
+        <dd className="mono small">
+          {e.worker ?? '—'}
+          {e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}
+        </dd>
+        <dt>Limits</dt>
+        <dd>
+          {l.timeout_s} s · {formatMemoryLimit(l.memory_mb)} · {l.cpus} CPU · {l.max_processes} procs · {formatBytes(l.max_output_bytes)} output ·{' '}
+          {l.scratch_mb} MB /tmp
+        </dd>
+        <dt>Tags</dt>
+        <dd>
+          {e.tags.length ? (
+            <span className="tag-list">
+              {e.tags.map((t) => (
+                <Link key={t} className="chip" href={`/history?tags=${encodeURIComponent(t)}`}>
+                  {t}
+                </Link>
+              ))}
+            </span>
+          ) : (
+            <span className="muted">none</span>
+          )}
+        </dd>
+        {meta && (
+          <>
+            <dt>Metadata</dt>
+            <dd>
+              <pre className="pre-block small">{meta}</pre>
+            </dd>
+          </>
+        )}
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,258 @@
+/**
+ * Every evaluation, newest first, with filters kept in the URL and live status updates from the
+ * global event stream. Live changes patch rows in place at once; anything that needs fresh data
+ * from the server (new evaluations, final metrics) triggers one debounced refetch of the first
+ * page, however many events arrive.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { EVALUATION_STATUSES, isTerminal, type EvaluationSummary } from '../../../src/domain/evaluation';
+import type { StatusChange } from '../../../src/domain/events';
+import { api, ApiError } from '../lib/api-client';
+import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatRelativeTime, formatTimestamp } from '../lib/format';
+import { filtersFromSearch, filtersToSearch, matchesKnownFilters, toggleStatus, type HistoryFilters } from '../lib/history-filters';
+import { evaluationPath, Link, navigate, useLocation } from '../lib/router';
+import { useStatusFeed } from '../lib/status-feed';
+import { toggleTag } from '../lib/tags';
+import { StatusBadge, statusLabel } from '../components/StatusBadge';
+import { TagInput } from '../components/TagInput';
+
+const PAGE_SIZE = 50;
+const LIVE_REFRESH_DEBOUNCE_MS = 800;
+const SEARCH_DEBOUNCE_MS = 300;
+
+/** Merges a fresh first page into the loaded rows: updated rows replaced, new ones on top. */
+export function mergeHead(current: readonly EvaluationSummary[], head: readonly EvaluationSummary[]): EvaluationSummary[] {
+  const fresh = new Map(head.map((e) => [e.id, e]));
+  const known = new Set(current.map((e) => e.id));
+  const added = head.filter((e) => !known.has(e.id));
+  return [...added, ...current.map((e) => fresh.get(e.id) ?? e)];
+}
+
+export function HistoryPage() {
+  const { search } = useLocation();
+  const filters = useMemo(() => filtersFromSearch(search), [search]);
+  const [items, setItems] = useState<EvaluationSummary[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [q, setQ] = useState(filters.q);
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+
+  const setFilters = useCallback((f: HistoryFilters) => navigate(`/history${filtersToSearch(f)}`, { replace: true }), []);
+
+  // (Re)load the first page whenever the filters change.
+  useEffect(() => {
+    const ctrl = new AbortController();
+    setLoading(true);
+    api.list({ ...filters, limit: PAGE_SIZE }, ctrl.signal).then(
+      (page) => {
+        setItems(page.items);
+        setCursor(page.next_cursor);
+        setError(null);
+        setLoading(false);
+      },
+      (err: unknown) => {
+        if (ctrl.signal.aborted) return;
+        setError(err instanceof ApiError ? err.message : String(err));
+        setLoading(false);
+      },
+    );
+    return () => ctrl.abort();
+  }, [filters]);
+
+  // The search box updates the URL after a pause in typing.
+  useEffect(() => {
+    if (q === filters.q) return;
+    const t = setTimeout(() => setFilters({ ...filtersRef.current, q }), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(t);
+  }, [q, filters.q, setFilters]);
+
+  const refreshHead = useCallback(() => {
+    if (refreshTimer.current !== null) return;
+    refreshTimer.current = setTimeout(() => {
+      refreshTimer.current = null;
+      api.list({ ...filtersRef.current, limit: PAGE_SIZE }).then(
+        (page) => setItems((cur) => mergeHead(cur, page.items)),
+        () => undefined, // the connection banner reports outages; keep the rows we have
+      );
+    }, LIVE_REFRESH_DEBOUNCE_MS);
+  }, []);
+  useEffect(
+    () => () => {
+      if (refreshTimer.current !== null) clearTimeout(refreshTimer.current);
+    },
+    [],
+  );
+
+  useStatusFeed((c: StatusChange) => {
+    let known = false;
+    setItems((cur) =>
+      cur.map((e) => {
+        if (e.id !== c.id) return e;
+        known = true;
+        return { ...e, status: c.status, reason: c.reason ?? e.reason };
+      }),
+    );
+    // Rows that finished need their final metrics; new rows need to appear.
+    if (isTerminal(c.status) || (!known && matchesKnownFilters(filtersRef.current, c))) refreshHead();
+  }, refreshHead);
+
+  const loadMore = async () => {
+    if (!cursor) return;
+    setLoadingMore(true);
+    try {
+      const page = await api.list({ ...filters, limit: PAGE_SIZE, cursor });
+      setItems((cur) => {
+        const ids = new Set(cur.map((e) => e.id));
+        return [...cur, ...page.items.filter((e) => !ids.has(e.id))];
+      });
+      setCursor(page.next_cursor);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  const anyFilter = filters.status.length > 0 || filters.tags.length > 0 || filters.q !== '';
+  return (
+    <div className="page history-page">
+      <div className="page-head">
+        <h1 className="page-title">History</h1>
+        <span className="muted small" aria-live="polite">
+          {loading ? 'Loading…' : `${items.length}${cursor ? '+' : ''} evaluation${items.length === 1 ? '' : 's'}`}
+        </span>
+      </div>
+      <section className="filters" aria-label="Filters">
+        <div className="field">
+          <label htmlFor="h-q">Search</label>
+          <input id="h-q" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="code, tag or id" />
+        </div>
+        <fieldset className="field status-filter">
+          <legend>Status</legend>
+          <div className="toggle-group">
+            {EVALUATION_STATUSES.map((s) => (
+              <button
+                key={s}
+                type="button"
+                className={`toggle toggle-${s}`}
+                aria-pressed={filters.status.includes(s)}
+                onClick={() => setFilters({ ...filters, status: toggleStatus(filters.status, s) })}
+              >
+                {statusLabel(s)}
+              </button>
+            ))}
+          </div>
+        </fieldset>
+        <div className="field tag-filter">
+          <TagInput id="h-tags" label="Tags (all of)" tags={filters.tags} onChange={(tags) => setFilters({ ...filters, tags })} placeholder="filter by tag…" />
+        </div>
+        {anyFilter && (
+          <button
+            type="button"
+            className="btn btn-ghost btn-sm clear-filters"
+            onClick={() => {
+              setQ('');
+              setFilters({ status: [], tags: [], q: '' });
+            }}
+          >
+            Clear filters
+          </button>
+        )}
+      </section>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="table-wrap">
+        <table className="data-table history-table" data-testid="history-table">
+          <thead>
+            <tr>
+              <th scope="col">Status</th>
+              <th scope="col">Evaluation</th>
+              <th scope="col" className="col-tags">
+                Tags
+              </th>
+              <th scope="col" className="col-when">
+                Created
+              </th>
+              <th scope="col" className="num">
+                Duration
+              </th>
+              <th scope="col" className="num col-mem">
+                Peak memory
+              </th>
+              <th scope="col" className="col-exit">
+                Result
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((e) => (
+              <HistoryRow key={e.id} e={e} activeTags={filters.tags} onTag={(t) => setFilters({ ...filters, tags: toggleTag(filters.tags, t) })} />
+            ))}
+            {!loading && items.length === 0 && (
+              <tr>
+                <td colSpan={7} className="empty">
+                  {anyFilter ? 'No evaluation matches these filters.' : 'No evaluations yet. Run one from the editor.'}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      {cursor && (
+        <div className="load-more">
+          <button type="button" className="btn" onClick={loadMore} disabled={loadingMore}>
+            {loadingMore ? 'Loading…' : 'Load more'}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function HistoryRow({ e, activeTags, onTag }: { e: EvaluationSummary; activeTags: readonly string[]; onTag: (t: string) => void }) {
+  const duration = e.metrics.wall_ms ?? elapsedBetween(e.started_at, e.finished_at);
+  return (
+    <tr data-id={e.id} data-status={e.status}>
+      <td>
+        <StatusBadge status={e.status} />
+      </td>
+      <td>
+        <Link href={evaluationPath(e.id)} className="mono row-link">
+          {e.id}
+        </Link>
+        <span className="muted small row-sub">
+          {e.sandbox} · {e.limits.memory_mb} MB · {e.limits.timeout_s} s
+        </span>
+      </td>
+      <td className="col-tags">
+        <span className="tag-list">
+          {e.tags.map((t) => (
+            <button
+              key={t}
+              type="button"
+              className={`chip chip-button${activeTags.includes(t) ? ' active' : ''}`}
+              aria-pressed={activeTags.includes(t)}
+              title={activeTags.includes(t) ? `Stop filtering by ${t}` : `Filter by ${t}`}
+              onClick={() => onTag(t)}
+            >
+              {t}
+            </button>
+          ))}
+        </span>
+      </td>
+      <td className="col-when" title={formatTimestamp(e.created_at)}>
+        {formatRelativeTime(e.created_at)}
+      </td>
+      <td className="num">{formatDuration(duration)}</td>
+      <td className="num col-mem">{formatBytes(e.metrics.peak_memory_bytes)}</td>
+      <td className="col-exit">{isTerminal(e.status) ? <span className="small">{exitStatusText(e)}</span> : <span className="muted small">—</span>}</td>
+    </tr>
+  );
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import type { EvaluationSummary } from '../../../src/domain/evaluation';
+import { summariseStats } from './DashboardPage';
+import { mergeHead } from './HistoryPage';
+
+const row = (id: string, status: EvaluationSummary['status'] = 'queued') => ({ id, status }) as EvaluationSummary;
+
+describe('history live refresh', () => {
+  it('puts new rows on top and replaces updated ones in place', () => {
+    const cur = [row('b', 'running'), row('a', 'completed')];
+    const head = [row('c'), row('b', 'failed')];
+    expect(mergeHead(cur, head).map((r) => `${r.id}:${r.status}`)).toEqual(['c:queued', 'b:failed', 'a:completed']);
+  });
+});
+
+describe('dashboard stats', () => {
+  it('computes throughput per minute and failure rate (failed + timeout)', () => {
+    const b = (completed: number, failed: number, timeout: number, cancelled: number) => ({ start: '', completed, failed, timeout, cancelled });
+    const s = summariseStats([b(6, 1, 1, 0), b(2, 0, 0, 2)], 60);
+    expect(s).toEqual({ finished: 12, perMinute: 6, failureRate: 2 / 12 });
+    expect(summariseStats([], 60).failureRate).toBeNull();
+  });
+});
