@@ -131,7 +131,9 @@ print(f"busy for 2 s of wall time, {n} iterations")
     check: (run) => {
       const { wall_ms, cpu_ms } = run.evaluation.metrics;
       const ratio = wall_ms && cpu_ms !== null ? cpu_ms / wall_ms : 0;
-      return [...verdict(run, 'completed', 'exit_zero', 0), ...that(ratio >= 0.1 && ratio <= 0.6, `cpu_ms/wall_ms should be ≤ 0.5 (+ measurement slack), got ${cpu_ms}/${wall_ms} = ${ratio.toFixed(2)}`)];
+      // The quota caps the ratio from above; below, a busy host (a parallel test suite) can starve
+      // the program to a few percent, so the floor only asks that CPU time was measured.
+      return [...verdict(run, 'completed', 'exit_zero', 0), ...that(ratio > 0 && ratio <= 0.6, `cpu_ms/wall_ms should be ≤ 0.5 (+ measurement slack), got ${cpu_ms}/${wall_ms} = ${ratio.toFixed(2)}`)];
     },
   },
   {
