@@ -101,6 +101,28 @@ describe('sandbox spawner', () => {
     expect(spawnersOf(process.pid)[0]).not.toBe(spawner);
   }, 60_000);
 
+  it('a program that ends while its spawner is stalled keeps its own verdict, not the timeout that fired meanwhile', async (ctx) => {
+    if (skip) ctx.skip(skip);
+    await runIn(backend, 'pass');
+    await new Promise((res) => setTimeout(res, 1500)); // the pool refills: the next run needs no launch
+    const [spawner] = spawnersOf(process.pid);
+    expect(spawner).toBeDefined();
+    // Stopped, the spawner cannot report the launcher's exit, so the run outlives its 1 s timeout.
+    process.kill(spawner!, 'SIGSTOP');
+    try {
+      const pending = runIn(backend, 'print("done")', { limits: { timeout_s: 1 } });
+      await new Promise((res) => setTimeout(res, 2500));
+      process.kill(spawner!, 'SIGCONT');
+      const r = await pending;
+      expect(r.reason).toBe('exit_zero');
+      expect(r.stdout).toBe('done\n');
+      expect(r.metrics.wall_ms).not.toBeNull();
+      expect(r.metrics.wall_ms!).toBeLessThan(1000); // the program's time, not the stall's
+    } finally {
+      process.kill(spawner!, 'SIGCONT');
+    }
+  }, 30_000);
+
   it('without a spawner binary, falls back to a plain spawn (and says so once)', async (ctx) => {
     if (skip) ctx.skip(skip);
     const dir = mkdtempSync(join(tmpdir(), 'crucible-nospawner-'));

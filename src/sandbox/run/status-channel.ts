@@ -19,6 +19,8 @@ export class StatusChannel {
   started = false;
   setupError: string | null = null;
   ending: ProgramEnding | null = null;
+  /** performance.now() when the program's ending was reported (null until then). */
+  endedAt: number | null = null;
   onReady: () => void = () => undefined;
   onStarted: () => void = () => undefined;
 
@@ -42,6 +44,7 @@ export class StatusChannel {
       }
     } else if (line.startsWith('exit ')) {
       this.ending = decodeWaitStatus(Number(line.slice(5)));
+      this.endedAt = performance.now();
     } else if (line.startsWith('error ')) {
       this.setupError ??= line.slice(6);
     }

@@ -43,6 +43,7 @@ class SupervisedRun {
   private readonly stdout: OutputCapture;
   private readonly stderr: OutputCapture;
   private killCause: KillCause | null = null;
+  private killStarted = false;
   /** The kill in progress: it sweeps the cgroup until empty, so the cgroup must not be reused before it ends. */
   private killing: Promise<void> = Promise.resolve();
   private startedAt = 0;
@@ -120,8 +121,12 @@ class SupervisedRun {
   }
 
   private kill(cause: KillCause): void {
-    if (this.killCause || !this.launch.alive) return;
-    this.killCause = cause;
+    if (this.killStarted || !this.launch.alive) return;
+    this.killStarted = true;
+    // A program whose ending init already reported was not ended by us (it exited just before the
+    // timer, or its launcher is slow to report): the sweep only clears what is left, and the
+    // verdict stays the program's own instead of a timeout or cancellation it never suffered.
+    if (!this.launch.status.ending) this.killCause = cause;
     this.killing = killSandbox(this.launch, this.cgroup).catch(() => undefined);
   }
 
@@ -162,7 +167,8 @@ class SupervisedRun {
       stdout_truncated: this.stdout.truncated,
       stderr_truncated: this.stderr.truncated,
       metrics: {
-        wall_ms: ran ? round1(Math.max(0, launch.exitedAt - this.startedAt)) : null,
+        // Until init saw the program end (the sandbox's own tear-down is not the program's time).
+        wall_ms: ran ? round1(Math.max(0, (launch.status.endedAt ?? launch.exitedAt) - this.startedAt)) : null,
         cpu_ms: ran && usage ? round1(usage.cpuNs / 1e6) : null,
         peak_memory_bytes: ran && usage ? usage.peakMemoryBytes : null,
       },
