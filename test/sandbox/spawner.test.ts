@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, type Limits } from '../../src/domain/limits.js';
 import { BubblewrapBackend, cgroupDriver } from '../../src/sandbox/index.js';
 import { DEFAULT_NATIVE_DIR } from '../../src/sandbox/native.js';
-import { setLauncherSourceLog } from '../../src/sandbox/run/launcher-source.js';
+import { setLauncherSourceLog, setSpawnTimeout, stopSpawners } from '../../src/sandbox/run/launcher-source.js';
+import { DEFAULT_SPAWN_TIMEOUT_MS } from '../../src/sandbox/run/spawner.js';
 import type { RunResult } from '../../src/sandbox/types.js';
 import { hostProcessesWith, spawnersOf } from './suite.js';
 
@@ -120,6 +121,35 @@ describe('sandbox spawner', () => {
       expect(r.metrics.wall_ms!).toBeLessThan(1000); // the program's time, not the stall's
     } finally {
       process.kill(spawner!, 'SIGCONT');
+    }
+  }, 30_000);
+
+  it('a stuck spawner is replaced: the launch waiting on it fails as platform_error, the next run works', async (ctx) => {
+    if (skip) ctx.skip(skip);
+    setSpawnTimeout(1500);
+    stopSpawners(); // the running spawner keeps the timeout it started with
+    const cold = new BubblewrapBackend({ cgroups: cgroupDriver(), warmSandboxes: 0 });
+    let stuck: number | undefined;
+    try {
+      expect((await runIn(cold, 'print(0)')).stdout).toBe('0\n');
+      [stuck] = spawnersOf(process.pid);
+      expect(stuck).toBeDefined();
+      process.kill(stuck!, 'SIGSTOP');
+      const r = await runIn(cold, 'print(1)');
+      expect(r.reason).toBe('platform_error');
+      expect(r.message).toMatch(/stopped responding/);
+      const next = await runIn(cold, 'print(2)');
+      expect(next.reason).toBe('exit_zero');
+      expect(next.stdout).toBe('2\n');
+      expect(spawnersOf(process.pid)).not.toContain(stuck);
+    } finally {
+      setSpawnTimeout(DEFAULT_SPAWN_TIMEOUT_MS);
+      try {
+        if (stuck) process.kill(stuck, 'SIGCONT');
+      } catch {
+        // already gone, as it should be
+      }
+      await cold.close();
     }
   }, 30_000);
 

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { missingExecutables } from '../native.js';
 import { spawnDirectly } from './direct-spawn.js';
 import type { LaunchCommand, LaunchEvents, LauncherProcess } from './launcher-process.js';
-import { Spawner } from './spawner.js';
+import { DEFAULT_SPAWN_TIMEOUT_MS, Spawner } from './spawner.js';
 
 export const SPAWNER_BINARY = 'crucible-spawner';
 
@@ -15,6 +15,13 @@ let warn: (message: string) => void = (message) => console.warn(`[crucible sandb
 const spawners = new Map<string, Spawner>();
 /** Directories whose spawner does not work here, and why. */
 const broken = new Map<string, string>();
+
+let spawnTimeoutMs = DEFAULT_SPAWN_TIMEOUT_MS;
+
+/** How long a spawner may take to fork a launcher before it counts as stuck (tests shorten it). */
+export function setSpawnTimeout(ms: number): void {
+  spawnTimeoutMs = ms;
+}
 
 /** Where the one-time fallback warning goes (e.g. the server's logger). */
 export function setLauncherSourceLog(log: (message: string) => void): void {
@@ -37,7 +44,7 @@ function spawnerFor(dir: string): Spawner | null {
       if (spawners.get(dir) === spawner) spawners.delete(dir);
       // One that never came up will not do better next time.
       if (!worked) giveUp(dir, why);
-    });
+    }, spawnTimeoutMs);
     spawners.set(dir, spawner);
     return spawner;
   } catch (err) {

@@ -23,6 +23,12 @@ const HEADER_BYTES = 5;
 const STREAMS = ['stdin', 'stdout', 'stderr', 'status', 'code'] as const;
 /** How long a launch that exited may wait for connections the spawner opened before it forked. */
 const LATE_STREAMS_MS = 5000;
+/**
+ * A launch the spawner has not forked after this long means the spawner is stuck (stopped,
+ * starved, wedged): it is killed and replaced, instead of every later run waiting on it. A fork
+ * takes ~0.1 ms, so this is far beyond any load.
+ */
+export const DEFAULT_SPAWN_TIMEOUT_MS = 10_000;
 
 interface Pending {
   events: LaunchEvents;
@@ -31,6 +37,7 @@ interface Pending {
   expected: number;
   attached: boolean;
   exited: boolean;
+  watchdog: NodeJS.Timeout;
 }
 
 const signalNames = new Map<number, NodeJS.Signals>(
@@ -50,20 +57,21 @@ export class Spawner {
     private readonly server: Server,
     private readonly dir: string,
     /** Called when the spawner ends; `worked` = it had started properly. */
-    onGone: (worked: boolean, why: string) => void,
+    private readonly onGone: (worked: boolean, why: string) => void,
+    private readonly spawnTimeoutMs: number,
   ) {
     this.server.on('connection', (socket) => this.accept(socket));
     process.on('exit', this.removeDir);
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => this.event(line));
     child.stdin!.on('error', () => undefined); // a dead spawner shows up as 'exit'
-    child.on('error', (err) => this.lost(`the sandbox spawner failed: ${err.message}`, onGone));
-    child.on('exit', (code, signal) => this.lost(`the sandbox spawner exited (${signal ?? `code ${code}`})`, onGone));
+    child.on('error', (err) => this.lost(`the sandbox spawner failed: ${err.message}`));
+    child.on('exit', (code, signal) => this.lost(`the sandbox spawner exited (${signal ?? `code ${code}`})`));
     this.idle(true);
   }
 
   /** Starts a spawner from `binary`; throws if it cannot be started at all. */
-  static start(binary: string, onGone: (worked: boolean, why: string) => void): Spawner {
+  static start(binary: string, onGone: (worked: boolean, why: string) => void, spawnTimeoutMs = DEFAULT_SPAWN_TIMEOUT_MS): Spawner {
     removeDirsOfDeadServers();
     // mkdtemp creates the directory 0700: only root (the server) can connect to the socket in it.
     const dir = mkdtempSync(join(tmpdir(), `crucible-spawner-${ownInstanceName()}-`));
@@ -73,7 +81,7 @@ export class Spawner {
     try {
       server.listen(path); // bind + listen happen synchronously for a unix path
       const child = spawn(binary, [path, String(process.pid)], { stdio: ['pipe', 'pipe', 'inherit'], cwd: '/', env: {} });
-      return new Spawner(child, server, dir, onGone);
+      return new Spawner(child, server, dir, onGone, spawnTimeoutMs);
     } catch (err) {
       server.close();
       rmSync(dir, { recursive: true, force: true });
@@ -91,7 +99,8 @@ export class Spawner {
       queueMicrotask(() => events.failed('a launcher argument contains a NUL byte'));
       return { kill: () => undefined };
     }
-    this.pending.set(id, { events, spawned: false, streams: [null, null, null, null, null], expected: cmd.codeFd ? 5 : 4, attached: false, exited: false });
+    const watchdog = setTimeout(() => this.unresponsive(id), this.spawnTimeoutMs).unref();
+    this.pending.set(id, { events, spawned: false, streams: [null, null, null, null, null], expected: cmd.codeFd ? 5 : 4, attached: false, exited: false, watchdog });
     this.idle(false);
     this.send(fields);
     return { kill: () => this.pending.has(id) && this.send(['K', String(id)]) };
@@ -116,6 +125,7 @@ export class Spawner {
     if (!p) return;
     if (kind === 'spawned') {
       p.spawned = true;
+      clearTimeout(p.watchdog);
       p.events.spawned(Number(rest[0]));
       this.handOver(id, p);
     }
@@ -178,6 +188,7 @@ export class Spawner {
   private forget(id: number, p: Pending, failure?: string): void {
     if (this.pending.get(id) !== p) return;
     this.pending.delete(id);
+    clearTimeout(p.watchdog);
     if (failure !== undefined) {
       for (const s of p.streams) s?.destroy();
       p.events.failed(failure);
@@ -185,7 +196,15 @@ export class Spawner {
     if (this.pending.size === 0) this.idle(true);
   }
 
-  private lost(why: string, onGone: (worked: boolean, why: string) => void): void {
+  /** A launch still not forked: the spawner is stuck; end it so that a new one takes over. */
+  private unresponsive(id: number): void {
+    const p = this.pending.get(id);
+    if (!p || p.spawned || this.gone) return;
+    this.lost(`the sandbox spawner stopped responding (no launch for ${this.spawnTimeoutMs} ms) and was replaced`);
+    this.child.kill('SIGKILL');
+  }
+
+  private lost(why: string): void {
     if (this.gone) return;
     this.gone = true;
     // Its launchers die with it (PR_SET_PDEATHSIG); their runs end as platform errors.
@@ -193,7 +212,7 @@ export class Spawner {
     this.server.close();
     this.removeDir();
     process.off('exit', this.removeDir);
-    onGone(this.greeted, why);
+    this.onGone(this.greeted, why);
   }
 
   private readonly removeDir = () => rmSync(this.dir, { recursive: true, force: true });
