@@ -1,10 +1,14 @@
 /**
- * A virtualised log view for stdout or stderr. Only the lines in view (plus a margin) are in the
- * DOM, so megabytes of output scroll smoothly; very long lines are clipped for display. It
- * follows new output while scrolled to the bottom and stops following when the user scrolls up.
+ * A virtualised log view for stdout or stderr. Output is read incrementally into the lines a
+ * terminal would show (lib/terminal-log: colours carry across lines, "\r" redraws a line), and only
+ * the lines in view (plus a margin) are in the DOM, so megabytes of output scroll smoothly; very
+ * long lines are clipped for display. It follows new output while scrolled to the bottom and
+ * stops following when the user scrolls up.
  */
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { formatBytes } from '../lib/format';
+import { outputToString, type OutputText } from '../lib/output-text';
+import { useTerminalLog } from '../lib/use-terminal-log';
 import { AnsiLine } from './AnsiLine';
 
 export const LINE_HEIGHT = 18;
@@ -13,20 +17,9 @@ const MIN_PANE_HEIGHT = 64;
 /** Characters of one line we render; the rest is summarised (a 1 MB line would stall layout). */
 export const MAX_LINE_CHARS = 4000;
 
-export function splitLines(text: string): string[] {
-  if (text === '') return [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
-
-function clip(line: string): string {
-  return line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line;
-}
-
 interface Props {
   title: string;
-  text: string;
+  output: OutputText;
   truncated: boolean;
   /** Bytes kept per stream (max_output_bytes), for the truncation marker. */
   limitBytes?: number | undefined;
@@ -35,16 +28,16 @@ interface Props {
   height?: number;
 }
 
-export function OutputPane({ title, text, truncated, limitBytes, tone = 'stdout', emptyText, height = 260 }: Props) {
-  const lines = useMemo(() => splitLines(text), [text]);
-  const bytes = useMemo(() => new TextEncoder().encode(text).length, [text]);
+export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdout', emptyText, height = 260 }: Props) {
+  const view = useTerminalLog(output);
+  const lineCount = view.count;
   const viewport = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewHeight, setViewHeight] = useState(height);
   const following = useRef(true);
   const [copied, setCopied] = useState(false);
 
-  const rows = lines.length + (truncated ? 1 : 0);
+  const rows = lineCount + (truncated ? 1 : 0);
   // Short output gets a short pane; it grows with the output up to `height`, then scrolls.
   const paneHeight = Math.min(height, Math.max(MIN_PANE_HEIGHT, rows * LINE_HEIGHT + 12));
 
@@ -72,12 +65,13 @@ export function OutputPane({ title, text, truncated, limitBytes, tone = 'stdout'
   };
 
   const first = Math.max(0, Math.floor(scrollTop / LINE_HEIGHT) - OVERSCAN);
-  const last = Math.min(lines.length, Math.ceil((scrollTop + viewHeight) / LINE_HEIGHT) + OVERSCAN);
-  const gutter = String(lines.length).length;
+  const last = Math.min(lineCount, Math.ceil((scrollTop + viewHeight) / LINE_HEIGHT) + OVERSCAN);
+  const gutter = String(lineCount).length;
 
   const copy = async () => {
     try {
-      await navigator.clipboard.writeText(text);
+      // The output as the program wrote it, escape sequences included.
+      await navigator.clipboard.writeText(outputToString(output));
       setCopied(true);
       setTimeout(() => setCopied(false), 1200);
     } catch {
@@ -90,10 +84,10 @@ export function OutputPane({ title, text, truncated, limitBytes, tone = 'stdout'
       <header className="output-header">
         <h3>{title}</h3>
         <span className="muted small" data-testid={`${tone}-stats`}>
-          {lines.length.toLocaleString()} {lines.length === 1 ? 'line' : 'lines'} · {formatBytes(bytes)}
+          {lineCount.toLocaleString()} {lineCount === 1 ? 'line' : 'lines'} · {formatBytes(output.bytes)}
         </span>
         {truncated && <span className="pill pill-warn">truncated</span>}
-        <button type="button" className="btn btn-ghost btn-xs" onClick={copy} disabled={!text}>
+        <button type="button" className="btn btn-ghost btn-xs" onClick={copy} disabled={output.bytes === 0}>
           {copied ? 'Copied' : 'Copy'}
         </button>
       </header>
@@ -104,14 +98,14 @@ export function OutputPane({ title, text, truncated, limitBytes, tone = 'stdout'
         tabIndex={0}
         style={{ height: paneHeight }}
         data-testid={`${tone}-output`}
-        aria-label={`${title} output, ${lines.length} lines`}
+        aria-label={`${title} output, ${lineCount} lines`}
       >
         {rows === 0 ? (
           <div className="output-empty">{emptyText}</div>
         ) : (
           <div className="output-canvas" style={{ height: rows * LINE_HEIGHT }}>
             <div className="output-rows" style={{ transform: `translateY(${first * LINE_HEIGHT}px)` }}>
-              {lines.slice(first, last).map((line, i) => {
+              {Array.from({ length: Math.max(0, last - first) }, (_, i) => {
                 const n = first + i;
                 return (
                   <div className="output-line" key={n}>
@@ -119,15 +113,12 @@ export function OutputPane({ title, text, truncated, limitBytes, tone = 'stdout'
                       {n + 1}
                     </span>
                     <span className="lt">
-                      <AnsiLine line={clip(line)} />
-                      {line.length > MAX_LINE_CHARS && (
-                        <span className="clip-marker"> … {(line.length - MAX_LINE_CHARS).toLocaleString()} more characters on this line</span>
-                      )}
+                      <AnsiLine line={view.line(n)} maxChars={MAX_LINE_CHARS} />
                     </span>
                   </div>
                 );
               })}
-              {truncated && last >= lines.length && (
+              {truncated && last >= lineCount && (
                 <div className="output-line output-truncated" role="note">
                   ✂ Output truncated: only the first {limitBytes ? formatBytes(limitBytes) : 'part'} of {title} was kept (max_output_bytes).
                 </div>

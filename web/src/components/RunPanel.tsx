@@ -3,11 +3,12 @@
  * stdout and stderr streaming in, and the exit card once it is over. Used by the editor (for the
  * run just submitted) and by the evaluation detail page.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { isTerminal, type Evaluation, type TerminalStatus } from '../../../src/domain/evaluation';
 import { api, ApiError } from '../lib/api-client';
 import { useConfig } from '../lib/config';
 import { formatDuration } from '../lib/format';
+import { outputFromString } from '../lib/output-text';
 import type { RunExit } from '../lib/run-state';
 import { useEvaluationStream } from '../lib/use-evaluation-stream';
 import { ExitCard } from './ExitCard';
@@ -51,8 +52,11 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
   const status = state.exit ? state.status : (snapshotFinal?.status ?? state.status ?? evaluation?.status ?? null);
   const exit: RunExit | null = state.exit ?? (snapshotFinal ? exitFromEvaluation(snapshotFinal) : null);
   const useSnapshotOutput = !state.exit && snapshotFinal !== null;
-  const stdout = useSnapshotOutput ? snapshotFinal.stdout : state.stdout;
-  const stderr = useSnapshotOutput ? snapshotFinal.stderr : state.stderr;
+  // Memoised so the panes see the same value on every render and do not re-read it.
+  const snapshotStdout = useMemo(() => outputFromString(snapshotFinal?.stdout ?? ''), [snapshotFinal?.stdout]);
+  const snapshotStderr = useMemo(() => outputFromString(snapshotFinal?.stderr ?? ''), [snapshotFinal?.stderr]);
+  const stdout = useSnapshotOutput ? snapshotStdout : state.stdout;
+  const stderr = useSnapshotOutput ? snapshotStderr : state.stderr;
   const stdoutTruncated = useSnapshotOutput ? snapshotFinal.stdout_truncated : state.stdoutTruncated;
   const stderrTruncated = useSnapshotOutput ? snapshotFinal.stderr_truncated : state.stderrTruncated;
   const running = status !== null && !isTerminal(status);
@@ -114,7 +118,7 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
         <OutputPane
           title="stdout"
           tone="stdout"
-          text={stdout}
+          output={stdout}
           truncated={stdoutTruncated}
           limitBytes={limits?.max_output_bytes}
           emptyText={running ? 'Waiting for output…' : '(no output)'}
@@ -122,7 +126,7 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
         <OutputPane
           title="stderr"
           tone="stderr"
-          text={stderr}
+          output={stderr}
           truncated={stderrTruncated}
           limitBytes={limits?.max_output_bytes}
           emptyText={running ? 'Nothing on stderr yet' : '(nothing on stderr)'}

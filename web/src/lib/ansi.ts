@@ -1,8 +1,11 @@
 /**
- * Program output may contain terminal escape sequences (colours from pytest, rich, tqdm…).
- * We never hand output to the DOM as HTML: it is parsed here into plain-text segments with a
- * small, fixed set of styles (SGR colours/bold/dim/italic/underline) that React renders as text
- * nodes inside <span>s. Every other escape or control character is dropped.
+ * The terminal escape grammar of program output (colours from pytest, rich, tqdm…), reduced to
+ * what a log view can show safely. Output is never handed to the DOM as HTML: it becomes plain
+ * text in <span>s whose only styling is a fixed set of class names (SGR colours, bold, dim,
+ * italic, underline). This module recognises escape sequences and says what each one means;
+ * lib/terminal-log applies them to lines. Every sequence other than SGR and "erase in line" is
+ * recognised only so that it can be dropped whole, instead of leaving bytes like `(B` or `]0;`
+ * behind as garbage.
  */
 
 export interface AnsiStyle {
@@ -21,36 +24,22 @@ export interface AnsiSegment {
   style: AnsiStyle;
 }
 
-// CSI (ESC [ … final byte), OSC (ESC ] … BEL or ST), and two-byte ESC sequences.
-const CSI = '\\u001b\\[[0-?]*[ -/]*[@-~]';
-const OSC = '\\u001b\\][^\\u0007\\u001b]*(?:\\u0007|\\u001b\\\\)?';
-const ESC2 = '\\u001b[@-Z\\\\-_]';
-// C1 CSI (0x9b) used by a few programs instead of ESC [.
-const C1_CSI = '\\u009b[0-?]*[ -/]*[@-~]';
-const ESCAPES = new RegExp(`${OSC}|${CSI}|${C1_CSI}|${ESC2}`, 'g');
-// Control characters other than tab and newline (carriage returns are resolved per line first).
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/** The style of text no SGR has touched; shared so plain lines cost no style objects. */
+export const PLAIN: AnsiStyle = Object.freeze({});
 
-/** Removes every escape sequence and control character except \n and \t. */
-export function stripAnsi(text: string): string {
-  return text.replace(ESCAPES, '').replace(/\r\n/g, '\n').replace(CONTROLS, '');
+export function isPlain(s: AnsiStyle): boolean {
+  return s.fg === undefined && s.bg === undefined && !s.bold && !s.dim && !s.italic && !s.underline;
 }
 
-/**
- * A carriage return without a newline means "redraw this line" (progress bars). A log view shows
- * what a terminal would end up showing, which (approximately) is the last non-empty redraw.
- */
-export function resolveCarriageReturns(line: string): string {
-  if (!line.includes('\r')) return line;
-  const parts = line.split('\r');
-  for (let i = parts.length - 1; i >= 0; i--) {
-    if (parts[i] !== '') return parts[i] as string;
-  }
-  return '';
+export function sameStyle(a: AnsiStyle, b: AnsiStyle): boolean {
+  return (
+    a === b ||
+    (a.fg === b.fg && a.bg === b.bg && !a.bold === !b.bold && !a.dim === !b.dim && !a.italic === !b.italic && !a.underline === !b.underline)
+  );
 }
 
-function applySgr(params: number[], style: AnsiStyle): AnsiStyle {
+/** Applies the parameters of one SGR sequence (ESC [ … m) to a style, returning a new style. */
+export function applySgr(params: readonly number[], style: AnsiStyle): AnsiStyle {
   const s: AnsiStyle = { ...style };
   if (params.length === 0) params = [0];
   for (let i = 0; i < params.length; i++) {
@@ -73,48 +62,22 @@ function applySgr(params: number[], style: AnsiStyle): AnsiStyle {
     else if (p >= 100 && p <= 107) s.bg = p - 100 + 8;
     else if (p === 49) delete s.bg;
     else if (p === 38 || p === 48) {
-      // 256-colour / truecolour: consume the arguments, map the 16 basic ones, ignore the rest.
+      // 256-colour (5;n) and truecolour (2;r;g;b): the 16 basic indices map onto our palette.
+      // Any other colour has no themed, contrast-checked equivalent, so it falls back to the
+      // default colour rather than leaving the previous one standing for it.
+      const key = p === 38 ? 'fg' : 'bg';
       const mode = params[i + 1];
-      if (mode === 5) {
-        const n = params[i + 2];
-        if (n !== undefined && n < 16) {
-          if (p === 38) s.fg = n;
-          else s.bg = n;
-        }
-        i += 2;
-      } else if (mode === 2) i += 4;
+      const n = params[i + 2];
+      if (mode === 5 && n !== undefined && n < 16) s[key] = n;
+      else delete s[key];
+      if (mode === 5) i += 2;
+      else if (mode === 2) i += 4;
     }
   }
   return s;
 }
 
-// ESC [ params m — captured so the parameters can be applied; any other sequence is dropped.
-const TOKEN = new RegExp(`\\u001b\\[([0-9;:]*)m|${OSC}|${CSI}|${C1_CSI}|${ESC2}`, 'g');
-
-/** Parses one line of output into styled plain-text segments. */
-export function parseAnsiLine(rawLine: string): AnsiSegment[] {
-  const line = resolveCarriageReturns(rawLine);
-  const segments: AnsiSegment[] = [];
-  let style: AnsiStyle = {};
-  let last = 0;
-  const push = (text: string) => {
-    const clean = text.replace(CONTROLS, '');
-    if (clean) segments.push({ text: clean, style });
-  };
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(line); m !== null; m = TOKEN.exec(line)) {
-    push(line.slice(last, m.index));
-    last = m.index + m[0].length;
-    if (m[1] !== undefined) {
-      const params = m[1] === '' ? [] : m[1].split(/[;:]/).map((x) => (x === '' ? 0 : Number(x)));
-      style = applySgr(params, style);
-    }
-  }
-  push(line.slice(last));
-  return segments;
-}
-
-/** CSS classes for a style; the palette lives in the stylesheet, never in the output. */
+/** CSS classes for a style; the palette lives in the stylesheet (one per theme), never in the output. */
 export function ansiClassNames(style: AnsiStyle): string {
   const c: string[] = [];
   if (style.fg !== undefined) c.push(`ansi-fg-${style.fg}`);
@@ -124,4 +87,105 @@ export function ansiClassNames(style: AnsiStyle): string {
   if (style.italic) c.push('ansi-italic');
   if (style.underline) c.push('ansi-underline');
   return c.join(' ');
+}
+
+/** A control string (OSC title or hyperlink, DCS…): its body is dropped. Unclosed when the text ends inside it. */
+export interface ControlString {
+  kind: 'string';
+  end: number;
+  closed: boolean;
+}
+
+/** What one escape sequence means to a log view. `end` is the index just after it. */
+export type Escape =
+  | { kind: 'sgr'; params: number[]; end: number }
+  /** ESC [ n K: 0 erases from the cursor to the end of the line, 1 from its start to the cursor, 2 all of it. */
+  | { kind: 'erase-line'; mode: number; end: number }
+  | ControlString
+  /** Any other sequence (cursor movement, modes, charsets…), or a malformed one: dropped. */
+  | { kind: 'ignored'; end: number }
+  /** The text ends before the sequence does; it must wait for the next chunk. */
+  | { kind: 'incomplete' };
+
+const ESC = 0x1b;
+const BEL = 0x07;
+const LF = 0x0a;
+const C1_CSI = 0x9b;
+const C1_ST = 0x9c;
+/** C1 introducers of control strings: DCS, SOS, OSC, PM, APC. */
+const C1_STRINGS = new Set([0x90, 0x98, 0x9d, 0x9e, 0x9f]);
+/** The same introducers as ESC + letter: P (DCS), X (SOS), ] (OSC), ^ (PM), _ (APC). */
+const ESC_STRINGS = new Set([0x50, 0x58, 0x5d, 0x5e, 0x5f]);
+/** A CSI or ESC sequence longer than this is not a real one; it is dropped rather than waited for. */
+const MAX_SEQUENCE = 256;
+const INCOMPLETE: Escape = { kind: 'incomplete' };
+
+const between = (c: number, lo: number, hi: number) => c >= lo && c <= hi;
+
+/** True for the characters that start an escape sequence (ESC and the C1 introducers we honour). */
+export function startsEscape(c: number): boolean {
+  return c === ESC || c === C1_CSI || C1_STRINGS.has(c);
+}
+
+/** Reads the escape sequence starting at `at` (which must satisfy startsEscape). */
+export function readEscape(s: string, at: number): Escape {
+  const c = s.charCodeAt(at);
+  if (c === C1_CSI) return readCsi(s, at + 1, at);
+  if (c !== ESC) return readControlString(s, at + 1);
+  if (at + 1 >= s.length) return INCOMPLETE;
+  const next = s.charCodeAt(at + 1);
+  if (next === 0x5b) return readCsi(s, at + 2, at);
+  if (ESC_STRINGS.has(next)) return readControlString(s, at + 2);
+  // ESC, intermediates 0x20–0x2F, one final 0x30–0x7E: charset selection `ESC ( B` (tput sgr0
+  // sends it), save/restore cursor `ESC 7`, keypad modes `ESC =`…
+  let i = at + 1;
+  while (i < s.length && between(s.charCodeAt(i), 0x20, 0x2f)) i++;
+  if (i >= s.length) return i - at > MAX_SEQUENCE ? { kind: 'ignored', end: i } : INCOMPLETE;
+  // A stray ESC before anything else (a control, DEL, non-ASCII) is dropped on its own.
+  return { kind: 'ignored', end: between(s.charCodeAt(i), 0x30, 0x7e) ? i + 1 : i };
+}
+
+/** CSI: parameter bytes 0x30–0x3F, intermediate bytes 0x20–0x2F, one final byte 0x40–0x7E. */
+function readCsi(s: string, i: number, at: number): Escape {
+  const paramsStart = i;
+  while (i < s.length && between(s.charCodeAt(i), 0x30, 0x3f)) i++;
+  const paramsEnd = i;
+  while (i < s.length && between(s.charCodeAt(i), 0x20, 0x2f)) i++;
+  if (i >= s.length) return i - at > MAX_SEQUENCE ? { kind: 'ignored', end: i } : INCOMPLETE;
+  const final = s.charCodeAt(i);
+  // Malformed (a control or text where the final byte belongs): drop what was read and let the
+  // offending character be handled on its own.
+  if (!between(final, 0x40, 0x7e)) return { kind: 'ignored', end: i };
+  const raw = s.slice(paramsStart, paramsEnd);
+  // Private sequences (`ESC [ ? 25 l`, `ESC [ > 4 ; 2 m`) share final bytes with SGR and EL but
+  // mean something else; only plain numeric parameters with no intermediates qualify.
+  const plain = paramsEnd === i && /^[0-9;:]*$/.test(raw);
+  if (plain && final === 0x6d) return { kind: 'sgr', params: parseParams(raw), end: i + 1 };
+  if (plain && final === 0x4b) return { kind: 'erase-line', mode: parseParams(raw)[0] ?? 0, end: i + 1 };
+  return { kind: 'ignored', end: i + 1 };
+}
+
+function parseParams(raw: string): number[] {
+  return raw === '' ? [] : raw.split(/[;:]/).map((x) => (x === '' ? 0 : Number(x)));
+}
+
+/**
+ * Skips the body of a control string (OSC, DCS…) starting at `i`, up to and including its
+ * terminator: BEL or ST (ESC \ or 0x9C). Another ESC also ends it (and starts a new sequence).
+ * A newline ends it too, which a terminal would not do: an unterminated title must not swallow
+ * the rest of the program's output. If the text ends inside the body, the result is unclosed and
+ * the caller keeps skipping in the next chunk; a final ESC is left unconsumed because it may be
+ * the first half of ST.
+ */
+export function readControlString(s: string, i: number): ControlString {
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === BEL || c === C1_ST) return { kind: 'string', end: i + 1, closed: true };
+    if (c === LF) return { kind: 'string', end: i, closed: true };
+    if (c === ESC) {
+      if (i + 1 >= s.length) return { kind: 'string', end: i, closed: false };
+      return { kind: 'string', end: s.charCodeAt(i + 1) === 0x5c ? i + 2 : i, closed: true };
+    }
+  }
+  return { kind: 'string', end: i, closed: false };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EvaluationEvent } from '../../../src/domain/events';
+import { outputToString } from './output-text';
 import { applyEvent, cpuRate, initialRunState, MAX_SAMPLES, runReducer } from './run-state';
 
 const at = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s)).toISOString();
@@ -52,8 +53,8 @@ describe('run reducer', () => {
 
   it('accumulates stdout and stderr separately', () => {
     const s = runReducer(initialRunState, { type: 'events', events: history.slice(0, 6) });
-    expect(s.stdout).toBe('hello world\n');
-    expect(s.stderr).toBe('warn\n');
+    expect(outputToString(s.stdout)).toBe('hello world\n');
+    expect(outputToString(s.stderr)).toBe('warn\n');
   });
 
   it('ends with the verdict from done', () => {
@@ -71,7 +72,7 @@ describe('run reducer', () => {
     const resumed = runReducer(first, { type: 'events', events: history.slice(2) });
     const once = runReducer(initialRunState, { type: 'events', events: history });
     expect(resumed).toEqual(once);
-    expect(resumed.stdout).toBe('hello world\n');
+    expect(outputToString(resumed.stdout)).toBe('hello world\n');
   });
 
   it('returns the same state object for a replay', () => {

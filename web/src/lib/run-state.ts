@@ -6,6 +6,7 @@
  */
 import type { EvaluationStatus, Metrics, Reason } from '../../../src/domain/evaluation';
 import type { EvaluationEvent, MetricsSample } from '../../../src/domain/events';
+import { appendOutput, NO_OUTPUT, type OutputText } from './output-text';
 
 /** Charts only need the recent past; a long run must not grow memory without bound. */
 export const MAX_SAMPLES = 1200;
@@ -29,8 +30,8 @@ export interface RunState {
   reason: Reason | null;
   message: string | null;
   worker: string | null;
-  stdout: string;
-  stderr: string;
+  stdout: OutputText;
+  stderr: OutputText;
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
   samples: MetricsSample[];
@@ -44,8 +45,8 @@ export const initialRunState: RunState = {
   reason: null,
   message: null,
   worker: null,
-  stdout: '',
-  stderr: '',
+  stdout: NO_OUTPUT,
+  stderr: NO_OUTPUT,
   stdoutTruncated: false,
   stderrTruncated: false,
   samples: [],
@@ -72,10 +73,10 @@ export function applyEvent(state: RunState, event: EvaluationEvent): RunState {
       if (event.data.worker) next.worker = event.data.worker;
       return next;
     case 'stdout':
-      next.stdout = state.stdout + event.data.text;
+      next.stdout = appendOutput(state.stdout, event.data.text);
       return next;
     case 'stderr':
-      next.stderr = state.stderr + event.data.text;
+      next.stderr = appendOutput(state.stderr, event.data.text);
       return next;
     case 'metrics':
       next.samples = state.samples.length >= MAX_SAMPLES ? [...state.samples.slice(1), event.data] : [...state.samples, event.data];

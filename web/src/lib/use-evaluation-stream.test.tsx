@@ -2,6 +2,7 @@
 import { act, cleanup, renderHook } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EvaluationEvent } from '../../../src/domain/events';
+import { outputToString } from './output-text';
 import { useEvaluationStream } from './use-evaluation-stream';
 
 /** A scriptable EventSource: tests push messages, errors and closes by hand. */
@@ -81,7 +82,7 @@ describe('useEvaluationStream', () => {
       first.emit(out(2, 'a\n'));
     });
     await flush();
-    expect(result.current.state.stdout).toBe('a\n');
+    expect(outputToString(result.current.state.stdout)).toBe('a\n');
     expect(result.current.connected).toBe(true);
 
     // The connection dies for good (e.g. 502 during a restart): a new one resumes after seq 2.
@@ -97,7 +98,7 @@ describe('useEvaluationStream', () => {
       second.emit(done(4));
     });
     await flush();
-    expect(result.current.state.stdout).toBe('a\nb\n');
+    expect(outputToString(result.current.state.stdout)).toBe('a\nb\n');
     expect(result.current.state.status).toBe('completed');
     expect(result.current.state.exit?.reason).toBe('exit_zero');
     expect(second.closed).toBe(true);
@@ -114,7 +115,7 @@ describe('useEvaluationStream', () => {
       es.emit({ seq: 2, at, type: 'stdout', data: {} } as unknown as EvaluationEvent);
     });
     await flush();
-    expect(result.current.state.stdout).toBe('ok\n');
+    expect(outputToString(result.current.state.stdout)).toBe('ok\n');
     expect(result.current.state.lastSeq).toBe(1);
   });
 });
