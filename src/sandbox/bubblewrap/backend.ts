@@ -3,6 +3,7 @@
  * through the native launcher as an unprivileged user. Sandboxes are set up ahead of time and
  * wait for their program, so a run costs little more than starting Python itself.
  */
+import { existsSync } from 'node:fs';
 import { DEFAULT_LIMITS } from '../../domain/limits.js';
 import type { CgroupDriver, SandboxCgroup } from '../cgroups/driver.js';
 import { launcherArgs, nativeHelpers, type NativeHelpers } from '../native.js';
@@ -11,7 +12,7 @@ import { CgroupSandboxBackend } from '../run/cgroup-backend.js';
 import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
 import type { SandboxSpec } from '../types.js';
-import { bwrapArgs } from './bwrap-args.js';
+import { bwrapArgs, HIDDEN_USR_DIRS } from './bwrap-args.js';
 
 export interface BubblewrapOptions {
   /** cgroup driver, or why there is none (the backend then reports unhealthy and refuses to run). */
@@ -38,6 +39,7 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
   private readonly bwrap: string;
   private readonly python: string;
   private readonly helpers: NativeHelpers;
+  private readonly hiddenDirs = HIDDEN_USR_DIRS.filter((dir) => existsSync(dir));
 
   constructor(private readonly options: BubblewrapOptions) {
     super(options.cgroups);
@@ -73,7 +75,13 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
       args: launcherArgs(
         { cgroupDirs: cgroup.joinDirs, dropTo, seccompFd: SECCOMP_FD, openFd: { fd: INIT_FD, path: this.helpers.init } },
         this.bwrap,
-        bwrapArgs({ initFd: INIT_FD, pythonPath: this.python, scratchBytes: scratchMb * 1024 * 1024, seccompFd: SECCOMP_FD }),
+        bwrapArgs({
+          initFd: INIT_FD,
+          pythonPath: this.python,
+          scratchBytes: scratchMb * 1024 * 1024,
+          seccompFd: SECCOMP_FD,
+          hiddenDirs: this.hiddenDirs,
+        }),
       ),
       env: sandboxEnvironment(),
       codeFd: true,

@@ -1,8 +1,9 @@
 /**
  * The bubblewrap command line: every namespace unshared, a root made only of what
  * /usr/bin/python3 needs (read-only), a size-bounded private /tmp, fresh /proc and a minimal
- * /dev. Nothing else of the host is visible: not /etc as a whole, not /home, /root, /var, the
- * repository or any data directory.
+ * /dev. Nothing else of the host is visible: not /etc as a whole (nor /usr/etc or /usr/local,
+ * where machine-specific configuration lives), not /home, /root, /var, the repository or any
+ * data directory.
  */
 import { REQUEST_BOUNDS } from '../../domain/limits.js';
 import { CODE_FD, STATUS_FD } from '../run/launch.js';
@@ -14,12 +15,21 @@ const CODE_DIR_BYTES = REQUEST_BOUNDS.code_bytes + 64 * 1024;
 // Named for what it is, so a program listing / does not mistake it for the server's .crucible data dir.
 export const SANDBOX_INIT_PATH = '/sandbox-init';
 
+/**
+ * Directories of /usr shown empty when the host has them. /usr/etc is not part of Debian: it is
+ * where tools installed with prefix /usr keep their machine's configuration (e.g. npm's global
+ * npmrc, with its registry and tokens), hidden for the same reason as /etc and /usr/local.
+ */
+export const HIDDEN_USR_DIRS = ['/usr/etc'] as const;
+
 export interface BwrapOptions {
   /** fd on which the launcher opened crucible-init, copied into the sandbox as its PID 1. */
   initFd: number;
   pythonPath: string;
   scratchBytes: number;
   seccompFd: number;
+  /** Existing directories under /usr to cover with an empty read-only tmpfs (a missing one cannot be a mount point). */
+  hiddenDirs: readonly string[];
 }
 
 export function bwrapArgs(o: BwrapOptions): string[] {
@@ -38,6 +48,8 @@ export function bwrapArgs(o: BwrapOptions): string[] {
     '--tmpfs', '/usr/local',
     '--ro-bind-try', '/usr/local/lib/python3.11', '/usr/local/lib/python3.11',
     '--remount-ro', '/usr/local',
+    // Other configuration directories under /usr (see HIDDEN_USR_DIRS) become empty.
+    ...o.hiddenDirs.flatMap((dir) => ['--tmpfs', dir, '--remount-ro', dir]),
     '--symlink', 'usr/bin', '/bin',
     '--symlink', 'usr/sbin', '/sbin',
     '--symlink', 'usr/lib', '/lib',
