@@ -13,6 +13,7 @@ import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
 import type { SandboxSpec } from '../types.js';
 import { bwrapArgs, HIDDEN_USR_DIRS } from './bwrap-args.js';
+import { HostIdentities, type HostIdRange } from './host-identities.js';
 
 export interface BubblewrapOptions {
   /** cgroup driver, or why there is none (the backend then reports unhealthy and refuses to run). */
@@ -21,9 +22,11 @@ export interface BubblewrapOptions {
   pythonPath?: string;
   /** Directory holding crucible-launch and crucible-init. */
   nativeDir?: string;
-  /** The unprivileged identity the sandbox runs as (default nobody/nogroup). */
-  uid?: number;
-  gid?: number;
+  /**
+   * Host uids/gids the sandboxes run as, one per sandbox (see host-identities.ts); inside, the
+   * program is always 65534.
+   */
+  hostIds?: HostIdRange;
   /** Sandboxes kept set up and waiting (0 = start every sandbox on demand). */
   warmSandboxes?: number;
 }
@@ -40,12 +43,14 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
   private readonly python: string;
   private readonly helpers: NativeHelpers;
   private readonly hiddenDirs = HIDDEN_USR_DIRS.filter((dir) => existsSync(dir));
+  private readonly identities: HostIdentities;
 
   constructor(private readonly options: BubblewrapOptions) {
     super(options.cgroups);
     this.bwrap = options.bwrapPath ?? '/usr/bin/bwrap';
     this.python = options.pythonPath ?? '/usr/bin/python3';
     this.helpers = nativeHelpers(options.nativeDir);
+    this.identities = new HostIdentities(options.hostIds);
   }
 
   protected starter(): SandboxStarter {
@@ -69,7 +74,21 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
   }
 
   private start(scratchMb: number, cgroup: SandboxCgroup): Launch {
-    const dropTo = { uid: this.options.uid ?? 65534, gid: this.options.gid ?? 65534 };
+    // The identity is the sandbox's until every process of it is gone (the launcher reaps them all).
+    const id = this.identities.acquire();
+    const dropTo = { uid: id, gid: id };
+    let launch: Launch;
+    try {
+      launch = this.launch(scratchMb, cgroup, dropTo);
+    } catch (err) {
+      this.identities.release(id);
+      throw err;
+    }
+    void launch.done.then(() => this.identities.release(id));
+    return launch;
+  }
+
+  private launch(scratchMb: number, cgroup: SandboxCgroup, dropTo: { uid: number; gid: number }): Launch {
     return new Launch({
       command: this.helpers.launcher,
       args: launcherArgs(

@@ -7,6 +7,7 @@
  */
 import { REQUEST_BOUNDS } from '../../domain/limits.js';
 import { CODE_FD, STATUS_FD } from '../run/launch.js';
+import { SANDBOX_INNER_ID } from './host-identities.js';
 
 /** Where things appear inside the sandbox. */
 export const SANDBOX_CODE_DIR = '/sandbox';
@@ -34,10 +35,12 @@ export interface BwrapOptions {
 
 export function bwrapArgs(o: BwrapOptions): string[] {
   return [
-    // New user namespace (unprivileged: the launcher already dropped to 65534), pid, net (only
-    // `lo`), ipc, uts, cgroup; no further user namespaces inside.
+    // New user namespace (unprivileged: the launcher already dropped to the sandbox's own host
+    // uid), pid, net (only `lo`), ipc, uts, cgroup; no further user namespaces inside. Whatever
+    // the host uid, the program is 65534 inside.
     '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup',
     '--disable-userns',
+    '--uid', String(SANDBOX_INNER_ID), '--gid', String(SANDBOX_INNER_ID),
     '--hostname', 'sandbox',
     '--die-with-parent',
     '--new-session', // no controlling terminal to inject keystrokes into (TIOCSTI)
