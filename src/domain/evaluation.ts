@@ -88,6 +88,13 @@ function* jsonLeaves(root: unknown, maxDepth: number): Generator<{ text?: string
 
 const jsonDepthOk = (value: unknown) => ![...jsonLeaves(value, REQUEST_BOUNDS.metadata_depth)].some((l) => l.tooDeep);
 const containsNul = (value: unknown) => [...jsonLeaves(value, Infinity)].some((l) => l.text?.includes('\u0000'));
+/**
+ * An unpaired UTF-16 surrogate (JSON allows `"\ud800"`) has no UTF-8 form: storage, hashing and
+ * Python would each silently turn it into U+FFFD, so the program run would not be the one sent.
+ * (With the `u` flag a proper surrogate pair is one code point and does not match.)
+ */
+const hasLoneSurrogate = (s: string) => /[\uD800-\uDFFF]/u.test(s);
+const containsLoneSurrogate = (value: unknown) => [...jsonLeaves(value, Infinity)].some((l) => l.text !== undefined && hasLoneSurrogate(l.text));
 
 export const Metadata = z
   .record(z.string(), z.unknown())
@@ -97,11 +104,13 @@ export const Metadata = z
     message: `metadata must serialise to at most ${REQUEST_BOUNDS.metadata_bytes} bytes of JSON`,
   })
   .refine((m) => !containsNul(m), { message: 'metadata must not contain NUL (\\u0000) characters' })
+  .refine((m) => !containsLoneSurrogate(m), { message: 'metadata must be valid Unicode: it contains an unpaired surrogate (e.g. \\ud800)' })
   .describe('Free-form JSON object stored with the evaluation');
 
 const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 /** NUL cannot be stored as text by PostgreSQL, and Python refuses it in source code anyway. */
 const noNul = (field: string) => [(s: string) => !s.includes('\u0000'), { message: `${field} must not contain NUL (\\u0000) characters` }] as const;
+const wellFormed = (field: string) => [(s: string) => !hasLoneSurrogate(s), { message: `${field} must be valid Unicode: it contains an unpaired surrogate (e.g. \\ud800)` }] as const;
 
 export const CreateEvaluationRequest = z
   .object({
@@ -112,6 +121,7 @@ export const CreateEvaluationRequest = z
         message: `code must be at most ${REQUEST_BOUNDS.code_bytes} bytes`,
       })
       .refine(...noNul('code'))
+      .refine(...wellFormed('code'))
       .describe('Python source to run'),
     stdin: z
       .string()
@@ -119,6 +129,7 @@ export const CreateEvaluationRequest = z
         message: `stdin must be at most ${REQUEST_BOUNDS.stdin_bytes} bytes`,
       })
       .refine(...noNul('stdin'))
+      .refine(...wellFormed('stdin'))
       .optional()
       .describe('Bytes fed to the program on standard input'),
     environment: Environment.default('python'),
@@ -206,7 +217,13 @@ export const ListEvaluationsQuery = z
       .transform((s) => (s ? s.split(',').filter(Boolean) : undefined))
       .describe('Comma-separated tags; an evaluation must carry all of them'),
     q: z.string().max(200).refine(...noNul('q')).optional().describe('Text search in code, tags and id'),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    // Plain digits only: `1e2`, `0x10` or an empty value are refused rather than reinterpreted.
+    limit: z
+      .string()
+      .regex(/^\d{1,16}$/, { message: 'limit must be a whole number from 1 to 200 written in plain digits' })
+      .transform(Number)
+      .pipe(z.number().min(1, { message: 'limit must be a whole number from 1 to 200' }).max(200, { message: 'limit must be a whole number from 1 to 200' }))
+      .default(50),
     cursor: z.string().max(200).optional().describe('next_cursor from the previous page'),
   })
   .strict();
