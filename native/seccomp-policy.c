@@ -29,6 +29,7 @@ enum condition {
   ARG0_NOT_EQUAL,    /* arg0 != value */
   ARG0_HAS_BITS,     /* (arg0 & value) == value */
   ARG1_EQUAL_32,     /* (arg1 & 0xffffffff) == value */
+  ARG0_MIXED_BITS_32, /* arg0's low 32 bits are neither all 0 nor all 1 (see mixed_bits_rule) */
 };
 
 struct rule {
@@ -69,12 +70,27 @@ static const struct rule policy[] = {
     NEW_NAMESPACE(CLONE_NEWCGROUP), NEW_NAMESPACE(CLONE_NEWTIME),
     /* clone3 passes its flags in memory a filter cannot read: ENOSYS makes libc fall back to clone */
     {"clone3", ENOSYS, ALWAYS, 0},
+    /* execution domains: READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, MMAP_PAGE_ZERO and friends only
+     * weaken the program's own hardening and reach old, rarely used kernel paths. Only the
+     * default domain (PER_LINUX, 0) and the query (0xffffffff) remain. */
+    {"personality", EPERM, ARG0_MIXED_BITS_32, 0},
     /* typing into someone's terminal (TIOCSTI) or the console (TIOCLINUX) */
     {"ioctl", EPERM, ARG1_EQUAL_32, TIOCSTI},
     {"ioctl", EPERM, ARG1_EQUAL_32, TIOCLINUX},
 };
 
 #define POLICY_SIZE (sizeof policy / sizeof *policy)
+
+/*
+ * A filter compares one argument once per rule, so "neither 0 nor 0xffffffff" is written as 32
+ * rules: a 32-bit value that is neither has, somewhere, a 1 bit whose (cyclically) next bit is 0,
+ * and rule k matches exactly "bit k is 1 and bit k+1 is 0". The mask and value of rule k:
+ */
+#define MIXED_BITS_RULES 32
+static void mixed_bits_rule(unsigned k, unsigned long *mask, unsigned long *value) {
+  *value = 1ul << k;
+  *mask = *value | (1ul << ((k + 1) % 32));
+}
 
 int crucible_seccomp_export(int out_fd) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -92,6 +108,15 @@ int crucible_seccomp_export(int out_fd) {
       case ARG0_NOT_EQUAL: cmp = SCMP_A0(SCMP_CMP_NE, r->value); break;
       case ARG0_HAS_BITS: cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, r->value, r->value); break;
       case ARG1_EQUAL_32: cmp = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, r->value); break;
+      case ARG0_MIXED_BITS_32:
+        for (unsigned k = 0; rc == 0 && k < MIXED_BITS_RULES; k++) {
+          unsigned long mask, value;
+          mixed_bits_rule(k, &mask, &value);
+          cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, mask, value);
+          rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(r->err), nr, 1, &cmp);
+        }
+        if (rc < 0) fprintf(stderr, "crucible seccomp: rule for %s: %s\n", r->syscall, strerror(-rc));
+        continue;
     }
     rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(r->err), nr, n, n ? &cmp : NULL);
     if (rc < 0) fprintf(stderr, "crucible seccomp: rule for %s: %s\n", r->syscall, strerror(-rc));
@@ -105,6 +130,15 @@ void crucible_seccomp_print_oci(FILE *out) {
   fprintf(out, "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86_64\"],\"syscalls\":[");
   for (size_t i = 0; i < POLICY_SIZE; i++) {
     const struct rule *r = &policy[i];
+    if (r->when == ARG0_MIXED_BITS_32) {
+      for (unsigned k = 0; k < MIXED_BITS_RULES; k++) {
+        unsigned long mask, value;
+        mixed_bits_rule(k, &mask, &value);
+        fprintf(out, "%s{\"names\":[\"%s\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":%d", i || k ? "," : "", r->syscall, r->err);
+        fprintf(out, ",\"args\":[{\"index\":0,\"value\":%lu,\"valueTwo\":%lu,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}", mask, value);
+      }
+      continue;
+    }
     fprintf(out, "%s{\"names\":[\"%s\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":%d", i ? "," : "", r->syscall, r->err);
     switch (r->when) {
       case ALWAYS: break;
@@ -117,6 +151,7 @@ void crucible_seccomp_print_oci(FILE *out) {
       case ARG1_EQUAL_32:
         fprintf(out, ",\"args\":[{\"index\":1,\"value\":4294967295,\"valueTwo\":%lu,\"op\":\"SCMP_CMP_MASKED_EQ\"}]", r->value);
         break;
+      case ARG0_MIXED_BITS_32: break; /* written above */
     }
     fputc('}', out);
   }
