@@ -3,6 +3,8 @@
  * 4xx for what the caller can fix, 503 + Retry-After for a dependency that is down, and 500 (with
  * the cause only in the server log) for our own bugs. A user can never make this throw.
  */
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { CrucibleError, type ErrorBody } from '../domain/errors.js';
@@ -24,6 +26,29 @@ export function isDependencyOutage(err: unknown): boolean {
   return /Connection is closed|MaxRetriesPerRequest|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Stream isn't writeable|ECONNREFUSED|database is locked/i.test(text);
 }
 
+/** At most this many validation issues are listed (a 500-item batch can have thousands). */
+const MAX_ISSUES = 50;
+const MAX_ISSUES_IN_MESSAGE = 5;
+
+/** Generic codes for framework 4xx errors we have no specific mapping for. */
+const STATUS_CODES: Record<number, string> = {
+  400: 'bad_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  408: 'request_timeout',
+  411: 'length_required',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  431: 'headers_too_large',
+};
+
+/** The client went away (or broke the connection) while its body was being read. */
+function isClientAbort(err: FastifyError | Error, request: FastifyRequest): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return (e.code === 'ECONNRESET' || e.code === 'ECONNABORTED') && (e.message === 'aborted' || request.raw.destroyed);
+}
+
 function render(err: FastifyError | Error, request: FastifyRequest): Rendered {
   if (err instanceof CrucibleError) {
     return {
@@ -34,13 +59,23 @@ function render(err: FastifyError | Error, request: FastifyRequest): Rendered {
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = (err as { validationContext?: string }).validationContext ?? 'body';
-    const details = err.validation.map((v) => ({
+    if (where === 'body' && request.body === undefined) {
+      return {
+        status: 400,
+        body: { error: { code: 'missing_body', message: 'This endpoint needs a JSON object as the body (Content-Type: application/json); the request had none.' } },
+      };
+    }
+    const all = err.validation.map((v) => ({
       location: where,
       path: v.instancePath.split('/').filter(Boolean),
       message: v.message ?? 'invalid',
     }));
-    const summary = details.map((d) => (d.path.length ? `${d.path.join('.')}: ${d.message}` : d.message)).join('; ');
-    return { status: 400, body: { error: { code: 'invalid_request', message: `Invalid ${where}: ${summary}`, details } } };
+    const details = all.slice(0, MAX_ISSUES);
+    // Issue texts may quote the input (e.g. a thousand unknown keys): each is clipped in the summary.
+    const clip = (text: string) => (text.length > 300 ? `${text.slice(0, 300)}…` : text);
+    const shown = all.slice(0, MAX_ISSUES_IN_MESSAGE).map((d) => clip(d.path.length ? `${d.path.join('.')}: ${d.message}` : d.message));
+    const more = all.length > MAX_ISSUES_IN_MESSAGE ? ` (and ${all.length - MAX_ISSUES_IN_MESSAGE} more problems)` : '';
+    return { status: 400, body: { error: { code: 'invalid_request', message: `Invalid ${where}: ${shown.join('; ')}${more}`, details } } };
   }
   const fe = err as FastifyError;
   switch (fe.code) {
@@ -49,12 +84,34 @@ function render(err: FastifyError | Error, request: FastifyRequest): Rendered {
       return { status: 400, body: { error: { code: 'invalid_request', message: `Invalid ${(fe as { validationContext?: string }).validationContext ?? 'request'}: it could not be validated.` } } };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, body: { error: { code: 'payload_too_large', message: `Request body is larger than the ${request.server.initialConfig.bodyLimit} bytes this server accepts.` } } };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, body: { error: { code: 'unsupported_media_type', message: 'Send the body as application/json.' } } };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const type = request.headers['content-type'];
+      const what = type ? `Content-Type "${type.slice(0, 100)}" is not a media type this server accepts` : 'The request has a body but no Content-Type';
+      return { status: 415, body: { error: { code: 'unsupported_media_type', message: `${what}; send the body as application/json.` } } };
+    }
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, body: { error: { code: 'invalid_json', message: 'The body is empty; send a JSON object.' } } };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, body: { error: { code: 'invalid_json', message: `The body is not valid JSON: ${fe.message}` } } };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, body: { error: { code: 'invalid_content_length', message: 'The body is not as long as its Content-Length header says.' } } };
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_INVALID_URL':
+      return { status: 400, body: { error: { code: 'invalid_url', message: 'The URL is not valid: its path must be percent-encoded UTF-8.' } } };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        status: 400,
+        body: {
+          error: {
+            code: 'invalid_request',
+            message: `Invalid params: a path segment is longer than ${request.server.initialConfig.maxParamLength ?? 100} characters.`,
+            details: [{ location: 'params', path: [], message: 'too long' }],
+          },
+        },
+      };
+  }
+  if (isClientAbort(err, request)) {
+    return { status: 400, body: { error: { code: 'request_aborted', message: 'The connection was closed before the whole request was received; nothing was done.' } } };
   }
   if (err instanceof SyntaxError && fe.statusCode === 400) {
     return { status: 400, body: { error: { code: 'invalid_json', message: `The body is not valid JSON: ${err.message}` } } };
@@ -67,7 +124,7 @@ function render(err: FastifyError | Error, request: FastifyRequest): Rendered {
     };
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return { status: fe.statusCode, body: { error: { code: (fe.code ?? 'bad_request').toLowerCase(), message: fe.message } } };
+    return { status: fe.statusCode, body: { error: { code: STATUS_CODES[fe.statusCode] ?? 'bad_request', message: fe.message } } };
   }
   return { status: 500, body: { error: { code: 'internal_error', message: 'An internal error occurred; it has been logged.' } } };
 }
@@ -87,5 +144,115 @@ export function installErrorHandling(app: FastifyInstance): void {
 }
 
 export function apiNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendError(reply, { status: 404, body: { error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` } } });
+  const pathname = (request.url.split('?')[0] ?? '/').slice(0, 200);
+  return sendError(reply, { status: 404, body: { error: { code: 'not_found', message: `No route ${request.method} ${pathname}` } } });
+}
+
+/**
+ * Errors the router raises before any route is chosen (a path that is not valid percent-encoded
+ * UTF-8, an overlong path segment): rendered like every other error instead of Fastify's own shape.
+ */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendError(reply, render(err, request));
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (malformed HTTP, headers too large,
+ * a request not received within requestTimeout): answered in the same JSON error shape, then the
+ * connection is closed. A response already under way for a complete request is let finish first;
+ * nothing is written on a connection that already carried a response.
+ */
+export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request was not received completely in time; the connection is closed.']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request line and headers are larger than this server accepts.']
+        : [400, 'bad_http_request', 'The request is not valid HTTP/1.1; the connection is closed.'];
+  this.log.debug({ code: err.code }, 'client error');
+  // Junk after a complete request (e.g. a body longer than its Content-Length): that request is
+  // being answered; let its response finish (it may carry a new evaluation's id), then close.
+  // (A request whose own body is broken can never complete: it is answered here, below.)
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight && !inFlight.writableFinished && inFlight.req?.complete) {
+    inFlight.shouldKeepAlive = false;
+    inFlight.once('finish', () => socket.end());
+    inFlight.once('close', () => socket.destroy());
+    return;
+  }
+  // After earlier responses on this connection (one may have said `Connection: close`), a late
+  // answer could be misread as belonging to them: like Node itself, answer only a fresh connection.
+  if (socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten === 0) {
+    const body = JSON.stringify({ error: { code, message } });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+const STATUS_CODES_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** Path patterns of the registered routes, to tell "no such path" (404) from "wrong method" (405). */
+export class RouteIndex {
+  private readonly routes: Array<{ segments: string[]; methods: Set<string> }> = [];
+
+  add(url: string, methods: string | string[]): void {
+    const list = Array.isArray(methods) ? methods : [methods];
+    const segments = url.split('?')[0]!.split('/');
+    const existing = this.routes.find((r) => r.segments.join('/') === segments.join('/'));
+    const target = existing ?? { segments, methods: new Set<string>() };
+    for (const m of list) target.methods.add(m.toUpperCase());
+    if (target.methods.has('GET')) target.methods.add('HEAD');
+    if (!existing) this.routes.push(target);
+  }
+
+  /** Methods some route accepts for this concrete path (empty: no route has this path). */
+  allowed(pathname: string): string[] {
+    const parts = pathname.split('/');
+    const methods = new Set<string>();
+    for (const route of this.routes) {
+      if (matches(route.segments, parts)) for (const m of route.methods) methods.add(m);
+    }
+    return [...methods].sort();
+  }
+}
+
+function matches(pattern: string[], parts: string[]): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    if (p === '*') return parts.length > i; // the rest of the path, possibly empty
+    if (i >= parts.length) return false;
+    if (p.startsWith(':')) {
+      if (parts[i] === '') return false;
+    } else if (p !== parts[i]) return false;
+  }
+  return pattern.length === parts.length;
+}
+
+/**
+ * Requests that match no route are answered before their body is read: 405 with Allow when the
+ * path exists for other methods (204 with Allow for OPTIONS), else the JSON 404 for anything
+ * but GET/HEAD (GET/HEAD go on to the not-found handler, which may serve the web UI).
+ */
+export function installMethodGuard(app: FastifyInstance): void {
+  const index = new RouteIndex();
+  app.addHook('onRoute', (route) => index.add(route.url, route.method));
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.is404) return;
+    const pathname = request.url.split('?')[0] ?? '/';
+    const allowed = index.allowed(pathname);
+    if (allowed.length > 0) {
+      const allow = [...allowed, 'OPTIONS'].join(', ');
+      if (request.method === 'OPTIONS') return reply.code(204).header('Allow', allow).send();
+      reply.header('Allow', allow);
+      return sendError(reply, {
+        status: 405,
+        body: { error: { code: 'method_not_allowed', message: `${request.method} is not supported on ${pathname.slice(0, 200)}; allowed: ${allow}.` } },
+      });
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') return apiNotFound(request, reply);
+    return undefined;
+  });
 }

@@ -7,9 +7,11 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger as PinoLogger } from 'pino';
+import { CrucibleError } from '../domain/errors.js';
 import { REQUEST_BOUNDS } from '../domain/limits.js';
 import type { ApiContext } from './context.js';
-import { installErrorHandling } from './error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, installMethodGuard } from './error-handler.js';
+import { assertIdentityEncoding, assertUtf8Charset, parseJsonBody } from './json-body.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { streamRoutes } from './routes/streams.js';
 import { systemRoutes } from './routes/system.js';
@@ -18,29 +20,76 @@ import { webRoutes } from './routes/web.js';
 /** Largest accepted body: a full batch of small programs, or one program with maximal code and stdin. */
 export const BODY_LIMIT = REQUEST_BOUNDS.code_bytes * 2 + REQUEST_BOUNDS.stdin_bytes * 2;
 
+/** How long a client may take to send a whole request (headers and body). */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * `?limit=1&limit=2` arrives as an array, which no parameter accepts: say so plainly instead of
+ * a type error (lists are comma-separated, e.g. `?status=failed,timeout`).
+ */
+function rejectRepeatedQueryParameters(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (!query) return;
+    const repeated = Object.keys(query).filter((k) => Array.isArray(query[k]));
+    if (repeated.length === 0) return;
+    const details = repeated.map((k) => ({ location: 'querystring', path: [k], message: `given ${(query[k] as unknown[]).length} times` }));
+    throw new CrucibleError(
+      400,
+      'invalid_request',
+      `Invalid querystring: ${repeated.map((k) => `"${k.slice(0, 50)}"`).join(', ')} given more than once; give each parameter once (lists are comma-separated).`,
+      details,
+    );
+  });
+}
+
 export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
     // Per-request log lines would cost more than the requests at the throughput we aim for.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    // Outputs can be large; never let a slow client hold a request forever.
-    requestTimeout: 0,
+    // Receiving the request (headers and body, not the response: long waits and SSE streams are
+    // unaffected) must finish within this, so a slow or stalled client cannot hold a connection
+    // forever; it gets 408 and is disconnected. Generous for a maximal body on a slow link.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 30_000,
     forceCloseConnections: true,
     return503OnClosing: true,
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
-  // JSON only: anything else is answered 415 instead of being half-parsed. An empty JSON body
-  // means "no body" (e.g. a bare POST .../cancel); the schema decides whether one was required.
+  installMethodGuard(app);
+  rejectRepeatedQueryParameters(app);
+  // JSON only: anything else is answered 415 instead of being half-parsed. An empty body (of any
+  // type) means "no body" (e.g. a bare POST .../cancel); the schema decides whether one was required.
   app.removeContentTypeParser(['text/plain', 'application/json']);
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString();
-    if (text.trim() === '') return done(null, undefined);
-    return parseJson(request, text, done);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      assertIdentityEncoding(request.headers['content-encoding']);
+      assertUtf8Charset(request.headers['content-type']);
+      done(null, parseJsonBody(body as Buffer));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.addContentTypeParser('*', (request, payload, done) => {
+    if (request.headers['content-length'] === '0' && request.headers['transfer-encoding'] === undefined) {
+      payload.resume();
+      return done(null, undefined);
+    }
+    const type = request.headers['content-type'];
+    done(
+      new CrucibleError(
+        415,
+        'unsupported_media_type',
+        type ? `Content-Type ${type.slice(0, 100)} is not accepted; send the body as application/json.` : 'The request has a body but no Content-Type; send it as application/json.',
+      ),
+      undefined,
+    );
   });
 
   await app.register(fastifySwagger, {
