@@ -5,24 +5,55 @@
 import { z } from 'zod';
 import { ENVIRONMENTS, EvaluationStatus, SANDBOX_BACKENDS } from '../domain/evaluation.js';
 
-export const EvaluationIdParams = z.object({ id: z.string().min(1).max(64) });
+export const EvaluationIdParams = z.object({
+  id: z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, { message: 'an evaluation id has only letters, digits, _ and - (e.g. ev_01JD8XW2Q3...)' }),
+});
+
+/**
+ * A number in a query string: plain decimal digits only (no `1e9`, `0x10`, `Infinity`, blanks),
+ * so what the client wrote is exactly the number used, and the error says what was expected.
+ */
+export function queryNumber(name: string, bounds: { min: number; max: number; integer: boolean }) {
+  const pattern = bounds.integer ? /^\d{1,16}$/ : /^\d{1,16}(\.\d{1,16})?$/;
+  const kind = bounds.integer ? 'a whole number' : 'a number';
+  const range = `${kind} from ${bounds.min} to ${bounds.max}`;
+  return z
+    .string()
+    .regex(pattern, { message: `${name} must be ${range} written in plain digits` })
+    .transform(Number)
+    .pipe(z.number().min(bounds.min, { message: `${name} must be ${range}` }).max(bounds.max, { message: `${name} must be ${range}` }));
+}
+
+/** For routes that take no query parameters: an unknown one is refused rather than ignored. */
+export const NoQuery = z.object({}).strict();
 
 export const CreateQuery = z
   .object({
     wait: z
       .enum(['true', 'false', '1', '0'])
       .optional()
-      .transform((v) => v === 'true' || v === '1')
+      .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1'))
       .describe('Hold the request until the evaluation is terminal (at most wait_s, default 60 s)'),
-    wait_s: z.coerce.number().min(0).max(600).optional().describe('How long ?wait holds the request; implies wait'),
+    wait_s: queryNumber('wait_s', { min: 0, max: 600, integer: false }).optional().describe('How long ?wait holds the request; implies wait'),
   })
-  .strict();
+  .strict()
+  .refine((q) => !(q.wait === false && q.wait_s !== undefined && q.wait_s > 0), {
+    message: 'wait=false contradicts wait_s (which implies waiting); give one of them',
+    path: ['wait'],
+  });
 
 export const BatchCreateResponse = z.object({ ids: z.array(z.string()) });
 
-export const EventsQuery = z.object({
-  after: z.coerce.number().int().min(0).optional().describe('Same as the Last-Event-ID header: resume after this sequence number'),
-});
+export const EventsQuery = z
+  .object({
+    after: queryNumber('after', { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true })
+      .optional()
+      .describe('Same as the Last-Event-ID header: resume after this sequence number'),
+  })
+  .strict();
 
 export const QueueStats = z.object({
   counts: z.record(EvaluationStatus, z.number()),
@@ -48,10 +79,25 @@ export const WorkerView = z.object({
 export const WorkerList = z.object({ workers: z.array(WorkerView), liveness_window_ms: z.number() });
 export type WorkerView = z.infer<typeof WorkerView>;
 
-export const StatsQuery = z.object({
-  minutes: z.coerce.number().int().min(1).max(24 * 60).default(15),
-  bucket_s: z.coerce.number().int().min(5).max(3600).default(60),
-});
+/** Most buckets one stats request may ask for (storage refuses more than 10 000 outright). */
+export const MAX_STATS_BUCKETS = 9000;
+
+export const StatsQuery = z
+  .object({
+    minutes: queryNumber('minutes', { min: 1, max: 24 * 60, integer: true }).default(15),
+    bucket_s: queryNumber('bucket_s', { min: 5, max: 3600, integer: true }).default(60),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    const buckets = Math.ceil((q.minutes * 60) / q.bucket_s);
+    if (buckets > MAX_STATS_BUCKETS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bucket_s'],
+        message: `minutes=${q.minutes} with bucket_s=${q.bucket_s} asks for ${buckets} buckets; at most ${MAX_STATS_BUCKETS} (use a larger bucket_s)`,
+      });
+    }
+  });
 export const StatsResponse = z.object({
   buckets: z.array(
     z.object({ start: z.string(), completed: z.number(), failed: z.number(), timeout: z.number(), cancelled: z.number() }),
@@ -60,7 +106,14 @@ export const StatsResponse = z.object({
 });
 export type StatsResponse = z.infer<typeof StatsResponse>;
 
-export const SyntaxCheckRequest = z.object({ code: z.string().max(1_048_576) }).strict();
+export const SyntaxCheckRequest = z
+  .object({
+    code: z
+      .string()
+      .max(1_048_576)
+      .refine((s) => !/[\uD800-\uDFFF]/u.test(s), { message: 'code must be valid Unicode: it contains an unpaired surrogate (e.g. \\ud800)' }),
+  })
+  .strict();
 export const SyntaxCheckResponse = z.object({
   ok: z.boolean(),
   errors: z.array(z.object({ line: z.number(), column: z.number(), message: z.string() })),

@@ -10,8 +10,9 @@ import {
   isTerminal,
   ListEvaluationsQuery,
 } from '../../domain/evaluation.js';
-import { ErrorBody } from '../../domain/errors.js';
-import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery } from '../schemas.js';
+import { badRequest, ErrorBody } from '../../domain/errors.js';
+import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
+import { decodeCursor } from '../../storage/cursor.js';
 import type { ApiContext } from '../context.js';
 import { streamEvaluationEvents } from '../event-stream.js';
 import { openSse } from '../sse.js';
@@ -45,6 +46,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       summary: 'Submit several programs at once',
       description: 'All or nothing: either every evaluation is queued (ids returned in request order) or none is.',
       body: BatchCreateRequest,
+      querystring: NoQuery,
       response: { 202: BatchCreateResponse, ...errors },
     },
   }, async (request, reply) => {
@@ -59,13 +61,21 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       querystring: ListEvaluationsQuery,
       response: { 200: EvaluationList, ...errors },
     },
-  }, async (request) => ctx.service.list(request.query));
+  }, async (request) => {
+    // A cursor is ours only if the id inside it looks like one of our ids: anything else (e.g. a
+    // NUL, which PostgreSQL cannot even compare) is a forged cursor, not a storage failure.
+    if (request.query.cursor && !EvaluationIdParams.shape.id.safeParse(decodeCursor(request.query.cursor).id).success) {
+      throw badRequest('invalid_cursor', 'cursor is not a next_cursor returned by this API');
+    }
+    return ctx.service.list(request.query);
+  });
 
   api.get('/api/evaluations/:id', {
     schema: {
       tags: ['evaluations'],
       summary: 'Read one evaluation with its outputs and verdict',
       params: EvaluationIdParams,
+      querystring: NoQuery,
       response: { 200: Evaluation, ...errors },
     },
   }, async (request) => ctx.service.get(request.params.id));
@@ -76,6 +86,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       summary: 'Cancel a queued evaluation or kill a running one',
       description: '409 if it already ended.',
       params: EvaluationIdParams,
+      querystring: NoQuery,
       body: z.unknown().optional(),
       response: { 200: Evaluation, ...errors },
     },
@@ -86,20 +97,47 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       tags: ['evaluations'],
       summary: 'Server-Sent Events: status, stdout, stderr, metrics, done',
       description:
-        'Each event carries its per-evaluation sequence number as the SSE id and the whole event as JSON data. Reconnect with Last-Event-ID (or ?after=) to get exactly what was missed; a finished evaluation replays its whole history. The stream ends after `done`.',
+        'Each event carries its per-evaluation sequence number as the SSE id and the whole event as JSON data. Reconnect with Last-Event-ID (or ?after=) to get exactly what was missed; a finished evaluation replays its whole history. The stream ends after `done`; reconnecting after it gets 204 (which tells EventSource to stop). 400 for an event id this evaluation does not have.',
       params: EvaluationIdParams,
       querystring: EventsQuery,
-      response: { 404: ErrorBody },
+      response: {
+        200: z.void().describe('text/event-stream'),
+        204: z.void().describe('The client already has every event of a finished evaluation'),
+        400: ErrorBody,
+        404: ErrorBody,
+      },
     },
   }, async (request, reply) => {
-    await ctx.service.get(request.params.id); // 404 before the stream opens
-    const header = request.headers['last-event-id'];
-    const fromHeader = typeof header === 'string' && /^\d+$/.test(header.trim()) ? Number(header.trim()) : undefined;
-    const after = fromHeader ?? request.query.after ?? 0;
+    const { id } = request.params;
+    const evaluation = await ctx.service.get(id); // 404 before the stream opens
+    const after = lastEventId(request.headers['last-event-id']) ?? request.query.after ?? 0;
+    if (after > 0) {
+      // Sequence numbers are contiguous from 1, so `after` must name an event that exists.
+      const [seen, next] = await ctx.store.listEvents(id, after - 1, 2);
+      if (seen?.seq !== after) {
+        throw badRequest('invalid_last_event_id', `Evaluation ${id} has no event ${after}; resume from an id this stream sent (or omit it to replay everything).`);
+      }
+      // Already saw the end: nothing will ever follow. 204 also stops an EventSource reconnecting.
+      if (!next && isTerminal(evaluation.status)) return reply.code(204).send();
+    }
+    if (request.method === 'HEAD') return reply.code(200).type('text/event-stream; charset=utf-8').send();
     const sse = openSse(request, reply);
-    await streamEvaluationEvents({ store: ctx.store, bus: ctx.bus }, request.params.id, after, sse).catch((err: unknown) => {
+    await streamEvaluationEvents({ store: ctx.store, bus: ctx.bus }, id, after, sse).catch((err: unknown) => {
       request.log.warn({ err: String(err) }, 'event stream ended with an error');
       sse.end();
     });
   });
+}
+
+/** The Last-Event-ID header as a sequence number; absent or blank: undefined; anything else: 400. */
+function lastEventId(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const text = (Array.isArray(header) ? header.join(',') : header).trim();
+  if (text === '') return undefined;
+  if (!/^\d{1,15}$/.test(text)) {
+    throw badRequest('invalid_request', `Invalid headers: Last-Event-ID must be an event id this stream sent (a whole number), not "${text.slice(0, 40)}".`, [
+      { location: 'headers', path: ['last-event-id'], message: 'must be a whole number' },
+    ]);
+  }
+  return Number(text);
 }

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { channels } from '../../events/types.js';
 import type { ApiContext } from '../context.js';
+import { NoQuery } from '../schemas.js';
 import { openSse } from '../sse.js';
 
 export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -9,9 +10,12 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
     schema: {
       tags: ['system'],
       summary: 'Server-Sent Events: every status change of every evaluation',
-      description: 'Each message is `event: status` with JSON {id, status, reason, tags, at}. Not replayed: read the list endpoint for history.',
+      description: 'Each message is `event: status` with JSON {id, status, reason, tags, at}. Not replayed (a Last-Event-ID header is ignored): read the list endpoint for history.',
+      querystring: NoQuery,
     },
   }, async (request, reply) => {
+    // HEAD: the headers only; opening the stream would hold the connection with no one reading.
+    if (request.method === 'HEAD') return reply.code(200).type('text/event-stream; charset=utf-8').send();
     const sse = openSse(request, reply);
     const subscription = await ctx.bus.subscribe(channels.statusFeed, (payload) => {
       sse.send({ event: 'status', data: JSON.parse(payload) as unknown });

@@ -8,6 +8,7 @@ import { LIMIT_BOUNDS } from '../../domain/limits.js';
 import {
   ConfigResponse,
   HealthResponse,
+  NoQuery,
   QueueStats,
   StatsQuery,
   StatsResponse,
@@ -38,7 +39,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const countByStatus = ttlCache(1000, () => ctx.store.countByStatus());
 
   api.get('/api/queue', {
-    schema: { tags: ['system'], summary: 'Queue depth and evaluations per status', response: { 200: QueueStats, 503: ErrorBody } },
+    schema: { tags: ['system'], summary: 'Queue depth and evaluations per status', querystring: NoQuery, response: { 200: QueueStats, 503: ErrorBody } },
   }, async () => {
     const [counts, depth, oldest] = await Promise.all([countByStatus(), ctx.queue.depth(), ctx.store.oldestQueuedAt()]);
     const full = Object.fromEntries(EVALUATION_STATUSES.map((s) => [s, counts[s] ?? 0])) as Record<EvaluationStatus, number>;
@@ -52,7 +53,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   api.get('/api/workers', {
-    schema: { tags: ['system'], summary: 'Workers with their capacity, load and last heartbeat', response: { 200: WorkerList, 503: ErrorBody } },
+    schema: { tags: ['system'], summary: 'Workers with their capacity, load and last heartbeat', querystring: NoQuery, response: { 200: WorkerList, 503: ErrorBody } },
   }, async () => {
     const now = Date.now();
     const [workers, held] = await Promise.all([ctx.store.listWorkers(), ctx.store.findByStatus(['provisioning', 'running'], { limit: 10_000 })]);
@@ -73,7 +74,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   api.get('/api/config', {
-    schema: { tags: ['system'], summary: 'Limits with defaults and maxima, environments, sandbox backends', response: { 200: ConfigResponse } },
+    schema: { tags: ['system'], summary: 'Limits with defaults and maxima, environments, sandbox backends', querystring: NoQuery, response: { 200: ConfigResponse, 400: ErrorBody } },
   }, async () => {
     const sandboxes = await Promise.all(
       Object.entries(ctx.sandboxes).map(async ([name, backend]) => {
@@ -85,7 +86,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   api.post('/api/syntax-check', {
-    schema: { tags: ['evaluations'], summary: 'Compile (never run) a program and report syntax errors with their line', body: SyntaxCheckRequest, response: { 200: SyntaxCheckResponse, 400: ErrorBody, 503: ErrorBody } },
+    schema: { tags: ['evaluations'], summary: 'Compile (never run) a program and report syntax errors with their line', body: SyntaxCheckRequest, querystring: NoQuery, response: { 200: SyntaxCheckResponse, 400: ErrorBody, 503: ErrorBody } },
   }, async (request) => ctx.syntaxChecker.check(request.body.code));
 
   api.get('/healthz', {
