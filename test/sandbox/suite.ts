@@ -121,6 +121,18 @@ print("core", resource.getrlimit(resource.RLIMIT_CORE))
       expect(r.stderr).toContain('SyntaxError');
     });
 
+    test('threads and multiprocessing work; /dev/shm is bounded like /tmp (ENOSPC, not a memory fill)', async () => {
+      const code = `
+import multiprocessing, threading
+t = threading.Thread(target=print, args=("thread ran",)); t.start(); t.join()
+q = multiprocessing.Queue(); q.put("via shm"); print(q.get())
+with multiprocessing.Pool(2) as pool: print("pool", pool.map(abs, [-1, -2, -3]))
+${fillProgram('/dev/shm/fill')}`;
+      const r = await run(code, { scratch_mb: 8, memory_mb: 256 });
+      expect(r.stdout).toBe('thread ran\nvia shm\npool [1, 2, 3]\nfull ENOSPC\n');
+      expect(r.reason).toBe('exit_zero');
+    });
+
     test('stdin is fed to the program', async () => {
       const r = await run('import sys\nsys.stdout.write(sys.stdin.read().upper())', {}, { stdin: 'echo me\nline 2' });
       expect(r.stdout).toBe('ECHO ME\nLINE 2');

@@ -51,6 +51,14 @@ export function ociSpec(o: OciSpecInput): object {
         source: 'tmpfs',
         options: ['nosuid', 'nodev', 'mode=1777', `size=${o.limits.scratch_mb * 1024 * 1024}`],
       },
+      // Without its own mount, gVisor's /dev/shm is root's and 0755: multiprocessing (which keeps
+      // its semaphores there) failed with EACCES. Bounded like /tmp, as under bubblewrap.
+      {
+        destination: '/dev/shm',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'nodev', 'mode=1777', `size=${o.limits.scratch_mb * 1024 * 1024}`],
+      },
       { destination: o.codePath, type: 'bind', source: o.codeFile, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
     ],
     linux: {
