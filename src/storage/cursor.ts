@@ -29,8 +29,9 @@ export function decodeCursor(cursor: string): CursorPosition {
     typeof parsed[0] !== 'number' ||
     !Number.isSafeInteger(parsed[0]) ||
     typeof parsed[1] !== 'string' ||
-    parsed[1].length === 0 ||
-    parsed[1].length > 100
+    // Shaped like our ids: anything else (e.g. a NUL, which PostgreSQL cannot even compare) is a
+    // forged cursor, and must be the caller's 400 rather than a storage failure.
+    !/^[A-Za-z0-9_-]{1,64}$/.test(parsed[1])
   ) {
     throw invalid();
   }

@@ -171,7 +171,10 @@ export function storeContract(name: string, harness: StoreHarness): void {
     });
 
     it('rejects a malformed cursor with invalid_cursor', async () => {
-      for (const cursor of ['garbage!', 'e30', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["x","y"]').toString('base64url')]) {
+      const forged = (id: string) => Buffer.from(JSON.stringify([Date.now(), id])).toString('base64url');
+      const malformed = ['garbage!', 'e30', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["x","y"]').toString('base64url')];
+      // Ids no evaluation can have: a NUL (which PostgreSQL cannot even compare), a path, too long.
+      for (const cursor of [...malformed, forged('ev_\u0000x'), forged('../x'), forged('a'.repeat(65))]) {
         await expectCode(store.list({ limit: 10, cursor }), 'invalid_cursor');
       }
     });
