@@ -11,7 +11,31 @@ set -euo pipefail
 target=${CRUCIBLE_GVISOR_ROOTFS:-/var/lib/crucible/gvisor-rootfs}
 say() { printf '[crucible gvisor-rootfs] %s\n' "$*" >&2; }
 
-if [ -x "$target/usr/bin/python3" ]; then exit 0; fi
+# debootstrap copies or records facts of the building host in the tree, and every sandbox can
+# read them: the apt mirror (in its log and apt's), the host's resolver and its name. Replaced by
+# neutral values; run on every call, so a rootfs built before this existed is cleaned too.
+scrub_host_facts() {
+  local root=$1
+  echo 'deb http://deb.debian.org/debian bookworm main' >"$root/etc/apt/sources.list"
+  rm -f "$root"/var/log/bootstrap.log "$root"/var/log/dpkg.log "$root"/var/log/alternatives.log \
+    "$root"/var/log/apt/*.log "$root"/var/cache/debconf/*-old
+  : >"$root/etc/resolv.conf"
+  echo sandbox >"$root/etc/hostname"
+}
+host_facts_left() {
+  local root=$1
+  [ -e "$root/var/log/bootstrap.log" ] || [ -s "$root/etc/resolv.conf" ] ||
+    [ "$(cat "$root/etc/hostname" 2>/dev/null)" != sandbox ]
+}
+
+if [ -x "$target/usr/bin/python3" ]; then
+  if host_facts_left "$target"; then
+    if [ "$(id -u)" != 0 ]; then say "WARNING: $target still holds host facts (mirror, resolver, hostname); run as root to scrub them"; exit 0; fi
+    scrub_host_facts "$target"
+    say "scrubbed host facts (mirror, resolver, hostname) from $target"
+  fi
+  exit 0
+fi
 if [ "$(id -u)" != 0 ]; then say "needs root (debootstrap)"; exit 1; fi
 command -v debootstrap >/dev/null || { say "debootstrap is not installed"; exit 1; }
 
@@ -36,8 +60,8 @@ if ! debootstrap --variant=minbase --include=python3-minimal,python3 bookworm "$
   exit 1
 fi
 
-# Do not publish which mirror this machine uses; keep only a neutral default.
-echo 'deb http://deb.debian.org/debian bookworm main' >"$work/etc/apt/sources.list"
+# Do not publish which mirror this machine uses, its resolver or its name.
+scrub_host_facts "$work"
 # Nothing in the sandbox needs package caches or docs.
 rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/* "$work"/usr/share/doc/* "$work"/usr/share/man/*
 # The program's directory and the scratch mount points (tmpfs mounts land on them).

@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, type Limits } from '../../src/domain/limits.js';
@@ -221,6 +221,35 @@ print("token" , "hunter2" in str(os.environ))
       expect(r.stdout).not.toContain('hunter2');
     });
 
+    test("the sandbox's root carries none of the host's identity: name, resolver, apt mirror", async () => {
+      const secrets = hostIdentityStrings();
+      const code = `
+import os
+secrets = ${JSON.stringify(secrets)}
+for top in ["/etc", "/var"]:
+    for root, dirs, files in os.walk(top):
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(1 << 20).decode("latin-1")
+            except OSError:
+                continue
+            for s in secrets:
+                if s in data:
+                    print("FOUND", repr(s), "in", path)
+try:
+    print("hostname file", repr(open("/etc/hostname").read().strip()))
+except OSError:
+    pass
+print("scanned")
+`;
+      const r = await run(code, { timeout_s: 30 });
+      expect(r.stdout).not.toContain('FOUND');
+      expect(r.stdout).not.toContain(`hostname file '${hostname()}'`);
+      expect(r.stdout).toMatch(/scanned\n$/);
+    }, 40_000);
+
     test('host processes are invisible and cannot be signalled', async () => {
       const code = `
 import os, signal
@@ -416,6 +445,32 @@ print("parent done")
       backend = await create(); // the remaining hooks close it again
     });
   });
+}
+
+/**
+ * Strings that point at this host's network: its resolvers' addresses and the hosts of its apt
+ * mirrors (public Debian defaults excepted, the sandbox may name those).
+ */
+function hostIdentityStrings(): string[] {
+  const found = new Set<string>();
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  for (const m of read('/etc/resolv.conf').matchAll(/^nameserver\s+(\S+)/gm)) found.add(m[1]!);
+  let sources = read('/etc/apt/sources.list');
+  try {
+    for (const f of readdirSync('/etc/apt/sources.list.d')) sources += `\n${read(`/etc/apt/sources.list.d/${f}`)}`;
+  } catch {
+    // no sources.list.d
+  }
+  for (const m of sources.matchAll(/(?:^URIs:\s*|^deb(?:-src)?\s+(?:\[[^\]]*\]\s+)?)(?:[a-z+]+:\/\/)?([^/\s:]+)/gm)) {
+    if (!/(^|\.)debian\.org$/.test(m[1]!)) found.add(m[1]!);
+  }
+  return [...found];
 }
 
 /** Host processes whose command line carries the marker. */
