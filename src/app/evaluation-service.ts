@@ -148,8 +148,11 @@ export class EvaluationService {
     return moved.evaluation;
   }
 
-  /** Resolves with the evaluation once terminal, or as it is when `timeoutMs` runs out. */
-  async waitForTerminal(id: string, timeoutMs: number): Promise<Evaluation> {
+  /**
+   * Resolves with the evaluation once terminal, or as it is when `timeoutMs` runs out or `signal`
+   * aborts (the waiting client went away: its subscription and timer are released at once).
+   */
+  async waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Evaluation> {
     const { bus } = this.deps;
     let wake: () => void = () => undefined;
     const woken = new Promise<void>((resolve) => (wake = resolve));
@@ -157,6 +160,8 @@ export class EvaluationService {
       if (payload.includes('"type":"done"')) wake();
     });
     const timer = setTimeout(wake, timeoutMs);
+    signal?.addEventListener('abort', wake, { once: true });
+    if (signal?.aborted) wake();
     try {
       // Checked after subscribing, so an ending between the two cannot be missed.
       const current = await this.get(id);
@@ -165,6 +170,7 @@ export class EvaluationService {
       return await this.get(id);
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', wake);
       await subscription.unsubscribe();
     }
   }

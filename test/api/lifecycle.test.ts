@@ -53,6 +53,38 @@ describe('evaluation lifecycle over the API', () => {
     expect(loop.message).toContain('Time limit exceeded (1 s)');
   });
 
+  it('stops holding a ?wait_s request whose client hung up; the evaluation goes on', async () => {
+    const service = server.platform.service;
+    const original = service.waitForTerminal.bind(service);
+    let released = 0;
+    service.waitForTerminal = async (...args) => {
+      const e = await original(...args);
+      released = Date.now();
+      return e;
+    };
+    try {
+      const client = new AbortController();
+      const body = JSON.stringify({ code: 'import time\nprint("up", flush=True)\ntime.sleep(3)\nprint("done")', tags: ['hung-up'] });
+      const pending = fetch(`${server.url}/api/evaluations?wait_s=60`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: client.signal });
+      const listed = await waitFor('the evaluation is running', async () => {
+        const page = await api<{ items: Evaluation[] }>(server.url, 'GET', '/api/evaluations?tags=hung-up');
+        return page.body.items[0]?.status === 'running' && page.body.items[0];
+      });
+      const hungUpAt = Date.now();
+      client.abort();
+      await pending.catch(() => undefined);
+      await waitFor('the wait released', async () => released > 0, 2000);
+      expect(released - hungUpAt).toBeLessThan(1500); // not the 60 s asked for, nor the program's 3 s
+      const done = await waitFor('completion', async () => {
+        const g = await api<Evaluation>(server.url, 'GET', `/api/evaluations/${listed.id}`);
+        return g.body.status === 'completed' && g.body;
+      });
+      expect(done.stdout).toBe('up\ndone\n');
+    } finally {
+      service.waitForTerminal = original;
+    }
+  });
+
   it('streams status, output and done over SSE in order, with sequence ids', async () => {
     const r = await submit({ code: 'import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.3)' });
     const messages = await readSse(`${server.url}/api/evaluations/${r.body.id}/events`);

@@ -35,7 +35,10 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const evaluation = created!;
     const waitS = request.query.wait_s ?? (request.query.wait ? Math.min(60, ctx.maxWaitS) : 0);
     if (waitS <= 0) return reply.code(202).header('Location', `/api/evaluations/${evaluation.id}`).send(evaluation);
-    const after = await ctx.service.waitForTerminal(evaluation.id, Math.min(waitS, ctx.maxWaitS) * 1000);
+    // A client that hangs up stops the wait (the evaluation itself goes on, as submitted).
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
+    const after = await ctx.service.waitForTerminal(evaluation.id, Math.min(waitS, ctx.maxWaitS) * 1000, gone.signal);
     return reply.code(isTerminal(after.status) ? 200 : 202).header('Location', `/api/evaluations/${evaluation.id}`).send(after);
   });
 
