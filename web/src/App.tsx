@@ -1,6 +1,7 @@
 /** Shell: header navigation, the connection banner, and the page for the current URL. */
 import { lazy, Suspense, useEffect } from 'react';
 import { ConnectionBanner } from './components/ConnectionBanner';
+import { ThemeSwitch } from './components/ThemeSwitch';
 import { Link, matchRoute, useLocation, type Route } from './lib/router';
 import { subscribeStatusFeed } from './lib/status-feed';
 import { DashboardPage } from './pages/DashboardPage';
@@ -44,7 +45,7 @@ export function App() {
           <svg width="20" height="20" viewBox="0 0 32 32" aria-hidden="true">
             <path d="M9 4h14l-2 4v6l7 12a3 3 0 0 1-2.6 4.5H6.6A3 3 0 0 1 4 26l7-12V8z" fill="currentColor" />
           </svg>
-          Crucible
+          <span className="brand-name">Crucible</span>
         </Link>
         <nav aria-label="Main">
           <ul>
@@ -57,9 +58,12 @@ export function App() {
             ))}
           </ul>
         </nav>
-        <a className="header-docs" href="/docs" target="_blank" rel="noreferrer">
-          API docs
-        </a>
+        <div className="header-end">
+          <a className="header-docs" href="/docs" target="_blank" rel="noreferrer">
+            API docs
+          </a>
+          <ThemeSwitch />
+        </div>
       </header>
       <ConnectionBanner />
       <main id="main" tabIndex={-1}>

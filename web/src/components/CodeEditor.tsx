@@ -6,6 +6,7 @@
 import Editor, { type OnMount } from '@monaco-editor/react';
 import { useEffect, useRef, type RefObject } from 'react';
 import { monaco } from '../editor/monaco-setup';
+import { useTheme, type Theme } from '../lib/theme';
 import type { SyntaxCheckResponse } from '../../../src/api/schemas';
 
 export type SyntaxIssue = SyntaxCheckResponse['errors'][number];
@@ -28,6 +29,8 @@ export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = fal
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const runRef = useRef(onRun);
   runRef.current = onRun;
+  // Monaco themes are global; @monaco-editor/react calls setTheme when this prop changes.
+  const { theme } = useTheme();
 
   const onMount: OnMount = (ed) => {
     editor.current = ed;
@@ -45,11 +48,11 @@ export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = fal
       <Editor
         height={height}
         language="python"
-        theme="crucible-dark"
+        theme={MONACO_THEMES[theme]}
         value={value}
         onChange={(v) => onChange?.(v ?? '')}
         onMount={onMount}
-        beforeMount={defineTheme}
+        beforeMount={defineThemes}
         loading={<div className="editor-loading">Loading editor…</div>}
         options={{
           readOnly,
@@ -97,11 +100,17 @@ function applyMarkers(ed: monaco.editor.IStandaloneCodeEditor, issues: readonly 
   );
 }
 
-let themeDefined = false;
-function defineTheme(m: typeof monaco): void {
-  if (themeDefined) return;
-  themeDefined = true;
-  m.editor.defineTheme('crucible-dark', {
+/**
+ * Monaco's own light and dark themes (vs, vs-dark) with the page's code background (--code-bg)
+ * and line numbers that keep 4.5:1 contrast.
+ */
+export const MONACO_THEMES: Record<Theme, string> = { light: 'crucible-light', dark: 'crucible-dark' };
+
+let themesDefined = false;
+export function defineThemes(m: typeof monaco): void {
+  if (themesDefined) return;
+  themesDefined = true;
+  m.editor.defineTheme(MONACO_THEMES.dark, {
     base: 'vs-dark',
     inherit: true,
     rules: [],
@@ -109,8 +118,20 @@ function defineTheme(m: typeof monaco): void {
       'editor.background': '#0f141b',
       'editor.lineHighlightBackground': '#161d27',
       'editorGutter.background': '#0f141b',
-      'editorLineNumber.foreground': '#4b5666',
-      'editorLineNumber.activeForeground': '#a9b4c2',
+      'editorLineNumber.foreground': '#7d8896',
+      'editorLineNumber.activeForeground': '#c9d1db',
+    },
+  });
+  m.editor.defineTheme(MONACO_THEMES.light, {
+    base: 'vs',
+    inherit: true,
+    rules: [],
+    colors: {
+      'editor.background': '#ffffff',
+      'editor.lineHighlightBackground': '#f3f6f9',
+      'editorGutter.background': '#ffffff',
+      'editorLineNumber.foreground': '#6e7781',
+      'editorLineNumber.activeForeground': '#1f2328',
     },
   });
 }
