@@ -5,6 +5,7 @@ import type { EventBus } from '../events/types.js';
 import type { JobQueue } from '../queue/types.js';
 import type { SandboxBackends } from '../sandbox/types.js';
 import type { EvaluationStore } from '../storage/types.js';
+import type { StreamGate } from './stream-gate.js';
 
 export interface ApiContext {
   service: EvaluationService;
@@ -16,6 +17,8 @@ export interface ApiContext {
   livenessWindowMs: number;
   /** Longest a `?wait=true` request is held. */
   maxWaitS: number;
+  /** Bounds the event streams held open at once. */
+  streams: StreamGate;
   /** Directory with the built web UI (index.html), if it exists. */
   webRoot: string | null;
 }

@@ -4,6 +4,7 @@
  * producers stop as soon as the client goes away.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { StreamGate } from './stream-gate.js';
 
 export interface SseWriter {
   send(event: { id?: number | string; event: string; data: unknown }): void;
@@ -13,7 +14,9 @@ export interface SseWriter {
   end(): void;
 }
 
-export function openSse(request: FastifyRequest, reply: FastifyReply, heartbeatMs = 15_000): SseWriter {
+/** Throws the gate's 503 (before anything is written) when the server holds too many streams. */
+export function openSse(request: FastifyRequest, reply: FastifyReply, gate: StreamGate, heartbeatMs = 15_000): SseWriter {
+  const leave = gate.enter();
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -31,6 +34,7 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, heartbeatM
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
+    leave();
     resolveDone();
   };
   request.raw.on('close', close);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../api/server.js';
+import { StreamGate } from '../api/stream-gate.js';
 import { Worker } from '../worker/worker.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -63,6 +64,7 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
         syntaxChecker: new SyntaxChecker(platform.sandboxes.bubblewrap),
         livenessWindowMs: config.livenessWindowMs,
         maxWaitS: config.maxWaitS,
+        streams: new StreamGate(config.maxStreams),
         webRoot,
       },
       log,

@@ -116,7 +116,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (!next && isTerminal(evaluation.status)) return reply.code(204).send();
     }
     if (request.method === 'HEAD') return reply.code(200).type('text/event-stream; charset=utf-8').send();
-    const sse = openSse(request, reply);
+    const sse = openSse(request, reply, ctx.streams);
     await streamEvaluationEvents({ store: ctx.store, bus: ctx.bus }, id, after, sse).catch((err: unknown) => {
       request.log.warn({ err: String(err) }, 'event stream ended with an error');
       sse.end();

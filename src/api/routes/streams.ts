@@ -16,7 +16,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
   }, async (request, reply) => {
     // HEAD: the headers only; opening the stream would hold the connection with no one reading.
     if (request.method === 'HEAD') return reply.code(200).type('text/event-stream; charset=utf-8').send();
-    const sse = openSse(request, reply);
+    const sse = openSse(request, reply, ctx.streams);
     const subscription = await ctx.bus.subscribe(channels.statusFeed, (payload) => {
       sse.send({ event: 'status', data: JSON.parse(payload) as unknown });
     });
