@@ -24,25 +24,35 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-enum condition {
-  ALWAYS,
-  ARG0_NOT_EQUAL,    /* arg0 != value */
-  ARG0_HAS_BITS,     /* (arg0 & value) == value */
-  ARG1_EQUAL_32,     /* (arg1 & 0xffffffff) == value */
-  ARG0_MIXED_BITS_32, /* arg0's low 32 bits are neither all 0 nor all 1 (see mixed_bits_rule) */
+/*
+ * A rule matches when every one of its checks (at most two, on different arguments) holds.
+ * MIXED_BITS_32 (one check only) stands for "the argument's low 32 bits are neither all 0 nor
+ * all 1", which a filter cannot test at once: see mixed_bits_rule.
+ */
+enum op { NONE, NE, MASKED_EQ, MIXED_BITS_32 };
+
+struct check {
+  enum op op;
+  unsigned arg;
+  unsigned long mask; /* MASKED_EQ only */
+  unsigned long value;
 };
 
 struct rule {
   const char *syscall;
   int err;
-  enum condition when;
-  unsigned long value;
+  struct check a, b;
   /* Left out of the OCI form (gVisor), see the rule's comment. */
   int bpf_only;
 };
 
-#define DENY(name) {name, EPERM, ALWAYS, 0, 0}
-#define NEW_NAMESPACE(flag) {"clone", EPERM, ARG0_HAS_BITS, flag, 0}
+#define DENY(name) {name, EPERM, {NONE, 0, 0, 0}, {NONE, 0, 0, 0}, 0}
+#define DENY_IF(name, err, check) {name, err, check, {NONE, 0, 0, 0}, 0}
+#define ARG_NE(i, v) {NE, i, 0, v}
+#define ARG_HAS_BITS(i, bits) {MASKED_EQ, i, bits, bits}
+#define ARG_EQ_32(i, v) {MASKED_EQ, i, 0xffffffffu, v}
+#define ARG_MIXED_BITS_32(i) {MIXED_BITS_32, i, 0, 0}
+#define NEW_NAMESPACE(flag) DENY_IF("clone", EPERM, ARG_HAS_BITS(0, flag))
 
 static const struct rule policy[] = {
     /* seeing or steering other processes */
@@ -64,8 +74,13 @@ static const struct rule policy[] = {
     DENY("settimeofday"), DENY("clock_settime"), DENY("clock_adjtime"), DENY("adjtimex"),
     DENY("sethostname"), DENY("setdomainname"), DENY("syslog"), DENY("nfsservctl"), DENY("uselib"),
     /* only local (AF_UNIX) sockets: multiprocessing and friends keep working, nothing else */
-    {"socket", EAFNOSUPPORT, ARG0_NOT_EQUAL, AF_UNIX, 0},
-    {"socketpair", EAFNOSUPPORT, ARG0_NOT_EQUAL, AF_UNIX, 0},
+    DENY_IF("socket", EAFNOSUPPORT, ARG_NE(0, AF_UNIX)), DENY_IF("socketpair", EAFNOSUPPORT, ARG_NE(0, AF_UNIX)),
+    /* Out-of-band data on AF_UNIX sockets: a rarely used kernel path with a history of
+     * use-after-free bugs (CVE-2025-38236 escaped Chrome's renderer sandbox through it); TCP's
+     * urgent data, its only other use, is unreachable anyway. The flags argument of each call: */
+    DENY_IF("sendto", EPERM, ARG_HAS_BITS(3, MSG_OOB)), DENY_IF("recvfrom", EPERM, ARG_HAS_BITS(3, MSG_OOB)),
+    DENY_IF("sendmsg", EPERM, ARG_HAS_BITS(2, MSG_OOB)), DENY_IF("recvmsg", EPERM, ARG_HAS_BITS(2, MSG_OOB)),
+    DENY_IF("sendmmsg", EPERM, ARG_HAS_BITS(3, MSG_OOB)), DENY_IF("recvmmsg", EPERM, ARG_HAS_BITS(3, MSG_OOB)),
     /* fork and threads use clone without namespace flags; any namespace flag is refused */
     NEW_NAMESPACE(CLONE_NEWNS), NEW_NAMESPACE(CLONE_NEWUSER), NEW_NAMESPACE(CLONE_NEWPID),
     NEW_NAMESPACE(CLONE_NEWNET), NEW_NAMESPACE(CLONE_NEWIPC), NEW_NAMESPACE(CLONE_NEWUTS),
@@ -74,14 +89,19 @@ static const struct rule policy[] = {
      * Not in the OCI form: runsc (20221219) ignores errnoRet and answers EPERM to every denied
      * call, which libc does not fall back from, so no thread could start under gVisor. gVisor's
      * kernel has no clone3 of its own (ENOSYS), and its namespaces never reach the host's. */
-    {"clone3", ENOSYS, ALWAYS, 0, 1},
+    {"clone3", ENOSYS, {NONE, 0, 0, 0}, {NONE, 0, 0, 0}, 1},
+    /* Setting another process's resource limits: the sandbox's init runs as the same user as the
+     * program, and prlimit (unlike ptrace) does not care that init is non-dumpable, so a program
+     * could lower init's limits (e.g. RLIMIT_CPU, which the kernel enforces with SIGKILL even on
+     * a namespace's init; a killed init makes the run look like a platform failure). Setting its
+     * own limits (pid 0: what setrlimit does) and reading anyone's remain allowed. */
+    {"prlimit64", EPERM, ARG_NE(0, 0), ARG_NE(2, 0), 0},
     /* execution domains: READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, MMAP_PAGE_ZERO and friends only
      * weaken the program's own hardening and reach old, rarely used kernel paths. Only the
      * default domain (PER_LINUX, 0) and the query (0xffffffff) remain. */
-    {"personality", EPERM, ARG0_MIXED_BITS_32, 0, 0},
+    DENY_IF("personality", EPERM, ARG_MIXED_BITS_32(0)),
     /* typing into someone's terminal (TIOCSTI) or the console (TIOCLINUX) */
-    {"ioctl", EPERM, ARG1_EQUAL_32, TIOCSTI, 0},
-    {"ioctl", EPERM, ARG1_EQUAL_32, TIOCLINUX, 0},
+    DENY_IF("ioctl", EPERM, ARG_EQ_32(1, TIOCSTI)), DENY_IF("ioctl", EPERM, ARG_EQ_32(1, TIOCLINUX)),
 };
 
 #define POLICY_SIZE (sizeof policy / sizeof *policy)
@@ -97,6 +117,11 @@ static void mixed_bits_rule(unsigned k, unsigned long *mask, unsigned long *valu
   *mask = *value | (1ul << ((k + 1) % 32));
 }
 
+static struct scmp_arg_cmp to_cmp(const struct check *c) {
+  if (c->op == NE) return SCMP_CMP(c->arg, SCMP_CMP_NE, c->value);
+  return SCMP_CMP(c->arg, SCMP_CMP_MASKED_EQ, c->mask, c->value);
+}
+
 int crucible_seccomp_export(int out_fd) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) return -ENOMEM;
@@ -106,29 +131,41 @@ int crucible_seccomp_export(int out_fd) {
     const struct rule *r = &policy[i];
     int nr = seccomp_syscall_resolve_name(r->syscall);
     if (nr == __NR_SCMP_ERROR) continue; /* not a syscall on this architecture: nothing to deny */
-    struct scmp_arg_cmp cmp;
-    unsigned n = 1;
-    switch (r->when) {
-      case ALWAYS: n = 0; break;
-      case ARG0_NOT_EQUAL: cmp = SCMP_A0(SCMP_CMP_NE, r->value); break;
-      case ARG0_HAS_BITS: cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, r->value, r->value); break;
-      case ARG1_EQUAL_32: cmp = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, r->value); break;
-      case ARG0_MIXED_BITS_32:
-        for (unsigned k = 0; rc == 0 && k < MIXED_BITS_RULES; k++) {
-          unsigned long mask, value;
-          mixed_bits_rule(k, &mask, &value);
-          cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, mask, value);
-          rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(r->err), nr, 1, &cmp);
-        }
-        if (rc < 0) fprintf(stderr, "crucible seccomp: rule for %s: %s\n", r->syscall, strerror(-rc));
-        continue;
+    if (r->a.op == MIXED_BITS_32) {
+      for (unsigned k = 0; rc == 0 && k < MIXED_BITS_RULES; k++) {
+        struct check c = {MASKED_EQ, r->a.arg, 0, 0};
+        mixed_bits_rule(k, &c.mask, &c.value);
+        struct scmp_arg_cmp cmp = to_cmp(&c);
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(r->err), nr, 1, &cmp);
+      }
+    } else {
+      struct scmp_arg_cmp cmps[2];
+      unsigned n = 0;
+      if (r->a.op != NONE) cmps[n++] = to_cmp(&r->a);
+      if (r->b.op != NONE) cmps[n++] = to_cmp(&r->b);
+      rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(r->err), nr, n, n ? cmps : NULL);
     }
-    rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(r->err), nr, n, n ? &cmp : NULL);
     if (rc < 0) fprintf(stderr, "crucible seccomp: rule for %s: %s\n", r->syscall, strerror(-rc));
   }
   if (rc == 0) rc = seccomp_export_bpf(ctx, out_fd);
   seccomp_release(ctx);
   return rc;
+}
+
+static void print_check(FILE *out, const struct check *c, const char *sep) {
+  if (c->op == NE) fprintf(out, "%s{\"index\":%u,\"value\":%lu,\"op\":\"SCMP_CMP_NE\"}", sep, c->arg, c->value);
+  else fprintf(out, "%s{\"index\":%u,\"value\":%lu,\"valueTwo\":%lu,\"op\":\"SCMP_CMP_MASKED_EQ\"}", sep, c->arg, c->mask, c->value);
+}
+
+static void print_oci_rule(FILE *out, const char *sep, const struct rule *r, const struct check *a, const struct check *b) {
+  fprintf(out, "%s{\"names\":[\"%s\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":%d", sep, r->syscall, r->err);
+  if (a->op != NONE) {
+    fputs(",\"args\":[", out);
+    print_check(out, a, "");
+    if (b->op != NONE) print_check(out, b, ",");
+    fputc(']', out);
+  }
+  fputc('}', out);
 }
 
 void crucible_seccomp_print_oci(FILE *out) {
@@ -137,32 +174,16 @@ void crucible_seccomp_print_oci(FILE *out) {
   for (size_t i = 0; i < POLICY_SIZE; i++) {
     const struct rule *r = &policy[i];
     if (r->bpf_only) continue;
-    if (r->when == ARG0_MIXED_BITS_32) {
-      for (unsigned k = 0; k < MIXED_BITS_RULES; k++) {
-        unsigned long mask, value;
-        mixed_bits_rule(k, &mask, &value);
-        fprintf(out, "%s{\"names\":[\"%s\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":%d", sep, r->syscall, r->err);
-        fprintf(out, ",\"args\":[{\"index\":0,\"value\":%lu,\"valueTwo\":%lu,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}", mask, value);
-        sep = ",";
+    if (r->a.op == MIXED_BITS_32) {
+      for (unsigned k = 0; k < MIXED_BITS_RULES; k++, sep = ",") {
+        struct check c = {MASKED_EQ, r->a.arg, 0, 0};
+        mixed_bits_rule(k, &c.mask, &c.value);
+        print_oci_rule(out, sep, r, &c, &r->b);
       }
-      continue;
+    } else {
+      print_oci_rule(out, sep, r, &r->a, &r->b);
+      sep = ",";
     }
-    fprintf(out, "%s{\"names\":[\"%s\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":%d", sep, r->syscall, r->err);
-    sep = ",";
-    switch (r->when) {
-      case ALWAYS: break;
-      case ARG0_NOT_EQUAL:
-        fprintf(out, ",\"args\":[{\"index\":0,\"value\":%lu,\"op\":\"SCMP_CMP_NE\"}]", r->value);
-        break;
-      case ARG0_HAS_BITS:
-        fprintf(out, ",\"args\":[{\"index\":0,\"value\":%lu,\"valueTwo\":%lu,\"op\":\"SCMP_CMP_MASKED_EQ\"}]", r->value, r->value);
-        break;
-      case ARG1_EQUAL_32:
-        fprintf(out, ",\"args\":[{\"index\":1,\"value\":4294967295,\"valueTwo\":%lu,\"op\":\"SCMP_CMP_MASKED_EQ\"}]", r->value);
-        break;
-      case ARG0_MIXED_BITS_32: break; /* written above */
-    }
-    fputc('}', out);
   }
   fprintf(out, "]}\n");
 }

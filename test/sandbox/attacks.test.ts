@@ -103,6 +103,21 @@ call("personality read_implies_exec", 135, 0x0400000)
 call("personality addr_no_randomize", 135, 0x0040000)
 call("personality query", 135, 0xffffffff)
 call("personality linux", 135, 0)
+class RL(ctypes.Structure): _fields_ = [("cur", ctypes.c_ulong), ("max", ctypes.c_ulong)]
+low, own, seen = RL(3, 3), RL(512, 512), RL(0, 0)
+call("prlimit init nofile", 302, 1, 7, ctypes.addressof(low), 0)
+call("prlimit own nofile", 302, 0, 7, ctypes.addressof(own), 0)
+call("prlimit read init", 302, 1, 7, 0, ctypes.addressof(seen))
+import socket
+a, b = socket.socketpair()
+for name, fn in [("send oob", lambda: a.send(b"!", socket.MSG_OOB)), ("sendmsg oob", lambda: a.sendmsg([b"!"], [], socket.MSG_OOB)),
+                 ("recv oob", lambda: b.recv(1, socket.MSG_OOB)), ("recvmsg oob", lambda: b.recvmsg(1, 0, socket.MSG_OOB))]:
+    try:
+        fn()
+        print(name, "ok")
+    except OSError as e:
+        print(name, errno.errorcode[e.errno])
+a.send(b"in band"); print("unix stream", b.recv(7).decode().replace(" ", "_"))
 m, s = pty.openpty()
 try:
     fcntl.ioctl(s, termios.TIOCSTI, b"x")
@@ -126,6 +141,13 @@ t = threading.Thread(target=print, args=("thread ran",)); t.start(); t.join()
     expect(lines['personality query']).toBe('ok');
     expect(lines['personality linux']).toBe('ok');
     expect(lines.thread).toBe('ran');
+    // init's limits are not the program's to lower (prlimit ignores init being non-dumpable).
+    expect(lines['prlimit init nofile']).toBe('EPERM');
+    expect(lines['prlimit own nofile']).toBe('ok');
+    expect(lines['prlimit read init']).toBe('ok');
+    // AF_UNIX out-of-band data (CVE-2025-38236's path out of Chrome's sandbox) is refused; the rest works.
+    for (const call of ['send oob', 'sendmsg oob', 'recv oob', 'recvmsg oob']) expect([call, lines[call]]).toEqual([call, 'EPERM']);
+    expect(lines['unix stream']).toBe('in_band');
   });
 
   test('a system call of another ABI (x32) kills the program with SIGSYS instead of bypassing the filter', async () => {
