@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/domain/limits.js';
 import { GvisorBackend } from '../../src/sandbox/gvisor/backend.js';
 import { cgroupDriver } from '../../src/sandbox/index.js';
 import { registerSandboxSuite } from './suite.js';
@@ -6,4 +9,25 @@ import { registerSandboxSuite } from './suite.js';
 registerSandboxSuite('gvisor', async () => new GvisorBackend({ cgroups: cgroupDriver() }), {
   slowMs: 3000,
   forkBombReasons: ['pids_limit', 'timeout', 'exit_nonzero'],
+});
+
+describe('gvisor: runsc code is not the sandbox memory', () => {
+  it('a memory bomb with runsc evicted from the page cache still ends as oom, not as a thrashing timeout', async (ctx) => {
+    const backend = new GvisorBackend({ cgroups: cgroupDriver() });
+    const health = await backend.health();
+    if (!health.ok) ctx.skip(health.detail);
+    // Drop just runsc's cached pages (as memory pressure or a reboot would): whoever reads them
+    // next is charged for them. Before the fix that was the sandbox, which then thrashed.
+    execFileSync('/usr/bin/python3', ['-c', 'import os; fd = os.open("/usr/bin/runsc", os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)']);
+    const started = Date.now();
+    const r = await backend.run({
+      code: 'chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))',
+      environment: 'python',
+      limits: { ...DEFAULT_LIMITS, memory_mb: 128, timeout_s: 6 },
+      runId: `gv-evicted-${process.pid}`,
+    });
+    await backend.close();
+    expect(r.reason).toBe('oom');
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 30_000);
 });

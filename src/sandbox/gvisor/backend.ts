@@ -17,6 +17,7 @@ import type { SandboxStarter } from '../run/runner.js';
 import type { ProgramEnding } from '../run/status-channel.js';
 import type { SandboxSpec } from '../types.js';
 import { ociSpec } from './oci-spec.js';
+import { PageCacheCharge } from './page-cache.js';
 import { cleanupStaleStateDirs, deleteContainer, removeStateDir } from './runsc-state.js';
 
 export const DEFAULT_GVISOR_ROOTFS = '/var/lib/crucible/gvisor-rootfs';
@@ -60,6 +61,8 @@ export class GvisorBackend extends CgroupSandboxBackend {
   private readonly helpers: NativeHelpers;
   private seccomp: object | null = null;
   private readonly containers = new WeakMap<Launch, { id: string; bundle: string }>();
+  /** runsc's code is charged to the server, never to a sandbox (see page-cache.ts). */
+  private readonly runscPages: PageCacheCharge;
 
   constructor(private readonly options: GvisorOptions) {
     super(options.cgroups);
@@ -68,7 +71,9 @@ export class GvisorBackend extends CgroupSandboxBackend {
     this.stateDir = join(options.stateRoot ?? '/run/crucible/gvisor', ownInstanceName());
     this.bundles = join(this.stateDir, 'bundles');
     this.helpers = nativeHelpers(options.nativeDir);
+    this.runscPages = new PageCacheCharge([this.runsc]);
   }
+
 
   protected starter(): SandboxStarter {
     return {
@@ -78,6 +83,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
       warmSandboxes: 0, // the bundle (limits, code) must exist before runsc starts
       overhead: { tasks: HOST_TASK_ALLOWANCE, memoryBytes: HOST_MEMORY_ALLOWANCE },
       supervise: { reportsStatus: false, startupGraceMs: STARTUP_GRACE_MS, startFailure: runscFailure },
+      beforeStart: () => this.runscPages.refresh(),
       afterRun: (launch) => this.afterRun(launch),
     };
   }

@@ -25,6 +25,8 @@ export interface SandboxStarter {
   /** What the sandbox machinery itself uses in the cgroup, added to the program's limits. */
   readonly overhead: { tasks: number; memoryBytes: number };
   readonly supervise: SuperviseOptions;
+  /** Awaited before a sandbox is started cold (e.g. making sure shared files are cached). */
+  beforeStart?(): Promise<void>;
   /** Clean-up after a sandbox's processes are gone (e.g. container state). */
   afterRun?(launch: Launch): Promise<void>;
 }
@@ -72,6 +74,7 @@ export class SandboxRunner {
         return resultWithoutRun(spec.limits, { platformError: `no cgroup for the sandbox: ${(err as Error).message}` });
       }
       try {
+        await this.starter.beforeStart?.();
         sandbox = { key, cgroup, launch: this.starter.start(key, cgroup, spec) };
       } catch (err) {
         this.cgroups.release(cgroup);
