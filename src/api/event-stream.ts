@@ -9,6 +9,12 @@ import { channels, type EventBus } from '../events/types.js';
 import type { EvaluationStore } from '../storage/types.js';
 import type { SseWriter } from './sse.js';
 
+/**
+ * Events read from storage at a time. Output events carry up to 64 KiB each, so a page is at most
+ * ~0.5 MiB held per stream while its client reads: many slow clients cannot add up to gigabytes.
+ */
+const CATCH_UP_PAGE = 8;
+
 export async function streamEvaluationEvents(
   deps: { store: EvaluationStore; bus: EventBus },
   evaluationId: string,
@@ -38,9 +44,15 @@ export async function streamEvaluationEvents(
       do {
         again = false;
         for (;;) {
-          const page = await deps.store.listEvents(evaluationId, last, 500);
-          for (const event of page) emit(event);
-          if (page.length < 500 || finished || sse.closed) break;
+          const page = await deps.store.listEvents(evaluationId, last, CATCH_UP_PAGE);
+          for (const event of page) {
+            // A client that reads slowly gets the history at its own pace, not all at once into
+            // the server's memory; whatever arrives meanwhile is read from storage afterwards.
+            if (sse.congested) await sse.drained();
+            if (sse.closed) return;
+            emit(event);
+          }
+          if (page.length < CATCH_UP_PAGE || finished || sse.closed) break;
         }
       } while (again && !finished && !sse.closed);
     })().finally(() => {
@@ -52,7 +64,7 @@ export async function streamEvaluationEvents(
   const subscription = await deps.bus.subscribe(channels.evaluation(evaluationId), (payload) => {
     if (finished || sse.closed) return;
     const parsed = EventSchema.safeParse(safeJson(payload));
-    if (!catchingUp && parsed.success && emit(parsed.data)) {
+    if (!catchingUp && !sse.congested && parsed.success && emit(parsed.data)) {
       if (finished) sse.end();
       return;
     }

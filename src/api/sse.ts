@@ -1,14 +1,26 @@
 /**
  * A minimal Server-Sent Events writer on a hijacked Fastify reply: headers that defeat proxy
- * buffering, heartbeat comments so idle connections are not cut, and a `closed` flag/promise so
- * producers stop as soon as the client goes away.
+ * buffering, heartbeat comments so idle connections are not cut, a `closed` flag/promise so
+ * producers stop as soon as the client goes away, and backpressure: a client that does not read
+ * must not make the server buffer an evaluation's whole history (megabytes per stream) in memory.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StreamGate } from './stream-gate.js';
 
+/**
+ * Bytes a stream may hold unsent before its client is cut off. Producers that wait for `drained()`
+ * stay near the socket's high-water mark, far below this; a producer that cannot wait (the status
+ * feed) drops a client that stopped reading, which reconnects and re-reads the list.
+ */
+export const MAX_SSE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export interface SseWriter {
   send(event: { id?: number | string; event: string; data: unknown }): void;
   readonly closed: boolean;
+  /** The client is not keeping up: producers that can wait should await `drained()` first. */
+  readonly congested: boolean;
+  /** Resolves once the client has caught up (or the stream closed). */
+  drained(): Promise<void>;
   /** Resolves when the client disconnects or end() is called. */
   readonly done: Promise<void>;
   end(): void;
@@ -29,7 +41,8 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, gate: Stre
   let closed = false;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+  // A heartbeat only matters on an idle connection; one with unsent data needs none.
+  const heartbeat = setInterval(() => res.writableLength === 0 && res.write(': heartbeat\n\n'), heartbeatMs);
   const close = () => {
     if (closed) return;
     closed = true;
@@ -45,9 +58,29 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, gate: Stre
       if (closed) return;
       const json = JSON.stringify(data);
       res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${json}\n\n`);
+      if (res.writableLength > MAX_SSE_BUFFER_BYTES) {
+        request.log.warn({ buffered: res.writableLength }, 'event stream client is not reading; disconnecting it');
+        res.destroy();
+        close();
+      }
     },
     get closed() {
       return closed;
+    },
+    get congested() {
+      return !closed && res.writableNeedDrain;
+    },
+    drained() {
+      if (closed || !res.writableNeedDrain) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const finish = () => {
+          res.off('drain', finish);
+          res.off('close', finish);
+          resolve();
+        };
+        res.on('drain', finish);
+        res.on('close', finish);
+      });
     },
     done,
     end() {

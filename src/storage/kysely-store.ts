@@ -148,6 +148,13 @@ export class KyselyStore implements EvaluationStore {
     });
   }
 
+  getSummary(id: string): Promise<EvaluationSummary | null> {
+    return this.guard(async () => {
+      const row = await this.db.selectFrom('evaluations').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toSummary(row) : null;
+    });
+  }
+
   async list(query: ListEvaluationsQuery): Promise<ListResult> {
     // Decoded outside guard(): a bad cursor is the caller's 400, not a storage failure.
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;

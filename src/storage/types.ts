@@ -99,6 +99,8 @@ export interface EvaluationStore {
   /** Inserts evaluations in status `queued`, each with its first event (seq 1, status queued), atomically. */
   create(evaluations: NewEvaluation[]): Promise<TransitionResult[]>;
   get(id: string): Promise<Evaluation | null>;
+  /** The evaluation without its code, stdin and output (cheap, whatever their size). */
+  getSummary(id: string): Promise<EvaluationSummary | null>;
   /**
    * Newest first; the cursor stays correct while new evaluations arrive. Malformed cursor:
    * CrucibleError `invalid_cursor` (400). `q` (unindexed substring search) only looks at the

@@ -105,6 +105,10 @@ export function storeContract(name: string, harness: StoreHarness): void {
       });
       expect(await store.listEvents(input.id, 0)).toEqual(result!.events);
       expect(await store.get('ev_missing')).toBeNull();
+      // The summary is the same record without code, stdin and output.
+      const { code: _code, stdin: _stdin, stdout: _stdout, stderr: _stderr, ...summary } = got!;
+      expect(await store.getSummary(input.id)).toEqual(summary);
+      expect(await store.getSummary('ev_missing')).toBeNull();
     });
 
     it('creates a batch atomically and rejects a duplicate id', async () => {

@@ -10,7 +10,7 @@ import {
   isTerminal,
   ListEvaluationsQuery,
 } from '../../domain/evaluation.js';
-import { badRequest, ErrorBody } from '../../domain/errors.js';
+import { badRequest, ErrorBody, notFound } from '../../domain/errors.js';
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import type { ApiContext } from '../context.js';
 import { streamEvaluationEvents } from '../event-stream.js';
@@ -104,7 +104,9 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   }, async (request, reply) => {
     const { id } = request.params;
-    const evaluation = await ctx.service.get(id); // 404 before the stream opens
+    // 404 before the stream opens; the summary only, not megabytes of output per subscriber.
+    const evaluation = await ctx.store.getSummary(id);
+    if (!evaluation) throw notFound('evaluation', id);
     const after = lastEventId(request.headers['last-event-id']) ?? request.query.after ?? 0;
     if (after > 0) {
       // Sequence numbers are contiguous from 1, so `after` must name an event that exists.
