@@ -19,6 +19,8 @@ export interface ApiContext {
   maxWaitS: number;
   /** Bounds the event streams held open at once. */
   streams: StreamGate;
+  /** Memory kept for large responses not yet read by their clients (see response-budget.ts). */
+  maxPendingResponseBytes: number;
   /** Directory with the built web UI (index.html), if it exists. */
   webRoot: string | null;
 }

@@ -25,6 +25,8 @@ export const PlatformConfigSchema = z.object({
   maxWaitS: z.number().min(0).max(600),
   /** Server-Sent-Event streams one API process holds open at once; more get 503. */
   maxStreams: z.number().int().min(1),
+  /** MiB one API process keeps for large responses its clients have not read yet; beyond, 503. */
+  maxPendingResponseMb: z.number().int().min(16),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   sandboxes: z.array(z.enum(SANDBOX_BACKENDS)).min(1),
   /** Key prefix in Redis and schema in PostgreSQL, so several deployments can share servers. */
@@ -54,6 +56,7 @@ export function defaultConfig(): PlatformConfig {
     cancelGraceMs: envInt('CRUCIBLE_CANCEL_GRACE_MS') ?? 3_000,
     maxWaitS: envInt('CRUCIBLE_MAX_WAIT_S') ?? 600,
     maxStreams: envInt('CRUCIBLE_MAX_STREAMS') ?? 1000,
+    maxPendingResponseMb: envInt('CRUCIBLE_MAX_PENDING_RESPONSE_MB') ?? 256,
     logLevel: (env.CRUCIBLE_LOG_LEVEL as PlatformConfig['logLevel'] | undefined) ?? 'info',
     sandboxes: ['bubblewrap', 'gvisor'],
     namespace: env.CRUCIBLE_NAMESPACE ?? 'crucible',

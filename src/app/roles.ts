@@ -65,6 +65,7 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
         livenessWindowMs: config.livenessWindowMs,
         maxWaitS: config.maxWaitS,
         streams: new StreamGate(config.maxStreams),
+        maxPendingResponseBytes: config.maxPendingResponseMb * 1024 * 1024,
         webRoot,
       },
       log,

@@ -1,12 +1,12 @@
 /**
- * Event-stream clients that read slowly or not at all: the server sends an evaluation's history at
- * the client's pace instead of buffering it all in memory, and a slow client still gets every
- * event exactly once, in order.
+ * Clients that read slowly or not at all: the server sends an evaluation's event history at the
+ * client's pace instead of buffering it all in memory, a slow client still gets every event
+ * exactly once, in order, and large responses nobody reads are bounded by a memory budget.
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/domain/evaluation.js';
-import { api, startTestServer } from '../helpers/server.js';
+import { api, startTestServer, waitFor } from '../helpers/server.js';
 import { readSse } from '../helpers/sse.js';
 
 const MiB = 1024 * 1024;
@@ -17,7 +17,9 @@ describe('slow event-stream clients', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let evaluation: Evaluation;
   beforeAll(async () => {
-    server = await startTestServer({ workers: 1 });
+    // Room for two unread copies of the 8 MiB evaluation (≈ 8.4 M characters of JSON, counted
+    // twice: the string and its encoded bytes), not three.
+    server = await startTestServer({ workers: 1, maxPendingResponseMb: 40 });
     evaluation = (await api<Evaluation>(server.url, 'POST', '/api/evaluations?wait=true', BIG_OUTPUT)).body;
     expect(evaluation.status).toBe('completed');
     expect(evaluation.stdout.length).toBe(8 * MiB);
@@ -47,6 +49,35 @@ describe('slow event-stream clients', () => {
     } finally {
       for (const s of sockets) s.destroy();
     }
+  }, 30_000);
+
+  it('refuses a large response with 503 server_busy while unread ones fill the budget, and serves it again once they are gone', async () => {
+    const port = Number(new URL(server.url).port);
+    const stalled = await Promise.all(
+      [0, 1].map(() => new Promise<net.Socket>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.write(`GET /api/evaluations/${evaluation.id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+          s.pause();
+          setTimeout(() => resolve(s), 300); // the server has answered (into buffers nobody reads)
+        });
+      })),
+    );
+    try {
+      const refused = await fetch(`${server.url}/api/evaluations/${evaluation.id}`);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('server_busy');
+      // Small responses are not affected.
+      const small = await api<Evaluation>(server.url, 'POST', '/api/evaluations?wait=true', { code: 'print(1)' });
+      expect(small.body.stdout).toBe('1\n');
+    } finally {
+      for (const s of stalled) s.destroy();
+    }
+    const served = await waitFor('the budget freed', async () => {
+      const r = await fetch(`${server.url}/api/evaluations/${evaluation.id}`);
+      return r.status === 200 && ((await r.json()) as Evaluation);
+    }, 5000);
+    expect(served.stdout).toBe(evaluation.stdout);
   }, 30_000);
 
   it('a client that reads slowly still gets every event once, in order, and the whole output', async () => {
