@@ -3,7 +3,7 @@
  * Pure zod, no Node imports: the web UI imports these too.
  */
 import { z } from 'zod';
-import { ENVIRONMENTS, EvaluationStatus, SANDBOX_BACKENDS } from '../domain/evaluation.js';
+import { ENVIRONMENTS, EvaluationStatus, ProgramSource, SANDBOX_BACKENDS } from '../domain/evaluation.js';
 
 export const EvaluationIdParams = z.object({
   id: z
@@ -108,10 +108,7 @@ export type StatsResponse = z.infer<typeof StatsResponse>;
 
 export const SyntaxCheckRequest = z
   .object({
-    code: z
-      .string()
-      .max(1_048_576)
-      .refine((s) => !/[\uD800-\uDFFF]/u.test(s), { message: 'code must be valid Unicode: it contains an unpaired surrogate (e.g. \\ud800)' }),
+    code: ProgramSource.describe('Python source to compile'),
   })
   .strict();
 export const SyntaxCheckResponse = z.object({

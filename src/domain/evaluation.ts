@@ -112,17 +112,18 @@ const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 const noNul = (field: string) => [(s: string) => !s.includes('\u0000'), { message: `${field} must not contain NUL (\\u0000) characters` }] as const;
 const wellFormed = (field: string) => [(s: string) => !hasLoneSurrogate(s), { message: `${field} must be valid Unicode: it contains an unpaired surrogate (e.g. \\ud800)` }] as const;
 
+/** Python source as accepted anywhere (submissions, syntax checks): bounded, no NUL, valid Unicode. */
+export const ProgramSource = z
+  .string()
+  .refine((s) => utf8Bytes(s) <= REQUEST_BOUNDS.code_bytes, {
+    message: `code must be at most ${REQUEST_BOUNDS.code_bytes} bytes`,
+  })
+  .refine(...noNul('code'))
+  .refine(...wellFormed('code'));
+
 export const CreateEvaluationRequest = z
   .object({
-    code: z
-      .string()
-      .min(1, { message: 'code must not be empty' })
-      .refine((s) => utf8Bytes(s) <= REQUEST_BOUNDS.code_bytes, {
-        message: `code must be at most ${REQUEST_BOUNDS.code_bytes} bytes`,
-      })
-      .refine(...noNul('code'))
-      .refine(...wellFormed('code'))
-      .describe('Python source to run'),
+    code: ProgramSource.min(1, { message: 'code must not be empty' }).describe('Python source to run'),
     stdin: z
       .string()
       .refine((s) => utf8Bytes(s) <= REQUEST_BOUNDS.stdin_bytes, {

@@ -179,6 +179,10 @@ describe('evaluation lifecycle over the API', () => {
     const bad = await api<{ ok: boolean; errors: Array<{ line: number; message: string }> }>(server.url, 'POST', '/api/syntax-check', { code: 'x = 1\nif x\n  print(x)' });
     expect(bad.body.ok).toBe(false);
     expect(bad.body.errors[0]!.line).toBe(2);
+    // Code a submission would refuse is refused here the same way, before any compiler sees it.
+    const nul = await api<{ error: { code: string; message: string } }>(server.url, 'POST', '/api/syntax-check', { code: 'print(1)\u0000' });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.message).toMatch(/NUL/);
   });
 
   it('reports queue depth, workers and stats', async () => {
