@@ -249,6 +249,18 @@ describe('web UI end to end', () => {
     await phone.close();
   });
 
+  it('applies a saved theme before any script of the bundle runs', async () => {
+    const fresh = await browser.context.newPage();
+    await fresh.goto(`${server.url}/`);
+    await fresh.evaluate(() => localStorage.setItem('crucible.theme.v1', 'dark'));
+    // Without its bundle the page can only be themed by the pre-paint script in index.html.
+    await fresh.route('**/assets/*.js', (route) => route.abort());
+    await fresh.goto(`${server.url}/`);
+    expect(await fresh.evaluate(() => document.documentElement.getAttribute('data-theme'))).toBe('dark');
+    await fresh.evaluate(() => localStorage.removeItem('crucible.theme.v1'));
+    await fresh.close();
+  });
+
   it('loaded nothing from outside the server and threw no page errors', () => {
     expect(browser.externalRequests).toEqual([]);
     expect(browser.pageErrors).toEqual([]);

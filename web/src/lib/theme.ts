@@ -10,6 +10,7 @@ export const THEME_PREFERENCES = ['system', 'light', 'dark'] as const;
 export type ThemePreference = (typeof THEME_PREFERENCES)[number];
 export type Theme = 'light' | 'dark';
 
+/** Also read by the pre-paint script in web/index.html: change both together. */
 export const THEME_STORAGE_KEY = 'crucible.theme.v1';
 const DARK_QUERY = '(prefers-color-scheme: dark)';
 
