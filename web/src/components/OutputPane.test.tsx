@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { cleanup, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatBytes } from '../lib/format';
 import { appendOutput, NO_OUTPUT, outputFromString, type OutputText } from '../lib/output-text';
@@ -110,5 +110,16 @@ describe('OutputPane', () => {
     const { container } = render(pane(outputFromString('a\n\nb\n')));
     expect(shownLines(container)).toEqual(['a', '\u200b', 'b']);
     expect(screen.getByTestId('stdout-stats').textContent).toContain('3 lines');
+  });
+
+  it('copies the text as shown with Copy, and the raw output with Raw', async () => {
+    const writes: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', { configurable: true, value: { writeText: async (t: string) => void writes.push(t) } });
+    const raw = 'progress 10%\rprogress 100%\n\u001b[32mok\u001b[0m\n';
+    render(pane(outputFromString(raw)));
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Copy' })));
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Copy raw stdout' })));
+    expect(writes).toEqual(['progress 100%\nok\n', raw]);
+    expect(screen.getByRole('button', { name: 'Copy raw stdout' }).textContent).toBe('Copied');
   });
 });

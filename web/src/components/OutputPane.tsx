@@ -8,7 +8,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { formatBytes } from '../lib/format';
 import { outputToString, type OutputText } from '../lib/output-text';
-import { useTerminalLog } from '../lib/use-terminal-log';
+import { useTerminalLog, viewText } from '../lib/use-terminal-log';
 import { AnsiLine } from './AnsiLine';
 
 export const LINE_HEIGHT = 18;
@@ -35,7 +35,7 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
   const [scrollTop, setScrollTop] = useState(0);
   const [viewHeight, setViewHeight] = useState(height);
   const following = useRef(true);
-  const [copied, setCopied] = useState(false);
+  const [copied, setCopied] = useState<'shown' | 'raw' | null>(null);
 
   const rows = lineCount + (truncated ? 1 : 0);
   // Short output gets a short pane; it grows with the output up to `height`, then scrolls.
@@ -68,12 +68,13 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
   const last = Math.min(lineCount, Math.ceil((scrollTop + viewHeight) / LINE_HEIGHT) + OVERSCAN);
   const gutter = String(lineCount).length;
 
-  const copy = async () => {
+  // "Copy": the text as shown (what a reader wants to paste); "Raw": the bytes as the program
+  // wrote them, escape sequences and every progress-bar redraw included (what a debugger wants).
+  const copy = async (what: 'shown' | 'raw') => {
     try {
-      // The output as the program wrote it, escape sequences included.
-      await navigator.clipboard.writeText(outputToString(output));
-      setCopied(true);
-      setTimeout(() => setCopied(false), 1200);
+      await navigator.clipboard.writeText(what === 'shown' ? viewText(view) : outputToString(output));
+      setCopied(what);
+      setTimeout(() => setCopied(null), 1200);
     } catch {
       // Clipboard needs a secure context or permission; nothing useful to do about it here.
     }
@@ -87,8 +88,11 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
           {lineCount.toLocaleString()} {lineCount === 1 ? 'line' : 'lines'} · {formatBytes(output.bytes)}
         </span>
         {truncated && <span className="pill pill-warn">truncated</span>}
-        <button type="button" className="btn btn-ghost btn-xs" onClick={copy} disabled={output.bytes === 0}>
-          {copied ? 'Copied' : 'Copy'}
+        <button type="button" className="btn btn-ghost btn-xs" onClick={() => void copy('shown')} disabled={output.bytes === 0} title="Copy the text as shown">
+          {copied === 'shown' ? 'Copied' : 'Copy'}
+        </button>
+        <button type="button" className="btn btn-ghost btn-xs" onClick={() => void copy('raw')} disabled={output.bytes === 0} title="Copy the raw output, escape sequences included" aria-label={`Copy raw ${title}`}>
+          {copied === 'raw' ? 'Copied' : 'Raw'}
         </button>
       </header>
       <div

@@ -12,6 +12,18 @@ export interface TerminalView {
   count: number;
   /** Line `i` (0 ≤ i < count). */
   line(i: number): OutputLine;
+  /** The last line is finished (the output ended with a newline). */
+  endsWithNewline: boolean;
+}
+
+/** The lines as shown, as plain text (no escape sequences, each redrawn line in its final state). */
+export function viewText(view: TerminalView): string {
+  const lines: string[] = new Array<string>(view.count);
+  for (let i = 0; i < view.count; i++) {
+    const line = view.line(i);
+    lines[i] = typeof line === 'string' ? line : line.map((segment) => segment.text).join('');
+  }
+  return lines.join('\n') + (view.endsWithNewline ? '\n' : '');
 }
 
 export function useTerminalLog(output: OutputText): TerminalView {
@@ -35,6 +47,7 @@ export function useTerminalLog(output: OutputText): TerminalView {
     const open = s.log.openLine();
     return {
       count: finished + (open === null ? 0 : 1),
+      endsWithNewline: open === null && finished > 0,
       line: (i: number) => (i < finished ? (lines[i] as OutputLine) : (open ?? '')),
     };
   }, [output]);
