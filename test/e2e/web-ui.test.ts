@@ -178,6 +178,27 @@ describe('web UI end to end', () => {
     expect(await rows.first().getAttribute('data-status')).toBe('cancelled');
   });
 
+  it('pages through history with Load more, without duplicates or gaps', async () => {
+    const tag = 'e2e-paging';
+    const res = await fetch(`${server.url}/api/evaluations/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ evaluations: Array.from({ length: 60 }, (_, i) => ({ code: `print(${i})`, tags: [tag] })) }),
+    });
+    expect(res.status).toBe(202);
+    const submitted = ((await res.json()) as { ids: string[] }).ids;
+    await page.goto(`${server.url}/history?tags=${tag}`);
+    const rows = page.getByTestId('history-table').locator('tbody tr[data-id]');
+    await rows.nth(49).waitFor();
+    expect(await rows.count()).toBe(50); // one page
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await rows.nth(59).waitFor();
+    const shown = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+    expect(shown).toHaveLength(60);
+    expect([...shown].sort()).toEqual([...submitted].sort());
+    await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' }); // nothing older
+  });
+
   it('opens a detail page by its URL', async () => {
     await page.goto(`${server.url}/evaluations/${ids.stream}`);
     expect(await page.getByTestId('detail-id').textContent()).toBe(ids.stream);
