@@ -3,6 +3,7 @@
  * directory: nothing is lost, nothing stays running, and no sandbox of the dead server survives.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/domain/evaluation.js';
 import { isTerminal } from '../../src/domain/evaluation.js';
@@ -54,5 +55,6 @@ describe('crash recovery (embedded mode)', () => {
     expect(running.body.items).toEqual([]);
     await waitFor('no sandbox processes after the runs', async () => processesWithMarker(marker).length === 0, 10_000);
     await second.kill('SIGTERM');
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);
 });

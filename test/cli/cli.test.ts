@@ -42,7 +42,10 @@ describe('crucible CLI', () => {
   beforeAll(async () => {
     server = await spawnServer(['--data-dir', path.join(dir, 'data'), '--workers', '2']);
   });
-  afterAll(async () => server?.kill('SIGTERM'));
+  afterAll(async () => {
+    await server?.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('prints help for every command', async () => {
     for (const args of [['--help'], ['serve', '--help'], ['worker', '--help'], ['run', '--help'], ['status', '--help'], ['list', '--help'], ['cancel', '--help']]) {

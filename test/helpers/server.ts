@@ -29,11 +29,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A server in this process; a data directory it made itself is removed when it stops. */
 export async function startTestServer(overrides: Partial<PlatformConfig> = {}): Promise<RunningServer & { dataDir: string }> {
+  const ownDir = overrides.dataDir === undefined;
   const dataDir = overrides.dataDir ?? tempDir();
   const config = resolveConfig({ logLevel: 'warn', workers: 2, sandboxes: ['bubblewrap'], ...overrides, dataDir });
   const server = await startServer(config, { host: '127.0.0.1', port: 0 });
-  return Object.assign(server, { dataDir });
+  const stop = server.stop.bind(server);
+  return Object.assign(server, {
+    dataDir,
+    async stop() {
+      await stop();
+      if (ownDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
 }
 
 export interface ServerProcess {
