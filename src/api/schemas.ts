@@ -3,29 +3,22 @@
  * Pure zod, no Node imports: the web UI imports these too.
  */
 import { z } from 'zod';
-import { ENVIRONMENTS, EvaluationStatus, ProgramSource, SANDBOX_BACKENDS } from '../domain/evaluation.js';
+import {
+  ENVIRONMENTS,
+  EVALUATION_ID_CHARS,
+  EVALUATION_ID_MAX_LENGTH,
+  EvaluationStatus,
+  ProgramSource,
+  queryNumber,
+  SANDBOX_BACKENDS,
+} from '../domain/evaluation.js';
 
 export const EvaluationIdParams = z.object({
   id: z
     .string()
-    .max(64)
-    .regex(/^[A-Za-z0-9_-]+$/, { message: 'an evaluation id has only letters, digits, _ and - (e.g. ev_01JD8XW2Q3...)' }),
+    .max(EVALUATION_ID_MAX_LENGTH)
+    .regex(EVALUATION_ID_CHARS, { message: 'an evaluation id has only letters, digits, _ and - (e.g. ev_01JD8XW2Q3...)' }),
 });
-
-/**
- * A number in a query string: plain decimal digits only (no `1e9`, `0x10`, `Infinity`, blanks),
- * so what the client wrote is exactly the number used, and the error says what was expected.
- */
-export function queryNumber(name: string, bounds: { min: number; max: number; integer: boolean }) {
-  const pattern = bounds.integer ? /^\d{1,16}$/ : /^\d{1,16}(\.\d{1,16})?$/;
-  const kind = bounds.integer ? 'a whole number' : 'a number';
-  const range = `${kind} from ${bounds.min} to ${bounds.max}`;
-  return z
-    .string()
-    .regex(pattern, { message: `${name} must be ${range} written in plain digits` })
-    .transform(Number)
-    .pipe(z.number().min(bounds.min, { message: `${name} must be ${range}` }).max(bounds.max, { message: `${name} must be ${range}` }));
-}
 
 /** For routes that take no query parameters: an unknown one is refused rather than ignored. */
 export const NoQuery = z.object({}).strict();

@@ -31,6 +31,25 @@ export const REASONS = [
 export const Reason = z.enum(REASONS).describe('Why the evaluation ended');
 export type Reason = z.infer<typeof Reason>;
 
+/** What an evaluation id may be made of (ours are `ev_` + a ULID); anything else names none. */
+export const EVALUATION_ID_CHARS = /^[A-Za-z0-9_-]+$/;
+export const EVALUATION_ID_MAX_LENGTH = 64;
+
+/**
+ * A number in a query string: plain decimal digits only (no `1e9`, `0x10`, `Infinity`, blanks),
+ * so what the client wrote is exactly the number used, and the error says what was expected.
+ */
+export function queryNumber(name: string, bounds: { min: number; max: number; integer: boolean }) {
+  const pattern = bounds.integer ? /^\d{1,16}$/ : /^\d{1,16}(\.\d{1,16})?$/;
+  const kind = bounds.integer ? 'a whole number' : 'a number';
+  const range = `${kind} from ${bounds.min} to ${bounds.max}`;
+  return z
+    .string()
+    .regex(pattern, { message: `${name} must be ${range} written in plain digits` })
+    .transform(Number)
+    .pipe(z.number().min(bounds.min, { message: `${name} must be ${range}` }).max(bounds.max, { message: `${name} must be ${range}` }));
+}
+
 export const SANDBOX_BACKENDS = ['bubblewrap', 'gvisor'] as const;
 export const SandboxBackendName = z.enum(SANDBOX_BACKENDS).describe(
   'Isolation backend: bubblewrap (namespaces + seccomp + cgroups, fast) or gvisor (a user-space kernel between the program and the host, slower start)',
@@ -218,13 +237,7 @@ export const ListEvaluationsQuery = z
       .transform((s) => (s ? s.split(',').filter(Boolean) : undefined))
       .describe('Comma-separated tags; an evaluation must carry all of them'),
     q: z.string().max(200).refine(...noNul('q')).optional().describe('Text search in code, tags and id'),
-    // Plain digits only: `1e2`, `0x10` or an empty value are refused rather than reinterpreted.
-    limit: z
-      .string()
-      .regex(/^\d{1,16}$/, { message: 'limit must be a whole number from 1 to 200 written in plain digits' })
-      .transform(Number)
-      .pipe(z.number().min(1, { message: 'limit must be a whole number from 1 to 200' }).max(200, { message: 'limit must be a whole number from 1 to 200' }))
-      .default(50),
+    limit: queryNumber('limit', { min: 1, max: 200, integer: true }).default(50),
     cursor: z.string().max(200).optional().describe('next_cursor from the previous page'),
   })
   .strict();

@@ -4,6 +4,7 @@
  * after the first page was read never shift later pages.
  */
 import { badRequest } from '../domain/errors.js';
+import { EVALUATION_ID_CHARS, EVALUATION_ID_MAX_LENGTH } from '../domain/evaluation.js';
 
 export interface CursorPosition {
   createdAt: number;
@@ -31,7 +32,8 @@ export function decodeCursor(cursor: string): CursorPosition {
     typeof parsed[1] !== 'string' ||
     // Shaped like our ids: anything else (e.g. a NUL, which PostgreSQL cannot even compare) is a
     // forged cursor, and must be the caller's 400 rather than a storage failure.
-    !/^[A-Za-z0-9_-]{1,64}$/.test(parsed[1])
+    parsed[1].length > EVALUATION_ID_MAX_LENGTH ||
+    !EVALUATION_ID_CHARS.test(parsed[1])
   ) {
     throw invalid();
   }
