@@ -3,11 +3,12 @@
  * 4xx for what the caller can fix, 503 + Retry-After for a dependency that is down, and 500 (with
  * the cause only in the server log) for our own bugs. A user can never make this throw.
  */
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { CrucibleError, type ErrorBody } from '../domain/errors.js';
+import { unsupportedMediaType } from './json-body.js';
 
 interface Rendered {
   status: number;
@@ -31,7 +32,7 @@ const MAX_ISSUES = 50;
 const MAX_ISSUES_IN_MESSAGE = 5;
 
 /** Generic codes for framework 4xx errors we have no specific mapping for. */
-const STATUS_CODES: Record<number, string> = {
+const ERROR_CODES: Record<number, string> = {
   400: 'bad_request',
   404: 'not_found',
   405: 'method_not_allowed',
@@ -84,11 +85,8 @@ function render(err: FastifyError | Error, request: FastifyRequest): Rendered {
       return { status: 400, body: { error: { code: 'invalid_request', message: `Invalid ${(fe as { validationContext?: string }).validationContext ?? 'request'}: it could not be validated.` } } };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, body: { error: { code: 'payload_too_large', message: `Request body is larger than the ${request.server.initialConfig.bodyLimit} bytes this server accepts.` } } };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
-      const type = request.headers['content-type'];
-      const what = type ? `Content-Type "${type.slice(0, 100)}" is not a media type this server accepts` : 'The request has a body but no Content-Type';
-      return { status: 415, body: { error: { code: 'unsupported_media_type', message: `${what}; send the body as application/json.` } } };
-    }
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return render(unsupportedMediaType(request.headers['content-type']), request);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, body: { error: { code: 'invalid_json', message: 'The body is empty; send a JSON object.' } } };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -124,7 +122,7 @@ function render(err: FastifyError | Error, request: FastifyRequest): Rendered {
     };
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return { status: fe.statusCode, body: { error: { code: STATUS_CODES[fe.statusCode] ?? 'bad_request', message: fe.message } } };
+    return { status: fe.statusCode, body: { error: { code: ERROR_CODES[fe.statusCode] ?? 'bad_request', message: fe.message } } };
   }
   return { status: 500, body: { error: { code: 'internal_error', message: 'An internal error occurred; it has been logged.' } } };
 }
@@ -186,13 +184,11 @@ export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: 
   if (socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten === 0) {
     const body = JSON.stringify({ error: { code, message } });
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();
 }
-
-const STATUS_CODES_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /** Path patterns of the registered routes, to tell "no such path" (404) from "wrong method" (405). */
 export class RouteIndex {

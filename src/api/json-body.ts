@@ -23,6 +23,15 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 const invalidJson = (message: string, details?: unknown) => new CrucibleError(400, 'invalid_json', message, details);
 
+/** 415 for a body that is not JSON (or has no Content-Type at all). */
+export function unsupportedMediaType(contentType: string | undefined): CrucibleError {
+  return new CrucibleError(
+    415,
+    'unsupported_media_type',
+    contentType ? `Content-Type ${contentType.slice(0, 100)} is not accepted; send the body as application/json.` : 'The request has a body but no Content-Type; send it as application/json.',
+  );
+}
+
 /** 415 unless the media type's charset (if any) is UTF-8. */
 export function assertUtf8Charset(contentType: string | undefined): void {
   const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '');

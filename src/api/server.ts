@@ -11,7 +11,7 @@ import { CrucibleError } from '../domain/errors.js';
 import { REQUEST_BOUNDS } from '../domain/limits.js';
 import type { ApiContext } from './context.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, installMethodGuard } from './error-handler.js';
-import { assertIdentityEncoding, assertUtf8Charset, parseJsonBody } from './json-body.js';
+import { assertIdentityEncoding, assertUtf8Charset, parseJsonBody, unsupportedMediaType } from './json-body.js';
 import { installResponseBudget } from './response-budget.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { streamRoutes } from './routes/streams.js';
@@ -83,15 +83,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
       payload.resume();
       return done(null, undefined);
     }
-    const type = request.headers['content-type'];
-    done(
-      new CrucibleError(
-        415,
-        'unsupported_media_type',
-        type ? `Content-Type ${type.slice(0, 100)} is not accepted; send the body as application/json.` : 'The request has a body but no Content-Type; send it as application/json.',
-      ),
-      undefined,
-    );
+    done(unsupportedMediaType(request.headers['content-type']), undefined);
   });
 
   await app.register(fastifySwagger, {

@@ -26,13 +26,25 @@ export interface SseWriter {
   end(): void;
 }
 
+const SSE_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
+
+/**
+ * Answers a HEAD request for a stream with the headers alone (true) instead of opening a stream
+ * that would hold the connection with no one reading.
+ */
+export function answeredHead(request: FastifyRequest, reply: FastifyReply): boolean {
+  if (request.method !== 'HEAD') return false;
+  void reply.code(200).type(SSE_CONTENT_TYPE).send();
+  return true;
+}
+
 /** Throws the gate's 503 (before anything is written) when the server holds too many streams. */
 export function openSse(request: FastifyRequest, reply: FastifyReply, gate: StreamGate, heartbeatMs = 15_000): SseWriter {
   const leave = gate.enter();
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
-    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Content-Type': SSE_CONTENT_TYPE,
     'Cache-Control': 'no-cache, no-transform',
     Connection: 'keep-alive',
     'X-Accel-Buffering': 'no',

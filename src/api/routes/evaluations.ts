@@ -14,7 +14,7 @@ import { badRequest, ErrorBody, notFound } from '../../domain/errors.js';
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import type { ApiContext } from '../context.js';
 import { streamEvaluationEvents } from '../event-stream.js';
-import { openSse } from '../sse.js';
+import { answeredHead, openSse } from '../sse.js';
 
 const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 503: ErrorBody };
 
@@ -117,7 +117,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       // Already saw the end: nothing will ever follow. 204 also stops an EventSource reconnecting.
       if (!next && isTerminal(evaluation.status)) return reply.code(204).send();
     }
-    if (request.method === 'HEAD') return reply.code(200).type('text/event-stream; charset=utf-8').send();
+    if (answeredHead(request, reply)) return reply;
     const sse = openSse(request, reply, ctx.streams);
     await streamEvaluationEvents({ store: ctx.store, bus: ctx.bus }, id, after, sse).catch((err: unknown) => {
       request.log.warn({ err: String(err) }, 'event stream ended with an error');

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { channels } from '../../events/types.js';
 import type { ApiContext } from '../context.js';
 import { NoQuery } from '../schemas.js';
-import { openSse } from '../sse.js';
+import { answeredHead, openSse } from '../sse.js';
 
 export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/api/events', {
@@ -14,8 +14,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
       querystring: NoQuery,
     },
   }, async (request, reply) => {
-    // HEAD: the headers only; opening the stream would hold the connection with no one reading.
-    if (request.method === 'HEAD') return reply.code(200).type('text/event-stream; charset=utf-8').send();
+    if (answeredHead(request, reply)) return reply;
     const sse = openSse(request, reply, ctx.streams);
     const subscription = await ctx.bus.subscribe(channels.statusFeed, (payload) => {
       sse.send({ event: 'status', data: JSON.parse(payload) as unknown });
