@@ -10,10 +10,6 @@ export class StreamGate {
 
   constructor(readonly max: number) {}
 
-  get current(): number {
-    return this.open;
-  }
-
   /** Takes a place or throws the 503; the returned function gives it back (once). */
   enter(): () => void {
     if (this.open >= this.max) {

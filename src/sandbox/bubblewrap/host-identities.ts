@@ -54,8 +54,4 @@ export class HostIdentities {
   release(id: number): void {
     this.inUse.delete(id);
   }
-
-  get held(): number {
-    return this.inUse.size;
-  }
 }
