@@ -27,7 +27,7 @@
 /*
  * A rule matches when every one of its checks (at most two, on different arguments) holds.
  * MIXED_BITS_32 (one check only) stands for "the argument's low 32 bits are neither all 0 nor
- * all 1", which a filter cannot test at once: see mixed_bits_rule.
+ * all 1", which a filter cannot test at once: see mixed_bits_check.
  */
 enum op { NONE, NE, MASKED_EQ, MIXED_BITS_32 };
 
@@ -109,12 +109,13 @@ static const struct rule policy[] = {
 /*
  * A filter compares one argument once per rule, so "neither 0 nor 0xffffffff" is written as 32
  * rules: a 32-bit value that is neither has, somewhere, a 1 bit whose (cyclically) next bit is 0,
- * and rule k matches exactly "bit k is 1 and bit k+1 is 0". The mask and value of rule k:
+ * and rule k matches exactly "bit k is 1 and bit k+1 is 0". The check of rule k:
  */
 #define MIXED_BITS_RULES 32
-static void mixed_bits_rule(unsigned k, unsigned long *mask, unsigned long *value) {
-  *value = 1ul << k;
-  *mask = *value | (1ul << ((k + 1) % 32));
+static struct check mixed_bits_check(unsigned arg, unsigned k) {
+  unsigned long value = 1ul << k;
+  struct check c = {MASKED_EQ, arg, value | (1ul << ((k + 1) % 32)), value};
+  return c;
 }
 
 static struct scmp_arg_cmp to_cmp(const struct check *c) {
@@ -133,8 +134,7 @@ int crucible_seccomp_export(int out_fd) {
     if (nr == __NR_SCMP_ERROR) continue; /* not a syscall on this architecture: nothing to deny */
     if (r->a.op == MIXED_BITS_32) {
       for (unsigned k = 0; rc == 0 && k < MIXED_BITS_RULES; k++) {
-        struct check c = {MASKED_EQ, r->a.arg, 0, 0};
-        mixed_bits_rule(k, &c.mask, &c.value);
+        struct check c = mixed_bits_check(r->a.arg, k);
         struct scmp_arg_cmp cmp = to_cmp(&c);
         rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(r->err), nr, 1, &cmp);
       }
@@ -176,8 +176,7 @@ void crucible_seccomp_print_oci(FILE *out) {
     if (r->bpf_only) continue;
     if (r->a.op == MIXED_BITS_32) {
       for (unsigned k = 0; k < MIXED_BITS_RULES; k++, sep = ",") {
-        struct check c = {MASKED_EQ, r->a.arg, 0, 0};
-        mixed_bits_rule(k, &c.mask, &c.value);
+        struct check c = mixed_bits_check(r->a.arg, k);
         print_oci_rule(out, sep, r, &c, &r->b);
       }
     } else {

@@ -74,7 +74,6 @@ export class GvisorBackend extends CgroupSandboxBackend {
     this.runscPages = new PageCacheCharge([this.runsc]);
   }
 
-
   protected starter(): SandboxStarter {
     return {
       prefix: 'gvisor',

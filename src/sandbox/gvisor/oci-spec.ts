@@ -22,6 +22,13 @@ export interface OciSpecInput {
 const CPU_PERIOD_US = 100_000;
 
 export function ociSpec(o: OciSpecInput): object {
+  /** A writable tmpfs of scratch_mb, for everyone (sticky). */
+  const scratch = (destination: string) => ({
+    destination,
+    type: 'tmpfs',
+    source: 'tmpfs',
+    options: ['nosuid', 'nodev', 'mode=1777', `size=${o.limits.scratch_mb * 1024 * 1024}`],
+  });
   const noCaps = { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] };
   return {
     ociVersion: '1.0.2',
@@ -45,20 +52,10 @@ export function ociSpec(o: OciSpecInput): object {
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs' },
-      {
-        destination: '/tmp',
-        type: 'tmpfs',
-        source: 'tmpfs',
-        options: ['nosuid', 'nodev', 'mode=1777', `size=${o.limits.scratch_mb * 1024 * 1024}`],
-      },
+      scratch('/tmp'),
       // Without its own mount, gVisor's /dev/shm is root's and 0755: multiprocessing (which keeps
       // its semaphores there) failed with EACCES. Bounded like /tmp, as under bubblewrap.
-      {
-        destination: '/dev/shm',
-        type: 'tmpfs',
-        source: 'tmpfs',
-        options: ['nosuid', 'nodev', 'mode=1777', `size=${o.limits.scratch_mb * 1024 * 1024}`],
-      },
+      scratch('/dev/shm'),
       { destination: o.codePath, type: 'bind', source: o.codeFile, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
     ],
     linux: {
