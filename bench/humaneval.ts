@@ -14,7 +14,11 @@ import { startBenchServer } from './lib/server.js';
 import { pool, round } from './lib/stats.js';
 import type { Section } from './lib/section.js';
 
-export const DATASET = process.env.CRUCIBLE_HUMANEVAL ?? path.resolve(import.meta.dirname, '../../shared/datasets/HumanEval.jsonl.gz');
+/**
+ * The 164 problems ship with the repository (MIT, OpenAI; licence next to the file), so the
+ * benchmark runs from any clone; CRUCIBLE_HUMANEVAL points it at another copy.
+ */
+export const DATASET = process.env.CRUCIBLE_HUMANEVAL ?? path.resolve(import.meta.dirname, 'datasets/HumanEval.jsonl.gz');
 
 interface Problem {
   task_id: string;
