@@ -21,7 +21,7 @@ import { Launch } from '../src/sandbox/run/launch.js';
 import type { StartLauncher } from '../src/sandbox/run/launcher-process.js';
 import { SPAWNER_BINARY } from '../src/sandbox/run/launcher-source.js';
 import { Spawner } from '../src/sandbox/run/spawner.js';
-import type { SandboxBackend, SandboxBackends } from '../src/sandbox/types.js';
+import type { SandboxBackend, SandboxBackends } from '../src/ports/sandbox.js';
 
 export interface LatencyStats {
   runs: number;

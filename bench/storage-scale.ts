@@ -19,10 +19,10 @@ import pg from 'pg';
 import type { ListEvaluationsQuery } from '../src/domain/evaluation.js';
 import { DEFAULT_LIMITS } from '../src/domain/limits.js';
 import { encodeCursor } from '../src/storage/cursor.js';
-import { newEvaluationId } from '../src/storage/ids.js';
-import { createPostgresStore } from '../src/storage/postgres.js';
-import { createSqliteStore } from '../src/storage/sqlite.js';
-import type { EvaluationStore } from '../src/storage/types.js';
+import { newEvaluationId } from '../src/app/evaluation-ids.js';
+import { createPostgresStorage } from '../src/storage/postgres.js';
+import { createSqliteStorage, sqliteFilename } from '../src/storage/sqlite.js';
+import type { Storage } from '../src/ports/storage.js';
 
 const PG_URL = process.env.CRUCIBLE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Seeded rows are created 100 ms apart, starting here. */
@@ -35,19 +35,19 @@ interface Captured {
 
 // --- hot path -------------------------------------------------------------------------------
 
-async function hotPath(store: EvaluationStore, count: number, concurrency: number): Promise<void> {
+async function hotPath(store: Storage, count: number, concurrency: number): Promise<void> {
   const now = () => new Date().toISOString();
   const metrics = { wall_ms: 13, cpu_ms: 9, peak_memory_bytes: 8e6 };
   async function one(): Promise<void> {
     const id = newEvaluationId();
-    await store.create([
+    await store.evaluations.create([
       { id, environment: 'python', sandbox: 'bubblewrap', code: 'print("hello world")', code_sha256: 'x', stdin: null, tags: ['bench'], metadata: {}, limits: DEFAULT_LIMITS, created_at: now() },
     ]);
-    await store.transition(id, 'provisioning', { worker: 'w', increment_attempts: true, started_at: null }, { expectFrom: ['queued'] });
-    await store.transition(id, 'running', { started_at: now() }, { expectFrom: ['provisioning'], expectWorker: 'w' });
-    await store.appendEvents(id, [{ type: 'stdout', at: now(), data: { text: 'hello world\n' } }]);
-    await store.appendEvents(id, [{ type: 'metrics', at: now(), data: { elapsed_ms: 5, cpu_ms: 3, memory_bytes: 1e6 } }]);
-    await store.transition(
+    await store.evaluations.transition(id, 'provisioning', { worker: 'w', increment_attempts: true, started_at: null }, { expectFrom: ['queued'] });
+    await store.evaluations.transition(id, 'running', { started_at: now() }, { expectFrom: ['provisioning'], expectWorker: 'w' });
+    await store.events.append(id, [{ type: 'stdout', at: now(), data: { text: 'hello world\n' } }]);
+    await store.events.append(id, [{ type: 'metrics', at: now(), data: { elapsed_ms: 5, cpu_ms: 3, memory_bytes: 1e6 } }]);
+    await store.evaluations.transition(
       id,
       'completed',
       { finished_at: now(), exit_code: 0, reason: 'exit_zero', message: 'ok', stdout: 'hello world\n', stderr: '', stdout_truncated: false, stderr_truncated: false, metrics },
@@ -167,7 +167,7 @@ async function timeIt(fn: () => Promise<unknown>, runs = 5): Promise<number> {
 }
 
 async function measure(
-  store: EvaluationStore,
+  store: Storage,
   rows: number,
   captured: Captured[],
   explain: (q: Captured) => Promise<string>,
@@ -177,17 +177,17 @@ async function measure(
     captured.length = 0;
     let count = 0;
     const ms = await timeIt(async () => {
-      count = (await store.list(query)).items.length;
+      count = (await store.evaluations.list(query)).items.length;
     });
     const listSql = captured.filter((c) => c.sql.includes('order by')).at(-1)!;
     console.log(`  ${name.padEnd(36)} ${ms.toFixed(2).padStart(8)} ms  (${count} items)`);
     if (plans) console.log(indent(await explain(listSql)));
   }
   const others: Array<[string, () => Promise<unknown>]> = [
-    ['countByStatus', () => store.countByStatus()],
-    ['oldestQueuedAt', () => store.oldestQueuedAt()],
-    ['findByStatus(running, limit 1000)', () => store.findByStatus(['running'], { limit: 1000 })],
-    ['outcomeBuckets(last hour of seeded data, 60 s)', () => store.outcomeBuckets(new Date(BASE_MS + rows * 100 - 3_600_000).toISOString(), 60)],
+    ['countByStatus', () => store.stats.countByStatus()],
+    ['oldestQueuedAt', () => store.stats.oldestQueuedAt()],
+    ['findByStatus(running, limit 1000)', () => store.evaluations.findByStatus(['running'], { limit: 1000 })],
+    ['outcomeBuckets(last hour of seeded data, 60 s)', () => store.stats.outcomeBuckets(new Date(BASE_MS + rows * 100 - 3_600_000).toISOString(), 60)],
   ];
   for (const [name, fn] of others) {
     console.log(`  ${name.padEnd(36)} ${(await timeIt(fn, 3)).toFixed(2).padStart(8)} ms`);
@@ -207,7 +207,7 @@ async function sqliteBench(args: BenchArgs): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'crucible-bench-'));
   try {
     console.log(`SQLite (${join(dir, 'crucible.db')})`);
-    const hot = createSqliteStore({ dataDir: join(dir, 'hot') });
+    const hot = createSqliteStorage({ dataDir: join(dir, 'hot') });
     await hot.init();
     if (args.hotPath > 0) {
       await hotPath(hot, args.hotPath, 1);
@@ -217,12 +217,12 @@ async function sqliteBench(args: BenchArgs): Promise<void> {
 
     if (args.sqliteRows <= 0) return;
     const captured: Captured[] = [];
-    const store = createSqliteStore({ dataDir: dir, onQuery: (sql, parameters) => captured.push({ sql, parameters }) });
+    const store = createSqliteStorage({ dataDir: dir, onQuery: (sql, parameters) => captured.push({ sql, parameters }) });
     await store.init();
     const seedStart = performance.now();
-    seedSqlite(store.filename, args.sqliteRows);
+    seedSqlite(sqliteFilename({ dataDir: dir }), args.sqliteRows);
     console.log(`  seeded ${args.sqliteRows} evaluations in ${(performance.now() - seedStart).toFixed(0)} ms`);
-    const raw = new BetterSqlite3(store.filename, { readonly: true });
+    const raw = new BetterSqlite3(sqliteFilename({ dataDir: dir }), { readonly: true });
     await measure(
       store,
       args.sqliteRows,
@@ -242,7 +242,7 @@ async function postgresBench(args: BenchArgs): Promise<void> {
   const schema = `crucible_bench_${randomBytes(5).toString('hex')}`;
   console.log(`\nPostgreSQL (schema ${schema})`);
   const captured: Captured[] = [];
-  const store = createPostgresStore({ connectionString: PG_URL, schema, statementTimeoutMs: 600_000, onQuery: (sql, parameters) => captured.push({ sql, parameters }) });
+  const store = createPostgresStorage({ connectionString: PG_URL, schema, statementTimeoutMs: 600_000, onQuery: (sql, parameters) => captured.push({ sql, parameters }) });
   const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${schema}`, max: 2 });
   try {
     await store.init();

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { verdictLine } from '../src/cli/format.js';
+import { verdictLine } from '../src/client/terminal-format.js';
 import { evidenceLines, formatSummary } from '../src/demo/report.js';
 import { runDemo } from '../src/demo/runner.js';
 import type { ScenarioResult } from '../src/demo/types.js';

@@ -4,7 +4,7 @@
  */
 import type { CreateEvaluationInput, EvaluationStatus, EvaluationSummary } from '../../src/domain/evaluation.js';
 import { isTerminal } from '../../src/domain/evaluation.js';
-import { CrucibleClient, parseSse } from '../../src/cli/client.js';
+import { CrucibleClient, parseSse } from '../../src/client/http-client.js';
 import { api } from '../../test/helpers/server.js';
 
 export async function submitBatch(url: string, evaluations: CreateEvaluationInput[]): Promise<string[]> {

@@ -1,20 +1,17 @@
-/** What the HTTP edge needs from the rest of the platform: use cases and read-only ports. */
+/** What the HTTP edge needs from the rest of the platform: use cases only, and its own HTTP settings. */
 import type { EvaluationService } from '../app/evaluation-service.js';
+import type { EventLogReader } from '../app/event-log-reader.js';
+import type { StatusFeed } from '../app/status-feed.js';
 import type { SyntaxChecker } from '../app/syntax-check.js';
-import type { EventBus } from '../events/types.js';
-import type { JobQueue } from '../queue/types.js';
-import type { SandboxBackends } from '../sandbox/types.js';
-import type { EvaluationStore } from '../storage/types.js';
+import type { SystemQueries } from '../app/system-queries.js';
 import type { StreamGate } from './stream-gate.js';
 
 export interface ApiContext {
-  service: EvaluationService;
-  store: EvaluationStore;
-  queue: JobQueue;
-  bus: EventBus;
-  sandboxes: SandboxBackends;
+  evaluations: EvaluationService;
+  events: EventLogReader;
+  statusFeed: StatusFeed;
+  system: SystemQueries;
   syntaxChecker: SyntaxChecker;
-  livenessWindowMs: number;
   /** Longest a `?wait=true` request is held. */
   maxWaitS: number;
   /** Bounds the event streams held open at once. */

@@ -7,12 +7,14 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { CrucibleError, type ErrorBody } from '../domain/errors.js';
+import type { ErrorCode } from '../domain/error-codes.js';
+import { CrucibleError } from '../domain/errors.js';
 import { unsupportedMediaType } from './json-body.js';
 
 interface Rendered {
   status: number;
-  body: ErrorBody;
+  /** The ErrorBody shape, with the code checked against the catalogue at compile time. */
+  body: { error: { code: ErrorCode; message: string; details?: unknown } };
   retryAfterS?: number;
 }
 
@@ -32,7 +34,7 @@ const MAX_ISSUES = 50;
 const MAX_ISSUES_IN_MESSAGE = 5;
 
 /** Generic codes for framework 4xx errors we have no specific mapping for. */
-const ERROR_CODES: Record<number, string> = {
+const ERROR_CODES: Record<number, ErrorCode> = {
   400: 'bad_request',
   404: 'not_found',
   405: 'method_not_allowed',
@@ -162,7 +164,7 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
  */
 export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] =
+  const [status, code, message]: [number, ErrorCode, string] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'request_timeout', 'The request was not received completely in time; the connection is closed.']
       : err.code === 'HPE_HEADER_OVERFLOW'

@@ -21,12 +21,11 @@ export const MAX_BODY_DEPTH = 64;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-const invalidJson = (message: string, details?: unknown) => new CrucibleError(400, 'invalid_json', message, details);
+const invalidJson = (message: string, details?: unknown) => new CrucibleError('invalid_json', message, details);
 
 /** 415 for a body that is not JSON (or has no Content-Type at all). */
 export function unsupportedMediaType(contentType: string | undefined): CrucibleError {
   return new CrucibleError(
-    415,
     'unsupported_media_type',
     contentType ? `Content-Type ${contentType.slice(0, 100)} is not accepted; send the body as application/json.` : 'The request has a body but no Content-Type; send it as application/json.',
   );
@@ -38,7 +37,7 @@ export function assertUtf8Charset(contentType: string | undefined): void {
   if (!match) return;
   const charset = (match[1] ?? '').toLowerCase();
   if (charset !== 'utf-8' && charset !== 'utf8') {
-    throw new CrucibleError(415, 'unsupported_media_type', `Only UTF-8 JSON is accepted; the body was declared as charset=${charset.slice(0, 40) || '(empty)'}.`);
+    throw new CrucibleError('unsupported_media_type', `Only UTF-8 JSON is accepted; the body was declared as charset=${charset.slice(0, 40) || '(empty)'}.`);
   }
 }
 
@@ -46,7 +45,7 @@ export function assertUtf8Charset(contentType: string | undefined): void {
 export function assertIdentityEncoding(contentEncoding: string | undefined): void {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   if (encoding === '' || encoding === 'identity') return;
-  throw new CrucibleError(415, 'unsupported_media_type', `Content-Encoding ${encoding.slice(0, 40)} is not supported; send the body uncompressed.`);
+  throw new CrucibleError('unsupported_media_type', `Content-Encoding ${encoding.slice(0, 40)} is not supported; send the body uncompressed.`);
 }
 
 /** Parses a request body; `undefined` for an empty (or all-whitespace) body. */
@@ -60,8 +59,7 @@ export function parseJsonBody(raw: Buffer): unknown {
   if (text.trim() === '') return undefined;
   if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
     throw new CrucibleError(
-      400,
-      'nesting_too_deep',
+    'nesting_too_deep',
       `The body nests more than ${MAX_BODY_DEPTH} levels deep; no request needs that (metadata must nest at most ${REQUEST_BOUNDS.metadata_depth} levels).`,
     );
   }
@@ -153,13 +151,13 @@ function checkKeysAndNumbers(text: string): void {
         top.at = key;
         if (key === '__proto__' || (key === 'prototype' && top.underConstructor)) {
           const where = path();
-          throw new CrucibleError(400, 'forbidden_key', `The body has a "${key === '__proto__' ? '__proto__' : 'constructor.prototype'}" key (at ${where.join('.')}); such keys are refused.`, {
+          throw new CrucibleError('forbidden_key', `The body has a "${key === '__proto__' ? '__proto__' : 'constructor.prototype'}" key (at ${where.join('.')}); such keys are refused.`, {
             path: where,
           });
         }
         if (!addKey(top, key)) {
           const where = path();
-          throw new CrucibleError(400, 'duplicate_key', `The body has the key "${key.slice(0, 100)}" more than once (at ${where.join('.')}); each key may appear only once per object.`, {
+          throw new CrucibleError('duplicate_key', `The body has the key "${key.slice(0, 100)}" more than once (at ${where.join('.')}); each key may appear only once per object.`, {
             path: where,
           });
         }

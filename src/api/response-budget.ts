@@ -6,6 +6,7 @@
  * are fully sent (or their client is gone); beyond the budget: 503 + Retry-After. A large
  * response still unread after the stall timeout is cut off and its reservation returned.
  */
+import type { ErrorCode } from '../domain/error-codes.js';
 import type { FastifyInstance } from 'fastify';
 
 export const LARGE_RESPONSE_CHARS = 1024 * 1024;
@@ -22,7 +23,7 @@ export function installResponseBudget(app: FastifyInstance, budgetBytes: number,
       void reply.code(503).header('retry-after', '5').type('application/json; charset=utf-8');
       return JSON.stringify({
         error: {
-          code: 'server_busy',
+          code: 'server_busy' satisfies ErrorCode,
           message: `This response (${Math.round(size / 1024 / 1024)} MiB) would exceed the memory this server keeps for large responses that clients have not read yet; retry shortly.`,
         },
       });

@@ -1,17 +1,9 @@
 /**
- * Shapes of the API responses that are not evaluations themselves (those live in the domain).
- * Pure zod, no Node imports: the web UI imports these too.
+ * Shapes of HTTP requests (path parameters, query strings, bodies) that are not domain objects.
+ * The responses are the domain's (evaluations, src/domain/system-views.ts).
  */
 import { z } from 'zod';
-import {
-  ENVIRONMENTS,
-  EVALUATION_ID_CHARS,
-  EVALUATION_ID_MAX_LENGTH,
-  EvaluationStatus,
-  ProgramSource,
-  queryNumber,
-  SANDBOX_BACKENDS,
-} from '../domain/evaluation.js';
+import { EVALUATION_ID_CHARS, EVALUATION_ID_MAX_LENGTH, ProgramSource, queryNumber } from '../domain/evaluation.js';
 
 export const EvaluationIdParams = z.object({
   id: z
@@ -48,30 +40,6 @@ export const EventsQuery = z
   })
   .strict();
 
-export const QueueStats = z.object({
-  counts: z.record(EvaluationStatus, z.number()),
-  depth: z.number().describe('Evaluations waiting for a worker'),
-  max_depth: z.number().describe('Beyond this, new submissions get 503 with Retry-After'),
-  oldest_queued_at: z.string().nullable(),
-  oldest_queued_age_ms: z.number().nullable(),
-});
-export type QueueStats = z.infer<typeof QueueStats>;
-
-export const WorkerView = z.object({
-  id: z.string(),
-  host: z.string(),
-  pid: z.number(),
-  capacity: z.number(),
-  running: z.number(),
-  environments: z.array(z.enum(ENVIRONMENTS)),
-  sandboxes: z.array(z.enum(SANDBOX_BACKENDS)),
-  started_at: z.string(),
-  last_seen: z.string(),
-  alive: z.boolean().describe('Heartbeat seen within the liveness window'),
-});
-export const WorkerList = z.object({ workers: z.array(WorkerView), liveness_window_ms: z.number() });
-export type WorkerView = z.infer<typeof WorkerView>;
-
 /** Most buckets one stats request may ask for (storage refuses more than 10 000 outright). */
 export const MAX_STATS_BUCKETS = 9000;
 
@@ -91,41 +59,8 @@ export const StatsQuery = z
       });
     }
   });
-export const StatsResponse = z.object({
-  buckets: z.array(
-    z.object({ start: z.string(), completed: z.number(), failed: z.number(), timeout: z.number(), cancelled: z.number() }),
-  ),
-  bucket_s: z.number(),
-});
-export type StatsResponse = z.infer<typeof StatsResponse>;
-
 export const SyntaxCheckRequest = z
   .object({
     code: ProgramSource.describe('Python source to compile'),
   })
   .strict();
-export const SyntaxCheckResponse = z.object({
-  ok: z.boolean(),
-  errors: z.array(z.object({ line: z.number(), column: z.number(), message: z.string() })),
-});
-export type SyntaxCheckResponse = z.infer<typeof SyntaxCheckResponse>;
-
-export const LimitBoundView = z.object({
-  default: z.number(),
-  min: z.number(),
-  max: z.number(),
-  unit: z.string(),
-  description: z.string(),
-});
-export const ConfigResponse = z.object({
-  limits: z.record(z.string(), LimitBoundView),
-  environments: z.array(z.string()),
-  sandboxes: z.array(z.object({ name: z.string(), available: z.boolean(), detail: z.string() })),
-  exit_code_guide: z.array(z.object({ code: z.string(), meaning: z.string() })),
-});
-export type ConfigResponse = z.infer<typeof ConfigResponse>;
-
-export const HealthResponse = z.object({
-  status: z.enum(['ok', 'degraded', 'unavailable']),
-  checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() })),
-});

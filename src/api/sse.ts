@@ -5,6 +5,7 @@
  * must not make the server buffer an evaluation's whole history (megabytes per stream) in memory.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EventSink } from '../app/event-log-reader.js';
 import type { StreamGate } from './stream-gate.js';
 
 /**
@@ -99,5 +100,21 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, gate: Stre
       if (!closed) res.end();
       close();
     },
+  };
+}
+
+/** An evaluation's events as SSE messages: the sequence number as the id, the type as the event name. */
+export function sseEventSink(sse: SseWriter): EventSink {
+  return {
+    send: (event) => sse.send({ id: event.seq, event: event.type, data: event }),
+    get closed() {
+      return sse.closed;
+    },
+    get congested() {
+      return sse.congested;
+    },
+    drained: () => sse.drained(),
+    done: sse.done,
+    end: () => sse.end(),
   };
 }

@@ -7,23 +7,27 @@ import {
   isTerminal,
   type CreateEvaluationRequest,
   type Evaluation,
+  type EvaluationList,
   type ListEvaluationsQuery,
 } from '../domain/evaluation.js';
 import { badRequest, conflict, notFound, unavailable } from '../domain/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
-import { channels, type EventBus } from '../events/types.js';
-import type { JobQueue } from '../queue/types.js';
-import { newEvaluationId } from '../storage/ids.js';
-import type { EvaluationStore, ListResult, NewEvaluation, WorkerInfo } from '../storage/types.js';
-import type { EventPublisher, Logger } from './event-publisher.js';
+import { channels, type EventBus } from '../ports/bus.js';
+import type { Logger } from '../ports/logger.js';
+import type { JobQueue } from '../ports/queue.js';
+import type { NewEvaluation, Storage, WorkerInfo } from '../ports/storage.js';
+import { newEvaluationId } from './evaluation-ids.js';
+import type { EvaluationLifecycle } from './evaluation-lifecycle.js';
+import type { EventLogReader } from './event-log-reader.js';
 import { ttlCache } from './ttl-cache.js';
-import { finalRecord, resultWithoutRun } from './verdicts.js';
+import { resultWithoutRun } from './verdicts.js';
 
 export interface EvaluationServiceDeps {
-  store: EvaluationStore;
+  storage: Storage;
   queue: JobQueue;
   bus: EventBus;
-  publisher: EventPublisher;
+  lifecycle: EvaluationLifecycle;
+  reader: EventLogReader;
   log: Logger;
 }
 
@@ -43,7 +47,7 @@ export class EvaluationService {
     private readonly deps: EvaluationServiceDeps,
     readonly options: EvaluationServiceOptions,
   ) {
-    this.workers = ttlCache(1000, () => deps.store.listWorkers());
+    this.workers = ttlCache(1000, () => deps.storage.workers.list());
   }
 
   /**
@@ -65,7 +69,7 @@ export class EvaluationService {
   }
 
   async submit(requests: CreateEvaluationRequest[]): Promise<Evaluation[]> {
-    const { store, queue, publisher, log } = this.deps;
+    const { storage, queue, lifecycle, log } = this.deps;
     await this.assertSandboxesOffered(requests);
     const depth = await queue.depth().catch((err: unknown) => {
       throw unavailable('queue_unavailable', `The queue is not reachable (${String(err)}); nothing was accepted. Try again shortly.`, 2);
@@ -79,35 +83,35 @@ export class EvaluationService {
     }
     const now = new Date().toISOString();
     const rows = requests.map((r) => toNewEvaluation(r, now));
-    const created = await store.create(rows);
+    const created = await storage.evaluations.create(rows);
     try {
       await queue.enqueue(created.map(({ evaluation: e }) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox })));
     } catch (err) {
       // Not in the queue, so not accepted: say so on the evaluations themselves and to the caller.
       for (const { evaluation } of created) {
-        const { status, patch, done } = finalRecord(resultWithoutRun(evaluation, { platformError: `the queue rejected it (${String(err)}); it was never run` }));
-        await store.transition(evaluation.id, status, patch, { expectFrom: ['queued'], extraEvents: [done] }).catch(() => null);
+        const never = resultWithoutRun(evaluation, { platformError: `the queue rejected it (${String(err)}); it was never run` });
+        await lifecycle.finish(evaluation.id, never, { expectFrom: ['queued'] }).catch(() => null);
       }
       log.error({ err: String(err) }, 'enqueue failed');
       throw unavailable('queue_unavailable', 'The queue is not reachable; the evaluations were not accepted. Try again shortly.', 2);
     }
-    for (const { evaluation, events } of created) await publisher.publish(evaluation, events);
+    for (const { evaluation, events } of created) await lifecycle.publish(evaluation, events);
     return created.map((c) => c.evaluation);
   }
 
   /** The evaluation; while it runs, with the output streamed so far (stored whole only at the end). */
   async get(id: string): Promise<Evaluation> {
-    const evaluation = await this.deps.store.get(id);
+    const evaluation = await this.deps.storage.evaluations.get(id);
     if (!evaluation) throw notFound('evaluation', id);
     if (evaluation.status !== 'running') return evaluation;
-    const events = await this.deps.store.listEvents(id, 0, 100_000);
+    const events = await this.deps.storage.events.after(id, 0, 100_000);
     const text = (type: 'stdout' | 'stderr') =>
       events.map((e) => (e.type === type ? e.data.text : '')).join('');
     return { ...evaluation, stdout: text('stdout'), stderr: text('stderr') };
   }
 
-  list(query: ListEvaluationsQuery): Promise<ListResult> {
-    return this.deps.store.list(query);
+  list(query: ListEvaluationsQuery): Promise<EvaluationList> {
+    return this.deps.storage.evaluations.list(query);
   }
 
   /**
@@ -141,38 +145,16 @@ export class EvaluationService {
   }
 
   private async forceCancel(evaluation: Evaluation, from: Evaluation['status'][], message: string): Promise<Evaluation | null> {
-    const { status, patch, done } = finalRecord(resultWithoutRun(evaluation, { cancelled: true, detail: message }));
-    const moved = await this.deps.store.transition(evaluation.id, status, patch, { expectFrom: from, extraEvents: [done] });
-    if (!moved) return null;
-    await this.deps.publisher.publish(moved.evaluation, moved.events);
-    return moved.evaluation;
+    const moved = await this.deps.lifecycle.finish(evaluation.id, resultWithoutRun(evaluation, { cancelled: true, detail: message }), { expectFrom: from });
+    return moved?.evaluation ?? null;
   }
 
   /**
    * Resolves with the evaluation once terminal, or as it is when `timeoutMs` runs out or `signal`
    * aborts (the waiting client went away: its subscription and timer are released at once).
    */
-  async waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Evaluation> {
-    const { bus } = this.deps;
-    let wake: () => void = () => undefined;
-    const woken = new Promise<void>((resolve) => (wake = resolve));
-    const subscription = await bus.subscribe(channels.evaluation(id), (payload) => {
-      if (payload.includes('"type":"done"')) wake();
-    });
-    const timer = setTimeout(wake, timeoutMs);
-    signal?.addEventListener('abort', wake, { once: true });
-    if (signal?.aborted) wake();
-    try {
-      // Checked after subscribing, so an ending between the two cannot be missed.
-      const current = await this.get(id);
-      if (isTerminal(current.status) || timeoutMs <= 0) return current;
-      await woken;
-      return await this.get(id);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', wake);
-      await subscription.unsubscribe();
-    }
+  waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Evaluation> {
+    return this.deps.reader.untilTerminal(id, timeoutMs, () => this.get(id), signal);
   }
 }
 

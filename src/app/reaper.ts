@@ -8,10 +8,11 @@
  * - `queued` evaluations the queue has lost (e.g. Redis restarted without persistence) are
  *   enqueued again; enqueue is idempotent, so this is safe when nothing was lost.
  */
-import type { EventPublisher, Logger } from './event-publisher.js';
-import { finalRecord, resultWithoutRun } from './verdicts.js';
-import type { JobQueue } from '../queue/types.js';
-import type { EvaluationStore } from '../storage/types.js';
+import type { Logger } from '../ports/logger.js';
+import type { JobQueue } from '../ports/queue.js';
+import type { Storage } from '../ports/storage.js';
+import type { EvaluationLifecycle } from './evaluation-lifecycle.js';
+import { resultWithoutRun } from './verdicts.js';
 
 export interface ReaperOptions {
   livenessWindowMs: number;
@@ -25,7 +26,7 @@ export class Reaper {
   private sweeping: Promise<void> | null = null;
 
   constructor(
-    private readonly deps: { store: EvaluationStore; queue: JobQueue; publisher: EventPublisher; log: Logger },
+    private readonly deps: { storage: Storage; queue: JobQueue; lifecycle: EvaluationLifecycle; log: Logger },
     private readonly options: ReaperOptions,
   ) {}
 
@@ -50,19 +51,19 @@ export class Reaper {
   }
 
   private async pass({ presumeDead }: { presumeDead?: (workerId: string) => boolean }): Promise<void> {
-    const { store, log } = this.deps;
+    const { storage, log } = this.deps;
     const now = Date.now();
-    const workers = await store.listWorkers();
+    const workers = await storage.workers.list();
     const alive = new Set<string>();
     for (const w of workers) {
       const fresh = now - Date.parse(w.last_seen) <= this.options.livenessWindowMs;
       if (fresh && !presumeDead?.(w.id)) alive.add(w.id);
       else {
-        await store.removeWorker(w.id);
+        await storage.workers.remove(w.id);
         log.warn({ worker: w.id, host: w.host, last_seen: w.last_seen }, 'worker presumed dead: no heartbeat within the liveness window');
       }
     }
-    const held = await store.findByStatus(['provisioning', 'running'], { limit: 1000 });
+    const held = await storage.evaluations.findByStatus(['provisioning', 'running'], { limit: 1000 });
     for (const evaluation of held) {
       if (evaluation.worker && alive.has(evaluation.worker)) continue;
       await this.recover(evaluation.id, evaluation.worker, evaluation.status as 'provisioning' | 'running', evaluation.attempts);
@@ -71,31 +72,28 @@ export class Reaper {
   }
 
   private async recover(id: string, worker: string | null, status: 'provisioning' | 'running', attempts: number): Promise<void> {
-    const { store, queue, publisher, log } = this.deps;
+    const { storage, queue, lifecycle, log } = this.deps;
     const guard = { expectFrom: [status], ...(worker ? { expectWorker: worker } : {}) };
     const lost = `worker ${worker ?? '(none)'} stopped while the evaluation was ${status}`;
     if (attempts < this.options.maxAttempts) {
-      const moved = await store.transition(id, 'queued', { worker: null, message: `Re-queued: ${lost} (attempt ${attempts} of ${this.options.maxAttempts}).` }, guard);
+      const moved = await lifecycle.transition(id, 'queued', { worker: null, message: `Re-queued: ${lost} (attempt ${attempts} of ${this.options.maxAttempts}).` }, guard);
       if (!moved) return;
-      await publisher.publish(moved.evaluation, moved.events);
       await queue.enqueue([{ evaluationId: id, environment: moved.evaluation.environment, sandbox: moved.evaluation.sandbox }]);
       log.warn({ evaluation: id, worker, attempts }, 'evaluation re-queued after its worker was lost');
       return;
     }
-    const evaluation = await store.get(id);
+    const evaluation = await storage.evaluations.getSummary(id);
     if (!evaluation) return;
-    const { status: final, patch, done } = finalRecord(resultWithoutRun(evaluation, { platformError: `${lost}, and it was already tried ${attempts} times` }));
-    const moved = await store.transition(id, final, patch, { ...guard, extraEvents: [done] });
+    const moved = await lifecycle.finish(id, resultWithoutRun(evaluation, { platformError: `${lost}, and it was already tried ${attempts} times` }), guard);
     if (moved) {
-      await publisher.publish(moved.evaluation, moved.events);
       log.error({ evaluation: id, worker, attempts }, 'evaluation failed: its workers kept dying');
     }
   }
 
   private async requeueLost(now: number): Promise<void> {
-    const { store, queue, log } = this.deps;
+    const { storage, queue, log } = this.deps;
     // A bounded read by the status index, not an exact count: this runs every pass, at any size.
-    const queued = await store.findByStatus(['queued'], { limit: 500 });
+    const queued = await storage.evaluations.findByStatus(['queued'], { limit: 500 });
     if (queued.length === 0 || (await queue.depth()) >= queued.length) return;
     const old = queued.filter((e) => now - Date.parse(e.created_at) >= this.options.requeueAfterMs);
     if (old.length === 0) return;

@@ -2,10 +2,10 @@
  * Pre-submission syntax check with the real interpreter: the code is only compiled, never run, and
  * even the compile happens inside the sandbox (a parser is attack surface too), with tight limits.
  */
-import type { SyntaxCheckResponse } from '../api/schemas.js';
+import type { SyntaxCheckResponse } from '../domain/system-views.js';
 import { unavailable } from '../domain/errors.js';
 import { DEFAULT_LIMITS } from '../domain/limits.js';
-import type { SandboxBackend } from '../sandbox/types.js';
+import type { SandboxBackend } from '../ports/sandbox.js';
 
 const CHECKER = `
 import json, sys
@@ -26,7 +26,7 @@ export class SyntaxChecker {
   constructor(private readonly sandbox: SandboxBackend | undefined) {}
 
   async check(code: string): Promise<SyntaxCheckResponse> {
-    if (!this.sandbox) throw unavailable('sandbox_unavailable', 'No sandbox is available on this API instance to check syntax.');
+    if (!this.sandbox) throw unavailable('syntax_check_unavailable', 'No sandbox is available on this API instance to check syntax.');
     const result = await this.sandbox.run({
       code: CHECKER,
       stdin: code,

@@ -7,13 +7,12 @@ import type { Evaluation, TerminalStatus } from '../domain/evaluation.js';
 import type { NewEvaluationEvent } from '../domain/events.js';
 import { statusForReason } from '../domain/exit-interpretation.js';
 import { storableOutput } from '../domain/output-text.js';
-import { resultWithoutRun as sandboxResultWithoutRun, type EndingWithoutRun } from '../sandbox/results.js';
-import type { RunResult } from '../sandbox/types.js';
-import type { TransitionPatch } from '../storage/types.js';
+import { resultWithoutRun as resultForLimits, type EndingWithoutRun, type RunResult } from '../domain/run-result.js';
+import type { TransitionPatch } from '../ports/storage.js';
 
-/** See src/sandbox/results.ts; re-exported with the evaluation's own limits for the platform's callers. */
+/** See src/domain/run-result.ts; with the evaluation's own limits, for the platform's callers. */
 export function resultWithoutRun(evaluation: Pick<Evaluation, 'limits'>, ending: EndingWithoutRun): RunResult {
-  return sandboxResultWithoutRun(evaluation.limits, ending);
+  return resultForLimits(evaluation.limits, ending);
 }
 
 export function terminalStatusOf(result: RunResult): TerminalStatus {

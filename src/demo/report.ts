@@ -1,5 +1,5 @@
 /** Renders a demo report for a terminal: one block per scenario, expected vs actual, evidence for attacks. */
-import { verdictLine } from '../cli/format.js';
+import { verdictLine } from '../client/terminal-format.js';
 import type { DemoReport } from './runner.js';
 import type { ScenarioResult } from './types.js';
 

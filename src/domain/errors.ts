@@ -4,6 +4,7 @@
  * `{ "error": { "code", "message", "details"? } }`.
  */
 import { z } from 'zod';
+import { httpStatusOf, type ErrorCode } from './error-codes.js';
 
 export const ErrorBody = z.object({
   error: z.object({
@@ -14,20 +15,22 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/** An error a caller can act on; its HTTP status comes from the code's entry in ERROR_CATALOGUE. */
 export class CrucibleError extends Error {
+  readonly httpStatus: number;
+
   constructor(
-    readonly httpStatus: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
     readonly retryAfterS?: number,
   ) {
     super(message);
+    this.httpStatus = httpStatusOf(code);
   }
 }
 
-export const notFound = (what: string, id: string) => new CrucibleError(404, 'not_found', `${what} ${id} does not exist`);
-export const conflict = (code: string, message: string) => new CrucibleError(409, code, message);
-export const badRequest = (code: string, message: string, details?: unknown) => new CrucibleError(400, code, message, details);
-export const unavailable = (code: string, message: string, retryAfterS = 1) =>
-  new CrucibleError(503, code, message, undefined, retryAfterS);
+export const notFound = (what: string, id: string) => new CrucibleError('not_found', `${what} ${id} does not exist`);
+export const conflict = (code: ErrorCode, message: string) => new CrucibleError(code, message);
+export const badRequest = (code: ErrorCode, message: string, details?: unknown) => new CrucibleError(code, message, details);
+export const unavailable = (code: ErrorCode, message: string, retryAfterS = 1) => new CrucibleError(code, message, undefined, retryAfterS);

@@ -247,3 +247,4 @@ export const EvaluationList = z.object({
   items: z.array(EvaluationSummary),
   next_cursor: z.string().nullable(),
 });
+export type EvaluationList = z.infer<typeof EvaluationList>;

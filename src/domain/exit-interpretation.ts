@@ -5,6 +5,7 @@
  */
 import type { EvaluationStatus, Reason } from './evaluation.js';
 import { OUTPUT_FLOOD_FACTOR, type Limits } from './limits.js';
+import { formatBytes, formatMebibytes } from './format-bytes.js';
 
 export interface ExitFacts {
   /** Exit code of the program, or null when it was ended by a signal. */
@@ -74,16 +75,6 @@ function codeSuffix(facts: ExitFacts): string {
   return code === null ? '' : ` (exit ${code})`;
 }
 
-function formatMiB(mb: number): string {
-  return mb >= 1024 && mb % 1024 === 0 ? `${mb / 1024} GiB` : `${mb} MiB`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1_048_576 && bytes % 1_048_576 === 0) return `${bytes / 1_048_576} MiB`;
-  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  return `${bytes} bytes`;
-}
-
 export function statusForReason(reason: Reason): EvaluationStatus {
   switch (reason) {
     case 'exit_zero':
@@ -112,7 +103,7 @@ export function interpretExit(facts: ExitFacts): Verdict {
   }
   const endedBadly = facts.exitCode !== 0;
   if (facts.oomKilled && endedBadly) {
-    return verdict('oom', `Memory limit exceeded (${formatMiB(limits.memory_mb)}): the kernel killed the process${codeSuffix(facts)}.`);
+    return verdict('oom', `Memory limit exceeded (${formatMebibytes(limits.memory_mb)}): the kernel killed the process${codeSuffix(facts)}.`);
   }
   if (facts.outputLimitKilled) {
     return verdict(

@@ -1,3 +1,3 @@
 export { createMemoryBus, type MemoryBusOptions } from './memory-bus.js';
 export { createRedisBus, type RedisBusOptions } from './redis-bus.js';
-export { channels, type EventBus, type Subscription } from './types.js';
+

@@ -4,7 +4,7 @@
  * throwing subscriber cannot break the publisher or other subscribers. Unsubscribing removes the
  * listener and, with the last one, the channel: nothing accumulates.
  */
-import type { EventBus, Subscription } from './types.js';
+import type { EventBus, Subscription } from '../ports/bus.js';
 
 type Listener = (payload: string) => void;
 

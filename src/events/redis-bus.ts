@@ -11,7 +11,7 @@
  * is the record and subscribers catch up from it.
  */
 import { Redis } from 'ioredis';
-import type { EventBus, Subscription } from './types.js';
+import type { EventBus, Subscription } from '../ports/bus.js';
 
 export interface RedisBusOptions {
   url: string;

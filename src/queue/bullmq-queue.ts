@@ -27,7 +27,7 @@ import {
   type QueueConsumer,
   type QueueJob,
   type QueueRetryPolicy,
-} from './types.js';
+} from '../ports/queue.js';
 
 export interface BullmqQueueOptions {
   /** redis:// URL. */

@@ -14,7 +14,6 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
-import { createSqliteKysely, sqliteFilename } from '../storage/sqlite.js';
 import { SqliteJobs, type ClaimedJob, type JobsDatabase } from './sqlite-jobs.js';
 import {
   DEFAULT_RETRY_POLICY,
@@ -23,7 +22,7 @@ import {
   type QueueConsumer,
   type QueueJob,
   type QueueRetryPolicy,
-} from './types.js';
+} from '../ports/queue.js';
 
 export interface EmbeddedQueueOptions {
   retry?: QueueRetryPolicy;
@@ -33,8 +32,16 @@ export interface EmbeddedQueueOptions {
   onError?: (err: unknown) => void;
 }
 
-/** A SQLite store (shares its connection) or a database file (opens its own connection). */
-export type EmbeddedQueueSource = { db: Kysely<any>; filename: string } | { filename: string } | { dataDir: string };
+/**
+ * The SQLite connection the jobs live in, opened by the composition root (shared with the store,
+ * so a submission and its job go through one handle), and its file name (the wake-up key).
+ * `ownsDb`: the queue closes the connection when it closes.
+ */
+export interface EmbeddedQueueSource {
+  db: Kysely<any>;
+  filename: string;
+  ownsDb?: boolean;
+}
 
 /** Wakeups per database file, shared by every queue instance of this process on that file. */
 const wakeups = new EventEmitter();
@@ -56,9 +63,8 @@ class EmbeddedQueue implements JobQueue {
   private closed = false;
 
   constructor(source: EmbeddedQueueSource, options: EmbeddedQueueOptions) {
-    const filename = 'filename' in source ? source.filename : sqliteFilename({ dataDir: source.dataDir });
-    const db = 'db' in source ? source.db : createSqliteKysely(filename);
-    this.ownDb = 'db' in source ? null : db;
+    const { db, filename } = source;
+    this.ownDb = source.ownsDb ? db : null;
     const jobs = new SqliteJobs(db as Kysely<JobsDatabase>);
     this.jobs = jobs;
     // ':memory:' databases are private to their connection.

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
-import type { QueueJob } from './types.js';
+import type { QueueJob } from '../ports/queue.js';
 
 export interface QueueJobsTable {
   /** FIFO order (rowid alias). */

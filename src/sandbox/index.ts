@@ -9,9 +9,8 @@ import { GvisorBackend } from './gvisor/backend.js';
 import { detectCgroupDriver } from './cgroups/detect.js';
 import { setLauncherSourceLog } from './run/launcher-source.js';
 import type { CgroupDriver } from './cgroups/driver.js';
-import type { BackendHealth, SandboxBackend, SandboxBackends } from './types.js';
+import type { BackendHealth, SandboxBackend, SandboxBackends } from '../ports/sandbox.js';
 
-export type { BackendHealth, RunCallbacks, RunResult, SandboxBackend, SandboxBackends, SandboxSpec } from './types.js';
 export { BubblewrapBackend } from './bubblewrap/backend.js';
 export { GvisorBackend } from './gvisor/backend.js';
 

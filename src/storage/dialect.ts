@@ -1,6 +1,6 @@
 /**
  * Everything that differs between SQLite and PostgreSQL, behind one small interface, so the store
- * (kysely-store.ts) and the migrations are written once. Each dialect lives in its own file.
+ * (the storage modules) and the migrations are written once. Each dialect lives in its own file.
  */
 import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
 import type { Database } from './schema.js';

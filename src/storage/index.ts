@@ -1,5 +1,3 @@
-export { newEvaluationId, ulid } from './ids.js';
-export { KyselyStore } from './kysely-store.js';
-export { createPostgresStore, type PostgresStoreOptions } from './postgres.js';
-export { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
-export type * from './types.js';
+export { createKyselyStorage } from './kysely-storage.js';
+export { createPostgresStorage, type PostgresStoreOptions } from './postgres.js';
+export { createSqliteKysely, createSqliteStorage, type SqliteStoreOptions } from './sqlite.js';

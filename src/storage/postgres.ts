@@ -1,7 +1,7 @@
 /**
  * The scale-out store: PostgreSQL through a pg Pool, driven by kysely's PostgresDialect. Several
  * API and worker processes, on several hosts, share it: every state change is a compare-and-set
- * in one transaction (see kysely-store.ts), and migrations take an advisory lock.
+ * in one transaction (see evaluation-repository.ts), and migrations take an advisory lock.
  *
  * Failure behaviour: a query fails fast (connect timeout, statement timeout) instead of hanging,
  * and connection-level failures become `storage_unavailable` (HTTP 503). The pool drops broken
@@ -9,7 +9,8 @@
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { KyselyStore } from './kysely-store.js';
+import type { Storage } from '../ports/storage.js';
+import { createKyselyStorage } from './kysely-storage.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { queryLogger, type QueryListener } from './query-log.js';
 import type { Database } from './schema.js';
@@ -32,7 +33,7 @@ export interface PostgresStoreOptions {
 
 const INT8_OID = 20;
 
-export function createPostgresStore(options: PostgresStoreOptions): KyselyStore {
+export function createPostgresStorage(options: PostgresStoreOptions): Storage {
   const schema = options.schema ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new TypeError(`schema must be a lower-case SQL identifier (letters, digits, _), got ${JSON.stringify(schema)}`);
@@ -56,5 +57,5 @@ export function createPostgresStore(options: PostgresStoreOptions): KyselyStore 
   // Without a listener, an idle connection killed by a PostgreSQL restart would crash the process.
   pool.on('error', options.onPoolError ?? (() => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryLogger(options.onQuery) });
-  return new KyselyStore(db, postgresDialect(schema));
+  return createKyselyStorage(db, postgresDialect(schema));
 }

@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { queryLogger, type QueryListener } from './query-log.js';
-import { KyselyStore } from './kysely-store.js';
+import type { Storage } from '../ports/storage.js';
+import { createKyselyStorage } from './kysely-storage.js';
 import type { Database } from './schema.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 
@@ -23,11 +24,6 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Called after every query (slow-query logging, benchmarks). */
   onQuery?: QueryListener;
-}
-
-/** A store that also exposes its database, for the embedded queue to share. */
-export interface SqliteStore extends KyselyStore {
-  readonly filename: string;
 }
 
 export const DEFAULT_SQLITE_FILENAME = 'crucible.db';
@@ -83,8 +79,12 @@ export function createSqliteKysely(filename: string, busyTimeoutMs?: number, onQ
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }), log: queryLogger(onQuery) });
 }
 
-export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  const filename = sqliteFilename(options);
-  const store = new KyselyStore(createSqliteKysely(filename, options.busyTimeoutMs, options.onQuery), sqliteDialect);
-  return Object.assign(store, { filename });
+/**
+ * The storage ports on a SQLite database. The composition root opens the connection
+ * (createSqliteKysely) and shares it with the embedded queue, so both write through one
+ * connection; `filename` alone opens a connection of the store's own.
+ */
+export function createSqliteStorage(options: SqliteStoreOptions & { db?: Kysely<Database> }): Storage {
+  const db = options.db ?? createSqliteKysely(sqliteFilename(options), options.busyTimeoutMs, options.onQuery);
+  return createKyselyStorage(db, sqliteDialect);
 }

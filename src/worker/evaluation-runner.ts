@@ -7,13 +7,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Evaluation } from '../domain/evaluation.js';
-import { finalRecord, resultWithoutRun } from '../app/verdicts.js';
-import { storableOutput } from '../domain/output-text.js';
+import type { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
+import { resultWithoutRun, terminalStatusOf } from '../app/verdicts.js';
 import type { NewEvaluationEvent } from '../domain/events.js';
-import type { EventPublisher, Logger } from '../app/event-publisher.js';
-import type { QueueJob } from '../queue/types.js';
-import type { RunResult, SandboxBackends } from '../sandbox/types.js';
-import type { EvaluationStore, TransitionResult } from '../storage/types.js';
+import { storableOutput } from '../domain/output-text.js';
+import type { Logger } from '../ports/logger.js';
+import type { QueueJob } from '../ports/queue.js';
+import type { RunResult, SandboxBackends } from '../ports/sandbox.js';
+import type { EvaluationRepository } from '../ports/storage.js';
 import { OutputBatcher } from './output-batcher.js';
 
 /** Thrown when the platform (not the program) failed before the program started: the queue retries. */
@@ -30,8 +31,8 @@ export class WorkerShutdown extends Error {
 }
 
 export interface RunnerDeps {
-  store: EvaluationStore;
-  publisher: EventPublisher;
+  evaluations: Pick<EvaluationRepository, 'get'>;
+  lifecycle: EvaluationLifecycle;
   sandboxes: SandboxBackends;
   log: Logger;
   workerId: string;
@@ -50,14 +51,14 @@ export class EvaluationRunner {
    * start, so the queue can retry it elsewhere or later.
    */
   async run(job: QueueJob, abort: AbortController): Promise<void> {
-    const { store, workerId, log } = this.deps;
+    const { lifecycle, workerId, log } = this.deps;
     const backend = this.deps.sandboxes[job.sandbox];
     if (!backend) {
       // Left queued (not claimed): the queue hands it to another worker, or after its last attempt
       // it fails with a platform error that names the missing sandbox.
       throw new InfrastructureError(`the ${job.sandbox} sandbox is not available on worker ${workerId}`);
     }
-    const claimed = await store.transition(
+    const claimed = await lifecycle.transition(
       job.evaluationId,
       'provisioning',
       { worker: workerId, increment_attempts: true, started_at: null },
@@ -68,7 +69,6 @@ export class EvaluationRunner {
       return;
     }
     const evaluation = claimed.evaluation;
-    await this.publish(evaluation, claimed);
     if (abort.signal.reason instanceof WorkerShutdown) return this.handBack(evaluation, abort.signal.reason);
     if (abort.signal.aborted) {
       await this.finish(evaluation, resultWithoutRun(evaluation, { cancelled: true }), []);
@@ -80,7 +80,7 @@ export class EvaluationRunner {
       chain = chain.then(write).catch((err: unknown) => log.warn({ err: String(err), evaluation: evaluation.id }, 'event write failed'));
     };
     const batcher = new OutputBatcher(this.deps.flushIntervalMs ?? 100, 64 * 1024, (events) =>
-      enqueueWrite(async () => this.publish(evaluation, { events: await store.appendEvents(evaluation.id, events) })),
+      enqueueWrite(() => lifecycle.append(evaluation, events)),
     );
 
     let started = false;
@@ -90,10 +90,7 @@ export class EvaluationRunner {
         signal: abort.signal,
         onStart: () => {
           started = true;
-          enqueueWrite(async () => {
-            const moved = await store.transition(evaluation.id, 'running', { started_at: new Date().toISOString() }, { expectFrom: ['provisioning'], expectWorker: workerId });
-            if (moved) await this.publish(evaluation, moved);
-          });
+          enqueueWrite(() => lifecycle.transition(evaluation.id, 'running', { started_at: new Date().toISOString() }, { expectFrom: ['provisioning'], expectWorker: workerId }));
         },
         onStdout: (text) => batcher.addStdout(storableOutput(text)),
         onStderr: (text) => batcher.addStderr(storableOutput(text)),
@@ -105,8 +102,7 @@ export class EvaluationRunner {
     if (result.reason === 'platform_error' && !started && !abort.signal.aborted) {
       // The sandbox never started the program: not the program's fault, so let the queue retry.
       batcher.drain();
-      const back = await store.transition(evaluation.id, 'queued', { worker: null }, { expectFrom: ['provisioning'], expectWorker: workerId });
-      if (back) await this.publish(evaluation, back);
+      await lifecycle.transition(evaluation.id, 'queued', { worker: null }, { expectFrom: ['provisioning'], expectWorker: workerId });
       throw new InfrastructureError(result.message);
     }
     if (result.reason === 'cancelled' && abort.signal.reason instanceof WorkerShutdown) {
@@ -118,14 +114,13 @@ export class EvaluationRunner {
 
   /** Puts an evaluation this worker will not finish back to `queued`; the queue delivers it again. */
   private async handBack(evaluation: Evaluation, why: WorkerShutdown): Promise<never> {
-    const { store, workerId } = this.deps;
-    const back = await store.transition(
+    const { lifecycle, workerId } = this.deps;
+    await lifecycle.transition(
       evaluation.id,
       'queued',
       { worker: null, message: `Re-queued: ${why.message}.` },
       { expectFrom: ['provisioning', 'running'], expectWorker: workerId },
     );
-    if (back) await this.publish(evaluation, back);
     throw new InfrastructureError(why.message);
   }
 
@@ -134,25 +129,17 @@ export class EvaluationRunner {
    * order, so a watcher has every byte of output before it sees the terminal status.
    */
   private async finish(evaluation: Evaluation, result: RunResult, pending: NewEvaluationEvent[]): Promise<void> {
-    const { store, workerId, log } = this.deps;
-    const { status, patch, done } = finalRecord(result);
-    const moved = await this.persistently(`record its ${status} result`, evaluation.id, () =>
-      store.transition(evaluation.id, status, patch, {
-        expectFrom: ['provisioning', 'running'],
-        expectWorker: workerId,
-        precedingEvents: pending,
-        extraEvents: [done],
-      }),
+    const { lifecycle, evaluations, workerId, log } = this.deps;
+    const moved = await this.persistently(`record its ${terminalStatusOf(result)} result`, evaluation.id, () =>
+      lifecycle.finish(evaluation.id, result, { expectFrom: ['provisioning', 'running'], expectWorker: workerId, precedingEvents: pending }),
     );
     if (!moved) {
-      const current = await store.get(evaluation.id);
+      const current = await evaluations.get(evaluation.id);
       log.warn(
-        { evaluation: evaluation.id, status: current?.status, wanted: status },
+        { evaluation: evaluation.id, status: current?.status, wanted: terminalStatusOf(result) },
         'result not recorded: the evaluation was already ended elsewhere (cancelled, or reaped after this worker was presumed dead)',
       );
-      return;
     }
-    await this.publish(evaluation, moved);
   }
 
   /**
@@ -172,9 +159,5 @@ export class EvaluationRunner {
         await sleep(delayMs);
       }
     }
-  }
-
-  private publish(evaluation: Evaluation, result: Pick<TransitionResult, 'events'>): Promise<void> {
-    return this.deps.publisher.publish(evaluation, result.events);
   }
 }

@@ -6,19 +6,20 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
-import type { EventPublisher, Logger } from '../app/event-publisher.js';
-import { finalRecord, resultWithoutRun } from '../app/verdicts.js';
-import { channels, type EventBus, type Subscription } from '../events/types.js';
-import type { JobQueue, QueueConsumer, QueueJob } from '../queue/types.js';
-import type { SandboxBackends } from '../sandbox/types.js';
-import type { EvaluationStore, WorkerInfo } from '../storage/types.js';
+import type { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
+import { resultWithoutRun } from '../app/verdicts.js';
+import { channels, type EventBus, type Subscription } from '../ports/bus.js';
+import type { Logger } from '../ports/logger.js';
+import type { JobQueue, QueueConsumer, QueueJob } from '../ports/queue.js';
+import type { SandboxBackends } from '../ports/sandbox.js';
+import type { Storage, WorkerInfo } from '../ports/storage.js';
 import { EvaluationRunner, WorkerShutdown } from './evaluation-runner.js';
 
 export interface WorkerDeps {
-  store: EvaluationStore;
+  storage: Storage;
   queue: JobQueue;
   bus: EventBus;
-  publisher: EventPublisher;
+  lifecycle: EvaluationLifecycle;
   sandboxes: SandboxBackends;
   log: Logger;
 }
@@ -49,8 +50,8 @@ export class Worker {
     private readonly options: WorkerOptions,
   ) {
     this.runner = new EvaluationRunner({
-      store: deps.store,
-      publisher: deps.publisher,
+      evaluations: deps.storage.evaluations,
+      lifecycle: deps.lifecycle,
       sandboxes: deps.sandboxes,
       log: deps.log,
       workerId: this.id,
@@ -63,14 +64,14 @@ export class Worker {
   }
 
   async start(): Promise<void> {
-    const { store, queue, bus, log } = this.deps;
+    const { storage, queue, bus, log } = this.deps;
     // Advertise only the backends that work here (GET /api/workers), not every configured one.
     const health = await Promise.all(Object.values(this.deps.sandboxes).map(async (b) => ((await b.health()).ok ? b.name : null)));
     this.usableSandboxes = health.filter((name): name is SandboxBackendName => name !== null);
     // Registered before taking any job, so a reaper never mistakes our first evaluation for an orphan.
-    await store.upsertWorker(this.info());
+    await storage.workers.upsert(this.info());
     this.heartbeat = setInterval(() => {
-      store.upsertWorker(this.info()).catch((err: unknown) => log.warn({ err: String(err), worker: this.id }, 'heartbeat failed'));
+      storage.workers.upsert(this.info()).catch((err: unknown) => log.warn({ err: String(err), worker: this.id }, 'heartbeat failed'));
     }, this.options.heartbeatMs);
     this.heartbeat.unref();
     this.cancelSubscription = await bus.subscribe(channels.cancel, (id) => this.active.get(id)?.abort());
@@ -89,7 +90,7 @@ export class Worker {
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.consumer?.close();
     await this.cancelSubscription?.unsubscribe();
-    await this.deps.store.removeWorker(this.id).catch(() => undefined);
+    await this.deps.storage.workers.remove(this.id).catch(() => undefined);
   }
 
   /** Kills every sandbox this worker runs (used on a hard shutdown); their evaluations are re-queued. */
@@ -109,13 +110,11 @@ export class Worker {
 
   /** Every attempt failed before the program could start: end the evaluation as a platform error. */
   private async giveUp(job: QueueJob, error: Error): Promise<void> {
-    const { store, publisher, log } = this.deps;
-    const evaluation = await store.get(job.evaluationId);
+    const { storage, lifecycle, log } = this.deps;
+    const evaluation = await storage.evaluations.getSummary(job.evaluationId);
     if (!evaluation) return;
     const result = resultWithoutRun(evaluation, { platformError: `no sandbox could run it after the queue's retries (last error: ${error.message})` });
-    const { status, patch, done } = finalRecord(result);
-    const moved = await store.transition(job.evaluationId, status, patch, { expectFrom: ['queued', 'provisioning'], extraEvents: [done] });
-    if (moved) await publisher.publish(evaluation, moved.events);
+    await lifecycle.finish(job.evaluationId, result, { expectFrom: ['queued', 'provisioning'] });
     log.error({ evaluation: job.evaluationId, err: error.message }, 'evaluation failed: sandbox could not start');
   }
 

@@ -54,7 +54,7 @@ describe('evaluation lifecycle over the API', () => {
   });
 
   it('stops holding a ?wait_s request whose client hung up; the evaluation goes on', async () => {
-    const service = server.platform.service;
+    const service = server.platform.evaluations;
     const original = service.waitForTerminal.bind(service);
     let released = 0;
     service.waitForTerminal = async (...args) => {

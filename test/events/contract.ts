@@ -1,6 +1,6 @@
 /** The EventBus contract, run against the in-memory and the Redis bus. */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventBus } from '../../src/events/types.js';
+import type { EventBus } from '../../src/ports/bus.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveConfig, type PlatformConfig } from '../../src/app/config.js';
-import { startServer, type RunningServer } from '../../src/app/roles.js';
+import { resolveConfig, type PlatformConfig } from '../../src/main/config.js';
+import { startServer, type RunningServer } from '../../src/main/roles.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const cliPath = path.join(repoRoot, 'dist/cli/main.js');

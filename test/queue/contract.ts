@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Environment } from '../../src/domain/evaluation.js';
-import type { ConsumeOptions, JobQueue, QueueConsumer, QueueJob, QueueRetryPolicy } from '../../src/queue/types.js';
+import type { ConsumeOptions, JobQueue, QueueConsumer, QueueJob, QueueRetryPolicy } from '../../src/ports/queue.js';
 
 export interface QueueNamespace {
   open(retry?: QueueRetryPolicy): Promise<JobQueue>;

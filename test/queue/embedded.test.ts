@@ -4,8 +4,14 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmbeddedQueue } from '../../src/queue/embedded-queue.js';
-import type { JobQueue } from '../../src/queue/types.js';
-import { createSqliteStore } from '../../src/storage/sqlite.js';
+import type { JobQueue } from '../../src/ports/queue.js';
+import { createSqliteKysely, createSqliteStorage, sqliteFilename } from '../../src/storage/sqlite.js';
+
+/** A queue on a connection of its own to the data directory's database (as another process would have). */
+function ownConnection(dataDir: string) {
+  const filename = sqliteFilename({ dataDir });
+  return { db: createSqliteKysely(filename), filename, ownsDb: true };
+}
 import { job, queueContract, waitFor } from './contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'crucible-embedded-queue-'));
@@ -14,9 +20,11 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** The production wiring: the queue shares the store's connection; closing the queue closes both here. */
 async function openShared(dataDir: string, retry?: { maxAttempts: number; backoffMs: number }): Promise<JobQueue> {
-  const store = createSqliteStore({ dataDir });
+  const filename = sqliteFilename({ dataDir });
+  const db = createSqliteKysely(filename);
+  const store = createSqliteStorage({ db });
   await store.init();
-  const queue = createEmbeddedQueue(store, { retry });
+  const queue = createEmbeddedQueue({ db, filename }, { retry });
   const close = queue.close.bind(queue);
   queue.close = async () => {
     await close();
@@ -44,13 +52,13 @@ describe('embedded queue restart', () => {
   }
 
   it('makes jobs held by a dead process deliverable again, and exhausts one that keeps killing its process', async () => {
-    const first = createEmbeddedQueue({ dataDir });
+    const first = createEmbeddedQueue(ownConnection(dataDir));
     await first.enqueue([job('orphaned'), job('poison')]);
     await first.close();
     orphan('orphaned', 1);
     orphan('poison', 3);
 
-    const second = createEmbeddedQueue({ dataDir }, { retry: { maxAttempts: 3, backoffMs: 10 } });
+    const second = createEmbeddedQueue(ownConnection(dataDir), { retry: { maxAttempts: 3, backoffMs: 10 } });
     const got: Array<[string, number]> = [];
     const exhausted: string[] = [];
     const consumer = second.consume({
@@ -70,8 +78,8 @@ describe('embedded queue restart', () => {
 
   it('shares wakeups between queue instances on the same file in one process', async () => {
     const dir = join(root, 'two-instances');
-    const producer = createEmbeddedQueue({ dataDir: dir }, { pollIntervalMs: 60_000 });
-    const consumerQueue = createEmbeddedQueue({ dataDir: dir }, { pollIntervalMs: 60_000 });
+    const producer = createEmbeddedQueue(ownConnection(dir), { pollIntervalMs: 60_000 });
+    const consumerQueue = createEmbeddedQueue(ownConnection(dir), { pollIntervalMs: 60_000 });
     const got: string[] = [];
     const consumer = consumerQueue.consume({ workerId: 'w', concurrency: 1, environments: ['python'], handler: async (j) => void got.push(j.evaluationId), onExhausted: async () => {} });
     await consumerQueue.ping();

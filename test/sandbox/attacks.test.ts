@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, type Limits } from '../../src/domain/limits.js';
 import { BubblewrapBackend } from '../../src/sandbox/bubblewrap/backend.js';
 import { cgroupDriver } from '../../src/sandbox/index.js';
-import type { RunCallbacks, RunResult } from '../../src/sandbox/types.js';
+import type { RunCallbacks, RunResult } from '../../src/ports/sandbox.js';
 import { hostProcessesWith } from './suite.js';
 
 let backend: BubblewrapBackend;

@@ -13,7 +13,7 @@ import { BubblewrapBackend, cgroupDriver } from '../../src/sandbox/index.js';
 import { DEFAULT_NATIVE_DIR } from '../../src/sandbox/native.js';
 import { setLauncherSourceLog, setSpawnTimeout, stopSpawners } from '../../src/sandbox/run/launcher-source.js';
 import { DEFAULT_SPAWN_TIMEOUT_MS } from '../../src/sandbox/run/spawner.js';
-import type { RunResult } from '../../src/sandbox/types.js';
+import type { RunResult } from '../../src/ports/sandbox.js';
 import { hostProcessesWith, spawnersOf } from './suite.js';
 
 let counter = 0;

@@ -9,7 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, type Limits } from '../../src/domain/limits.js';
-import type { RunCallbacks, RunResult, SandboxBackend } from '../../src/sandbox/types.js';
+import type { RunCallbacks, RunResult, SandboxBackend } from '../../src/ports/sandbox.js';
 
 export interface SuiteOptions {
   /** Extra time a run of this backend may take (slow start-up). */

@@ -1,5 +1,5 @@
 /**
- * The EvaluationStore contract: every adapter (SQLite, PostgreSQL) must pass these tests.
+ * The Storage contract: every adapter (SQLite, PostgreSQL) must pass these tests.
  * `open` returns a fresh, empty, initialised store; `dispose` removes whatever it created.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,12 +7,12 @@ import { CrucibleError } from '../../src/domain/errors.js';
 import { Evaluation as EvaluationSchema, EvaluationSummary as SummarySchema, type EvaluationStatus } from '../../src/domain/evaluation.js';
 import { EvaluationEvent as EventSchema, type NewEvaluationEvent } from '../../src/domain/events.js';
 import { DEFAULT_LIMITS } from '../../src/domain/limits.js';
-import { newEvaluationId } from '../../src/storage/ids.js';
-import type { EvaluationStore, NewEvaluation } from '../../src/storage/types.js';
+import { newEvaluationId } from '../../src/app/evaluation-ids.js';
+import type { Storage, NewEvaluation } from '../../src/ports/storage.js';
 
 export interface StoreHarness {
-  open(): Promise<EvaluationStore>;
-  dispose(store: EvaluationStore): Promise<void>;
+  open(): Promise<Storage>;
+  dispose(store: Storage): Promise<void>;
 }
 
 let clock = Date.parse('2030-01-01T00:00:00.000Z');
@@ -50,8 +50,8 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
 }
 
 export function storeContract(name: string, harness: StoreHarness): void {
-  describe(`EvaluationStore contract: ${name}`, () => {
-    let store: EvaluationStore;
+  describe(`Storage contract: ${name}`, () => {
+    let store: Storage;
     beforeEach(async () => {
       store = await harness.open();
     });
@@ -60,13 +60,13 @@ export function storeContract(name: string, harness: StoreHarness): void {
     });
 
     async function created(overrides: Partial<NewEvaluation> = {}) {
-      const [result] = await store.create([newEvaluation(overrides)]);
+      const [result] = await store.evaluations.create([newEvaluation(overrides)]);
       return result!.evaluation;
     }
 
     async function toRunning(id: string, worker = 'w1') {
-      expect(await store.transition(id, 'provisioning', { worker, increment_attempts: true }, { expectFrom: ['queued'] })).not.toBeNull();
-      expect(await store.transition(id, 'running', { started_at: new Date().toISOString() }, { expectWorker: worker })).not.toBeNull();
+      expect(await store.evaluations.transition(id, 'provisioning', { worker, increment_attempts: true }, { expectFrom: ['queued'] })).not.toBeNull();
+      expect(await store.evaluations.transition(id, 'running', { started_at: new Date().toISOString() }, { expectWorker: worker })).not.toBeNull();
     }
 
     it('init is idempotent and ping works', async () => {
@@ -82,9 +82,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
         metadata: { run: 7, nested: { a: [1, 2] } },
         limits: { ...DEFAULT_LIMITS, timeout_s: 2.5, cpus: 0.5 },
       });
-      const [result] = await store.create([input]);
+      const [result] = await store.evaluations.create([input]);
       expect(result!.events).toEqual([{ seq: 1, at: input.created_at, type: 'status', data: { status: 'queued' } }]);
-      const got = await store.get(input.id);
+      const got = await store.evaluations.get(input.id);
       expect(EvaluationSchema.parse(got)).toEqual(got);
       expect(got).toEqual(result!.evaluation);
       expect(got).toMatchObject({
@@ -103,21 +103,21 @@ export function storeContract(name: string, harness: StoreHarness): void {
         attempts: 0,
         worker: null,
       });
-      expect(await store.listEvents(input.id, 0)).toEqual(result!.events);
-      expect(await store.get('ev_missing')).toBeNull();
+      expect(await store.events.after(input.id, 0)).toEqual(result!.events);
+      expect(await store.evaluations.get('ev_missing')).toBeNull();
       // The summary is the same record without code, stdin and output.
       const { code: _code, stdin: _stdin, stdout: _stdout, stderr: _stderr, ...summary } = got!;
-      expect(await store.getSummary(input.id)).toEqual(summary);
-      expect(await store.getSummary('ev_missing')).toBeNull();
+      expect(await store.evaluations.getSummary(input.id)).toEqual(summary);
+      expect(await store.evaluations.getSummary('ev_missing')).toBeNull();
     });
 
     it('creates a batch atomically and rejects a duplicate id', async () => {
       const batch = Array.from({ length: 250 }, () => newEvaluation({ tags: ['batch'] }));
-      expect(await store.create(batch)).toHaveLength(250);
-      expect((await store.countByStatus()).queued).toBe(250);
+      expect(await store.evaluations.create(batch)).toHaveLength(250);
+      expect((await store.stats.countByStatus()).queued).toBe(250);
       const fresh = newEvaluation();
-      await expectCode(store.create([fresh, newEvaluation({ id: batch[0]!.id })]), 'duplicate_id');
-      expect(await store.get(fresh.id)).toBeNull();
+      await expectCode(store.evaluations.create([fresh, newEvaluation({ id: batch[0]!.id })]), 'duplicate_id');
+      expect(await store.evaluations.get(fresh.id)).toBeNull();
     });
 
     it('lists newest first with a cursor that stays stable while rows arrive', async () => {
@@ -129,7 +129,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const page = await store.list({ limit: 10, cursor });
+        const page = await store.evaluations.list({ limit: 10, cursor });
         for (const item of page.items) expect(SummarySchema.parse(item)).toEqual(item);
         seen.push(...page.items.map((i) => i.id));
         cursor = page.next_cursor ?? undefined;
@@ -144,9 +144,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
     it('breaks created_at ties by id', async () => {
       const at = nextCreatedAt();
       const batch = Array.from({ length: 5 }, () => newEvaluation({ created_at: at }));
-      await store.create(batch);
-      const first = await store.list({ limit: 2 });
-      const rest = await store.list({ limit: 10, cursor: first.next_cursor! });
+      await store.evaluations.create(batch);
+      const first = await store.evaluations.list({ limit: 2 });
+      const rest = await store.evaluations.list({ limit: 10, cursor: first.next_cursor! });
       const expected = batch.map((b) => b.id).sort().reverse();
       expect([...first.items, ...rest.items].map((i) => i.id)).toEqual(expected);
     });
@@ -156,9 +156,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const b = await created({ tags: ['red'], code: 'x = 1' });
       const c = await created({ tags: ['big', 'red', 'round'], code: 'y = "50%_off"' });
       await created({ tags: ['blue'] });
-      await store.transition(b.id, 'cancelled');
+      await store.evaluations.transition(b.id, 'cancelled');
 
-      const ids = async (q: Parameters<EvaluationStore['list']>[0]) => (await store.list(q)).items.map((i) => i.id);
+      const ids = async (q: Parameters<Storage['evaluations']['list']>[0]) => (await store.evaluations.list(q)).items.map((i) => i.id);
       expect(await ids({ limit: 50, status: ['cancelled'] })).toEqual([b.id]);
       expect(await ids({ limit: 50, status: ['queued', 'cancelled'], tags: ['red'] })).toEqual([c.id, b.id, a.id]);
       expect(await ids({ limit: 50, tags: ['red', 'big'] })).toEqual([c.id, a.id]);
@@ -170,8 +170,8 @@ export function storeContract(name: string, harness: StoreHarness): void {
       // LIKE wildcards in q are literal characters.
       expect(await ids({ limit: 50, q: '50%_' })).toEqual([c.id]);
       expect(await ids({ limit: 50, q: '%' })).toEqual([c.id]);
-      const page = await store.list({ limit: 1, tags: ['red'] });
-      expect((await store.list({ limit: 5, tags: ['red'], cursor: page.next_cursor! })).items.map((i) => i.id)).toEqual([b.id, a.id]);
+      const page = await store.evaluations.list({ limit: 1, tags: ['red'] });
+      expect((await store.evaluations.list({ limit: 5, tags: ['red'], cursor: page.next_cursor! })).items.map((i) => i.id)).toEqual([b.id, a.id]);
     });
 
     it('rejects a malformed cursor with invalid_cursor', async () => {
@@ -179,22 +179,22 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const malformed = ['garbage!', 'e30', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["x","y"]').toString('base64url')];
       // Ids no evaluation can have: a NUL (which PostgreSQL cannot even compare), a path, too long.
       for (const cursor of [...malformed, forged('ev_\u0000x'), forged('../x'), forged('a'.repeat(65))]) {
-        await expectCode(store.list({ limit: 10, cursor }), 'invalid_cursor');
+        await expectCode(store.evaluations.list({ limit: 10, cursor }), 'invalid_cursor');
       }
     });
 
     it('applies legal transitions with their patch and status events', async () => {
       const e = await created();
-      const claimed = await store.transition(e.id, 'provisioning', { worker: 'w1', increment_attempts: true, started_at: null }, { expectFrom: ['queued'] });
+      const claimed = await store.evaluations.transition(e.id, 'provisioning', { worker: 'w1', increment_attempts: true, started_at: null }, { expectFrom: ['queued'] });
       expect(claimed!.evaluation).toMatchObject({ status: 'provisioning', worker: 'w1', attempts: 1, code: e.code });
       expect(claimed!.events).toEqual([
         { seq: 2, at: expect.any(String), type: 'status', data: { status: 'provisioning', reason: null, message: null, worker: 'w1' } },
       ]);
       const startedAt = new Date().toISOString();
-      const running = await store.transition(e.id, 'running', { started_at: startedAt }, { expectFrom: ['provisioning'], expectWorker: 'w1' });
+      const running = await store.evaluations.transition(e.id, 'running', { started_at: startedAt }, { expectFrom: ['provisioning'], expectWorker: 'w1' });
       expect(running!.evaluation).toMatchObject({ status: 'running', started_at: startedAt });
       const finishedAt = new Date().toISOString();
-      const done = await store.transition(
+      const done = await store.evaluations.transition(
         e.id,
         'failed',
         {
@@ -226,79 +226,79 @@ export function storeContract(name: string, harness: StoreHarness): void {
         attempts: 1,
       };
       expect(done!.evaluation).toMatchObject(expected);
-      expect(await store.get(e.id)).toEqual(done!.evaluation);
+      expect(await store.evaluations.get(e.id)).toEqual(done!.evaluation);
       expect(done!.events[0]).toMatchObject({ seq: 4, data: { status: 'failed', reason: 'exit_nonzero', message: 'exited with 3' } });
     });
 
     it('rejects illegal moves and guards without changing anything', async () => {
       const e = await created();
-      expect(await store.transition(e.id, 'running')).toBeNull(); // queued → running skips provisioning
-      expect(await store.transition(e.id, 'completed')).toBeNull();
-      expect(await store.transition(e.id, 'provisioning', {}, { expectFrom: ['running'] })).toBeNull();
-      expect(await store.transition('ev_missing', 'provisioning')).toBeNull();
-      await store.transition(e.id, 'provisioning', { worker: 'w1' });
-      expect(await store.transition(e.id, 'running', {}, { expectWorker: 'w2' })).toBeNull();
-      const now = await store.get(e.id);
+      expect(await store.evaluations.transition(e.id, 'running')).toBeNull(); // queued → running skips provisioning
+      expect(await store.evaluations.transition(e.id, 'completed')).toBeNull();
+      expect(await store.evaluations.transition(e.id, 'provisioning', {}, { expectFrom: ['running'] })).toBeNull();
+      expect(await store.evaluations.transition('ev_missing', 'provisioning')).toBeNull();
+      await store.evaluations.transition(e.id, 'provisioning', { worker: 'w1' });
+      expect(await store.evaluations.transition(e.id, 'running', {}, { expectWorker: 'w2' })).toBeNull();
+      const now = await store.evaluations.get(e.id);
       expect(now).toMatchObject({ status: 'provisioning', worker: 'w1' });
-      expect((await store.listEvents(e.id, 0)).map((x) => x.seq)).toEqual([1, 2]);
+      expect((await store.events.after(e.id, 0)).map((x) => x.seq)).toEqual([1, 2]);
     });
 
     it('keeps terminal states final: late, duplicate and out-of-order moves change nothing', async () => {
       const e = await created();
       await toRunning(e.id);
-      const finished = await store.transition(e.id, 'completed', { exit_code: 0, reason: 'exit_zero', stdout: 'ok' });
+      const finished = await store.evaluations.transition(e.id, 'completed', { exit_code: 0, reason: 'exit_zero', stdout: 'ok' });
       expect(finished).not.toBeNull();
-      const before = await store.get(e.id);
-      const eventsBefore = await store.listEvents(e.id, 0);
+      const before = await store.evaluations.get(e.id);
+      const eventsBefore = await store.events.after(e.id, 0);
 
       const late: Array<[EvaluationStatus, Promise<unknown>]> = [
-        ['completed', store.transition(e.id, 'completed', { exit_code: 1, stdout: 'other' })],
-        ['failed', store.transition(e.id, 'failed', { reason: 'platform_error' })],
-        ['cancelled', store.transition(e.id, 'cancelled', { reason: 'cancelled' })],
-        ['queued', store.transition(e.id, 'queued', { worker: null })],
-        ['running', store.transition(e.id, 'running')],
-        ['timeout', store.transition(e.id, 'timeout', {}, { extraEvents: [out('late')] })],
+        ['completed', store.evaluations.transition(e.id, 'completed', { exit_code: 1, stdout: 'other' })],
+        ['failed', store.evaluations.transition(e.id, 'failed', { reason: 'platform_error' })],
+        ['cancelled', store.evaluations.transition(e.id, 'cancelled', { reason: 'cancelled' })],
+        ['queued', store.evaluations.transition(e.id, 'queued', { worker: null })],
+        ['running', store.evaluations.transition(e.id, 'running')],
+        ['timeout', store.evaluations.transition(e.id, 'timeout', {}, { extraEvents: [out('late')] })],
       ];
       for (const [, p] of late) expect(await p).toBeNull();
-      expect(await store.appendEvents(e.id, [out('late output')])).toEqual([]);
-      expect(await store.get(e.id)).toEqual(before);
-      expect(await store.listEvents(e.id, 0)).toEqual(eventsBefore);
+      expect(await store.events.append(e.id, [out('late output')])).toEqual([]);
+      expect(await store.evaluations.get(e.id)).toEqual(before);
+      expect(await store.events.after(e.id, 0)).toEqual(eventsBefore);
     });
 
     it('lets exactly one of many racing workers claim an evaluation', async () => {
       const e = await created();
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          store.transition(e.id, 'provisioning', { worker: `w${i}`, increment_attempts: true }, { expectFrom: ['queued'] }),
+          store.evaluations.transition(e.id, 'provisioning', { worker: `w${i}`, increment_attempts: true }, { expectFrom: ['queued'] }),
         ),
       );
       const winners = results.filter((r) => r !== null);
       expect(winners).toHaveLength(1);
-      const current = await store.get(e.id);
+      const current = await store.evaluations.get(e.id);
       expect(current!.worker).toBe(winners[0]!.evaluation.worker);
       expect(current!.attempts).toBe(1);
-      expect((await store.listEvents(e.id, 0)).map((x) => x.seq)).toEqual([1, 2]);
+      expect((await store.events.after(e.id, 0)).map((x) => x.seq)).toEqual([1, 2]);
     });
 
     it('numbers appended events gap-free under concurrency', async () => {
       const e = await created();
       await toRunning(e.id);
       const batches = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => store.appendEvents(e.id, Array.from({ length: (i % 3) + 1 }, (_, j) => out(`${i}.${j}`)))),
+        Array.from({ length: 30 }, (_, i) => store.events.append(e.id, Array.from({ length: (i % 3) + 1 }, (_, j) => out(`${i}.${j}`)))),
       );
       // Each batch got consecutive numbers.
       for (const batch of batches) batch.forEach((ev, j) => expect(ev.seq).toBe(batch[0]!.seq + j));
-      const all = await store.listEvents(e.id, 0);
+      const all = await store.events.after(e.id, 0);
       expect(all.map((x) => x.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
       expect(all).toHaveLength(3 + 60);
       for (const ev of all) expect(EventSchema.parse(ev)).toEqual(ev);
       // A terminal move racing with appends still leaves no gap and nothing after `done`.
       const [, terminal] = await Promise.all([
-        store.appendEvents(e.id, [out('x')]),
-        store.transition(e.id, 'completed', {}, { extraEvents: [{ type: 'done', at: new Date().toISOString(), data: doneData('completed') }] }),
-        store.appendEvents(e.id, [out('y')]),
+        store.events.append(e.id, [out('x')]),
+        store.evaluations.transition(e.id, 'completed', {}, { extraEvents: [{ type: 'done', at: new Date().toISOString(), data: doneData('completed') }] }),
+        store.events.append(e.id, [out('y')]),
       ]);
-      const final = await store.listEvents(e.id, 0);
+      const final = await store.events.after(e.id, 0);
       expect(final.map((x) => x.seq)).toEqual(Array.from({ length: final.length }, (_, i) => i + 1));
       expect(final[final.length - 1]!.type).toBe('done');
       expect(terminal!.events.map((x) => x.type)).toEqual(['status', 'done']);
@@ -306,18 +306,18 @@ export function storeContract(name: string, harness: StoreHarness): void {
 
     it('lists events after a sequence number, with a limit', async () => {
       const e = await created();
-      await store.appendEvents(e.id, [out('a'), out('b'), out('c')]);
-      expect((await store.listEvents(e.id, 2)).map((x) => x.seq)).toEqual([3, 4]);
-      expect((await store.listEvents(e.id, 0, 2)).map((x) => x.seq)).toEqual([1, 2]);
-      expect(await store.listEvents(e.id, 4)).toEqual([]);
-      expect((await store.listEvents(e.id, 1))[0]).toMatchObject({ type: 'stdout', data: { text: 'a' } });
+      await store.events.append(e.id, [out('a'), out('b'), out('c')]);
+      expect((await store.events.after(e.id, 2)).map((x) => x.seq)).toEqual([3, 4]);
+      expect((await store.events.after(e.id, 0, 2)).map((x) => x.seq)).toEqual([1, 2]);
+      expect(await store.events.after(e.id, 4)).toEqual([]);
+      expect((await store.events.after(e.id, 1))[0]).toMatchObject({ type: 'stdout', data: { text: 'a' } });
     });
 
     it('appends preceding and extra events in the same transaction as the terminal move', async () => {
       const e = await created();
       await toRunning(e.id);
       const at = new Date().toISOString();
-      const result = await store.transition(
+      const result = await store.evaluations.transition(
         e.id,
         'timeout',
         { reason: 'timeout', message: 'killed after 1 s' },
@@ -328,30 +328,30 @@ export function storeContract(name: string, harness: StoreHarness): void {
         [5, 'status'],
         [6, 'done'],
       ]);
-      expect(await store.listEvents(e.id, 3)).toEqual(result!.events);
-      expect(await store.appendEvents(e.id, [out('after')])).toEqual([]);
+      expect(await store.events.after(e.id, 3)).toEqual(result!.events);
+      expect(await store.events.append(e.id, [out('after')])).toEqual([]);
     });
 
     it('records an evaluation that finishes in under 100 ms with interleaved events', async () => {
       // The worker's writes for a short run overlap: `running`, output batches and metrics are in
       // flight together, then the verdict. Order and numbering must come out right.
       const e = await created();
-      await store.transition(e.id, 'provisioning', { worker: 'fast', increment_attempts: true }, { expectFrom: ['queued'] });
+      await store.evaluations.transition(e.id, 'provisioning', { worker: 'fast', increment_attempts: true }, { expectFrom: ['queued'] });
       const writes = [
-        store.transition(e.id, 'running', { started_at: new Date().toISOString() }, { expectWorker: 'fast' }),
-        store.appendEvents(e.id, [out('1')]),
-        store.appendEvents(e.id, [{ type: 'metrics', at: new Date().toISOString(), data: { elapsed_ms: 3, cpu_ms: 1, memory_bytes: 1000 } }]),
-        store.appendEvents(e.id, [out('2'), { type: 'stderr', at: new Date().toISOString(), data: { text: 'w' } }]),
+        store.evaluations.transition(e.id, 'running', { started_at: new Date().toISOString() }, { expectWorker: 'fast' }),
+        store.events.append(e.id, [out('1')]),
+        store.events.append(e.id, [{ type: 'metrics', at: new Date().toISOString(), data: { elapsed_ms: 3, cpu_ms: 1, memory_bytes: 1000 } }]),
+        store.events.append(e.id, [out('2'), { type: 'stderr', at: new Date().toISOString(), data: { text: 'w' } }]),
       ];
       await Promise.all(writes);
-      const end = await store.transition(
+      const end = await store.evaluations.transition(
         e.id,
         'completed',
         { finished_at: new Date().toISOString(), exit_code: 0, reason: 'exit_zero', stdout: '12', stderr: 'w', metrics: { wall_ms: 5, cpu_ms: 2, peak_memory_bytes: 1000 } },
         { expectFrom: ['running'], expectWorker: 'fast', extraEvents: [{ type: 'done', at: new Date().toISOString(), data: doneData('completed') }] },
       );
       expect(end!.evaluation).toMatchObject({ status: 'completed', stdout: '12', stderr: 'w', exit_code: 0 });
-      const events = await store.listEvents(e.id, 0);
+      const events = await store.events.after(e.id, 0);
       expect(events.map((x) => x.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(events.map((x) => x.type).slice(-2)).toEqual(['status', 'done']);
     });
@@ -368,17 +368,17 @@ export function storeContract(name: string, harness: StoreHarness): void {
         started_at: '2030-01-01T00:00:00.000Z',
         last_seen: '2030-01-01T00:00:05.000Z',
       };
-      await store.upsertWorker(w);
-      await store.upsertWorker({ ...w, id: 'host-b:9', host: 'host-b', pid: 9 });
-      await store.upsertWorker({ ...w, running: 3, last_seen: '2030-01-01T00:00:10.000Z' });
-      expect(await store.listWorkers()).toEqual([{ ...w, running: 3, last_seen: '2030-01-01T00:00:10.000Z' }, { ...w, id: 'host-b:9', host: 'host-b', pid: 9 }]);
-      await store.removeWorker('host-a:123');
-      await store.removeWorker('host-a:123');
-      expect((await store.listWorkers()).map((x) => x.id)).toEqual(['host-b:9']);
+      await store.workers.upsert(w);
+      await store.workers.upsert({ ...w, id: 'host-b:9', host: 'host-b', pid: 9 });
+      await store.workers.upsert({ ...w, running: 3, last_seen: '2030-01-01T00:00:10.000Z' });
+      expect(await store.workers.list()).toEqual([{ ...w, running: 3, last_seen: '2030-01-01T00:00:10.000Z' }, { ...w, id: 'host-b:9', host: 'host-b', pid: 9 }]);
+      await store.workers.remove('host-a:123');
+      await store.workers.remove('host-a:123');
+      expect((await store.workers.list()).map((x) => x.id)).toEqual(['host-b:9']);
     });
 
     it('answers the dashboard and recovery queries', async () => {
-      expect(await store.oldestQueuedAt()).toBeNull();
+      expect(await store.stats.oldestQueuedAt()).toBeNull();
       const q1 = await created();
       const q2 = await created();
       const r1 = await created();
@@ -387,20 +387,20 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const done = await created();
       await toRunning(r1.id, 'w1');
       await toRunning(r2.id, 'w2');
-      await store.transition(p1.id, 'provisioning', { worker: 'w1' });
-      await store.transition(q2.id, 'cancelled', { reason: 'cancelled', finished_at: new Date().toISOString() });
+      await store.evaluations.transition(p1.id, 'provisioning', { worker: 'w1' });
+      await store.evaluations.transition(q2.id, 'cancelled', { reason: 'cancelled', finished_at: new Date().toISOString() });
       await toRunning(done.id, 'w2');
-      await store.transition(done.id, 'completed', { finished_at: new Date().toISOString(), reason: 'exit_zero' });
+      await store.evaluations.transition(done.id, 'completed', { finished_at: new Date().toISOString(), reason: 'exit_zero' });
 
-      expect(await store.countByStatus()).toEqual({ queued: 1, provisioning: 1, running: 2, completed: 1, failed: 0, timeout: 0, cancelled: 1 });
-      expect(await store.oldestQueuedAt()).toBe(q1.created_at);
-      expect((await store.findByStatus(['provisioning', 'running'])).map((x) => x.id)).toEqual([r1.id, r2.id, p1.id]);
-      expect((await store.findByStatus(['provisioning', 'running'], { workers: ['w1'] })).map((x) => x.id)).toEqual([r1.id, p1.id]);
-      expect((await store.findByStatus(['running'], { limit: 1 })).map((x) => x.id)).toEqual([r1.id]);
-      expect(await store.findByStatus(['running'], { workers: [] })).toEqual([]);
+      expect(await store.stats.countByStatus()).toEqual({ queued: 1, provisioning: 1, running: 2, completed: 1, failed: 0, timeout: 0, cancelled: 1 });
+      expect(await store.stats.oldestQueuedAt()).toBe(q1.created_at);
+      expect((await store.evaluations.findByStatus(['provisioning', 'running'])).map((x) => x.id)).toEqual([r1.id, r2.id, p1.id]);
+      expect((await store.evaluations.findByStatus(['provisioning', 'running'], { workers: ['w1'] })).map((x) => x.id)).toEqual([r1.id, p1.id]);
+      expect((await store.evaluations.findByStatus(['running'], { limit: 1 })).map((x) => x.id)).toEqual([r1.id]);
+      expect(await store.evaluations.findByStatus(['running'], { workers: [] })).toEqual([]);
 
       const since = new Date(Date.now() - 60_000).toISOString();
-      const buckets = await store.outcomeBuckets(since, 10);
+      const buckets = await store.stats.outcomeBuckets(since, 10);
       expect(buckets.length).toBeGreaterThanOrEqual(6);
       expect(buckets.length).toBeLessThanOrEqual(8);
       const totals = buckets.reduce((t, b) => ({ completed: t.completed + b.completed, cancelled: t.cancelled + b.cancelled, failed: t.failed + b.failed }), {

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { CrucibleError } from '../../src/domain/errors.js';
-import { createPostgresStore } from '../../src/storage/postgres.js';
-import type { EvaluationStore } from '../../src/storage/types.js';
+import { createPostgresStorage } from '../../src/storage/postgres.js';
+import type { Storage } from '../../src/ports/storage.js';
 import { newEvaluation, storeContract } from './contract.js';
 import { PG_URL, dropSchema, testSchemaName } from './pg-helpers.js';
 
-const schemas = new WeakMap<EvaluationStore, string>();
+const schemas = new WeakMap<Storage, string>();
 
 storeContract('PostgreSQL', {
   async open() {
     const schema = testSchemaName();
-    const store = createPostgresStore({ connectionString: PG_URL, schema });
+    const store = createPostgresStorage({ connectionString: PG_URL, schema });
     schemas.set(store, schema);
     await store.init();
     return store;
@@ -24,12 +24,12 @@ storeContract('PostgreSQL', {
 describe('PostgreSQL store specifics', () => {
   it('migrates safely when several processes start at once', async () => {
     const schema = testSchemaName();
-    const stores = Array.from({ length: 4 }, () => createPostgresStore({ connectionString: PG_URL, schema }));
+    const stores = Array.from({ length: 4 }, () => createPostgresStorage({ connectionString: PG_URL, schema }));
     try {
       await Promise.all(stores.map((s) => s.init()));
       const e = newEvaluation();
-      await stores[0]!.create([e]);
-      expect((await stores[3]!.get(e.id))!.id).toBe(e.id);
+      await stores[0]!.evaluations.create([e]);
+      expect((await stores[3]!.evaluations.get(e.id))!.id).toBe(e.id);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await dropSchema(schema);
@@ -37,7 +37,7 @@ describe('PostgreSQL store specifics', () => {
   });
 
   it('reports an unreachable database as storage_unavailable (503), without hanging', async () => {
-    const store = createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', schema: 'crucible_test_unreachable', connectTimeoutMs: 1000 });
+    const store = createPostgresStorage({ connectionString: 'postgres://postgres@127.0.0.1:1/test', schema: 'crucible_test_unreachable', connectTimeoutMs: 1000 });
     try {
       const err = await store.ping().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CrucibleError);
@@ -51,7 +51,7 @@ describe('PostgreSQL store specifics', () => {
   it('recovers after its connections are killed (as by a server restart)', async () => {
     const schema = testSchemaName();
     const applicationName = `crucible-test-${schema}`;
-    const store = createPostgresStore({ connectionString: PG_URL, schema, applicationName });
+    const store = createPostgresStorage({ connectionString: PG_URL, schema, applicationName });
     try {
       await store.init();
       await Promise.all([store.ping(), store.ping(), store.ping()]);
@@ -74,7 +74,7 @@ describe('PostgreSQL store specifics', () => {
         );
       }
       expect(ok).toBe(true);
-      expect((await store.list({ limit: 1 })).items).toEqual([]);
+      expect((await store.evaluations.list({ limit: 1 })).items).toEqual([]);
     } finally {
       await store.close();
       await dropSchema(schema);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { createSqliteStore } from '../../src/storage/sqlite.js';
+import { createSqliteStorage } from '../../src/storage/sqlite.js';
 import { storeContract } from './contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'crucible-sqlite-store-'));
@@ -11,7 +11,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 storeContract('SQLite', {
   async open() {
-    const store = createSqliteStore({ dataDir: join(root, String(n++)) });
+    const store = createSqliteStorage({ dataDir: join(root, String(n++)) });
     await store.init();
     return store;
   },

@@ -10,11 +10,10 @@ import {
   isTerminal,
   ListEvaluationsQuery,
 } from '../../domain/evaluation.js';
-import { badRequest, ErrorBody, notFound } from '../../domain/errors.js';
+import { badRequest, ErrorBody } from '../../domain/errors.js';
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import type { ApiContext } from '../context.js';
-import { streamEvaluationEvents } from '../event-stream.js';
-import { answeredHead, openSse } from '../sse.js';
+import { answeredHead, openSse, sseEventSink } from '../sse.js';
 
 const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 503: ErrorBody };
 
@@ -31,14 +30,14 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       response: { 200: Evaluation, 202: Evaluation, ...errors },
     },
   }, async (request, reply) => {
-    const [created] = await ctx.service.submit([request.body]);
+    const [created] = await ctx.evaluations.submit([request.body]);
     const evaluation = created!;
     const waitS = request.query.wait_s ?? (request.query.wait ? Math.min(60, ctx.maxWaitS) : 0);
     if (waitS <= 0) return reply.code(202).header('Location', `/api/evaluations/${evaluation.id}`).send(evaluation);
     // A client that hangs up stops the wait (the evaluation itself goes on, as submitted).
     const gone = new AbortController();
     reply.raw.once('close', () => gone.abort());
-    const after = await ctx.service.waitForTerminal(evaluation.id, Math.min(waitS, ctx.maxWaitS) * 1000, gone.signal);
+    const after = await ctx.evaluations.waitForTerminal(evaluation.id, Math.min(waitS, ctx.maxWaitS) * 1000, gone.signal);
     return reply.code(isTerminal(after.status) ? 200 : 202).header('Location', `/api/evaluations/${evaluation.id}`).send(after);
   });
 
@@ -52,7 +51,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       response: { 202: BatchCreateResponse, ...errors },
     },
   }, async (request, reply) => {
-    const created = await ctx.service.submit(request.body.evaluations);
+    const created = await ctx.evaluations.submit(request.body.evaluations);
     return reply.code(202).send({ ids: created.map((e) => e.id) });
   });
 
@@ -63,7 +62,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       querystring: ListEvaluationsQuery,
       response: { 200: EvaluationList, ...errors },
     },
-  }, async (request) => ctx.service.list(request.query));
+  }, async (request) => ctx.evaluations.list(request.query));
 
   api.get('/api/evaluations/:id', {
     schema: {
@@ -73,7 +72,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       querystring: NoQuery,
       response: { 200: Evaluation, ...errors },
     },
-  }, async (request) => ctx.service.get(request.params.id));
+  }, async (request) => ctx.evaluations.get(request.params.id));
 
   api.post('/api/evaluations/:id/cancel', {
     schema: {
@@ -85,7 +84,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       body: z.unknown().optional(),
       response: { 200: Evaluation, ...errors },
     },
-  }, async (request) => ctx.service.cancel(request.params.id));
+  }, async (request) => ctx.evaluations.cancel(request.params.id));
 
   api.get('/api/evaluations/:id/events', {
     schema: {
@@ -104,22 +103,14 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   }, async (request, reply) => {
     const { id } = request.params;
-    // 404 before the stream opens; the summary only, not megabytes of output per subscriber.
-    const evaluation = await ctx.store.getSummary(id);
-    if (!evaluation) throw notFound('evaluation', id);
     const after = lastEventId(request.headers['last-event-id']) ?? request.query.after ?? 0;
-    if (after > 0) {
-      // Sequence numbers are contiguous from 1, so `after` must name an event that exists.
-      const [seen, next] = await ctx.store.listEvents(id, after - 1, 2);
-      if (seen?.seq !== after) {
-        throw badRequest('invalid_last_event_id', `Evaluation ${id} has no event ${after}; resume from an id this stream sent (or omit it to replay everything).`);
-      }
-      // Already saw the end: nothing will ever follow. 204 also stops an EventSource reconnecting.
-      if (!next && isTerminal(evaluation.status)) return reply.code(204).send();
-    }
+    // 404 and 400 before the stream opens; 204 (which also stops an EventSource reconnecting)
+    // when the client already saw the end.
+    const plan = await ctx.events.plan(id, after);
+    if (plan.kind === 'complete') return reply.code(204).send();
     if (answeredHead(request, reply)) return reply;
     const sse = openSse(request, reply, ctx.streams);
-    await streamEvaluationEvents({ store: ctx.store, bus: ctx.bus }, id, after, sse).catch((err: unknown) => {
+    await ctx.events.follow(id, after, sseEventSink(sse)).catch((err: unknown) => {
       request.log.warn({ err: String(err) }, 'event stream ended with an error');
       sse.end();
     });

@@ -1,6 +1,5 @@
 /** GET /api/events: status changes of every evaluation, live (for dashboards and history views). */
 import type { FastifyInstance } from 'fastify';
-import { channels } from '../../events/types.js';
 import type { ApiContext } from '../context.js';
 import { NoQuery } from '../schemas.js';
 import { answeredHead, openSse } from '../sse.js';
@@ -16,9 +15,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
   }, async (request, reply) => {
     if (answeredHead(request, reply)) return reply;
     const sse = openSse(request, reply, ctx.streams);
-    const subscription = await ctx.bus.subscribe(channels.statusFeed, (payload) => {
-      sse.send({ event: 'status', data: JSON.parse(payload) as unknown });
-    });
+    const subscription = await ctx.statusFeed.subscribe((change) => sse.send({ event: 'status', data: change }));
     sse.send({ event: 'ready', data: { at: new Date().toISOString() } });
     try {
       await sse.done;

@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { isTerminal, type CreateEvaluationInput } from '../../domain/evaluation.js';
-import { ApiError, CrucibleClient } from '../client.js';
-import { cliExitCode, summaryRow, verdictLine } from '../format.js';
+import { ApiError, CrucibleClient } from '../../client/http-client.js';
+import { cliExitCode, summaryRow, verdictLine } from '../../client/terminal-format.js';
 import { Spinner } from '../spinner.js';
 
 const num = (v: string) => {

@@ -1,7 +1,7 @@
 /** `crucible serve` and `crucible worker`: the long-running roles. */
 import type { Command } from 'commander';
-import { resolveConfig, type PlatformConfig } from '../../app/config.js';
-import { startServer, startWorkerProcess, stopOnSignals } from '../../app/roles.js';
+import { resolveConfig, type PlatformConfig } from '../../main/config.js';
+import { startServer, startWorkerProcess, stopOnSignals } from '../../main/roles.js';
 
 interface CommonFlags {
   dataDir?: string;

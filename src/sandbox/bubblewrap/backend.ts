@@ -11,7 +11,7 @@ import { sandboxEnvironment } from '../program-environment.js';
 import { CgroupSandboxBackend } from '../run/cgroup-backend.js';
 import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
-import type { SandboxSpec } from '../types.js';
+import type { SandboxSpec } from '../../ports/sandbox.js';
 import { bwrapArgs, HIDDEN_USR_DIRS } from './bwrap-args.js';
 import { HostIdentities, type HostIdRange } from './host-identities.js';
 

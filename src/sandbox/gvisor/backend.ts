@@ -15,7 +15,7 @@ import { CgroupSandboxBackend } from '../run/cgroup-backend.js';
 import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
 import type { ProgramEnding } from '../run/status-channel.js';
-import type { SandboxSpec } from '../types.js';
+import type { SandboxSpec } from '../../ports/sandbox.js';
 import { ociSpec } from './oci-spec.js';
 import { PageCacheCharge } from './page-cache.js';
 import { cleanupStaleStateDirs, deleteContainer, removeStateDir } from './runsc-state.js';

@@ -7,9 +7,9 @@ import type { SandboxBackendName } from '../../domain/evaluation.js';
 import type { CgroupDriver } from '../cgroups/driver.js';
 import { cleanupStaleCgroups } from '../cgroups/stale.js';
 import { missingExecutables } from '../native.js';
-import type { BackendHealth, RunCallbacks, RunResult, SandboxBackend, SandboxSpec } from '../types.js';
+import type { BackendHealth, RunCallbacks, RunResult, SandboxBackend, SandboxSpec } from '../../ports/sandbox.js';
 import { SandboxRunner, type SandboxStarter } from './runner.js';
-import { resultWithoutRun } from '../results.js';
+import { resultWithoutRun } from '../../domain/run-result.js';
 
 export abstract class CgroupSandboxBackend implements SandboxBackend {
   abstract readonly name: SandboxBackendName;

@@ -6,10 +6,10 @@
 import { BackgroundTasks } from '../background-tasks.js';
 import type { CgroupDriver, CgroupLimits, SandboxCgroup } from '../cgroups/driver.js';
 import { CgroupPool } from '../cgroups/pool.js';
-import type { RunCallbacks, RunResult, SandboxSpec } from '../types.js';
+import type { RunCallbacks, RunResult, SandboxSpec } from '../../ports/sandbox.js';
 import { killSandbox } from './kill.js';
 import type { Launch } from './launch.js';
-import { resultWithoutRun } from '../results.js';
+import { resultWithoutRun } from '../../domain/run-result.js';
 import { superviseRun, type SuperviseOptions } from './supervise.js';
 import { WarmPool, type WarmSandbox } from './warm-pool.js';
 

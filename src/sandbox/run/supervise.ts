@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { interpretExit, type ExitFacts } from '../../domain/exit-interpretation.js';
 import { OUTPUT_FLOOD_FACTOR } from '../../domain/limits.js';
 import type { CgroupEvents, CgroupUsage, SandboxCgroup } from '../cgroups/driver.js';
-import type { RunCallbacks, RunResult, SandboxSpec } from '../types.js';
+import type { RunCallbacks, RunResult, SandboxSpec } from '../../ports/sandbox.js';
 import { killSandbox } from './kill.js';
 import type { Launch } from './launch.js';
 import { OutputCapture } from './output-capture.js';

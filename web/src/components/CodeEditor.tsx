@@ -7,7 +7,7 @@ import Editor, { type OnMount } from '@monaco-editor/react';
 import { useEffect, useRef, type RefObject } from 'react';
 import { monaco } from '../editor/monaco-setup';
 import { useTheme, type Theme } from '../lib/theme';
-import type { SyntaxCheckResponse } from '../../../src/api/schemas';
+import type { SyntaxCheckResponse } from '../../../src/domain/system-views';
 
 export type SyntaxIssue = SyntaxCheckResponse['errors'][number];
 

@@ -3,7 +3,7 @@
  * with, so a contract change breaks the UI build instead of the UI at runtime.
  */
 import type { CreateEvaluationInput, Evaluation, EvaluationStatus, EvaluationSummary } from '../../../src/domain/evaluation';
-import type { ConfigResponse, QueueStats, StatsResponse, SyntaxCheckResponse, WorkerView } from '../../../src/api/schemas';
+import type { ConfigResponse, QueueStats, StatsResponse, SyntaxCheckResponse, WorkerView } from '../../../src/domain/system-views';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
 
 /** One zod issue as the API reports it in `error.details`. */

@@ -4,7 +4,7 @@
  * values compiled in from the shared domain modules, so forms work immediately.
  */
 import { useEffect, useState } from 'react';
-import type { ConfigResponse } from '../../../src/api/schemas';
+import type { ConfigResponse } from '../../../src/domain/system-views';
 import { ENVIRONMENTS, SANDBOX_BACKENDS } from '../../../src/domain/evaluation';
 import { EXIT_CODE_GUIDE } from '../../../src/domain/exit-interpretation';
 import { LIMIT_BOUNDS } from '../../../src/domain/limits';

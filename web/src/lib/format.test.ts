@@ -44,9 +44,9 @@ describe('exitStatusText', () => {
 
 describe('small formats', () => {
   it('memory limits read like users say them', () => {
-    expect(formatMemoryLimit(256)).toBe('256 MB');
-    expect(formatMemoryLimit(2048)).toBe('2 GB');
-    expect(formatMemoryLimit(1536)).toBe('1536 MB');
+    expect(formatMemoryLimit(256)).toBe('256 MiB');
+    expect(formatMemoryLimit(2048)).toBe('2 GiB');
+    expect(formatMemoryLimit(1536)).toBe('1.5 GiB');
   });
   it('percent and elapsed', () => {
     expect(formatPercent(null)).toBe('—');

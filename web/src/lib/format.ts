@@ -1,27 +1,15 @@
 /** Human formats for the numbers the API reports (bytes, milliseconds, exit facts, times). */
 import type { Reason } from '../../../src/domain/evaluation';
 import { shellExitCode } from '../../../src/domain/exit-interpretation';
+import { formatBytes as formatBytesDomain, formatMebibytes } from '../../../src/domain/format-bytes';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
-
-/** Binary units, like the limits (memory_mb is MiB): 1536 → "1.5 KiB", 268435456 → "256 MiB". */
+/** Binary units, like the limits (memory_mb is MiB), from the one formatter the server uses too; "—" for no value. */
 export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
-  if (bytes < 1024) return `${Math.round(bytes)} B`;
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const digits = value >= 100 || Number.isInteger(value) ? 0 : value >= 10 ? 1 : 2;
-  return `${Number(value.toFixed(digits))} ${UNITS[unit]}`;
+  return bytes === null || bytes === undefined || !Number.isFinite(bytes) ? '—' : formatBytesDomain(bytes);
 }
 
-/** A memory limit in MiB: 512 → "512 MB", 2048 → "2 GB" (as users say it). */
-export function formatMemoryLimit(mb: number): string {
-  return mb >= 1024 && mb % 1024 === 0 ? `${mb / 1024} GB` : `${mb} MB`;
-}
+/** A memory limit in MiB: 512 → "512 MiB", 2048 → "2 GiB" (binary, as the server's messages say it). */
+export const formatMemoryLimit = formatMebibytes;
 
 /** 850 → "850 ms", 1234 → "1.23 s", 75_000 → "1m 15s", 3_900_000 → "1h 05m". */
 export function formatDuration(ms: number | null | undefined): string {

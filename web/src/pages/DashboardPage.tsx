@@ -4,7 +4,7 @@
  * tab is visible) and additionally, debounced, when the status feed says something changed.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { QueueStats, StatsResponse, WorkerView } from '../../../src/api/schemas';
+import type { QueueStats, StatsResponse, WorkerView } from '../../../src/domain/system-views';
 import type { StatusChange } from '../../../src/domain/events';
 import { api } from '../lib/api-client';
 import { formatDuration, formatPercent, formatRelativeTime } from '../lib/format';

@@ -2,14 +2,14 @@
  * The adapter sets behind the storage, queue and bus ports. The scale-out set (PostgreSQL,
  * BullMQ, Redis) is imported only when configured, so the embedded default never loads it.
  */
-import type { EventBus } from '../events/types.js';
-import type { JobQueue } from '../queue/types.js';
-import type { EvaluationStore } from '../storage/types.js';
+import type { EventBus } from '../ports/bus.js';
+import type { JobQueue } from '../ports/queue.js';
+import type { Storage } from '../ports/storage.js';
 import type { PlatformConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
 
 export interface Adapters {
-  store: EvaluationStore;
+  storage: Storage;
   queue: JobQueue;
   bus: EventBus;
   /** Releases what was opened, in reverse order. */
@@ -18,37 +18,41 @@ export interface Adapters {
 
 /** SQLite + in-database queue + in-memory bus, all in the data directory this process locks. */
 export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Adapters['cleanups']): Promise<Adapters> {
-  const [{ createSqliteStore }, { createEmbeddedQueue }, { createMemoryBus }] = await Promise.all([
+  const [{ createSqliteKysely, createSqliteStorage, sqliteFilename }, { createEmbeddedQueue }, { createMemoryBus }] = await Promise.all([
     import('../storage/sqlite.js'),
     import('../queue/embedded-queue.js'),
     import('../events/memory-bus.js'),
   ]);
   cleanups.push(lockDataDir(config.dataDir));
-  const store = createSqliteStore({ dataDir: config.dataDir });
-  cleanups.push(() => store.close());
-  await store.init();
-  const queue = createEmbeddedQueue(store, { pollIntervalMs: 1000 });
+  // One connection shared by the store and the queue: a submission's row and its job are written
+  // through the same SQLite handle, opened here rather than by either adapter.
+  const filename = sqliteFilename({ dataDir: config.dataDir });
+  const db = createSqliteKysely(filename);
+  const storage = createSqliteStorage({ db });
+  cleanups.push(() => storage.close());
+  await storage.init();
+  const queue = createEmbeddedQueue({ db, filename }, { pollIntervalMs: 1000 });
   cleanups.push(() => queue.close());
   const bus = createMemoryBus();
   cleanups.push(() => bus.close());
-  return { store, queue, bus, cleanups };
+  return { storage, queue, bus, cleanups };
 }
 
 /** PostgreSQL + BullMQ + Redis pub/sub, shared by every API and worker process of a deployment. */
 export async function openScaleOutAdapters(config: PlatformConfig, cleanups: Adapters['cleanups']): Promise<Adapters> {
-  const [{ createPostgresStore }, { createBullmqQueue }, { createRedisBus }] = await Promise.all([
+  const [{ createPostgresStorage }, { createBullmqQueue }, { createRedisBus }] = await Promise.all([
     import('../storage/postgres.js'),
     import('../queue/bullmq-queue.js'),
     import('../events/redis-bus.js'),
   ]);
-  const store = createPostgresStore({ connectionString: config.databaseUrl!, schema: config.namespace });
-  cleanups.push(() => store.close());
-  await store.init();
+  const storage = createPostgresStorage({ connectionString: config.databaseUrl!, schema: config.namespace });
+  cleanups.push(() => storage.close());
+  await storage.init();
   const queue = createBullmqQueue({ connection: config.redisUrl!, prefix: config.namespace, ...jobLockTiming(config) });
   cleanups.push(() => queue.close());
   const bus = createRedisBus({ url: config.redisUrl!, prefix: config.namespace });
   cleanups.push(() => bus.close());
-  return { store, queue, bus, cleanups };
+  return { storage, queue, bus, cleanups };
 }
 
 /**

@@ -1,13 +1,11 @@
-/** Human-readable renderings shared by the CLI commands. */
+/** Human-readable renderings of evaluations for terminals, shared by the CLI and the demo report. */
 import type { Evaluation, EvaluationSummary } from '../domain/evaluation.js';
 import { shellExitCode } from '../domain/exit-interpretation.js';
+import { formatBytes as formatBytesDomain } from '../domain/format-bytes.js';
 
+/** Binary units (see src/domain/format-bytes.ts); "-" for a metric that was not measured. */
 export function formatBytes(n: number | null): string {
-  if (n === null) return '-';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  return n === null ? '-' : formatBytesDomain(n);
 }
 
 export function formatMs(ms: number | null): string {

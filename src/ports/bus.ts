@@ -1,7 +1,7 @@
 /**
  * Live-event port: fan-out of messages between processes. In memory for the embedded default,
  * Redis pub/sub for scale-out. It carries only notifications: the persisted event log in storage
- * is the record, so a lost message is recovered by reading storage (see src/api/event-stream.ts).
+ * is the record, so a lost message is recovered by reading storage (see src/app/event-log-reader.ts).
  */
 export interface Subscription {
   unsubscribe(): Promise<void>;

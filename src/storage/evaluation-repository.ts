@@ -1,6 +1,6 @@
 /**
- * The EvaluationStore, written once over kysely for SQLite and PostgreSQL. Dialect specifics
- * (column types, tags, LIKE, locks, error classification) come from a StoreDialect.
+ * Evaluations in SQLite or PostgreSQL (one kysely implementation; dialect specifics from a
+ * StoreDialect).
  *
  * Concurrency model: every write that must be atomic is a single transaction whose *first*
  * statement is the conditional UPDATE of the evaluation row. That statement both checks the
@@ -10,51 +10,35 @@
  * nothing. Starting with a write also avoids SQLite's read-then-write upgrade deadlock.
  */
 import { sql, type Expression, type SqlBool, type Updateable } from 'kysely';
-import { CrucibleError, conflict, unavailable } from '../domain/errors.js';
-import {
-  EVALUATION_STATUSES,
-  TERMINAL_STATUSES,
-  type Evaluation,
-  type EvaluationStatus,
-  type EvaluationSummary,
-  type ListEvaluationsQuery,
-} from '../domain/evaluation.js';
+import type { Evaluation, EvaluationList, EvaluationStatus, EvaluationSummary, ListEvaluationsQuery } from '../domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
 import { sourcesOf } from '../domain/state-machine.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import type { Db, EvaluationsEb, StoreDialect, Tx } from './dialect.js';
-import { migrate } from './migrations.js';
-import { decodeJson, toEvaluation, toEvent, toIso, toMs, toSummary, type PayloadRow } from './rows.js';
-import type { EvaluationsTable } from './schema.js';
 import type {
-  EvaluationStore,
-  ListResult,
+  EvaluationRepository,
   NewEvaluation,
-  OutcomeBucket,
   TransitionOptions,
   TransitionPatch,
   TransitionResult,
-  WorkerInfo,
-} from './types.js';
+} from '../ports/storage.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Db, EvaluationsEb, StoreDialect, Tx } from './dialect.js';
+import { chunks, INSERT_CHUNK, insertEvents, uniqueTags } from './event-rows.js';
+import { toEvaluation, toIso, toMs, toSummary, type PayloadRow } from './rows.js';
+import type { EvaluationsTable } from './schema.js';
+import { storeGuard, type StoreGuard } from './store-guard.js';
 
-/** Rows per multi-row INSERT: well under both databases' bound-parameter limits. */
-const INSERT_CHUNK = 100;
-const DEFAULT_EVENTS_LIMIT = 1000;
 const DEFAULT_FIND_LIMIT = 1000;
 /** Text search (`q`) looks at this many of the newest evaluations (see searchFloor). */
 export const SEARCH_WINDOW = 20_000;
-/** A dashboard asking for more buckets than this gets an error instead of a huge answer. */
-const MAX_BUCKETS = 10_000;
 
-export class KyselyStore implements EvaluationStore {
+export class KyselyEvaluationRepository implements EvaluationRepository {
+  private readonly guard: StoreGuard;
+
   constructor(
-    /** Exposed for adapters that share the database (the embedded queue). */
-    readonly db: Db,
+    private readonly db: Db,
     private readonly dialect: StoreDialect,
-  ) {}
-
-  init(): Promise<void> {
-    return this.guard(() => migrate(this.db, this.dialect));
+  ) {
+    this.guard = storeGuard(dialect);
   }
 
   create(evaluations: NewEvaluation[]): Promise<TransitionResult[]> {
@@ -155,7 +139,7 @@ export class KyselyStore implements EvaluationStore {
     });
   }
 
-  async list(query: ListEvaluationsQuery): Promise<ListResult> {
+  async list(query: ListEvaluationsQuery): Promise<EvaluationList> {
     // Decoded outside guard(): a bad cursor is the caller's 400, not a storage failure.
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     return this.guard(async () => {
@@ -223,66 +207,9 @@ export class KyselyStore implements EvaluationStore {
           at: new Date(now).toISOString(),
           data: { status: to, reason: row.reason as Evaluation['reason'], message: row.message, worker: row.worker },
         };
-        const events = await this.insertEvents(trx, id, Number(row.last_seq) - eventCount + 1, [...before, statusEvent, ...extra]);
+        const events = await insertEvents(trx, id, Number(row.last_seq) - eventCount + 1, [...before, statusEvent, ...extra]);
         return { evaluation: toEvaluation(row, payload), events };
       });
-    });
-  }
-
-  appendEvents(id: string, events: NewEvaluationEvent[]): Promise<EvaluationEvent[]> {
-    return this.guard(async () => {
-      if (events.length === 0) return [];
-      return this.db.transaction().execute(async (trx) => {
-        const row = await trx
-          .updateTable('evaluations')
-          .set((eb) => ({ last_seq: eb('last_seq', '+', events.length) }))
-          .where('id', '=', id)
-          .where('status', 'not in', TERMINAL_STATUSES)
-          .returning('last_seq')
-          .executeTakeFirst();
-        if (!row) return [];
-        return this.insertEvents(trx, id, Number(row.last_seq) - events.length + 1, events);
-      });
-    });
-  }
-
-  listEvents(id: string, afterSeq: number, limit = DEFAULT_EVENTS_LIMIT): Promise<EvaluationEvent[]> {
-    return this.guard(async () => {
-      const rows = await this.db
-        .selectFrom('evaluation_events')
-        .select(['seq', 'type', 'at', 'data'])
-        .where('evaluation_id', '=', id)
-        .where('seq', '>', afterSeq)
-        .orderBy('seq')
-        .limit(limit)
-        .execute();
-      return rows.map(toEvent);
-    });
-  }
-
-  countByStatus(): Promise<Record<EvaluationStatus, number>> {
-    return this.guard(async () => {
-      const counts = Object.fromEntries(EVALUATION_STATUSES.map((s) => [s, 0])) as Record<EvaluationStatus, number>;
-      const rows = await this.db
-        .selectFrom('evaluations')
-        .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
-        .groupBy('status')
-        .execute();
-      for (const r of rows) counts[r.status] = Number(r.n);
-      return counts;
-    });
-  }
-
-  oldestQueuedAt(): Promise<string | null> {
-    return this.guard(async () => {
-      const row = await this.db
-        .selectFrom('evaluations')
-        .select('created_at')
-        .where('status', '=', 'queued')
-        .orderBy('created_at', 'asc')
-        .limit(1)
-        .executeTakeFirst();
-      return row ? toIso(row.created_at) : null;
     });
   }
 
@@ -298,98 +225,6 @@ export class KyselyStore implements EvaluationStore {
         .execute();
       return rows.map(toSummary);
     });
-  }
-
-  outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]> {
-    return this.guard(async () => {
-      const bucketMs = Math.round(bucketSeconds * 1000);
-      if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new RangeError('bucketSeconds must be positive');
-      const first = Math.floor(toMs(sinceIso) / bucketMs) * bucketMs;
-      const now = Date.now();
-      if ((now - first) / bucketMs > MAX_BUCKETS) throw new RangeError(`more than ${MAX_BUCKETS} buckets requested`);
-
-      // Integer division floors (times are positive) identically in both databases. The bucket
-      // size is inlined, not bound, so GROUP BY and SELECT are the same expression to PostgreSQL.
-      const bucket = sql<number>`(${sql.ref('finished_at')} / ${sql.lit(bucketMs)}) * ${sql.lit(bucketMs)}`;
-      const rows = await this.db
-        .selectFrom('evaluations')
-        .select((eb) => [bucket.as('bucket'), 'status', eb.fn.countAll<number>().as('n')])
-        .where('finished_at', '>=', first)
-        .where('status', 'in', TERMINAL_STATUSES)
-        .groupBy([bucket, 'status'])
-        .execute();
-
-      const buckets = new Map<number, OutcomeBucket>();
-      for (let start = first; start <= now; start += bucketMs) {
-        buckets.set(start, { start: toIso(start), completed: 0, failed: 0, timeout: 0, cancelled: 0 });
-      }
-      for (const r of rows) {
-        const start = Number(r.bucket);
-        let b = buckets.get(start);
-        if (!b) {
-          // Finished "in the future" by a host whose clock runs ahead: still count it.
-          b = { start: toIso(start), completed: 0, failed: 0, timeout: 0, cancelled: 0 };
-          buckets.set(start, b);
-        }
-        if (r.status === 'completed' || r.status === 'failed' || r.status === 'timeout' || r.status === 'cancelled') {
-          b[r.status] += Number(r.n);
-        }
-      }
-      return [...buckets.values()].sort((a, b) => a.start.localeCompare(b.start));
-    });
-  }
-
-  upsertWorker(worker: WorkerInfo): Promise<void> {
-    return this.guard(async () => {
-      const values = {
-        host: worker.host,
-        pid: worker.pid,
-        capacity: worker.capacity,
-        running: worker.running,
-        environments: JSON.stringify(worker.environments),
-        sandboxes: JSON.stringify(worker.sandboxes),
-        started_at: toMs(worker.started_at),
-        last_seen: toMs(worker.last_seen),
-      };
-      await this.db
-        .insertInto('workers')
-        .values({ id: worker.id, ...values })
-        .onConflict((oc) => oc.column('id').doUpdateSet(values))
-        .execute();
-    });
-  }
-
-  listWorkers(): Promise<WorkerInfo[]> {
-    return this.guard(async () => {
-      const rows = await this.db.selectFrom('workers').selectAll().orderBy('id').execute();
-      return rows.map((r) => ({
-        id: r.id,
-        host: r.host,
-        pid: Number(r.pid),
-        capacity: Number(r.capacity),
-        running: Number(r.running),
-        environments: decodeJson<WorkerInfo['environments']>(r.environments),
-        sandboxes: decodeJson<WorkerInfo['sandboxes']>(r.sandboxes),
-        started_at: toIso(r.started_at),
-        last_seen: toIso(r.last_seen),
-      }));
-    });
-  }
-
-  removeWorker(id: string): Promise<void> {
-    return this.guard(async () => {
-      await this.db.deleteFrom('workers').where('id', '=', id).execute();
-    });
-  }
-
-  ping(): Promise<void> {
-    return this.guard(async () => {
-      await sql`select 1`.execute(this.db);
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.db.destroy();
   }
 
   // --- helpers -------------------------------------------------------------------------------
@@ -428,17 +263,6 @@ export class KyselyStore implements EvaluationStore {
       .executeTakeFirstOrThrow();
   }
 
-  private async insertEvents(trx: Tx, id: string, firstSeq: number, events: NewEvaluationEvent[]): Promise<EvaluationEvent[]> {
-    const numbered = events.map((e, i) => ({ seq: firstSeq + i, ...e }) as EvaluationEvent);
-    for (const chunk of chunks(numbered, INSERT_CHUNK)) {
-      await trx
-        .insertInto('evaluation_events')
-        .values(chunk.map((e) => ({ evaluation_id: id, seq: e.seq, type: e.type, at: toMs(e.at), data: JSON.stringify(e.data) })))
-        .execute();
-    }
-    return numbered;
-  }
-
   /**
    * Creation time of the SEARCH_WINDOW-th newest evaluation (null if there are fewer): `q` has no
    * index (substring matches over code), so it only looks at the newest evaluations, keeping a
@@ -468,31 +292,6 @@ export class KyselyStore implements EvaluationStore {
     return eb.or([dialect.like(eb.ref('evaluations.id'), pattern), dialect.like(dialect.tagsText(eb), pattern), dialect.like(code, pattern)]);
   }
 
-  /** Maps driver failures to the platform's errors: unreachable → 503, duplicate id → 409. */
-  private async guard<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof CrucibleError) throw err;
-      if (this.dialect.isUniqueViolation(err)) throw conflict('duplicate_id', 'an evaluation with this id already exists');
-      if (this.dialect.isUnavailable(err)) {
-        const e = unavailable('storage_unavailable', `storage is unavailable: ${(err as Error).message}`);
-        (e as { cause?: unknown }).cause = err;
-        throw e;
-      }
-      throw err;
-    }
-  }
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-function uniqueTags(tags: string[]): string[] {
-  return [...new Set(tags)];
 }
 
 function escapeLike(text: string): string {

@@ -3,9 +3,9 @@
  * requests with API errors turned into readable exceptions, and an SSE reader that resumes with
  * Last-Event-ID when the connection drops.
  */
-import type { CreateEvaluationInput, Evaluation } from '../domain/evaluation.js';
+import type { CreateEvaluationInput, Evaluation, EvaluationList } from '../domain/evaluation.js';
 import type { EvaluationEvent } from '../domain/events.js';
-import type { ListResult } from '../storage/types.js';
+
 
 export class ApiError extends Error {
   constructor(
@@ -49,7 +49,7 @@ export class CrucibleClient {
     return this.request('GET', `/api/evaluations/${encodeURIComponent(id)}`);
   }
 
-  list(params: Record<string, string | number | undefined>): Promise<ListResult> {
+  list(params: Record<string, string | number | undefined>): Promise<EvaluationList> {
     const qs = new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
     return this.request('GET', `/api/evaluations?${qs}`);
   }

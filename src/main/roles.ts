@@ -13,7 +13,6 @@ import { Worker } from '../worker/worker.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openPlatform, type Platform } from './platform.js';
-import { SyntaxChecker } from './syntax-check.js';
 
 export interface Listen {
   host: string;
@@ -40,8 +39,8 @@ async function recoverEmbedded(platform: Platform, ownWorkerId: string | null): 
 }
 
 function startWorker(platform: Platform, concurrency: number): Worker {
-  const { store, queue, bus, publisher, sandboxes, log, config } = platform;
-  return new Worker({ store, queue, bus, publisher, sandboxes, log }, { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs });
+  const { storage, queue, bus, lifecycle, sandboxes, log, config } = platform;
+  return new Worker({ storage, queue, bus, lifecycle, sandboxes, log }, { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs });
 }
 
 export async function startServer(config: PlatformConfig, listen: Listen): Promise<RunningServer> {
@@ -56,13 +55,11 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
 
     const app = await buildServer(
       {
-        service: platform.service,
-        store: platform.store,
-        queue: platform.queue,
-        bus: platform.bus,
-        sandboxes: platform.sandboxes,
-        syntaxChecker: new SyntaxChecker(platform.sandboxes.bubblewrap),
-        livenessWindowMs: config.livenessWindowMs,
+        evaluations: platform.evaluations,
+        events: platform.events,
+        statusFeed: platform.statusFeed,
+        system: platform.system,
+        syntaxChecker: platform.syntaxChecker,
         maxWaitS: config.maxWaitS,
         streams: new StreamGate(config.maxStreams),
         maxPendingResponseBytes: config.maxPendingResponseMb * 1024 * 1024,

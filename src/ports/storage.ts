@@ -1,11 +1,13 @@
 /**
- * Storage port: evaluations, their event log and the worker registry. Implemented once with
- * kysely for SQLite (embedded default) and PostgreSQL (scale-out); both pass the same contract
- * test suite (test/storage/contract.ts).
+ * Storage ports, one per concern: the evaluations themselves, their event log, the registry of
+ * live workers, and the aggregate numbers dashboards read. Implemented once with kysely for SQLite
+ * (embedded default) and PostgreSQL (scale-out); every implementation passes the same contract
+ * suite (test/storage/contract.ts). Use cases depend on these interfaces only.
  */
 import type {
   Environment,
   Evaluation,
+  EvaluationList,
   EvaluationStatus,
   EvaluationSummary,
   ListEvaluationsQuery,
@@ -88,14 +90,8 @@ export interface OutcomeBucket {
   cancelled: number;
 }
 
-export interface ListResult {
-  items: EvaluationSummary[];
-  next_cursor: string | null;
-}
-
-export interface EvaluationStore {
-  /** Creates or migrates the schema. Idempotent; safe to call from several processes at once. */
-  init(): Promise<void>;
+/** Evaluations and their state changes. */
+export interface EvaluationRepository {
   /** Inserts evaluations in status `queued`, each with its first event (seq 1, status queued), atomically. */
   create(evaluations: NewEvaluation[]): Promise<TransitionResult[]>;
   get(id: string): Promise<Evaluation | null>;
@@ -106,29 +102,49 @@ export interface EvaluationStore {
    * CrucibleError `invalid_cursor` (400). `q` (unindexed substring search) only looks at the
    * newest 20,000 evaluations, so its cost stays bounded as history grows.
    */
-  list(query: ListEvaluationsQuery): Promise<ListResult>;
+  list(query: ListEvaluationsQuery): Promise<EvaluationList>;
   /**
    * Compare-and-set move to `to`: applied only if the state machine allows it from the current
-   * status (and the options' guards hold). Appends the status event (and extraEvents) in the same
-   * transaction. Returns null, changing nothing, when rejected.
+   * status (and the options' guards hold). Appends the status event (and the options' events) in
+   * the same transaction. Returns null, changing nothing, when rejected.
    */
   transition(id: string, to: EvaluationStatus, patch?: TransitionPatch, options?: TransitionOptions): Promise<TransitionResult | null>;
-  /** Appends events with the next sequence numbers. Rejected (returns []) once the evaluation is terminal. */
-  appendEvents(id: string, events: NewEvaluationEvent[]): Promise<EvaluationEvent[]>;
-  /** Events with seq > afterSeq, in order. */
-  listEvents(id: string, afterSeq: number, limit?: number): Promise<EvaluationEvent[]>;
-  countByStatus(): Promise<Record<EvaluationStatus, number>>;
-  oldestQueuedAt(): Promise<string | null>;
   /** Evaluations in the given statuses, oldest first, optionally only those held by some workers. */
   findByStatus(statuses: EvaluationStatus[], options?: { workers?: string[]; limit?: number }): Promise<EvaluationSummary[]>;
+}
+
+/** The per-evaluation log of events, numbered 1, 2, 3… without gaps. */
+export interface EventLog {
+  /** Appends events with the next sequence numbers. Rejected (returns []) once the evaluation is terminal. */
+  append(evaluationId: string, events: NewEvaluationEvent[]): Promise<EvaluationEvent[]>;
+  /** Events with seq > afterSeq, in order, at most `limit`. */
+  after(evaluationId: string, afterSeq: number, limit?: number): Promise<EvaluationEvent[]>;
+}
+
+/** Workers announce themselves here with heartbeats; the reaper reads it to find dead ones. */
+export interface WorkerRegistry {
+  upsert(worker: WorkerInfo): Promise<void>;
+  list(): Promise<WorkerInfo[]>;
+  remove(id: string): Promise<void>;
+}
+
+/** Aggregates for the queue view and the dashboard. */
+export interface EvaluationStats {
+  countByStatus(): Promise<Record<EvaluationStatus, number>>;
+  oldestQueuedAt(): Promise<string | null>;
   /** Terminal evaluations per time bucket since `sinceIso` (dashboard throughput / failure rate). */
   outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]>;
+}
 
-  upsertWorker(worker: WorkerInfo): Promise<void>;
-  listWorkers(): Promise<WorkerInfo[]>;
-  removeWorker(id: string): Promise<void>;
-
-  /** Cheap round trip used by /readyz. */
+/** One database behind the four ports, with its life cycle. */
+export interface Storage {
+  readonly evaluations: EvaluationRepository;
+  readonly events: EventLog;
+  readonly workers: WorkerRegistry;
+  readonly stats: EvaluationStats;
+  /** Creates or migrates the schema. Idempotent; safe to call from several processes at once. */
+  init(): Promise<void>;
+  /** Cheap round trip used by readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

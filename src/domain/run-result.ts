@@ -1,11 +1,24 @@
 /**
- * The RunResult of a run whose program never ran or never finished in a sandbox (cancelled before
- * it started, no sandbox could start, its worker was lost), worded by the domain like any other
- * verdict. Shared by the sandbox backends and the platform, next to the port that defines RunResult.
+ * The outcome of one run as a sandbox reports it: the raw facts (exit code, signal, output,
+ * metrics) with the verdict the domain drew from them. Also the result of a run whose program
+ * never ran or never finished in a sandbox (cancelled before it started, no sandbox could start,
+ * its worker was lost), worded by the domain like any other verdict.
  */
-import { interpretExit } from '../domain/exit-interpretation.js';
-import type { Limits } from '../domain/limits.js';
-import type { RunResult } from './types.js';
+import type { Metrics, Reason } from './evaluation.js';
+import { interpretExit } from './exit-interpretation.js';
+import type { Limits } from './limits.js';
+
+export interface RunResult {
+  exit_code: number | null;
+  signal: string | null;
+  reason: Reason;
+  message: string;
+  stdout: string;
+  stderr: string;
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+  metrics: Metrics;
+}
 
 export type EndingWithoutRun = { cancelled: true; detail?: string } | { platformError: string };
 

@@ -2,9 +2,12 @@
  * The narrow interface between the platform and whatever isolates a program. Callers (the worker)
  * know only this file; bubblewrap, gVisor and any later Docker/Kubernetes backend live behind it.
  */
-import type { Environment, Metrics, Reason, SandboxBackendName } from '../domain/evaluation.js';
+import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
 import type { MetricsSample } from '../domain/events.js';
 import type { Limits } from '../domain/limits.js';
+import type { RunResult } from '../domain/run-result.js';
+
+export type { RunResult };
 
 export interface SandboxSpec {
   /** Python source, run as the program's main module. */
@@ -28,18 +31,6 @@ export interface RunCallbacks {
   /** Aborting kills the whole sandbox; the result's reason is then `cancelled`. */
   signal?: AbortSignal;
   sampleIntervalMs?: number;
-}
-
-export interface RunResult {
-  exit_code: number | null;
-  signal: string | null;
-  reason: Reason;
-  message: string;
-  stdout: string;
-  stderr: string;
-  stdout_truncated: boolean;
-  stderr_truncated: boolean;
-  metrics: Metrics;
 }
 
 export interface BackendHealth {

@@ -1,0 +1,70 @@
+/**
+ * Persist, then publish: every change to an evaluation goes to storage first and, only once
+ * storage accepted it, to the live bus. A subscriber therefore never sees an event that is not in
+ * the log and can always recover a missed one from it. Publishing is best effort: a bus outage
+ * must not fail the evaluation, because the log already has the truth.
+ *
+ * Every use case that moves an evaluation (submit, cancel, the reaper, the worker's runs) goes
+ * through this one class, so the rule lives in one place.
+ */
+import type { Evaluation, EvaluationStatus } from '../domain/evaluation.js';
+import type { EvaluationEvent, NewEvaluationEvent, StatusChange } from '../domain/events.js';
+import type { RunResult } from '../domain/run-result.js';
+import { channels, type EventBus } from '../ports/bus.js';
+import type { Logger } from '../ports/logger.js';
+import type { Storage, TransitionOptions, TransitionPatch, TransitionResult } from '../ports/storage.js';
+import { finalRecord } from './verdicts.js';
+
+export type TerminalGuard = Pick<TransitionOptions, 'expectFrom' | 'expectWorker' | 'precedingEvents'>;
+
+export class EvaluationLifecycle {
+  constructor(
+    private readonly deps: { storage: Pick<Storage, 'evaluations' | 'events'>; bus: EventBus; log: Logger },
+  ) {}
+
+  /** Moves the evaluation (compare-and-set, see EvaluationRepository.transition), then publishes what was written. */
+  async transition(id: string, to: EvaluationStatus, patch?: TransitionPatch, options?: TransitionOptions): Promise<TransitionResult | null> {
+    const moved = await this.deps.storage.evaluations.transition(id, to, patch, options);
+    if (moved) await this.publish(moved.evaluation, moved.events);
+    return moved;
+  }
+
+  /**
+   * Records `result` as the evaluation's verdict: its final status, the `done` event that closes
+   * the log (and any output still pending, before it), in one transaction; then publishes them.
+   */
+  finish(id: string, result: RunResult, guard: TerminalGuard): Promise<TransitionResult | null> {
+    const { status, patch, done } = finalRecord(result);
+    return this.transition(id, status, patch, { ...guard, extraEvents: [done] });
+  }
+
+  /** Appends live events (output, samples) to the log, then publishes the ones it accepted. */
+  async append(evaluation: Pick<Evaluation, 'id' | 'tags'>, events: NewEvaluationEvent[]): Promise<EvaluationEvent[]> {
+    const written = await this.deps.storage.events.append(evaluation.id, events);
+    await this.publish(evaluation, written);
+    return written;
+  }
+
+  /** Publishes events that are already persisted (e.g. those of a creation, once the job is enqueued). */
+  async publish(evaluation: Pick<Evaluation, 'id' | 'tags'>, events: EvaluationEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const { bus, log } = this.deps;
+    const tasks: Promise<void>[] = [];
+    for (const event of events) {
+      tasks.push(bus.publish(channels.evaluation(evaluation.id), JSON.stringify(event)));
+      if (event.type === 'status') {
+        const change: StatusChange = {
+          id: evaluation.id,
+          status: event.data.status,
+          reason: event.data.reason ?? null,
+          tags: evaluation.tags,
+          at: event.at,
+        };
+        tasks.push(bus.publish(channels.statusFeed, JSON.stringify(change)));
+      }
+    }
+    const results = await Promise.allSettled(tasks);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) log.warn({ err: String(failed.reason), evaluation: evaluation.id }, 'live event publish failed; clients will catch up from the log');
+  }
+}

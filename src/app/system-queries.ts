@@ -1,0 +1,109 @@
+/**
+ * The system views the API and dashboards read: queue depth and counts, workers with their load,
+ * finished evaluations over time, limits and backends, and readiness. Read-only use cases over the
+ * storage, queue, bus and sandbox ports.
+ */
+import { ENVIRONMENTS, EVALUATION_STATUSES, type EvaluationStatus } from '../domain/evaluation.js';
+import { EXIT_CODE_GUIDE } from '../domain/exit-interpretation.js';
+import { LIMIT_BOUNDS } from '../domain/limits.js';
+import type { ConfigResponse, HealthResponse, QueueStats, StatsResponse, WorkerList } from '../domain/system-views.js';
+import type { EventBus } from '../ports/bus.js';
+import type { JobQueue } from '../ports/queue.js';
+import type { SandboxBackends } from '../ports/sandbox.js';
+import type { Storage } from '../ports/storage.js';
+import { ttlCache } from './ttl-cache.js';
+
+export interface SystemQueriesDeps {
+  storage: Storage;
+  queue: JobQueue;
+  bus: EventBus;
+  sandboxes: SandboxBackends;
+}
+
+export interface SystemQueriesOptions {
+  maxQueueDepth: number;
+  /** A worker whose heartbeat is older than this is shown as not alive. */
+  livenessWindowMs: number;
+}
+
+/** Bounds how long one readiness probe may take, so /readyz answers even when a dependency hangs. */
+async function probe(check: () => Promise<unknown>, timeoutMs = 2000): Promise<{ ok: boolean; detail?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
+    ]);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class SystemQueries {
+  /** Counting every row costs hundreds of ms at a million rows on PostgreSQL: one count a second is plenty for a dashboard. */
+  private readonly countByStatus: () => Promise<Record<EvaluationStatus, number>>;
+
+  constructor(
+    private readonly deps: SystemQueriesDeps,
+    private readonly options: SystemQueriesOptions,
+  ) {
+    this.countByStatus = ttlCache(1000, () => deps.storage.stats.countByStatus());
+  }
+
+  async queue(): Promise<QueueStats> {
+    const [counts, depth, oldest] = await Promise.all([this.countByStatus(), this.deps.queue.depth(), this.deps.storage.stats.oldestQueuedAt()]);
+    const full = Object.fromEntries(EVALUATION_STATUSES.map((s) => [s, counts[s] ?? 0])) as Record<EvaluationStatus, number>;
+    return {
+      counts: full,
+      depth,
+      max_depth: this.options.maxQueueDepth,
+      oldest_queued_at: oldest,
+      oldest_queued_age_ms: oldest ? Math.max(0, Date.now() - Date.parse(oldest)) : null,
+    };
+  }
+
+  async workers(): Promise<WorkerList> {
+    const { storage } = this.deps;
+    const now = Date.now();
+    const [workers, held] = await Promise.all([storage.workers.list(), storage.evaluations.findByStatus(['provisioning', 'running'], { limit: 10_000 })]);
+    // Counted from the evaluations themselves: heartbeats carry a count that is up to one beat old.
+    const running = new Map<string, number>();
+    for (const e of held) if (e.worker) running.set(e.worker, (running.get(e.worker) ?? 0) + 1);
+    return {
+      workers: workers.map((w) => ({ ...w, running: running.get(w.id) ?? 0, alive: now - Date.parse(w.last_seen) <= this.options.livenessWindowMs })),
+      liveness_window_ms: this.options.livenessWindowMs,
+    };
+  }
+
+  async stats(minutes: number, bucketS: number): Promise<StatsResponse> {
+    const since = new Date(Date.now() - minutes * 60_000).toISOString();
+    return { buckets: await this.deps.storage.stats.outcomeBuckets(since, bucketS), bucket_s: bucketS };
+  }
+
+  async config(): Promise<ConfigResponse> {
+    const sandboxes = await Promise.all(
+      Object.entries(this.deps.sandboxes).map(async ([name, backend]) => {
+        const health = await backend.health();
+        return { name, available: health.ok, detail: health.detail };
+      }),
+    );
+    return { limits: LIMIT_BOUNDS, environments: [...ENVIRONMENTS], sandboxes, exit_code_guide: [...EXIT_CODE_GUIDE] };
+  }
+
+  /** `ok`, `degraded` (a sandbox backend is missing) or `unavailable` (storage, queue or bus is down). */
+  async readiness(): Promise<{ ready: boolean; report: HealthResponse }> {
+    const { storage, queue, bus, sandboxes } = this.deps;
+    const [storageCheck, queueCheck, busCheck] = await Promise.all([probe(() => storage.ping()), probe(() => queue.ping()), probe(() => bus.ping())]);
+    const checks: HealthResponse['checks'] = { storage: storageCheck, queue: queueCheck, bus: busCheck };
+    for (const [name, backend] of Object.entries(sandboxes)) {
+      const health = await backend.health();
+      checks[`sandbox:${name}`] = { ok: health.ok, ...(health.ok ? {} : { detail: health.detail }) };
+    }
+    const ready = storageCheck.ok && queueCheck.ok && busCheck.ok;
+    const allOk = Object.values(checks).every((c) => c.ok);
+    return { ready, report: { status: ready ? (allOk ? 'ok' : 'degraded') : 'unavailable', checks } };
+  }
+}

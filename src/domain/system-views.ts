@@ -1,0 +1,67 @@
+/**
+ * What the system use cases answer (queue, workers, statistics, configuration, health, syntax
+ * check): zod schemas that are the one source of the API's response validation, its OpenAPI
+ * document and the clients' types. Pure zod: the web UI imports these too.
+ */
+import { z } from 'zod';
+import { ENVIRONMENTS, EvaluationStatus, SANDBOX_BACKENDS } from './evaluation.js';
+
+export const QueueStats = z.object({
+  counts: z.record(EvaluationStatus, z.number()),
+  depth: z.number().describe('Evaluations waiting for a worker'),
+  max_depth: z.number().describe('Beyond this, new submissions get 503 with Retry-After'),
+  oldest_queued_at: z.string().nullable(),
+  oldest_queued_age_ms: z.number().nullable(),
+});
+export type QueueStats = z.infer<typeof QueueStats>;
+
+export const WorkerView = z.object({
+  id: z.string(),
+  host: z.string(),
+  pid: z.number(),
+  capacity: z.number(),
+  running: z.number(),
+  environments: z.array(z.enum(ENVIRONMENTS)),
+  sandboxes: z.array(z.enum(SANDBOX_BACKENDS)),
+  started_at: z.string(),
+  last_seen: z.string(),
+  alive: z.boolean().describe('Heartbeat seen within the liveness window'),
+});
+export const WorkerList = z.object({ workers: z.array(WorkerView), liveness_window_ms: z.number() });
+export type WorkerView = z.infer<typeof WorkerView>;
+
+export const StatsResponse = z.object({
+  buckets: z.array(
+    z.object({ start: z.string(), completed: z.number(), failed: z.number(), timeout: z.number(), cancelled: z.number() }),
+  ),
+  bucket_s: z.number(),
+});
+export type StatsResponse = z.infer<typeof StatsResponse>;
+
+export const SyntaxCheckResponse = z.object({
+  ok: z.boolean(),
+  errors: z.array(z.object({ line: z.number(), column: z.number(), message: z.string() })),
+});
+export type SyntaxCheckResponse = z.infer<typeof SyntaxCheckResponse>;
+
+export const LimitBoundView = z.object({
+  default: z.number(),
+  min: z.number(),
+  max: z.number(),
+  unit: z.string(),
+  description: z.string(),
+});
+export const ConfigResponse = z.object({
+  limits: z.record(z.string(), LimitBoundView),
+  environments: z.array(z.string()),
+  sandboxes: z.array(z.object({ name: z.string(), available: z.boolean(), detail: z.string() })),
+  exit_code_guide: z.array(z.object({ code: z.string(), meaning: z.string() })),
+});
+export type ConfigResponse = z.infer<typeof ConfigResponse>;
+
+export const HealthResponse = z.object({
+  status: z.enum(['ok', 'degraded', 'unavailable']),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() })),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+export type WorkerList = z.infer<typeof WorkerList>;

@@ -1,0 +1,104 @@
+/**
+ * Wires a Crucible process together from its configuration: picks the storage, queue and bus
+ * adapters (embedded or scale-out), the sandbox backends, and builds the use cases on top. This
+ * is the only place that knows which adapter is behind which port.
+ */
+import type { Logger as PinoLogger } from 'pino';
+import { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
+import { EvaluationService } from '../app/evaluation-service.js';
+import { EventLogReader } from '../app/event-log-reader.js';
+import { Reaper } from '../app/reaper.js';
+import { StatusFeed } from '../app/status-feed.js';
+import { SyntaxChecker } from '../app/syntax-check.js';
+import { SystemQueries } from '../app/system-queries.js';
+import type { EventBus } from '../ports/bus.js';
+import type { JobQueue } from '../ports/queue.js';
+import type { SandboxBackends } from '../ports/sandbox.js';
+import type { Storage } from '../ports/storage.js';
+import { closeSandboxBackends, createSandboxBackends } from '../sandbox/index.js';
+import { openEmbeddedAdapters, openScaleOutAdapters, type Adapters } from './adapters.js';
+import { isEmbedded, type PlatformConfig } from './config.js';
+
+/** The use cases, built once per process on top of the adapters. */
+export interface UseCases {
+  lifecycle: EvaluationLifecycle;
+  evaluations: EvaluationService;
+  events: EventLogReader;
+  statusFeed: StatusFeed;
+  system: SystemQueries;
+  syntaxChecker: SyntaxChecker;
+  reaper: Reaper;
+}
+
+export interface Platform extends UseCases {
+  config: PlatformConfig;
+  storage: Storage;
+  queue: JobQueue;
+  bus: EventBus;
+  sandboxes: SandboxBackends;
+  log: PinoLogger;
+  close(): Promise<void>;
+}
+
+function buildUseCases(config: PlatformConfig, ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends }, log: PinoLogger): UseCases {
+  const { storage, queue, bus, sandboxes } = ports;
+  const lifecycle = new EvaluationLifecycle({ storage, bus, log });
+  const events = new EventLogReader({ storage, bus });
+  const evaluations = new EvaluationService(
+    { storage, queue, bus, lifecycle, reader: events, log },
+    { maxQueueDepth: config.maxQueueDepth, cancelGraceMs: config.cancelGraceMs, livenessWindowMs: config.livenessWindowMs },
+  );
+  const reaper = new Reaper(
+    { storage, queue, lifecycle, log },
+    { livenessWindowMs: config.livenessWindowMs, maxAttempts: config.maxAttempts, requeueAfterMs: Math.max(5_000, config.livenessWindowMs) },
+  );
+  return {
+    lifecycle,
+    evaluations,
+    events,
+    statusFeed: new StatusFeed(bus),
+    system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
+    syntaxChecker: new SyntaxChecker(sandboxes.bubblewrap),
+    reaper,
+  };
+}
+
+export async function openPlatform(config: PlatformConfig, log: PinoLogger): Promise<Platform> {
+  const cleanups: Adapters['cleanups'] = [];
+  try {
+    const { storage, queue, bus } = isEmbedded(config) ? await openEmbeddedAdapters(config, cleanups) : await openScaleOutAdapters(config, cleanups);
+    // Warm sandboxes only where programs run: an API-only instance needs one now and then (syntax checks).
+    const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
+    cleanups.push(() => closeSandboxBackends(sandboxes));
+    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes }, log);
+    let closed = false;
+    return {
+      ...useCases,
+      config,
+      storage,
+      queue,
+      bus,
+      sandboxes,
+      log,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await useCases.reaper.stop();
+        await runCleanups(cleanups, log);
+      },
+    };
+  } catch (err) {
+    await runCleanups(cleanups, log);
+    throw err;
+  }
+}
+
+async function runCleanups(cleanups: Array<() => Promise<void> | void>, log: PinoLogger): Promise<void> {
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (err) {
+      log.warn({ err: String(err) }, 'shutdown step failed');
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/** Aggregates over the evaluations (queue view, dashboard) in SQLite or PostgreSQL. */
+import { sql } from 'kysely';
+import { EVALUATION_STATUSES, TERMINAL_STATUSES, type EvaluationStatus } from '../domain/evaluation.js';
+import type { EvaluationStats, OutcomeBucket } from '../ports/storage.js';
+import type { Db, StoreDialect } from './dialect.js';
+import { toIso, toMs } from './rows.js';
+import { storeGuard, type StoreGuard } from './store-guard.js';
+
+/** A dashboard asking for more buckets than this gets an error instead of a huge answer. */
+const MAX_BUCKETS = 10_000;
+
+export class KyselyEvaluationStats implements EvaluationStats {
+  private readonly guard: StoreGuard;
+
+  constructor(
+    private readonly db: Db,
+    dialect: StoreDialect,
+  ) {
+    this.guard = storeGuard(dialect);
+  }
+
+  countByStatus(): Promise<Record<EvaluationStatus, number>> {
+    return this.guard(async () => {
+      const counts = Object.fromEntries(EVALUATION_STATUSES.map((s) => [s, 0])) as Record<EvaluationStatus, number>;
+      const rows = await this.db
+        .selectFrom('evaluations')
+        .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+        .groupBy('status')
+        .execute();
+      for (const r of rows) counts[r.status] = Number(r.n);
+      return counts;
+    });
+  }
+
+  oldestQueuedAt(): Promise<string | null> {
+    return this.guard(async () => {
+      const row = await this.db
+        .selectFrom('evaluations')
+        .select('created_at')
+        .where('status', '=', 'queued')
+        .orderBy('created_at', 'asc')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? toIso(row.created_at) : null;
+    });
+  }
+
+  outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]> {
+    return this.guard(async () => {
+      const bucketMs = Math.round(bucketSeconds * 1000);
+      if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new RangeError('bucketSeconds must be positive');
+      const first = Math.floor(toMs(sinceIso) / bucketMs) * bucketMs;
+      const now = Date.now();
+      if ((now - first) / bucketMs > MAX_BUCKETS) throw new RangeError(`more than ${MAX_BUCKETS} buckets requested`);
+
+      // Integer division floors (times are positive) identically in both databases. The bucket
+      // size is inlined, not bound, so GROUP BY and SELECT are the same expression to PostgreSQL.
+      const bucket = sql<number>`(${sql.ref('finished_at')} / ${sql.lit(bucketMs)}) * ${sql.lit(bucketMs)}`;
+      const rows = await this.db
+        .selectFrom('evaluations')
+        .select((eb) => [bucket.as('bucket'), 'status', eb.fn.countAll<number>().as('n')])
+        .where('finished_at', '>=', first)
+        .where('status', 'in', TERMINAL_STATUSES)
+        .groupBy([bucket, 'status'])
+        .execute();
+
+      const buckets = new Map<number, OutcomeBucket>();
+      for (let start = first; start <= now; start += bucketMs) {
+        buckets.set(start, { start: toIso(start), completed: 0, failed: 0, timeout: 0, cancelled: 0 });
+      }
+      for (const r of rows) {
+        const start = Number(r.bucket);
+        let b = buckets.get(start);
+        if (!b) {
+          // Finished "in the future" by a host whose clock runs ahead: still count it.
+          b = { start: toIso(start), completed: 0, failed: 0, timeout: 0, cancelled: 0 };
+          buckets.set(start, b);
+        }
+        if (r.status === 'completed' || r.status === 'failed' || r.status === 'timeout' || r.status === 'cancelled') {
+          b[r.status] += Number(r.n);
+        }
+      }
+      return [...buckets.values()].sort((a, b) => a.start.localeCompare(b.start));
+    });
+  }
+}
