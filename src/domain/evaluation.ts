@@ -82,7 +82,7 @@ const Tag = z
   .string()
   .min(1)
   .max(REQUEST_BOUNDS.tag_length)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:\/=-]*$/, {
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:/=-]*$/, {
     message: 'tags may contain letters, digits and _ . : / = - and must start with a letter or digit',
   });
 

@@ -5,6 +5,7 @@
 import type { EventBus } from '../ports/bus.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { Storage } from '../ports/storage.js';
+import type { JobsDatabase } from '../queue/sqlite-jobs.js';
 import type { PlatformConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
 
@@ -31,7 +32,7 @@ export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Ada
   const storage = createSqliteStorage({ db });
   cleanups.push(() => storage.close());
   await storage.init();
-  const queue = createEmbeddedQueue({ db, filename }, { pollIntervalMs: 1000 });
+  const queue = createEmbeddedQueue({ db: db.withTables<JobsDatabase>(), filename }, { pollIntervalMs: 1000 });
   cleanups.push(() => queue.close());
   const bus = createMemoryBus();
   cleanups.push(() => bus.close());

@@ -38,7 +38,7 @@ export interface EmbeddedQueueOptions {
  * `ownsDb`: the queue closes the connection when it closes.
  */
 export interface EmbeddedQueueSource {
-  db: Kysely<any>;
+  db: Kysely<JobsDatabase>;
   filename: string;
   ownsDb?: boolean;
 }
@@ -53,7 +53,7 @@ export function createEmbeddedQueue(source: EmbeddedQueueSource, options: Embedd
 
 class EmbeddedQueue implements JobQueue {
   private readonly jobs: SqliteJobs;
-  private readonly ownDb: Kysely<any> | null;
+  private readonly ownDb: Kysely<JobsDatabase> | null;
   private readonly wakeKey: string;
   private readonly ready: Promise<void>;
   private readonly consumers = new Set<EmbeddedConsumer>();
@@ -65,7 +65,7 @@ class EmbeddedQueue implements JobQueue {
   constructor(source: EmbeddedQueueSource, options: EmbeddedQueueOptions) {
     const { db, filename } = source;
     this.ownDb = source.ownsDb ? db : null;
-    const jobs = new SqliteJobs(db as Kysely<JobsDatabase>);
+    const jobs = new SqliteJobs(db);
     this.jobs = jobs;
     // ':memory:' databases are private to their connection.
     this.wakeKey = filename === ':memory:' ? `memory:${Math.random()}` : filename;

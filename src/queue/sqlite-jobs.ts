@@ -10,7 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
 import type { QueueJob } from '../ports/queue.js';
 
-export interface QueueJobsTable {
+export type QueueJobsTable = {
   /** FIFO order (rowid alias). */
   seq: number | null;
   evaluation_id: string;
@@ -24,11 +24,12 @@ export interface QueueJobsTable {
   /** Process that holds an active job (see PROCESS_TOKEN). */
   owner: string | null;
   last_error: string | null;
-}
+};
 
-export interface JobsDatabase {
+/** A type alias, not an interface, so kysely's withTables<JobsDatabase>() accepts it. */
+export type JobsDatabase = {
   queue_jobs: QueueJobsTable;
-}
+};
 
 export interface ClaimedJob extends QueueJob {
   attempts: number;

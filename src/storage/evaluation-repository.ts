@@ -9,7 +9,7 @@
  * same evaluation are serialised, sequence numbers are gap-free, and a rejected guard changes
  * nothing. Starting with a write also avoids SQLite's read-then-write upgrade deadlock.
  */
-import { sql, type Expression, type SqlBool, type Updateable } from 'kysely';
+import { type Expression, type SqlBool, type Updateable } from 'kysely';
 import type { Evaluation, EvaluationList, EvaluationStatus, EvaluationSummary, ListEvaluationsQuery } from '../domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
 import { sourcesOf } from '../domain/state-machine.js';

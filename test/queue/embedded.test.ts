@@ -5,12 +5,13 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmbeddedQueue } from '../../src/queue/embedded-queue.js';
 import type { JobQueue } from '../../src/ports/queue.js';
+import type { JobsDatabase } from '../../src/queue/sqlite-jobs.js';
 import { createSqliteKysely, createSqliteStorage, sqliteFilename } from '../../src/storage/sqlite.js';
 
 /** A queue on a connection of its own to the data directory's database (as another process would have). */
 function ownConnection(dataDir: string) {
   const filename = sqliteFilename({ dataDir });
-  return { db: createSqliteKysely(filename), filename, ownsDb: true };
+  return { db: createSqliteKysely(filename).withTables<JobsDatabase>(), filename, ownsDb: true };
 }
 import { job, queueContract, waitFor } from './contract.js';
 
@@ -24,7 +25,7 @@ async function openShared(dataDir: string, retry?: { maxAttempts: number; backof
   const db = createSqliteKysely(filename);
   const store = createSqliteStorage({ db });
   await store.init();
-  const queue = createEmbeddedQueue({ db, filename }, { retry });
+  const queue = createEmbeddedQueue({ db: db.withTables<JobsDatabase>(), filename }, { retry });
   const close = queue.close.bind(queue);
   queue.close = async () => {
     await close();
