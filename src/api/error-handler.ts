@@ -7,9 +7,14 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import type { ErrorCode } from '../domain/error-codes.js';
+import { httpStatusOf, type ErrorCode } from '../domain/error-codes.js';
 import { CrucibleError } from '../domain/errors.js';
 import { unsupportedMediaType } from './json-body.js';
+
+/** A body for `code` with the status the catalogue gives it. */
+function rendered(code: ErrorCode, message: string, details?: unknown): Rendered {
+  return { status: httpStatusOf(code), body: { error: { code, message, ...(details === undefined ? {} : { details }) } } };
+}
 
 interface Rendered {
   status: number;
@@ -54,19 +59,12 @@ function isClientAbort(err: FastifyError | Error, request: FastifyRequest): bool
 
 function render(err: FastifyError | Error, request: FastifyRequest): Rendered {
   if (err instanceof CrucibleError) {
-    return {
-      status: err.httpStatus,
-      body: { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } },
-      retryAfterS: err.retryAfterS,
-    };
+    return { ...rendered(err.code, err.message, err.details), retryAfterS: err.retryAfterS };
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = (err as { validationContext?: string }).validationContext ?? 'body';
     if (where === 'body' && request.body === undefined) {
-      return {
-        status: 400,
-        body: { error: { code: 'missing_body', message: 'This endpoint needs a JSON object as the body (Content-Type: application/json); the request had none.' } },
-      };
+      return rendered('missing_body', 'This endpoint needs a JSON object as the body (Content-Type: application/json); the request had none.');
     }
     const all = err.validation.map((v) => ({
       location: where,
@@ -78,55 +76,44 @@ function render(err: FastifyError | Error, request: FastifyRequest): Rendered {
     const clip = (text: string) => (text.length > 300 ? `${text.slice(0, 300)}…` : text);
     const shown = all.slice(0, MAX_ISSUES_IN_MESSAGE).map((d) => clip(d.path.length ? `${d.path.join('.')}: ${d.message}` : d.message));
     const more = all.length > MAX_ISSUES_IN_MESSAGE ? ` (and ${all.length - MAX_ISSUES_IN_MESSAGE} more problems)` : '';
-    return { status: 400, body: { error: { code: 'invalid_request', message: `Invalid ${where}: ${shown.join('; ')}${more}`, details } } };
+    return rendered('invalid_request', `Invalid ${where}: ${shown.join('; ')}${more}`, details);
   }
   const fe = err as FastifyError;
   switch (fe.code) {
     case 'FST_ERR_VALIDATION':
       // A validator that threw instead of reporting issues (e.g. on a pathological value).
-      return { status: 400, body: { error: { code: 'invalid_request', message: `Invalid ${(fe as { validationContext?: string }).validationContext ?? 'request'}: it could not be validated.` } } };
+      return rendered('invalid_request', `Invalid ${(fe as { validationContext?: string }).validationContext ?? 'request'}: it could not be validated.`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: { error: { code: 'payload_too_large', message: `Request body is larger than the ${request.server.initialConfig.bodyLimit} bytes this server accepts.` } } };
+      return rendered('payload_too_large', `Request body is larger than the ${request.server.initialConfig.bodyLimit} bytes this server accepts.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return render(unsupportedMediaType(request.headers['content-type']), request);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, body: { error: { code: 'invalid_json', message: 'The body is empty; send a JSON object.' } } };
+      return rendered('invalid_json', 'The body is empty; send a JSON object.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return { status: 400, body: { error: { code: 'invalid_json', message: `The body is not valid JSON: ${fe.message}` } } };
+      return rendered('invalid_json', `The body is not valid JSON: ${fe.message}`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 400, body: { error: { code: 'invalid_content_length', message: 'The body is not as long as its Content-Length header says.' } } };
+      return rendered('invalid_content_length', 'The body is not as long as its Content-Length header says.');
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_INVALID_URL':
-      return { status: 400, body: { error: { code: 'invalid_url', message: 'The URL is not valid: its path must be percent-encoded UTF-8.' } } };
+      return rendered('invalid_url', 'The URL is not valid: its path must be percent-encoded UTF-8.');
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return {
-        status: 400,
-        body: {
-          error: {
-            code: 'invalid_request',
-            message: `Invalid params: a path segment is longer than ${request.server.initialConfig.maxParamLength ?? 100} characters.`,
-            details: [{ location: 'params', path: [], message: 'too long' }],
-          },
-        },
-      };
+      return rendered('invalid_request', `Invalid params: a path segment is longer than ${request.server.initialConfig.maxParamLength ?? 100} characters.`, [
+        { location: 'params', path: [], message: 'too long' },
+      ]);
   }
   if (isClientAbort(err, request)) {
-    return { status: 400, body: { error: { code: 'request_aborted', message: 'The connection was closed before the whole request was received; nothing was done.' } } };
+    return rendered('request_aborted', 'The connection was closed before the whole request was received; nothing was done.');
   }
   if (err instanceof SyntaxError && fe.statusCode === 400) {
-    return { status: 400, body: { error: { code: 'invalid_json', message: `The body is not valid JSON: ${err.message}` } } };
+    return rendered('invalid_json', `The body is not valid JSON: ${err.message}`);
   }
   if (isDependencyOutage(err)) {
-    return {
-      status: 503,
-      body: { error: { code: 'dependency_unavailable', message: 'A backing service (database or queue) is unavailable right now; nothing was changed. Retry shortly.' } },
-      retryAfterS: 2,
-    };
+    return { ...rendered('dependency_unavailable', 'A backing service (database or queue) is unavailable right now; nothing was changed. Retry shortly.'), retryAfterS: 2 };
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: fe.statusCode, body: { error: { code: ERROR_CODES[fe.statusCode] ?? 'bad_request', message: fe.message } } };
   }
-  return { status: 500, body: { error: { code: 'internal_error', message: 'An internal error occurred; it has been logged.' } } };
+  return rendered('internal_error', 'An internal error occurred; it has been logged.');
 }
 
 export function sendError(reply: FastifyReply, rendered: Rendered): FastifyReply {
@@ -136,16 +123,16 @@ export function sendError(reply: FastifyReply, rendered: Rendered): FastifyReply
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const rendered = render(err, request);
-    if (rendered.status === 500) request.log.error({ err }, 'request failed');
-    else if (rendered.status === 503) request.log.warn({ code: rendered.body.error.code, cause: err.message }, 'request refused: service unavailable');
-    return sendError(reply, rendered);
+    const answer = render(err, request);
+    if (answer.status === 500) request.log.error({ err }, 'request failed');
+    else if (answer.status === 503) request.log.warn({ code: answer.body.error.code, cause: err.message }, 'request refused: service unavailable');
+    return sendError(reply, answer);
   });
 }
 
 export function apiNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const pathname = (request.url.split('?')[0] ?? '/').slice(0, 200);
-  return sendError(reply, { status: 404, body: { error: { code: 'not_found', message: `No route ${request.method} ${pathname}` } } });
+  return sendError(reply, rendered('not_found', `No route ${request.method} ${pathname}`));
 }
 
 /**
@@ -245,10 +232,7 @@ export function installMethodGuard(app: FastifyInstance): void {
       const allow = [...allowed, 'OPTIONS'].join(', ');
       if (request.method === 'OPTIONS') return reply.code(204).header('Allow', allow).send();
       reply.header('Allow', allow);
-      return sendError(reply, {
-        status: 405,
-        body: { error: { code: 'method_not_allowed', message: `${request.method} is not supported on ${pathname.slice(0, 200)}; allowed: ${allow}.` } },
-      });
+      return sendError(reply, rendered('method_not_allowed', `${request.method} is not supported on ${pathname.slice(0, 200)}; allowed: ${allow}.`));
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') return apiNotFound(request, reply);
     return undefined;

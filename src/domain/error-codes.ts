@@ -1,48 +1,52 @@
 /**
- * Every error code the API can answer with, its HTTP status and what it means, in one typed
- * catalogue. Code that raises an error names a key of this table (so a typo does not compile), the
- * HTTP edge takes the status from here, and the README's error table is checked against it by a
- * test, so the documentation cannot drift from what the server says.
+ * Every error code the API can answer with, its HTTP status and when it happens, in one typed
+ * catalogue. Code that raises an error names a key of this table (so a typo does not compile), a
+ * CrucibleError takes its HTTP status from here, and the README's error table is generated from it
+ * (scripts/generate-error-table.ts; a test fails when the README drifts).
  */
 export const ERROR_CATALOGUE = {
-  // 400: the request itself is wrong
-  invalid_request: { status: 400, meaning: 'A body, query or header field failed validation; `details` lists each problem with its location.' },
-  invalid_json: { status: 400, meaning: 'The body is not valid JSON (or is empty), or is not UTF-8.' },
-  nesting_too_deep: { status: 400, meaning: 'The body nests objects or arrays deeper than any request needs.' },
-  missing_body: { status: 400, meaning: 'The endpoint needs a JSON object as the body and none was sent.' },
-  duplicate_key: { status: 400, meaning: 'A JSON object repeats a key, so which value counts would be ambiguous.' },
-  forbidden_key: { status: 400, meaning: 'A JSON object uses a key such as `__proto__` that is never accepted.' },
-  invalid_cursor: { status: 400, meaning: 'The list cursor is not one this server issued.' },
-  invalid_last_event_id: { status: 400, meaning: 'Last-Event-ID (or `after`) names an event this stream does not have.' },
-  invalid_content_length: { status: 400, meaning: 'The body is shorter or longer than its Content-Length header says.' },
-  invalid_url: { status: 400, meaning: 'The URL is not percent-encoded UTF-8.' },
-  bad_request: { status: 400, meaning: 'The HTTP request is malformed in a way no more specific code covers.' },
-  bad_http_request: { status: 400, meaning: 'The bytes received are not valid HTTP/1.1; the connection is closed.' },
-  request_aborted: { status: 400, meaning: 'The client closed the connection before the whole request arrived; nothing was done.' },
-  sandbox_unavailable: { status: 400, meaning: 'No running worker offers the requested sandbox backend.' },
-  // 404, 405, 408, 409
-  not_found: { status: 404, meaning: 'The evaluation (or route) does not exist.' },
-  method_not_allowed: { status: 405, meaning: 'The route exists but not with this method; the Allow header lists the methods it has.' },
-  request_timeout: { status: 408, meaning: 'The request was not received completely within the request timeout.' },
-  already_terminal: { status: 409, meaning: 'The evaluation already ended, so it cannot be cancelled.' },
-  cancel_race: { status: 409, meaning: 'The evaluation changed state during the cancel; retrying settles it.' },
-  duplicate_id: { status: 409, meaning: 'An evaluation with this id already exists.' },
-  // 411–431: the request's shape is refused before it is read
-  length_required: { status: 411, meaning: 'A body was sent without a length.' },
-  payload_too_large: { status: 413, meaning: 'The body is larger than the server accepts.' },
-  uri_too_long: { status: 414, meaning: 'The URL is longer than the server accepts.' },
-  unsupported_media_type: { status: 415, meaning: 'The body is not `application/json` in UTF-8 without a content encoding.' },
-  headers_too_large: { status: 431, meaning: 'The request line and headers are larger than the server accepts.' },
-  // 5xx: the platform, not the request (nothing was changed; Retry-After says when to try again)
-  internal_error: { status: 500, meaning: 'An unexpected error; it is logged with the request id.' },
-  queue_full: { status: 503, meaning: 'The queue holds its maximum of waiting evaluations; nothing was accepted.' },
-  queue_unavailable: { status: 503, meaning: 'The queue cannot be reached; nothing was accepted.' },
-  storage_unavailable: { status: 503, meaning: 'The database cannot be reached; nothing was changed.' },
-  dependency_unavailable: { status: 503, meaning: 'A backing service (database or queue) failed; nothing was changed.' },
-  syntax_check_failed: { status: 503, meaning: 'The sandboxed syntax check could not complete.' },
-  syntax_check_unavailable: { status: 503, meaning: 'This API instance has no sandbox to run the syntax check in.' },
-  too_many_streams: { status: 503, meaning: 'The server holds its maximum of open event streams.' },
-  server_busy: { status: 503, meaning: 'The server holds its maximum of unread response data.' },
+  invalid_request: {
+    status: 400,
+    meaning:
+      'a field, query parameter (unknown, repeated, not plain digits, out of range), path id or header is invalid; `details[]` has `location` (body, querystring, params, headers), `path` and `message` for each problem',
+  },
+  missing_body: { status: 400, meaning: 'the endpoint needs a JSON body and the request had none' },
+  invalid_json: { status: 400, meaning: 'the body is not JSON, not UTF-8, or has a number too large for a double (`1e400`)' },
+  duplicate_key: { status: 400, meaning: 'a key appears twice in one object; `details.path` says where' },
+  forbidden_key: { status: 400, meaning: 'a `__proto__` or `constructor.prototype` key; `details.path` says where' },
+  nesting_too_deep: { status: 400, meaning: 'the body nests more than 64 levels' },
+  invalid_cursor: { status: 400, meaning: '`cursor` is not a `next_cursor` this API returned' },
+  invalid_last_event_id: { status: 400, meaning: '`Last-Event-ID` / `?after=` names an event the evaluation does not have' },
+  sandbox_unavailable: { status: 400, meaning: 'no live worker offers the requested sandbox' },
+  invalid_url: { status: 400, meaning: 'malformed percent-encoding in the path' },
+  invalid_content_length: { status: 400, meaning: 'a body shorter or longer than its Content-Length' },
+  bad_http_request: { status: 400, meaning: 'the bytes received are not HTTP/1.1; the connection is closed' },
+  bad_request: { status: 400, meaning: 'a malformed request that no more specific code covers' },
+  request_aborted: { status: 400, meaning: 'the client hung up before the whole body arrived; nothing was done' },
+  not_found: { status: 404, meaning: 'no such evaluation or route' },
+  method_not_allowed: { status: 405, meaning: 'the path exists for other methods (listed in `Allow`; `OPTIONS` answers 204 with `Allow`)' },
+  request_timeout: { status: 408, meaning: 'the request (headers and body) was not received within 60 s' },
+  already_terminal: { status: 409, meaning: 'cancelling an evaluation that already ended' },
+  cancel_race: { status: 409, meaning: 'cancelling an evaluation that changed state meanwhile; retrying settles it' },
+  duplicate_id: { status: 409, meaning: 'an evaluation with this id already exists' },
+  length_required: { status: 411, meaning: 'a body was sent without a length' },
+  payload_too_large: { status: 413, meaning: 'the body is over 10 MiB' },
+  uri_too_long: { status: 414, meaning: 'the URL is longer than the server accepts' },
+  unsupported_media_type: { status: 415, meaning: 'not `application/json` (form, multipart, text…), a charset other than UTF-8, or a `Content-Encoding`' },
+  headers_too_large: { status: 431, meaning: 'the request line and headers are too large' },
+  internal_error: { status: 500, meaning: 'a bug on our side; the cause is in the server log, never in the response' },
+  queue_full: { status: 503, meaning: 'the queue holds its maximum of waiting evaluations (`CRUCIBLE_MAX_QUEUE_DEPTH`); with `Retry-After`; nothing was accepted' },
+  queue_unavailable: { status: 503, meaning: 'the queue cannot be reached; with `Retry-After`; nothing was accepted' },
+  storage_unavailable: { status: 503, meaning: 'the database cannot be reached; with `Retry-After`; nothing was changed' },
+  dependency_unavailable: { status: 503, meaning: 'a backing service (database or queue) failed mid-request; with `Retry-After`; nothing was changed' },
+  syntax_check_failed: { status: 503, meaning: 'the sandboxed syntax check could not complete' },
+  syntax_check_unavailable: { status: 503, meaning: 'this API instance has no sandbox to run the syntax check in' },
+  server_busy: {
+    status: 503,
+    meaning:
+      'a large response (≥ 1 MiB, e.g. an evaluation with megabytes of output) would exceed the memory kept for responses clients have not read yet (`CRUCIBLE_MAX_PENDING_RESPONSE_MB`, default 256); with `Retry-After`',
+  },
+  too_many_streams: { status: 503, meaning: 'the server already holds `CRUCIBLE_MAX_STREAMS` (default 1 000) event streams open; with `Retry-After`' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -51,6 +55,11 @@ export function httpStatusOf(code: ErrorCode): number {
   return ERROR_CATALOGUE[code].status;
 }
 
-export function isErrorCode(code: string): code is ErrorCode {
-  return Object.hasOwn(ERROR_CATALOGUE, code);
+/** The README's error table: one row per code, ordered by status (the catalogue's order within one). */
+export function errorTableMarkdown(): string {
+  const rows = (Object.entries(ERROR_CATALOGUE) as [ErrorCode, { status: number; meaning: string }][])
+    .map(([code, entry], index) => ({ code, ...entry, index }))
+    .sort((a, b) => a.status - b.status || a.index - b.index)
+    .map((e) => `| ${e.status} | \`${e.code}\` | ${e.meaning} |`);
+  return ['| status | code | when |', '|---|---|---|', ...rows].join('\n');
 }

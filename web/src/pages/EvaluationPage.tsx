@@ -156,7 +156,7 @@ function Facts({ e }: { e: Evaluation }) {
         <dt>Limits</dt>
         <dd>
           {l.timeout_s} s · {formatMemoryLimit(l.memory_mb)} · {l.cpus} CPU · {l.max_processes} procs · {formatBytes(l.max_output_bytes)} output ·{' '}
-          {l.scratch_mb} MB /tmp
+          {formatMemoryLimit(l.scratch_mb)} /tmp
         </dd>
         <dt>Tags</dt>
         <dd>

@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { EVALUATION_STATUSES, isTerminal, type EvaluationSummary } from '../../../src/domain/evaluation';
 import type { StatusChange } from '../../../src/domain/events';
 import { api, ApiError } from '../lib/api-client';
-import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatRelativeTime, formatTimestamp } from '../lib/format';
+import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit, formatRelativeTime, formatTimestamp } from '../lib/format';
 import { filtersFromSearch, filtersToSearch, matchesKnownFilters, toggleStatus, type HistoryFilters } from '../lib/history-filters';
 import { evaluationPath, Link, navigate, useLocation } from '../lib/router';
 import { useStatusFeed } from '../lib/status-feed';
@@ -228,7 +228,7 @@ function HistoryRow({ e, activeTags, onTag }: { e: EvaluationSummary; activeTags
           {e.id}
         </Link>
         <span className="muted small row-sub">
-          {e.sandbox} · {e.limits.memory_mb} MB · {e.limits.timeout_s} s
+          {e.sandbox} · {formatMemoryLimit(e.limits.memory_mb)} · {e.limits.timeout_s} s
         </span>
       </td>
       <td className="col-tags">
