@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { README, withGeneratedErrorTable } from '../../scripts/generate-error-table.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../../src/domain/error-codes.js';
-import { badRequest, conflict, CrucibleError, notFound, unavailable } from '../../src/domain/errors.js';
+import { badRequest, conflict, type CrucibleError, notFound, unavailable } from '../../src/domain/errors.js';
 
 describe('error catalogue', () => {
   it('is what the README documents (regenerate with `npx tsx scripts/generate-error-table.ts`)', () => {
