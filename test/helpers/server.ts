@@ -50,14 +50,20 @@ export interface ServerProcess {
   child: ChildProcess;
   output: () => string;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGKILLs the server's whole process group, as a crash of its container or unit would (needs `ownGroup`). */
+  killGroup(): void;
 }
 
-/** Runs `crucible serve` from the built CLI as a separate process and waits until it is ready. */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+/**
+ * Runs `crucible serve` from the built CLI as a separate process and waits until it is ready.
+ * `ownGroup`: the server leads a process group of its own, so killGroup() reaches all its children.
+ */
+export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, options: { ownGroup?: boolean } = {}): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [cliPath, 'serve', '--host', '127.0.0.1', '--port', String(port), ...args], {
     env: { ...process.env, CRUCIBLE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownGroup ?? false,
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -83,6 +89,14 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): 
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
+    },
+    killGroup() {
+      if (!options.ownGroup || child.pid === undefined) throw new Error('killGroup needs a server spawned with ownGroup');
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* the group is already gone */
+      }
     },
   };
 }
