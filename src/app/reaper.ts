@@ -24,13 +24,26 @@ export interface ReaperOptions {
 export class Reaper {
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
+  /**
+   * Workers in this very process: alive by definition while this reaper runs, even when their
+   * heartbeats fail (a full disk, a storage outage) or are late (a busy event loop). Re-queueing
+   * their evaluations would run programs twice for nothing.
+   */
+  private readonly local = new Set<string>();
+  /**
+   * When this reaper's own storage calls last failed. Right after an outage (the database was down
+   * or refused writes), every worker's heartbeat is stale because it could not be written either:
+   * for one liveness window after a failure, stale heartbeats are not taken as deaths.
+   */
+  private lastFailureAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly deps: { storage: Storage; queue: JobQueue; lifecycle: EvaluationLifecycle; log: Logger },
     private readonly options: ReaperOptions,
   ) {}
 
-  start(intervalMs: number): void {
+  start(intervalMs: number, localWorkers: string[] = []): void {
+    for (const id of localWorkers) this.local.add(id);
     this.timer = setInterval(() => void this.sweep(), intervalMs);
     this.timer.unref();
   }
@@ -43,7 +56,10 @@ export class Reaper {
   /** One pass; overlapping calls share the pass in progress. */
   sweep(options: { presumeDead?: (workerId: string) => boolean } = {}): Promise<void> {
     this.sweeping ??= this.pass(options)
-      .catch((err: unknown) => this.deps.log.warn({ err: String(err) }, 'reaper pass failed; will retry'))
+      .catch((err: unknown) => {
+        this.lastFailureAt = Date.now();
+        this.deps.log.warn({ err: String(err) }, 'reaper pass failed; will retry');
+      })
       .finally(() => {
         this.sweeping = null;
       });
@@ -55,9 +71,10 @@ export class Reaper {
     const now = Date.now();
     const workers = await storage.workers.list();
     const alive = new Set<string>();
+    const recovering = now - this.lastFailureAt < this.options.livenessWindowMs;
     for (const w of workers) {
-      const fresh = now - Date.parse(w.last_seen) <= this.options.livenessWindowMs;
-      if (fresh && !presumeDead?.(w.id)) alive.add(w.id);
+      const fresh = recovering || now - Date.parse(w.last_seen) <= this.options.livenessWindowMs;
+      if (this.local.has(w.id) || (fresh && !presumeDead?.(w.id))) alive.add(w.id);
       else {
         await storage.workers.remove(w.id);
         log.warn({ worker: w.id, host: w.host, last_seen: w.last_seen }, 'worker presumed dead: no heartbeat within the liveness window');

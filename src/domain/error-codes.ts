@@ -38,6 +38,8 @@ export const ERROR_CATALOGUE = {
   queue_full: { status: 503, meaning: 'the queue holds its maximum of waiting evaluations (`CRUCIBLE_MAX_QUEUE_DEPTH`); with `Retry-After`; nothing was accepted' },
   queue_unavailable: { status: 503, meaning: 'the queue cannot be reached; with `Retry-After`; nothing was accepted' },
   storage_unavailable: { status: 503, meaning: 'the database cannot be reached; with `Retry-After`; nothing was changed' },
+  storage_read_only: { status: 503, meaning: 'the database accepts reads but refuses writes right now; with `Retry-After`; nothing was changed' },
+  storage_full: { status: 507, meaning: 'the disk holding the database is full; with `Retry-After`; nothing was changed, reads still work, and writes resume by themselves once space is freed' },
   dependency_unavailable: { status: 503, meaning: 'a backing service (database or queue) failed mid-request; with `Retry-After`; nothing was changed' },
   syntax_check_failed: { status: 503, meaning: 'the sandboxed syntax check could not complete' },
   syntax_check_unavailable: { status: 503, meaning: 'this API instance has no sandbox to run the syntax check in' },

@@ -51,7 +51,7 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
     worker = config.workers > 0 ? startWorker(platform, config.workers) : null;
     if (isEmbedded(config)) await recoverEmbedded(platform, worker?.id ?? null);
     await worker?.start();
-    platform.reaper.start(config.reaperIntervalMs);
+    platform.reaper.start(config.reaperIntervalMs, worker ? [worker.id] : []);
 
     const app = await buildServer(
       {

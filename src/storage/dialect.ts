@@ -45,4 +45,8 @@ export interface StoreDialect {
   isUniqueViolation(err: unknown): boolean;
   /** The database is unreachable or overloaded (the caller should retry later, HTTP 503). */
   isUnavailable(err: unknown): boolean;
+  /** The write failed for lack of space (a full disk): reads still work, writes will once space returns (HTTP 507). */
+  isOutOfSpace(err: unknown): boolean;
+  /** The database accepts reads but refuses every write (e.g. a read-only replica or a read-only transaction default). */
+  isReadOnly(err: unknown): boolean;
 }

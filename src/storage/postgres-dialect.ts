@@ -47,6 +47,10 @@ export function postgresDialect(schema: string): StoreDialect {
     },
 
     isUniqueViolation: (err) => field(err, 'code') === '23505',
+    // 53100 disk_full, 53000 insufficient_resources (e.g. could not extend a file).
+    isOutOfSpace: (err) => ['53100', '53000'].includes(field(err, 'code')) || /no space left on device/i.test(field(err, 'message')),
+    // 25006 read_only_sql_transaction: default_transaction_read_only, a hot standby, a read-only role.
+    isReadOnly: (err) => field(err, 'code') === '25006',
     isUnavailable(err) {
       const code = field(err, 'code');
       if (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code)) return true;

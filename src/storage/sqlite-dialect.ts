@@ -99,4 +99,7 @@ export const sqliteDialect: StoreDialect = {
 
   isUniqueViolation: (err) => sqliteCode(err) === 'SQLITE_CONSTRAINT_PRIMARYKEY' || sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE',
   isUnavailable: (err) => BUSY_CODES.has(sqliteCode(err)),
+  // SQLITE_FULL is "database or disk is full"; a failed write of the WAL or journal may surface as an I/O error with ENOSPC.
+  isOutOfSpace: (err) => sqliteCode(err) === 'SQLITE_FULL' || (sqliteCode(err).startsWith('SQLITE_IOERR') && /disk|space|full/i.test(String((err as Error).message))),
+  isReadOnly: (err) => sqliteCode(err).startsWith('SQLITE_READONLY'),
 };

@@ -47,6 +47,9 @@ export function openSqlite(filename: string, busyTimeoutMs = 5000): BetterSqlite
   return db;
 }
 
+/** What a statement that does nothing looks like to kysely's SQLite driver. */
+const NO_OP_STATEMENT = { reader: false, all: () => [], run: () => ({ changes: 0, lastInsertRowid: 0 }) } as unknown as BetterSqlite3.Statement;
+
 /**
  * kysely prepares every query afresh; better-sqlite3 statements are reusable, and the hot path
  * issues the same few SQL texts over and over, so keep the recent ones (LRU, bounded).
@@ -55,6 +58,10 @@ export function withStatementCache(db: BetterSqlite3.Database, size = 256): Sqli
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     prepare(sqlText) {
+      // SQLite itself rolls the transaction back on some errors (SQLITE_FULL on a full disk, some
+      // I/O errors); kysely's ROLLBACK would then fail with "no transaction is active" and hide
+      // the real error from the caller. A rollback with nothing to roll back is a no-op instead.
+      if (sqlText === 'rollback' && !db.inTransaction) return NO_OP_STATEMENT;
       let stmt = cache.get(sqlText);
       if (stmt) {
         cache.delete(sqlText);

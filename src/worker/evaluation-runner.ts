@@ -16,6 +16,7 @@ import type { QueueJob } from '../ports/queue.js';
 import type { RunResult, SandboxBackends } from '../ports/sandbox.js';
 import type { EvaluationRepository } from '../ports/storage.js';
 import { OutputBatcher } from './output-batcher.js';
+import { UnwrittenEvents } from './unwritten-events.js';
 
 /** Thrown when the platform (not the program) failed before the program started: the queue retries. */
 export class InfrastructureError extends Error {}
@@ -40,7 +41,11 @@ export interface RunnerDeps {
   flushIntervalMs?: number;
   /** How long a failing write of a verdict is retried (default 120 s). */
   resultWriteRetryMs?: number;
+  /** Characters of live output kept per evaluation while its event writes fail (default 8 Mi). */
+  maxUnwrittenChars?: number;
 }
+
+const DEFAULT_MAX_UNWRITTEN_CHARS = 8 * 1024 * 1024;
 
 export class EvaluationRunner {
   constructor(private readonly deps: RunnerDeps) {}
@@ -79,8 +84,18 @@ export class EvaluationRunner {
     const enqueueWrite = (write: () => Promise<unknown>) => {
       chain = chain.then(write).catch((err: unknown) => log.warn({ err: String(err), evaluation: evaluation.id }, 'event write failed'));
     };
+    // Output that could not be written during an outage goes out ahead of the next batch (or with the verdict).
+    const unwritten = new UnwrittenEvents(this.deps.maxUnwrittenChars ?? DEFAULT_MAX_UNWRITTEN_CHARS);
     const batcher = new OutputBatcher(this.deps.flushIntervalMs ?? 100, 64 * 1024, (events) =>
-      enqueueWrite(() => lifecycle.append(evaluation, events)),
+      enqueueWrite(async () => {
+        const batch = [...unwritten.take(), ...events];
+        try {
+          await lifecycle.append(evaluation, batch);
+        } catch (err) {
+          unwritten.keep(batch);
+          throw err;
+        }
+      }),
     );
 
     let started = false;
@@ -109,7 +124,10 @@ export class EvaluationRunner {
       batcher.drain(); // the re-run prints it again
       return this.handBack(evaluation, abort.signal.reason);
     }
-    await this.finish(evaluation, result, batcher.drain());
+    if (unwritten.dropped > 0) {
+      log.warn({ evaluation: evaluation.id, dropped: unwritten.dropped }, 'live events dropped from the log during a storage outage; the final output is complete');
+    }
+    await this.finish(evaluation, result, [...unwritten.take(), ...batcher.drain()]);
   }
 
   /** Puts an evaluation this worker will not finish back to `queued`; the queue delivers it again. */
