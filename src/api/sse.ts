@@ -118,3 +118,10 @@ export function sseEventSink(sse: SseWriter): EventSink {
     end: () => sse.end(),
   };
 }
+
+/** The Last-Event-ID header's text; absent or blank: undefined. */
+export function lastEventIdHeader(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const text = (Array.isArray(header) ? header.join(',') : header).trim();
+  return text === '' ? undefined : text;
+}

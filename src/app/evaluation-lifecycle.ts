@@ -55,6 +55,7 @@ export class EvaluationLifecycle {
       if (event.type === 'status') {
         const change: StatusChange = {
           id: evaluation.id,
+          seq: event.seq,
           status: event.data.status,
           reason: event.data.reason ?? null,
           tags: evaluation.tags,

@@ -49,9 +49,43 @@ export type NewEvaluationEvent = EvaluationEvent extends infer E ? (E extends { 
 /** Global feed (GET /api/events): one line per status change of any evaluation. */
 export const StatusChange = z.object({
   id: z.string(),
+  /** The status event's sequence number within its evaluation. */
+  seq: z.number().int(),
   status: EvaluationStatus,
   reason: Reason.nullable(),
   tags: z.array(z.string()),
   at: z.string(),
 });
 export type StatusChange = z.infer<typeof StatusChange>;
+
+/**
+ * A position in the global feed: status changes are ordered by (time, evaluation id, seq). Sent as
+ * the SSE id `<epoch ms>.<evaluation id>.<seq>`, so a dashboard that reconnects with
+ * Last-Event-ID gets every change after it.
+ */
+export interface FeedPosition {
+  atMs: number;
+  evaluationId: string;
+  seq: number;
+}
+
+export function feedPositionOf(change: Pick<StatusChange, 'id' | 'seq' | 'at'>): FeedPosition {
+  return { atMs: Date.parse(change.at), evaluationId: change.id, seq: change.seq };
+}
+
+export function formatFeedPosition(p: FeedPosition): string {
+  return `${p.atMs}.${p.evaluationId}.${p.seq}`;
+}
+
+/** The position in a Last-Event-ID, or null when it is not one this feed sent. */
+export function parseFeedPosition(text: string): FeedPosition | null {
+  const m = /^(\d{1,15})\.([A-Za-z0-9_-]{1,100})\.(\d{1,9})$/.exec(text.trim());
+  return m ? { atMs: Number(m[1]), evaluationId: m[2]!, seq: Number(m[3]) } : null;
+}
+
+/** True when `a` comes after `b` in feed order. */
+export function isAfter(a: FeedPosition, b: FeedPosition): boolean {
+  if (a.atMs !== b.atMs) return a.atMs > b.atMs;
+  if (a.evaluationId !== b.evaluationId) return a.evaluationId > b.evaluationId;
+  return a.seq > b.seq;
+}

@@ -56,7 +56,7 @@ function buildUseCases(config: PlatformConfig, ports: { storage: Storage; queue:
     lifecycle,
     evaluations,
     events,
-    statusFeed: new StatusFeed(bus),
+    statusFeed: new StatusFeed({ storage, bus }),
     system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
     syntaxChecker: new SyntaxChecker(sandboxes.bubblewrap),
     reaper,

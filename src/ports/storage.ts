@@ -15,7 +15,7 @@ import type {
   Reason,
   SandboxBackendName,
 } from '../domain/evaluation.js';
-import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
+import type { EvaluationEvent, FeedPosition, NewEvaluationEvent, StatusChange } from '../domain/events.js';
 import type { Limits } from '../domain/limits.js';
 
 export interface NewEvaluation {
@@ -119,6 +119,8 @@ export interface EventLog {
   append(evaluationId: string, events: NewEvaluationEvent[]): Promise<EvaluationEvent[]>;
   /** Events with seq > afterSeq, in order, at most `limit`. */
   after(evaluationId: string, afterSeq: number, limit?: number): Promise<EvaluationEvent[]>;
+  /** Status changes of every evaluation after `position` in feed order (time, evaluation id, seq), at most `limit`. */
+  statusChangesAfter(position: FeedPosition, limit: number): Promise<StatusChange[]>;
 }
 
 /** Workers announce themselves here with heartbeats; the reaper reads it to find dead ones. */

@@ -4,11 +4,11 @@
  * gap-free under concurrent writers and nothing is appended once the evaluation is terminal.
  */
 import { TERMINAL_STATUSES } from '../domain/evaluation.js';
-import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
+import type { EvaluationEvent, FeedPosition, NewEvaluationEvent, StatusChange } from '../domain/events.js';
 import type { EventLog } from '../ports/storage.js';
 import type { Db, StoreDialect } from './dialect.js';
 import { insertEvents } from './event-rows.js';
-import { toEvent } from './rows.js';
+import { decodeJson, decodeTags, toEvent, toIso } from './rows.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
 
 const DEFAULT_EVENTS_LIMIT = 1000;
@@ -54,4 +54,30 @@ export class KyselyEventLog implements EventLog {
     });
   }
 
+
+  statusChangesAfter(position: FeedPosition, limit: number): Promise<StatusChange[]> {
+    return this.guard(async () => {
+      const rows = await this.db
+        .selectFrom('evaluation_events')
+        .innerJoin('evaluations', 'evaluations.id', 'evaluation_events.evaluation_id')
+        .select(['evaluation_events.evaluation_id', 'evaluation_events.seq', 'evaluation_events.at', 'evaluation_events.data', 'evaluations.tags'])
+        .where('evaluation_events.type', '=', 'status')
+        .where((eb) =>
+          eb(
+            eb.refTuple('evaluation_events.at', 'evaluation_events.evaluation_id', 'evaluation_events.seq'),
+            '>',
+            eb.tuple(position.atMs, position.evaluationId, position.seq),
+          ),
+        )
+        .orderBy('evaluation_events.at')
+        .orderBy('evaluation_events.evaluation_id')
+        .orderBy('evaluation_events.seq')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => {
+        const data = decodeJson<{ status: StatusChange['status']; reason?: StatusChange['reason'] }>(r.data);
+        return { id: r.evaluation_id, seq: Number(r.seq), status: data.status, reason: data.reason ?? null, tags: decodeTags(r.tags), at: toIso(r.at) };
+      });
+    });
+  }
 }

@@ -96,6 +96,19 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 2,
+    name: 'status changes in feed order (GET /api/events resumes with Last-Event-ID)',
+    async up(db) {
+      await db.schema
+        .createIndex('evaluation_events_status_feed')
+        .on('evaluation_events')
+        .columns(['at', 'evaluation_id', 'seq'])
+        // A literal, not a bound parameter: PostgreSQL takes no parameters in DDL.
+        .where(sql.ref('type'), '=', sql.lit('status'))
+        .execute();
+    },
+  },
 ];
 
 /** Brings the schema up to date. Safe to run from several processes at once. */

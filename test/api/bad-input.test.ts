@@ -470,8 +470,11 @@ describe('bad input over HTTP', () => {
       expect(blank.length).toBe(doneLastSeq);
     });
 
-    it('the global feed ignores Last-Event-ID (it is never replayed)', async () => {
-      const messages = await readSse(`${server.url}/api/events`, { lastEventId: 'garbage\u00e9', until: (m) => m.event === 'ready', timeoutMs: 5000 });
+    it('the global feed refuses a Last-Event-ID it never sent (400), and a blank one means live only', async () => {
+      const garbage = await send('GET', '/api/events', { headers: { 'last-event-id': 'garbage' }, timeoutMs: 5000 });
+      expect(garbage.status).toBe(400);
+      expect(garbage.json).toMatchObject({ error: { code: 'invalid_last_event_id' } });
+      const messages = await readSse(`${server.url}/api/events`, { lastEventId: ' ', until: (m) => m.event === 'ready', timeoutMs: 5000 });
       expect(messages[0]!.event).toBe('ready');
     });
   });

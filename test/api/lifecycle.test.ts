@@ -123,6 +123,28 @@ describe('evaluation lifecycle over the API', () => {
     expect(mine).toEqual(['queued', 'provisioning', 'running', 'completed']);
   });
 
+  it('resumes /api/events after a reconnect: every status change after Last-Event-ID, then live ones', async () => {
+    const tag = `resume-${Date.now()}`;
+    const firstDone = await submit({ code: 'print(1)', tags: [tag] }, '?wait=true');
+    expect(firstDone.body.status).toBe('completed');
+    // A dashboard that saw the first change, then lost its connection while the rest happened.
+    const missed = await readSse(`${server.url}/api/events`, { lastEventId: '0.a.0', until: (m) => m.event === 'ready', timeoutMs: 10_000 });
+    const ofFirst = missed.filter((m) => m.event === 'status' && (m.data as { tags: string[] }).tags.includes(tag));
+    expect(ofFirst.map((m) => (m.data as { status: string }).status)).toEqual(['queued', 'provisioning', 'running', 'completed']);
+    const position = ofFirst[0]!.id!;
+    const resumed = readSse(`${server.url}/api/events`, {
+      lastEventId: position,
+      until: (_m, all) => all.filter((x) => x.event === 'status' && (x.data as { tags: string[] }).tags.includes(tag)).length >= 7,
+    });
+    await submit({ code: 'print(2)', tags: [tag] }, '?wait=true');
+    const mine = (await resumed).filter((m) => m.event === 'status' && (m.data as { tags: string[] }).tags.includes(tag));
+    // The three missed changes of the first evaluation from the log, then the second one's, live.
+    expect(mine.map((m) => `${(m.data as { id: string }).id === firstDone.body.id ? 1 : 2}:${(m.data as { status: string }).status}`)).toEqual([
+      '1:provisioning', '1:running', '1:completed', '2:queued', '2:provisioning', '2:running', '2:completed',
+    ]);
+    expect(new Set(mine.map((m) => m.id)).size).toBe(7);
+  });
+
   it('kills a running evaluation on cancel, keeping what it printed', async () => {
     const r = await submit({ code: 'import time\nprint("started", flush=True)\ntime.sleep(60)', tags: ['cancel-me'] });
     await readSse(`${server.url}/api/evaluations/${r.body.id}/events`, { until: (m) => m.event === 'stdout' });

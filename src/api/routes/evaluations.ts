@@ -13,7 +13,7 @@ import {
 import { badRequest, ErrorBody } from '../../domain/errors.js';
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import type { ApiContext } from '../context.js';
-import { answeredHead, openSse, sseEventSink } from '../sse.js';
+import { answeredHead, lastEventIdHeader, openSse, sseEventSink } from '../sse.js';
 
 const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 503: ErrorBody };
 
@@ -119,9 +119,8 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
 /** The Last-Event-ID header as a sequence number; absent or blank: undefined; anything else: 400. */
 function lastEventId(header: string | string[] | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const text = (Array.isArray(header) ? header.join(',') : header).trim();
-  if (text === '') return undefined;
+  const text = lastEventIdHeader(header);
+  if (text === undefined) return undefined;
   if (!/^\d{1,15}$/.test(text)) {
     throw badRequest('invalid_request', `Invalid headers: Last-Event-ID must be an event id this stream sent (a whole number), not "${text.slice(0, 40)}".`, [
       { location: 'headers', path: ['last-event-id'], message: 'must be a whole number' },
