@@ -356,6 +356,29 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(events.map((x) => x.type).slice(-2)).toEqual(['status', 'done']);
     });
 
+    it('reads status changes of every evaluation in feed order after a position, with their tags', async () => {
+      const a = newEvaluation({ tags: ['feed-a'] });
+      const b = newEvaluation({ tags: ['feed-b', 'x'] });
+      await store.evaluations.create([a, b]);
+      await store.evaluations.transition(a.id, 'provisioning', { worker: 'w1' });
+      await store.events.append(a.id, [out('not a status change')]);
+      await store.evaluations.transition(b.id, 'provisioning', { worker: 'w1' });
+      const all = await store.events.statusChangesAfter({ atMs: 0, evaluationId: '', seq: 0 }, 100);
+      const mine = all.filter((c) => c.id === a.id || c.id === b.id);
+      expect(mine.map((c) => [c.id === a.id ? 'a' : 'b', c.status, c.seq])).toEqual(
+        expect.arrayContaining([['a', 'queued', 1], ['b', 'queued', 1], ['a', 'provisioning', 2], ['b', 'provisioning', 2]]),
+      );
+      expect(mine.find((c) => c.id === b.id)!.tags).toEqual(['feed-b', 'x']);
+      // Feed order, and a position excludes itself and everything before it.
+      const keys = all.map((c) => [Date.parse(c.at), c.id, c.seq] as const);
+      const sorted = [...keys].sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0) || x[2] - y[2]);
+      expect(keys).toEqual(sorted);
+      const [first, ...rest] = all;
+      const after = await store.events.statusChangesAfter({ atMs: Date.parse(first!.at), evaluationId: first!.id, seq: first!.seq }, 100);
+      expect(after.map((c) => `${c.id}.${c.seq}`)).toEqual(rest.map((c) => `${c.id}.${c.seq}`));
+      expect(await store.events.statusChangesAfter({ atMs: 0, evaluationId: '', seq: 0 }, 1)).toHaveLength(1);
+    });
+
     it('keeps a worker registry', async () => {
       const w = {
         id: 'host-a:123',
