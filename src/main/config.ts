@@ -49,9 +49,11 @@ export function defaultConfig(): PlatformConfig {
     redisUrl: env.CRUCIBLE_REDIS_URL || undefined,
     workers: envInt('CRUCIBLE_WORKERS') ?? Math.max(1, os.availableParallelism()),
     maxQueueDepth: envInt('CRUCIBLE_MAX_QUEUE_DEPTH') ?? 10_000,
-    heartbeatMs: envInt('CRUCIBLE_HEARTBEAT_MS') ?? 2_000,
-    livenessWindowMs: envInt('CRUCIBLE_LIVENESS_WINDOW_MS') ?? 10_000,
-    reaperIntervalMs: envInt('CRUCIBLE_REAPER_INTERVAL_MS') ?? 2_000,
+    heartbeatMs: envInt('CRUCIBLE_HEARTBEAT_MS') ?? 1_000,
+    // A dead worker's evaluations are re-queued within window + reaper interval (4.5 s); a live one
+    // would have to miss four heartbeats in a row to be taken for dead.
+    livenessWindowMs: envInt('CRUCIBLE_LIVENESS_WINDOW_MS') ?? 4_000,
+    reaperIntervalMs: envInt('CRUCIBLE_REAPER_INTERVAL_MS') ?? 500,
     maxAttempts: envInt('CRUCIBLE_MAX_ATTEMPTS') ?? 3,
     cancelGraceMs: envInt('CRUCIBLE_CANCEL_GRACE_MS') ?? 3_000,
     maxWaitS: envInt('CRUCIBLE_MAX_WAIT_S') ?? 600,
