@@ -6,6 +6,7 @@
  *   npm run bench -- --only humaneval,latency       # some sections
  *   npm run bench -- --quick                        # small counts, for development
  *   npm run bench -- --no-postgres --out DIR
+ *   npm run bench -- --only soak --soak-minutes 10  # a longer soak (default 5 minutes)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,12 +21,14 @@ import type { Section } from './lib/section.js';
 import { sandboxSection } from './sandbox-section.js';
 import { scaleBench } from './scale.js';
 import { scaleOutBench } from './scale-out.js';
+import { soakBench } from './soak.js';
 
 const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     'no-postgres': { type: 'boolean', default: false },
+    'soak-minutes': { type: 'string' },
     out: { type: 'string', default: path.resolve(import.meta.dirname, '../bench-results') },
   },
 });
@@ -48,6 +51,7 @@ const BENCHES: Record<string, () => Promise<Section>> = {
   overflow: () => overflowBench({ depth: quick ? 10 : 50, submissions: quick ? 30 : 200 }),
   scale: () => scaleBench({ rows: quick ? 10_000 : 100_000, baselineRows: 1_000, postgres: !args['no-postgres'] }),
   'scale-out': () => scaleOutBench(quick ? { latencyRuns: 5, batch: 10 } : { latencyRuns: 15, batch: 40 }),
+  soak: () => soakBench({ minutes: Number(args['soak-minutes'] ?? (quick ? 1 : 5)) }),
 };
 
 const selected = args.only ? args.only.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(BENCHES);

@@ -46,8 +46,8 @@ interface Measured {
 }
 type SetupResult = Record<ProgramName, Measured> & { setup: string; slots: number; workers_used?: number };
 
-/** Production timing (not the tests' fast heartbeats): what a deployment would run with. */
-const DEFAULT_TIMING = { CRUCIBLE_HEARTBEAT_MS: '2000', CRUCIBLE_LIVENESS_WINDOW_MS: '10000', CRUCIBLE_REAPER_INTERVAL_MS: '2000' };
+/** Production timing (empty values: the processes' own defaults, not the tests' fast heartbeats). */
+const DEFAULT_TIMING = { CRUCIBLE_HEARTBEAT_MS: '', CRUCIBLE_LIVENESS_WINDOW_MS: '', CRUCIBLE_REAPER_INTERVAL_MS: '' };
 
 async function measure(url: string, program: ProgramName, options: ScaleOutBenchOptions, tag: string): Promise<Measured> {
   const code = PROGRAMS[program];

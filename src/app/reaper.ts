@@ -70,7 +70,8 @@ export class Reaper {
     const { storage, log } = this.deps;
     const now = Date.now();
     const workers = await storage.workers.list();
-    const alive = new Set<string>();
+    // This process's own workers are alive even without a registry row (another reaper may have removed it).
+    const alive = new Set<string>(this.local);
     const recovering = now - this.lastFailureAt < this.options.livenessWindowMs;
     for (const w of workers) {
       const fresh = recovering || now - Date.parse(w.last_seen) <= this.options.livenessWindowMs;

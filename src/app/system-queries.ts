@@ -9,7 +9,7 @@ import { LIMIT_BOUNDS } from '../domain/limits.js';
 import type { ConfigResponse, HealthResponse, QueueStats, StatsResponse, WorkerList } from '../domain/system-views.js';
 import type { EventBus } from '../ports/bus.js';
 import type { JobQueue } from '../ports/queue.js';
-import type { SandboxBackends } from '../ports/sandbox.js';
+import type { BackendHealth, SandboxBackend, SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
 import { ttlCache } from './ttl-cache.js';
 
@@ -40,6 +40,15 @@ async function probe(check: () => Promise<unknown>, timeoutMs = 2000): Promise<{
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A backend's health within the probe's time bound; a check that throws or hangs is "not ok", never a failed request. */
+async function sandboxHealth(backend: SandboxBackend): Promise<BackendHealth> {
+  let health: BackendHealth = { ok: false, detail: 'no answer' };
+  const probed = await probe(async () => {
+    health = await backend.health();
+  });
+  return probed.ok ? health : { ok: false, detail: probed.detail ?? 'health check failed' };
 }
 
 export class SystemQueries {
@@ -86,7 +95,7 @@ export class SystemQueries {
   async config(): Promise<ConfigResponse> {
     const sandboxes = await Promise.all(
       Object.entries(this.deps.sandboxes).map(async ([name, backend]) => {
-        const health = await backend.health();
+        const health = await sandboxHealth(backend);
         return { name, available: health.ok, detail: health.detail };
       }),
     );
@@ -98,10 +107,12 @@ export class SystemQueries {
     const { storage, queue, bus, sandboxes } = this.deps;
     const [storageCheck, queueCheck, busCheck] = await Promise.all([probe(() => storage.ping()), probe(() => queue.ping()), probe(() => bus.ping())]);
     const checks: HealthResponse['checks'] = { storage: storageCheck, queue: queueCheck, bus: busCheck };
-    for (const [name, backend] of Object.entries(sandboxes)) {
-      const health = await backend.health();
+    const backends = Object.entries(sandboxes);
+    const healths = await Promise.all(backends.map(([, backend]) => sandboxHealth(backend)));
+    backends.forEach(([name], i) => {
+      const health = healths[i]!;
       checks[`sandbox:${name}`] = { ok: health.ok, ...(health.ok ? {} : { detail: health.detail }) };
-    }
+    });
     const ready = storageCheck.ok && queueCheck.ok && busCheck.ok;
     const allOk = Object.values(checks).every((c) => c.ok);
     return { ready, report: { status: ready ? (allOk ? 'ok' : 'degraded') : 'unavailable', checks } };

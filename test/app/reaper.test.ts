@@ -80,6 +80,27 @@ describe('Reaper', () => {
     expect((await p.storage.evaluations.get(id))?.status).toBe('running');
   });
 
+  it('keeps its own workers alive even when their registry row is gone (removed by another reaper)', async () => {
+    const id = await runningOn('local', 0);
+    await p.storage.workers.remove('local');
+    const r = reaper();
+    r.start(60_000, ['local']);
+    await r.sweep();
+    await r.stop();
+    expect((await p.storage.evaluations.get(id))?.status).toBe('running');
+  });
+
+  it('takes no stale heartbeat for a death right after its own storage calls failed (an outage)', async () => {
+    const id = await runningOn('w1', 5 * LIVENESS_MS);
+    const r = reaper();
+    const list = p.storage.workers.list.bind(p.storage.workers);
+    p.storage.workers.list = () => Promise.reject(new Error('storage unavailable'));
+    await r.sweep();
+    p.storage.workers.list = list;
+    await r.sweep();
+    expect((await p.storage.evaluations.get(id))?.status).toBe('running');
+  });
+
   it('enqueues again queued evaluations missing from the queue, once older than requeueAfterMs', async () => {
     const { id } = await submitOne(p);
     await p.queue.remove(id); // lost, e.g. by a Redis restart
