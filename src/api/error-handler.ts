@@ -9,6 +9,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { httpStatusOf, type ErrorCode } from '../domain/error-codes.js';
 import { CrucibleError } from '../domain/errors.js';
+import { drainRequest } from './drain-request.js';
 import { unsupportedMediaType } from './json-body.js';
 
 /** A body for `code` with the status the catalogue gives it. */
@@ -126,6 +127,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     const answer = render(err, request);
     if (answer.status === 500) request.log.error({ err }, 'request failed');
     else if (answer.status === 503) request.log.warn({ code: answer.body.error.code, cause: err.message }, 'request refused: service unavailable');
+    if (answer.status === 413) {
+      // Let the client finish sending (bounded) so that it reads the 413 instead of a broken pipe.
+      return drainRequest(request.raw).then(() => sendError(reply.header('Connection', 'close'), answer));
+    }
     return sendError(reply, answer);
   });
 }

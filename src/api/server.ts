@@ -18,8 +18,8 @@ import { streamRoutes } from './routes/streams.js';
 import { systemRoutes } from './routes/system.js';
 import { webRoutes } from './routes/web.js';
 
-/** Largest accepted body: a full batch of small programs, or one program with maximal code and stdin. */
-export const BODY_LIMIT = REQUEST_BOUNDS.code_bytes * 2 + REQUEST_BOUNDS.stdin_bytes * 2;
+/** Largest accepted body (see REQUEST_BOUNDS.body_bytes). */
+export const BODY_LIMIT = REQUEST_BOUNDS.body_bytes;
 
 /** How long a client may take to send a whole request (headers and body). */
 export const REQUEST_TIMEOUT_MS = 60_000;

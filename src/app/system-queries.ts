@@ -5,7 +5,7 @@
  */
 import { ENVIRONMENTS, EVALUATION_STATUSES, type EvaluationStatus } from '../domain/evaluation.js';
 import { EXIT_CODE_GUIDE } from '../domain/exit-interpretation.js';
-import { LIMIT_BOUNDS } from '../domain/limits.js';
+import { LIMIT_BOUNDS, REQUEST_BOUNDS } from '../domain/limits.js';
 import type { ConfigResponse, HealthResponse, QueueStats, StatsResponse, WorkerList } from '../domain/system-views.js';
 import type { EventBus } from '../ports/bus.js';
 import type { JobQueue } from '../ports/queue.js';
@@ -99,7 +99,7 @@ export class SystemQueries {
         return { name, available: health.ok, detail: health.detail };
       }),
     );
-    return { limits: LIMIT_BOUNDS, environments: [...ENVIRONMENTS], sandboxes, exit_code_guide: [...EXIT_CODE_GUIDE] };
+    return { limits: LIMIT_BOUNDS, environments: [...ENVIRONMENTS], sandboxes, exit_code_guide: [...EXIT_CODE_GUIDE], request_bounds: { ...REQUEST_BOUNDS } };
   }
 
   /** `ok`, `degraded` (a sandbox backend is missing) or `unavailable` (storage, queue or bus is down). */

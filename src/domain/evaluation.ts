@@ -134,6 +134,9 @@ const wellFormed = (field: string) => [(s: string) => !hasLoneSurrogate(s), { me
 /** Python source as accepted anywhere (submissions, syntax checks): bounded, no NUL, valid Unicode. */
 export const ProgramSource = z
   .string()
+  // Characters never outnumber UTF-8 bytes, so this bound (visible as maxLength in the OpenAPI
+  // document) never refuses what the byte bound below accepts.
+  .max(REQUEST_BOUNDS.code_bytes, { message: `code must be at most ${REQUEST_BOUNDS.code_bytes} bytes` })
   .refine((s) => utf8Bytes(s) <= REQUEST_BOUNDS.code_bytes, {
     message: `code must be at most ${REQUEST_BOUNDS.code_bytes} bytes`,
   })
@@ -145,6 +148,7 @@ export const CreateEvaluationRequest = z
     code: ProgramSource.min(1, { message: 'code must not be empty' }).describe('Python source to run'),
     stdin: z
       .string()
+      .max(REQUEST_BOUNDS.stdin_bytes, { message: `stdin must be at most ${REQUEST_BOUNDS.stdin_bytes} bytes` })
       .refine((s) => utf8Bytes(s) <= REQUEST_BOUNDS.stdin_bytes, {
         message: `stdin must be at most ${REQUEST_BOUNDS.stdin_bytes} bytes`,
       })

@@ -51,4 +51,6 @@ export const REQUEST_BOUNDS = {
   metadata_bytes: 16_384,
   metadata_depth: 32,
   batch_size: 500,
+  /** Largest request body: a full batch of small programs, or one program with maximal code and stdin. */
+  body_bytes: 1_048_576 * 2 + 4_194_304 * 2,
 } as const;

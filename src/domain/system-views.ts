@@ -56,6 +56,9 @@ export const ConfigResponse = z.object({
   environments: z.array(z.string()),
   sandboxes: z.array(z.object({ name: z.string(), available: z.boolean(), detail: z.string() })),
   exit_code_guide: z.array(z.object({ code: z.string(), meaning: z.string() })),
+  request_bounds: z
+    .record(z.string(), z.number())
+    .describe('Size bounds of requests: code_bytes, stdin_bytes (UTF-8 bytes), tags, tag_length, metadata_bytes, metadata_depth, batch_size, body_bytes'),
 });
 export type ConfigResponse = z.infer<typeof ConfigResponse>;
 
