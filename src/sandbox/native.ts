@@ -5,7 +5,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { STATUS_FD } from './run/launch.js';
+import { STATUS_FD } from './run/launch-fds.js';
 
 /** build/native of this checkout (src/sandbox or dist/sandbox are two levels below the root). */
 export const DEFAULT_NATIVE_DIR = fileURLToPath(new URL('../../build/native/', import.meta.url));

@@ -5,19 +5,17 @@
  */
 import { existsSync } from 'node:fs';
 import { DEFAULT_LIMITS } from '../../domain/limits.js';
-import type { CgroupDriver, SandboxCgroup } from '../cgroups/driver.js';
+import type { SandboxCgroup } from '../cgroups/driver.js';
 import { launcherArgs, nativeHelpers, type NativeHelpers } from '../native.js';
 import { sandboxEnvironment } from '../program-environment.js';
-import { CgroupSandboxBackend } from '../run/cgroup-backend.js';
+import { CgroupSandboxBackend, type CgroupBackendOptions } from '../run/cgroup-backend.js';
 import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
 import type { SandboxSpec } from '../types.js';
 import { bwrapArgs, HIDDEN_USR_DIRS } from './bwrap-args.js';
 import { HostIdentities, type HostIdRange } from './host-identities.js';
 
-export interface BubblewrapOptions {
-  /** cgroup driver, or why there is none (the backend then reports unhealthy and refuses to run). */
-  cgroups: CgroupDriver | string;
+export interface BubblewrapOptions extends CgroupBackendOptions {
   bwrapPath?: string;
   pythonPath?: string;
   /** Directory holding crucible-launch and crucible-init. */
@@ -46,7 +44,7 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
   private readonly identities: HostIdentities;
 
   constructor(private readonly options: BubblewrapOptions) {
-    super(options.cgroups);
+    super(options);
     this.bwrap = options.bwrapPath ?? '/usr/bin/bwrap';
     this.python = options.pythonPath ?? '/usr/bin/python3';
     this.helpers = nativeHelpers(options.nativeDir);
@@ -104,6 +102,6 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
       ),
       env: sandboxEnvironment(),
       codeFd: true,
-    });
+    }, this.launchers.start);
   }
 }

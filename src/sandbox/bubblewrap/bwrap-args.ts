@@ -6,7 +6,7 @@
  * data directory.
  */
 import { REQUEST_BOUNDS } from '../../domain/limits.js';
-import { CODE_FD, STATUS_FD } from '../run/launch.js';
+import { CODE_FD, STATUS_FD } from '../run/launch-fds.js';
 import { SANDBOX_INNER_ID } from './host-identities.js';
 
 /** Where things appear inside the sandbox. */

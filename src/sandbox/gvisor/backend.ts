@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandboxEnvironment } from '../program-environment.js';
-import type { CgroupDriver, SandboxCgroup } from '../cgroups/driver.js';
+import type { SandboxCgroup } from '../cgroups/driver.js';
 import { ownInstanceName } from '../cgroups/ownership.js';
 import { launcherArgs, nativeHelpers, type NativeHelpers } from '../native.js';
-import { CgroupSandboxBackend } from '../run/cgroup-backend.js';
+import { CgroupSandboxBackend, type CgroupBackendOptions } from '../run/cgroup-backend.js';
 import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
 import type { ProgramEnding } from '../run/status-channel.js';
@@ -22,8 +22,7 @@ import { cleanupStaleStateDirs, deleteContainer, removeStateDir } from './runsc-
 
 export const DEFAULT_GVISOR_ROOTFS = '/var/lib/crucible/gvisor-rootfs';
 
-export interface GvisorOptions {
-  cgroups: CgroupDriver | string;
+export interface GvisorOptions extends CgroupBackendOptions {
   runscPath?: string;
   /** Read-only root filesystem built by scripts/build-gvisor-rootfs.sh. */
   rootfs?: string;
@@ -65,7 +64,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
   private readonly runscPages: PageCacheCharge;
 
   constructor(private readonly options: GvisorOptions) {
-    super(options.cgroups);
+    super(options);
     this.runsc = options.runscPath ?? '/usr/bin/runsc';
     this.rootfs = options.rootfs ?? DEFAULT_GVISOR_ROOTFS;
     this.stateDir = join(options.stateRoot ?? '/run/crucible/gvisor', ownInstanceName());
@@ -127,7 +126,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
       ]),
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
       codeFd: false,
-    });
+    }, this.launchers.start);
     this.containers.set(launch, { id, bundle });
     return launch;
   }
