@@ -354,14 +354,26 @@ print("parent done")
       const r = await run('import sys\nwhile True:\n    sys.stdout.write("x" * 65536)', { max_output_bytes: 4096 });
       expect(r.reason).toBe('output_limit');
       expect(r.stdout_truncated).toBe(true);
-      expect(r.stdout.length).toBe(4096);
+      expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(4096);
+      expect(r.stdout).toMatch(/^x+\n…\[crucible: \d+ bytes omitted\]…\nx+$/);
     });
 
     test('output past the limit is truncated without killing a program that stops', async () => {
       const r = await run('print("y" * 10000)\nprint("done")', { max_output_bytes: 2048 });
       expect(r.reason).toBe('exit_zero');
       expect(r.stdout_truncated).toBe(true);
-      expect(r.stdout).toBe('y'.repeat(2048));
+      expect(r.stdout).toBe(`${'y'.repeat(1024)}\n…[crucible: ${10006 - 1024 - 960} bytes omitted]…\n${'y'.repeat(954)}\ndone\n`);
+    });
+
+    test('the end of a long output (the traceback) is kept after the gap', async () => {
+      const code = 'for i in range(30000):\n    print(f"line {i}")\nraise RuntimeError("the real problem")';
+      const r = await run(code, { max_output_bytes: 65536 });
+      expect(r.reason).toBe('exit_nonzero');
+      expect(r.stdout_truncated).toBe(true);
+      expect(r.stdout.startsWith('line 0\nline 1\n')).toBe(true);
+      expect(r.stdout).toMatch(/\n…\[crucible: \d+ bytes omitted\]…\n/);
+      expect(r.stdout.endsWith('line 29998\nline 29999\n')).toBe(true);
+      expect(r.stderr).toContain('RuntimeError: the real problem');
     });
 
     test('peak memory of a 120 MB allocation is reported between 100 MB and the limit', async () => {
