@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/domain/limits.js';
 import { GvisorBackend } from '../../src/sandbox/gvisor/backend.js';
+import { chooseRunsc } from '../../src/sandbox/gvisor/runsc-binary.js';
 import { cgroupDriver } from '../../src/sandbox/index.js';
 import { registerSandboxSuite } from './suite.js';
 
@@ -18,7 +19,8 @@ describe('gvisor: runsc code is not the sandbox memory', () => {
     if (!health.ok) ctx.skip(health.detail);
     // Drop just runsc's cached pages (as memory pressure or a reboot would): whoever reads them
     // next is charged for them. Before the fix that was the sandbox, which then thrashed.
-    execFileSync('/usr/bin/python3', ['-c', 'import os; fd = os.open("/usr/bin/runsc", os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)']);
+    const runsc = chooseRunsc().path;
+    execFileSync('/usr/bin/python3', ['-c', `import os; fd = os.open(${JSON.stringify(runsc)}, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)`]);
     const started = Date.now();
     const r = await backend.run({
       code: 'chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))',

@@ -17,12 +17,14 @@ import type { SandboxStarter } from '../run/runner.js';
 import type { ProgramEnding } from '../run/status-channel.js';
 import type { SandboxSpec } from '../types.js';
 import { ociSpec } from './oci-spec.js';
+import { chooseRunsc, type RunscBinary } from './runsc-binary.js';
 import { PageCacheCharge } from './page-cache.js';
 import { cleanupStaleStateDirs, deleteContainer, removeStateDir } from './runsc-state.js';
 
 export const DEFAULT_GVISOR_ROOTFS = '/var/lib/crucible/gvisor-rootfs';
 
 export interface GvisorOptions extends CgroupBackendOptions {
+  /** Default: the project's runsc from scripts/install-runsc.sh, else Debian's (see runsc-binary.ts). */
   runscPath?: string;
   /** Read-only root filesystem built by scripts/build-gvisor-rootfs.sh. */
   rootfs?: string;
@@ -53,6 +55,7 @@ let containerCounter = 0;
 
 export class GvisorBackend extends CgroupSandboxBackend {
   readonly name = 'gvisor' as const;
+  private readonly runscBinary: RunscBinary;
   private readonly runsc: string;
   private readonly rootfs: string;
   private readonly stateDir: string;
@@ -65,7 +68,8 @@ export class GvisorBackend extends CgroupSandboxBackend {
 
   constructor(private readonly options: GvisorOptions) {
     super(options);
-    this.runsc = options.runscPath ?? '/usr/bin/runsc';
+    this.runscBinary = chooseRunsc(options.runscPath);
+    this.runsc = this.runscBinary.path;
     this.rootfs = options.rootfs ?? DEFAULT_GVISOR_ROOTFS;
     this.stateDir = join(options.stateRoot ?? '/run/crucible/gvisor', ownInstanceName());
     this.bundles = join(this.stateDir, 'bundles');
@@ -116,7 +120,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
       command: this.helpers.launcher,
       args: launcherArgs({ cgroupDirs: cgroup.joinDirs }, this.runsc, [
         '--root', this.stateDir,
-        '--platform=ptrace',
+        `--platform=${this.runscBinary.platform}`,
         '--network=none',
         // Enforce the spec's seccomp policy (the same one bubblewrap gets) inside gVisor's kernel.
         '--oci-seccomp',
