@@ -10,6 +10,8 @@ import { registerSandboxSuite } from './suite.js';
 registerSandboxSuite('gvisor', async () => new GvisorBackend({ cgroups: cgroupDriver() }), {
   slowMs: 3000,
   forkBombReasons: ['pids_limit', 'timeout', 'exit_nonzero'],
+  // Debian 13's runsc hands crucible-init the status channel (--pass-fd); Debian 12's cannot.
+  rawExitStatus: chooseRunsc().passFd,
 });
 
 describe('gvisor: runsc code is not the sandbox memory', () => {

@@ -324,6 +324,44 @@ except OSError as e:
       expect(r.signal).toBe('SIGKILL');
     });
 
+    test('exit codes 129-255 are exit codes; a real signal death is a signal', async () => {
+      if (!opts.rawExitStatus) return; // this backend build cannot tell them apart (docs/sandbox.md)
+      for (const code of [129, 130, 137, 143, 159, 255]) {
+        const r = await run(`import sys\nsys.exit(${code})`);
+        expect([r.reason, r.exit_code, r.signal]).toEqual(['exit_nonzero', code, null]);
+      }
+      const term = await run('import os, signal\nos.kill(os.getpid(), signal.SIGTERM)');
+      expect([term.reason, term.exit_code, term.signal]).toEqual(['signal', null, 'SIGTERM']);
+    }, 40_000);
+
+    test('the program cannot forge its ending: init\'s status fd is out of reach, init ignores its signals', async () => {
+      const code = `
+import os, signal
+for path in ("/proc/1/fd/3", "/proc/1/fd/1"):
+    try:
+        fd = os.open(path, os.O_WRONLY)
+        os.write(fd, b"exit 0\\n")
+        print("WROTE", path)
+    except OSError as e:
+        print("blocked", path, e.errno)
+for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
+    try:
+        os.kill(1, sig)
+    except OSError as e:
+        print("kill refused", e.errno)
+for fd in range(3, 64):
+    try:
+        os.write(fd, b"exit 0\\n")
+        print("WROTE fd", fd)
+    except OSError:
+        pass
+raise SystemExit(7)
+`;
+      const r = await run(code);
+      expect(r.stdout).not.toContain('WROTE');
+      expect([r.reason, r.exit_code]).toEqual(['exit_nonzero', 7]);
+    });
+
     test('an infinite loop times out and keeps the output printed before', async () => {
       const started = Date.now();
       const r = await run('print("before the loop", flush=True)\nwhile True:\n    pass', { timeout_s: 1 });

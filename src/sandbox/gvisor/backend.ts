@@ -16,6 +16,8 @@ import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
 import type { ProgramEnding } from '../run/status-channel.js';
 import type { SandboxSpec } from '../types.js';
+import { STATUS_FD } from '../run/launch-fds.js';
+import { SANDBOX_INIT_PATH } from '../bubblewrap/bwrap-args.js';
 import { ociSpec } from './oci-spec.js';
 import { chooseRunsc, type RunscBinary } from './runsc-binary.js';
 import { PageCacheCharge } from './page-cache.js';
@@ -84,7 +86,8 @@ export class GvisorBackend extends CgroupSandboxBackend {
       start: (_key, cgroup, spec) => this.start(cgroup, spec!),
       warmSandboxes: 0, // the bundle (limits, code) must exist before runsc starts
       overhead: { tasks: HOST_TASK_ALLOWANCE, memoryBytes: HOST_MEMORY_ALLOWANCE },
-      supervise: { reportsStatus: false, startupGraceMs: STARTUP_GRACE_MS, startFailure: runscFailure },
+      // With --pass-fd, crucible-init reports start and raw wait status as under bubblewrap.
+      supervise: { reportsStatus: this.runscBinary.passFd, startupGraceMs: STARTUP_GRACE_MS, startFailure: runscFailure },
       beforeStart: () => this.runscPages.refresh(),
       afterRun: (launch) => this.afterRun(launch),
     };
@@ -95,7 +98,10 @@ export class GvisorBackend extends CgroupSandboxBackend {
     if (!existsSync(join(this.rootfs, 'usr/bin/python3'))) {
       problems.push(`no gVisor rootfs at ${this.rootfs} (build it with scripts/build-gvisor-rootfs.sh)`);
     }
-    return { executables: [this.runsc, this.helpers.launcher], problems };
+    if (this.runscBinary.passFd && !existsSync(join(this.rootfs, SANDBOX_INIT_PATH))) {
+      problems.push(`the gVisor rootfs at ${this.rootfs} lacks the ${SANDBOX_INIT_PATH} mount point (run scripts/build-gvisor-rootfs.sh)`);
+    }
+    return { executables: [this.runsc, this.helpers.launcher, this.helpers.init], problems };
   }
 
   private start(cgroup: SandboxCgroup, spec: SandboxSpec): Launch {
@@ -114,6 +120,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
       uid: this.options.uid ?? 65534,
       gid: this.options.gid ?? 65534,
       seccomp: this.seccompPolicy(),
+      init: this.runscBinary.passFd ? { hostPath: this.helpers.init, path: SANDBOX_INIT_PATH, statusFd: STATUS_FD } : undefined,
     });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
     const launch = new Launch({
@@ -126,7 +133,10 @@ export class GvisorBackend extends CgroupSandboxBackend {
         '--oci-seccomp',
         // The launcher already put runsc in the run's cgroup; runsc must not move it elsewhere.
         '--ignore-cgroups',
-        'run', '--bundle', bundle, id,
+        'run',
+        // The status channel, for crucible-init inside (see oci-spec.ts).
+        ...(this.runscBinary.passFd ? ['--pass-fd', `${STATUS_FD}:${STATUS_FD}`] : []),
+        '--bundle', bundle, id,
       ]),
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
       codeFd: false,

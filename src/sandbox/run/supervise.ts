@@ -21,7 +21,10 @@ export interface SuperviseOptions {
   reportsStatus: boolean;
   /** Extra time before the timeout starts counting, for backends with a slow start (gVisor). */
   startupGraceMs: number;
-  /** Turns an ending without status lines into a set-up failure (e.g. runsc's own error); null = the program ran. */
+  /**
+   * Turns an ending without status lines (or, with reportsStatus, one before "started") into a
+   * set-up failure with the runtime's own words (e.g. runsc's error); null = no such failure.
+   */
   startFailure?: (ending: ProgramEnding, stderr: string) => string | null;
 }
 
@@ -186,6 +189,8 @@ class SupervisedRun {
     if (this.killCause) return null; // we ended it; whatever state it was in, the reason is ours
     if (this.options.reportsStatus) {
       if (!status.started) {
+        const own = this.options.startFailure?.(ending, this.stderr.text());
+        if (own) return own;
         const detail = lastLines(this.stderr.text()) || describe(ending);
         return `the sandbox failed before the program started: ${detail}`;
       }
