@@ -12,6 +12,7 @@ registerSandboxSuite('gvisor', async () => new GvisorBackend({ cgroups: cgroupDr
   forkBombReasons: ['pids_limit', 'timeout', 'exit_nonzero'],
   // Debian 13's runsc hands crucible-init the status channel (--pass-fd); Debian 12's cannot.
   rawExitStatus: chooseRunsc().passFd,
+  programMetrics: chooseRunsc().passFd,
 });
 
 describe('gvisor: runsc code is not the sandbox memory', () => {

@@ -21,6 +21,8 @@ export interface SuiteOptions {
   forkBombReasons?: string[];
   /** The backend reports the program's raw wait status (sys.exit(137) is not mistaken for SIGKILL). */
   rawExitStatus?: boolean;
+  /** Time, memory and the memory limit are the program's own, not the runtime's (see docs/sandbox.md). */
+  programMetrics?: boolean;
 }
 
 let runCounter = 0;
@@ -316,6 +318,8 @@ except OSError as e:
       const r = await run('chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))', { memory_mb: 128 });
       expect(r.reason).toBe('oom');
       expect(r.metrics.peak_memory_bytes).toBeGreaterThan(64 << 20);
+      // On the limit the user set: the runtime's own memory is neither counted nor granted.
+      if (opts.programMetrics) expect(r.metrics.peak_memory_bytes).toBeLessThanOrEqual(128 << 20);
     });
 
     test('a program that SIGKILLs itself is reason signal, not oom', async () => {
@@ -368,6 +372,11 @@ raise SystemExit(7)
       expect(r.reason).toBe('timeout');
       expect(r.stdout).toBe('before the loop\n');
       expect(Date.now() - started).toBeLessThan(5000 + opts.slowMs);
+      // Killed at the limit it names, not a start-up grace later.
+      if (opts.programMetrics) {
+        expect(r.metrics.wall_ms!).toBeGreaterThanOrEqual(950);
+        expect(r.metrics.wall_ms!).toBeLessThan(1400);
+      }
     });
 
     test('a double-forked daemon does not outlive the run', async () => {

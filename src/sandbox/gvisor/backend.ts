@@ -50,8 +50,13 @@ const HOST_TASK_ALLOWANCE = 1024;
  * it). gVisor does not enforce the spec's memory limit by itself.
  */
 const HOST_MEMORY_ALLOWANCE = 32 * 1024 * 1024;
-/** Extra time before the timeout counts, for runsc start-up. */
+/** Extra time before the timeout counts, for runsc start-up (a runsc without --pass-fd, which cannot say when the program starts). */
 const STARTUP_GRACE_MS = 1000;
+/**
+ * How long runsc may take to start the program (~0.2-0.4 s normally; ~2 s at cpus 0.1, since the
+ * CFS quota applies to runsc's start-up too). Beyond it the run is a platform error.
+ */
+const STARTUP_LIMIT_MS = 30_000;
 
 let containerCounter = 0;
 
@@ -87,7 +92,13 @@ export class GvisorBackend extends CgroupSandboxBackend {
       warmSandboxes: 0, // the bundle (limits, code) must exist before runsc starts
       overhead: { tasks: HOST_TASK_ALLOWANCE, memoryBytes: HOST_MEMORY_ALLOWANCE },
       // With --pass-fd, crucible-init reports start and raw wait status as under bubblewrap.
-      supervise: { reportsStatus: this.runscBinary.passFd, startupGraceMs: STARTUP_GRACE_MS, startFailure: runscFailure },
+      supervise: {
+        reportsStatus: this.runscBinary.passFd,
+        startupGraceMs: STARTUP_GRACE_MS,
+        // Time, CPU, memory and the memory limit are the program's, not runsc's start-up.
+        measureFromProgramStart: this.runscBinary.passFd ? { startupLimitMs: STARTUP_LIMIT_MS } : undefined,
+        startFailure: runscFailure,
+      },
       beforeStart: () => this.runscPages.refresh(),
       afterRun: (launch) => this.afterRun(launch),
     };
