@@ -310,9 +310,45 @@ except OSError as e:
       expect(Date.now() - started).toBeLessThan(10_000 + opts.slowMs);
       expect(opts.forkBombReasons ?? ['pids_limit', 'timeout']).toContain(r.reason);
       expect(r.stdout).toContain('fork refused');
+      // Where the host sees the refusals (not gVisor, which refuses inside its own kernel), a
+      // timeout must still say that the process limit was hit.
+      if (r.reason === 'timeout' && !opts.forkBombReasons) expect(r.message).toMatch(/forks were refused at the process limit \(max_processes 16\)/);
       const after = await run('print("still fine")');
       expect(after.stdout).toBe('still fine\n');
     }, 30_000);
+
+    test('a child fork-bombing beside a printing parent: never an exit code the program did not exit with', async () => {
+      // Found by replaying Piston's tests: under gVisor runsc itself died (Go runtime, exit 2)
+      // when the host task limit refused it threads, reported as the program's "exit 2".
+      const code = `
+import os, time
+if os.fork() == 0:
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass
+for i in range(15):
+    print("parent alive", i, flush=True)
+    time.sleep(0.1)
+`;
+      for (const max_processes of [8, 32]) {
+        const r = await run(code, { max_processes, timeout_s: 4 });
+        expect(r.stdout).toContain('parent alive 0');
+        expect([0, null]).toContain(r.exit_code);
+        if (r.reason === 'platform_error') expect(r.message).toMatch(/runtime/);
+        else expect(['exit_zero', 'timeout', 'oom', 'pids_limit']).toContain(r.reason);
+        if (r.reason === 'exit_zero') expect(r.stdout).toContain('parent alive 14');
+      }
+    }, 30_000);
+
+    test('a fork bomb that keeps forking until the timeout says the process limit refused forks', async () => {
+      if (opts.forkBombReasons) return; // gVisor refuses inside its own kernel: the host never sees it
+      const bomb = 'import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass';
+      const r = await run(bomb, { max_processes: 16, timeout_s: 1 });
+      expect(r.reason).toBe('timeout');
+      expect(r.message).toMatch(/forks were refused at the process limit \(max_processes 16\)/);
+    });
 
     test('a memory bomb ends with reason oom', async () => {
       const r = await run('chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))', { memory_mb: 128 });

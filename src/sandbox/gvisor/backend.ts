@@ -14,12 +14,12 @@ import { launcherArgs, nativeHelpers, type NativeHelpers } from '../native.js';
 import { CgroupSandboxBackend, type CgroupBackendOptions } from '../run/cgroup-backend.js';
 import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
-import type { ProgramEnding } from '../run/status-channel.js';
 import type { SandboxSpec } from '../types.js';
 import { STATUS_FD } from '../run/launch-fds.js';
 import { SANDBOX_INIT_PATH } from '../bubblewrap/bwrap-args.js';
 import { ociSpec } from './oci-spec.js';
 import { chooseRunsc, type RunscBinary } from './runsc-binary.js';
+import { runscDied, runscFailure } from './runsc-failures.js';
 import { PageCacheCharge } from './page-cache.js';
 import { cleanupStaleStateDirs, deleteContainer, removeStateDir } from './runsc-state.js';
 
@@ -98,6 +98,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
         // Time, CPU, memory and the memory limit are the program's, not runsc's start-up.
         measureFromProgramStart: this.runscBinary.passFd ? { startupLimitMs: STARTUP_LIMIT_MS } : undefined,
         startFailure: runscFailure,
+        unreportedEnding: runscDied,
       },
       beforeStart: () => this.runscPages.refresh(),
       afterRun: (launch) => this.afterRun(launch),
@@ -176,13 +177,4 @@ export class GvisorBackend extends CgroupSandboxBackend {
   protected override async closeExtra(): Promise<void> {
     await removeStateDir(this.runsc, this.stateDir);
   }
-}
-
-/** runsc reports its own failures (bad bundle, cannot start the sandbox) on stderr with exit 128. */
-function runscFailure(ending: ProgramEnding, stderr: string): string | null {
-  if (ending.exitCode !== 128) return null;
-  const line = stderr
-    .split('\n')
-    .find((l) => /(creating|starting|running) container|runsc:|cannot|failed to/i.test(l));
-  return line ? `runsc could not run the container: ${line.trim().slice(0, 400)}` : null;
 }

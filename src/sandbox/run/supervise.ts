@@ -30,6 +30,12 @@ export interface SuperviseOptions {
    */
   measureFromProgramStart?: { startupLimitMs: number };
   /**
+   * Says what ended a sandbox whose program's ending nobody reported (with reportsStatus: init
+   * never said "exit"; without: returns null unless the ending is known not to be the program's,
+   * e.g. the runtime itself crashed). Default: killed from outside.
+   */
+  unreportedEnding?: (ending: ProgramEnding, facts: { pidsLimitHit: boolean; reportsStatus: boolean }) => string | null;
+  /**
    * Turns an ending without status lines (or, with reportsStatus, one before "started") into a
    * set-up failure with the runtime's own words (e.g. runsc's error); null = no such failure.
    */
@@ -194,7 +200,7 @@ class SupervisedRun {
       platformError: null,
       limits: this.spec.limits,
     };
-    facts.platformError = this.platformError(ending, oomKilled);
+    facts.platformError = this.platformError(ending, oomKilled, facts.pidsLimitHit);
     const verdict = interpretExit(facts);
     const ran = launch.spawnError === null;
     const failed = verdict.reason === 'platform_error';
@@ -216,7 +222,7 @@ class SupervisedRun {
     };
   }
 
-  private platformError(ending: ProgramEnding, oomKilled: boolean): string | null {
+  private platformError(ending: ProgramEnding, oomKilled: boolean, pidsLimitHit: boolean): string | null {
     const { spawnError, status } = this.launch;
     if (spawnError) {
       return this.launch.pid === undefined
@@ -239,10 +245,17 @@ class SupervisedRun {
       // init always reports how the program ended; without that report the sandbox's own
       // processes were killed from outside (not by the program, which cannot reach them).
       // (Unless the memory limit's OOM killer picked one of them: that is the program's doing.)
-      if (!status.ending && !oomKilled) return `the sandbox was ended from outside while the program ran (${describe(ending)})`;
-      return null;
+      if (status.ending || oomKilled) return null;
+      return (
+        this.options.unreportedEnding?.(ending, { pidsLimitHit, reportsStatus: true }) ??
+        `the sandbox was ended from outside while the program ran (${describe(ending)})`
+      );
     }
-    return this.options.startFailure?.(ending, this.stderr.text()) ?? null;
+    return (
+      this.options.startFailure?.(ending, this.stderr.text()) ??
+      this.options.unreportedEnding?.(ending, { pidsLimitHit, reportsStatus: false }) ??
+      null
+    );
   }
 }
 
