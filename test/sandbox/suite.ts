@@ -23,6 +23,8 @@ export interface SuiteOptions {
   rawExitStatus?: boolean;
   /** Time, memory and the memory limit are the program's own, not the runtime's (see docs/sandbox.md). */
   programMetrics?: boolean;
+  /** The scratch tmpfs has an inode cap (an inode flood is ENOSPC, not oom). */
+  inodeCap?: boolean;
 }
 
 let runCounter = 0;
@@ -348,6 +350,49 @@ for i in range(15):
       const r = await run(bomb, { max_processes: 16, timeout_s: 1 });
       expect(r.reason).toBe('timeout');
       expect(r.message).toMatch(/forks were refused at the process limit \(max_processes 16\)/);
+    });
+
+    test('an inode flood in /tmp and /dev/shm ends in ENOSPC, not oom', async () => {
+      if (!opts.inodeCap) return; // gVisor's tmpfs ignores nr_inodes (docs/sandbox.md)
+      const code = `
+import errno
+for d in ("/tmp", "/dev/shm"):
+    n = 0
+    try:
+        while True:
+            open(f"{d}/f{n}", "w").close()
+            n += 1
+    except OSError as e:
+        print(d, "stopped", errno.errorcode[e.errno], n > 1000)
+`;
+      const r = await run(code, { memory_mb: 128, scratch_mb: 8 });
+      expect(r.reason).toBe('exit_zero');
+      expect(r.stdout).toBe('/tmp stopped ENOSPC True\n/dev/shm stopped ENOSPC True\n');
+    });
+
+    test('the host kernel command line and boot id are not shown; /proc/sys is not writable', async () => {
+      const code = `
+import glob
+for p in ("/proc/cmdline", "/proc/sys/kernel/random/boot_id"):
+    try:
+        print(p, repr(open(p).read()))
+    except OSError as e:
+        print(p, "unreadable", e.errno)
+for p in sorted(glob.glob("/proc/sys/kernel/shm*") + glob.glob("/proc/sys/kernel/msgm*") + ["/proc/sys/kernel/sem"] + glob.glob("/proc/sys/fs/mqueue/*")):
+    try:
+        with open(p, "w") as f:
+            f.write("1")
+        print("WROTE", p)
+    except OSError:
+        pass
+`;
+      const r = await run(code);
+      expect(r.reason).toBe('exit_zero');
+      const hostCmdline = readFileSync('/proc/cmdline', 'utf8').trim();
+      const hostBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      expect(r.stdout).not.toContain(hostCmdline);
+      expect(r.stdout).not.toContain(hostBootId);
+      expect(r.stdout).not.toContain('WROTE');
     });
 
     test('a memory bomb ends with reason oom', async () => {

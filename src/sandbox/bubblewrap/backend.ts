@@ -12,7 +12,8 @@ import { CgroupSandboxBackend, type CgroupBackendOptions } from '../run/cgroup-b
 import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
 import type { SandboxSpec } from '../types.js';
-import { bwrapArgs, HIDDEN_USR_DIRS } from './bwrap-args.js';
+import { scratchInodes } from '../scratch.js';
+import { bwrapArgs, HIDDEN_USR_DIRS, SCRATCH_MOUNTS } from './bwrap-args.js';
 import { HostIdentities, type HostIdRange } from './host-identities.js';
 
 export interface BubblewrapOptions extends CgroupBackendOptions {
@@ -90,12 +91,11 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
     return new Launch({
       command: this.helpers.launcher,
       args: launcherArgs(
-        { cgroupDirs: cgroup.joinDirs, dropTo, seccompFd: SECCOMP_FD, openFd: { fd: INIT_FD, path: this.helpers.init } },
+        { cgroupDirs: cgroup.joinDirs, dropTo, seccompFd: SECCOMP_FD, openFd: { fd: INIT_FD, path: this.helpers.init }, scratch: scratchMounts(scratchMb) },
         this.bwrap,
         bwrapArgs({
           initFd: INIT_FD,
           pythonPath: this.python,
-          scratchBytes: scratchMb * 1024 * 1024,
           seccompFd: SECCOMP_FD,
           hiddenDirs: this.hiddenDirs,
         }),
@@ -104,4 +104,11 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
       codeFd: true,
     }, this.launchers.start);
   }
+}
+
+/** /tmp and /dev/shm: scratch_mb each, and as many inodes as pages (scratch.ts). */
+function scratchMounts(scratchMb: number) {
+  const sizeBytes = scratchMb * 1024 * 1024;
+  const inodes = scratchInodes(sizeBytes);
+  return [SCRATCH_MOUNTS.tmp, SCRATCH_MOUNTS.shm].map((dir) => ({ dir, sizeBytes, inodes }));
 }
