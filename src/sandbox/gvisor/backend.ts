@@ -1,8 +1,10 @@
 /**
- * The gVisor backend: every program runs on runsc's user-space kernel (ptrace platform, no
- * network) over a shared read-only Debian rootfs, with the same cgroup limits and accounting as
- * bubblewrap on the host side (the whole runsc process tree is in the run's cgroup). Slower to
- * start (~150+ ms) and to make system calls, but the program never talks to the host kernel.
+ * The gVisor backend: every program runs on runsc's user-space kernel (systrap platform with
+ * Debian 13's runsc, ptrace with Debian 12's; no network) over a shared read-only Debian rootfs,
+ * with the same cgroup limits and accounting as bubblewrap on the host side (the whole runsc
+ * process tree is in the run's cgroup). With Debian 13's runsc, crucible-init is the container's
+ * PID 1 and reports the program's start and raw wait status as under bubblewrap. Slower to start
+ * (~150+ ms) and to make system calls, but the program never talks to the host kernel.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,7 +49,9 @@ const HOST_TASK_ALLOWANCE = 1024;
 /**
  * Memory of the sentry and gofer themselves (~21 MB measured for print(1)), on top of the
  * program's limit in the host cgroup, which also holds the program's memory (the sentry backs
- * it). gVisor does not enforce the spec's memory limit by itself.
+ * it). gVisor does not enforce the spec's memory limit by itself. Only while runsc starts: once
+ * the program has started, the limit becomes what runsc holds then + memory_mb
+ * (run/program-start.ts; Debian 12's runsc cannot say when, and keeps this allowance).
  */
 const HOST_MEMORY_ALLOWANCE = 32 * 1024 * 1024;
 /** Extra time before the timeout counts, for runsc start-up (a runsc without --pass-fd, which cannot say when the program starts). */
