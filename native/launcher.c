@@ -2,7 +2,8 @@
  * crucible-launch: the privileged first step of every sandbox, run by the server as root.
  *
  *   crucible-launch --parent-pid PID [--cgroup DIR]... [--seccomp-fd N] [--open-fd N PATH]
- *                   [--uid U --gid G] [--status-fd N] -- PROGRAM ARGS...
+ *                   [--uid U --gid G] [--status-fd N] [--scratch DIR SIZE INODES]...
+ *                   -- PROGRAM ARGS...
  *   crucible-launch --print-oci-seccomp    (the same policy as OCI JSON, for gVisor)
  *
  * 1. dies with the server (PR_SET_PDEATHSIG) and refuses to start if the server is already gone;
@@ -12,6 +13,11 @@
  * 4. exports the seccomp filter (libseccomp) into a memfd placed at fd N, for `bwrap --seccomp N`;
  *    and opens PATH read-only at fd N (e.g. for `bwrap --file N DEST`: the file is copied into
  *    the sandbox, so its host path never shows up in the sandbox's mount table);
+ * 4b. --scratch: in a private mount namespace of its own (nothing propagates to the host, and
+ *    the mounts vanish with the sandbox's last process), mounts a tmpfs of SIZE bytes and at most
+ *    INODES inodes (mode 1777) on DIR (created if missing), for `bwrap --bind DIR /tmp`. bwrap 0.8
+ *    can size its tmpfs but not cap its inodes, so a flood of empty files ended as `oom` (inodes
+ *    are kernel memory) instead of ENOSPC; the launcher is still root and can mount it;
  * 5. drops to an unprivileged uid/gid with no supplementary groups (bwrap started as root maps
  *    the sandbox user to host root, which could then read root-only host files), sets
  *    no_new_privs and execs PROGRAM.
@@ -22,12 +28,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -88,11 +97,44 @@ static void install_seccomp_fd(int target) {
   }
 }
 
+struct scratch {
+  const char *dir;
+  long size, inodes;
+};
+
+/* mkdir -p, root-owned 0755: mount points only (each sandbox mounts its own tmpfs over them). */
+static void mkdir_parents(const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s", dir);
+  for (char *p = path + 1;; p++) {
+    if (*p != '/' && *p != '\0') continue;
+    char saved = *p;
+    *p = '\0';
+    if (mkdir(path, 0755) < 0 && errno != EEXIST) fail("mkdir %s: %s", path, strerror(errno));
+    *p = saved;
+    if (saved == '\0') break;
+  }
+}
+
+/* Private mount namespace first, so the tmpfs mounts below exist for this sandbox only. */
+static void mount_scratch(const struct scratch *s, int n) {
+  if (n == 0) return;
+  if (unshare(CLONE_NEWNS) < 0) fail("unshare(CLONE_NEWNS): %s", strerror(errno));
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("making mounts private: %s", strerror(errno));
+  for (int i = 0; i < n; i++) {
+    char opts[128];
+    mkdir_parents(s[i].dir);
+    snprintf(opts, sizeof opts, "size=%ld,nr_inodes=%ld,mode=1777", s[i].size, s[i].inodes);
+    if (mount("tmpfs", s[i].dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) fail("mounting the scratch tmpfs on %s: %s", s[i].dir, strerror(errno));
+  }
+}
+
 int main(int argc, char **argv) {
   long parent = -1, uid = -1, gid = -1, seccomp_fd = -1, open_fd = -1;
   const char *open_path = NULL;
   const char *cgroups[16];
-  int n_cgroups = 0, i;
+  struct scratch scratch[4];
+  int n_cgroups = 0, n_scratch = 0, i;
 
   if (argc == 2 && !strcmp(argv[1], "--print-oci-seccomp")) {
     crucible_seccomp_print_oci(stdout);
@@ -111,6 +153,14 @@ int main(int argc, char **argv) {
       if (i + 2 >= argc) fail("--open-fd needs FD and PATH");
       open_fd = parse_num(a, argv[++i]);
       open_path = argv[++i];
+    } else if (!strcmp(a, "--scratch")) {
+      if (i + 3 >= argc) fail("--scratch needs DIR SIZE INODES");
+      if (n_scratch == 4) fail("too many scratch mounts");
+      scratch[n_scratch].dir = argv[++i];
+      scratch[n_scratch].size = parse_num(a, argv[++i]);
+      scratch[n_scratch].inodes = parse_num(a, argv[++i]);
+      if (scratch[n_scratch].dir[0] != '/') fail("--scratch needs an absolute DIR");
+      n_scratch++;
     } else if (!strcmp(a, "--cgroup")) {
       if (n_cgroups == 16) fail("too many cgroups");
       cgroups[n_cgroups++] = argv[++i];
@@ -129,6 +179,7 @@ int main(int argc, char **argv) {
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
   if (seccomp_fd >= 0) install_seccomp_fd((int)seccomp_fd);
   if (open_fd >= 0) open_at_fd(open_path, (int)open_fd);
+  mount_scratch(scratch, n_scratch);
 
   pid_t self = getpid();
   pid_t child = fork();

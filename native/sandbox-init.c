@@ -1,7 +1,14 @@
 /*
- * crucible-init: PID 1 inside a bubblewrap sandbox (`bwrap --as-pid-1`).
+ * crucible-init: PID 1 inside a sandbox (bubblewrap: `bwrap --as-pid-1`; gVisor: the
+ * container's process, with the status fd handed in by `runsc run --pass-fd`).
  *
- *   crucible-init STATUS_FD CODE_FD CODE_PATH PROGRAM ARGS...
+ *   crucible-init [--user UID:GID] STATUS_FD CODE_FD CODE_PATH PROGRAM ARGS...
+ *
+ * --user: run PROGRAM as UID:GID (no supplementary groups), init staying who it was. Used under
+ * gVisor, where init starts as the sandbox's root (with only CAP_SETUID/CAP_SETGID/CAP_SETPCAP): gVisor does
+ * not shield a PID 1 from its namespace's signals as Linux does, so a program of the same uid
+ * could kill init (and with it the report of its own ending) or list its fds.
+ * CODE_FD "-" means the code is already at CODE_PATH (gVisor binds it in from the bundle).
  *
  * 1. writes "ready" to STATUS_FD: the sandbox is fully set up (namespaces, mounts, seccomp,
  *    no capabilities). A server can start sandboxes ahead of time and keep them waiting here.
@@ -11,7 +18,7 @@
  *    when PROGRAM ends writes its raw wait status as "exit <status>", then exits, which makes
  *    the kernel kill whatever is left in the namespace (daemons cannot outlive the program).
  *
- * bwrap itself only reports 128+signal, so a program calling sys.exit(137) would look like a
+ * bwrap and runsc themselves only report 128+signal, so a program calling sys.exit(137) would look like a
  * SIGKILL; the raw status keeps the two apart. As PID 1 it cannot be killed from inside the
  * namespace; it is made non-dumpable and the status fd close-on-exec so the program can neither
  * write fake statuses nor reach the fd through /proc.
@@ -27,6 +34,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #define SETUP_FAILED 125
@@ -62,19 +70,40 @@ static void receive_code(int code_fd, const char *path) {
   close(code_fd);
 }
 
+/* Becomes UID:GID for good (all three ids, no groups); any failure ends the child. */
+static void become(const char *spec) {
+  unsigned uid, gid;
+  char tail;
+  if (sscanf(spec, "%u:%u%c", &uid, &gid, &tail) != 2) report_failure("bad --user", spec);
+  /* Empty the bounding set too (needs CAP_SETPCAP), so the program's shows no capability at all. */
+  for (int cap = 0; cap < 64; cap++) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) report_failure("PR_CAPBSET_DROP for", spec);
+  }
+  if (setgroups(0, NULL) < 0) report_failure("setgroups for", spec);
+  if (setresgid(gid, gid, gid) < 0) report_failure("setresgid to", spec);
+  if (setresuid(uid, uid, uid) < 0) report_failure("setresuid to", spec);
+  if (getuid() != uid || geteuid() != uid || getgid() != gid) report_failure("could not become", spec);
+}
+
 int main(int argc, char **argv) {
+  const char *user = NULL;
+  if (argc > 2 && !strcmp(argv[1], "--user")) {
+    user = argv[2];
+    argv += 2;
+    argc -= 2;
+  }
   if (argc < 5) {
-    fprintf(stderr, "usage: crucible-init STATUS_FD CODE_FD CODE_PATH PROGRAM ARGS...\n");
+    fprintf(stderr, "usage: crucible-init [--user UID:GID] STATUS_FD CODE_FD CODE_PATH PROGRAM ARGS...\n");
     return SETUP_FAILED;
   }
   status_fd = atoi(argv[1]);
-  int code_fd = atoi(argv[2]);
+  int code_fd = strcmp(argv[2], "-") ? atoi(argv[2]) : -1;
   prctl(PR_SET_DUMPABLE, 0);
   if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) < 0) status_fd = -1;
-  fcntl(code_fd, F_SETFD, FD_CLOEXEC);
+  if (code_fd >= 0) fcntl(code_fd, F_SETFD, FD_CLOEXEC);
 
   if (status_fd >= 0) dprintf(status_fd, "ready\n");
-  receive_code(code_fd, argv[3]);
+  if (code_fd >= 0) receive_code(code_fd, argv[3]);
 
   pid_t child = fork();
   if (child < 0) report_failure("fork in sandbox", "");
@@ -82,6 +111,7 @@ int main(int argc, char **argv) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    if (user) become(user);
     /* Whatever bwrap left open (beyond stdio) is not the program's business. */
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
     execv(argv[4], &argv[4]);

@@ -22,6 +22,18 @@ scrub_host_facts() {
   : >"$root/etc/resolv.conf"
   echo sandbox >"$root/etc/hostname"
 }
+# Mount points the bundle binds files onto (runsc would otherwise create them in the shared
+# rootfs itself): the program file, and crucible-init, which runs as the container's PID 1 and
+# reports the program's raw wait status. Checked on every call, so older rootfs get them too.
+ensure_mount_points() {
+  local root=$1
+  mkdir -p "$root/sandbox" "$root/tmp"
+  [ -e "$root/sandbox/main.py" ] || touch "$root/sandbox/main.py"
+  if [ ! -e "$root/sandbox-init" ]; then
+    touch "$root/sandbox-init"
+    say "added the crucible-init mount point to $root"
+  fi
+}
 host_facts_left() {
   local root=$1
   [ -e "$root/var/log/bootstrap.log" ] || [ -s "$root/etc/resolv.conf" ] ||
@@ -33,6 +45,10 @@ if [ -x "$target/usr/bin/python3" ]; then
     if [ "$(id -u)" != 0 ]; then say "WARNING: $target still holds host facts (mirror, resolver, hostname); run as root to scrub them"; exit 0; fi
     scrub_host_facts "$target"
     say "scrubbed host facts (mirror, resolver, hostname) from $target"
+  fi
+  if [ ! -e "$target/sandbox-init" ]; then
+    if [ "$(id -u)" != 0 ]; then say "WARNING: $target lacks the /sandbox-init mount point; run as root to add it"; exit 0; fi
+    ensure_mount_points "$target"
   fi
   exit 0
 fi
@@ -64,10 +80,7 @@ fi
 scrub_host_facts "$work"
 # Nothing in the sandbox needs package caches or docs.
 rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/* "$work"/usr/share/doc/* "$work"/usr/share/man/*
-# The program's directory and the scratch mount points (tmpfs mounts land on them).
-mkdir -p "$work/sandbox" "$work/tmp"
-# Mount point of the program file: runsc would otherwise create it in the shared rootfs itself.
-touch "$work/sandbox/main.py"
+ensure_mount_points "$work"
 chmod 0755 "$work"
 "$work/usr/bin/python3" --version >/dev/null 2>&1 || chroot "$work" /usr/bin/python3 --version >/dev/null
 

@@ -58,6 +58,17 @@ if [ -f native/build.sh ]; then
   bash native/build.sh || fail "building the native sandbox launcher failed (native/build.sh)"
 fi
 
+# gVisor: Debian 13's runsc (systrap platform, `run --pass-fd`) at /usr/local/lib/crucible/runsc,
+# fetched through apt once; Debian 12's runsc (installed above) stays as the fallback.
+if [ -f scripts/install-runsc.sh ]; then
+  if [ "$(id -u)" = 0 ]; then
+    bash scripts/install-runsc.sh ||
+      say "WARNING: could not obtain Debian 13's runsc; the gvisor backend uses Debian 12's /usr/bin/runsc (ptrace platform: slower system calls, and exit codes 129-255 are reported as signals)"
+  elif [ ! -x /usr/local/lib/crucible/runsc ]; then
+    say "WARNING: Debian 13's runsc is not installed and installing it needs root (sudo bash scripts/install-runsc.sh); the gvisor backend uses Debian 12's runsc"
+  fi
+fi
+
 # Root filesystem for the gVisor backend (built once per machine, ~30 s).
 if [ -f scripts/build-gvisor-rootfs.sh ]; then
   bash scripts/build-gvisor-rootfs.sh ||

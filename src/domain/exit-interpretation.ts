@@ -99,7 +99,10 @@ export function interpretExit(facts: ExitFacts): Verdict {
   }
   if (facts.cancelled) return verdict('cancelled', 'Cancelled by a user; the sandbox was killed.');
   if (facts.timedOut) {
-    return verdict('timeout', `Time limit exceeded (${limits.timeout_s} s): the whole sandbox was killed (SIGKILL). Output printed before that is kept.`);
+    // A fork bomb usually ends here: the time limit is what stopped it, but the refused forks are
+    // what the program was doing, and the user should not have to guess.
+    const forks = facts.pidsLimitHit ? ` Before that, forks were refused at the process limit (max_processes ${limits.max_processes}).` : '';
+    return verdict('timeout', `Time limit exceeded (${limits.timeout_s} s): the whole sandbox was killed (SIGKILL).${forks} Output printed before that is kept.`);
   }
   const endedBadly = facts.exitCode !== 0;
   if (facts.oomKilled && endedBadly) {

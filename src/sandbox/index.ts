@@ -7,7 +7,6 @@ import type { SandboxBackendName } from '../domain/evaluation.js';
 import { BubblewrapBackend } from './bubblewrap/backend.js';
 import { GvisorBackend } from './gvisor/backend.js';
 import { detectCgroupDriver } from './cgroups/detect.js';
-import { setLauncherSourceLog } from './run/launcher-source.js';
 import type { CgroupDriver } from './cgroups/driver.js';
 import type { BackendHealth, SandboxBackend, SandboxBackends } from '../ports/sandbox.js';
 
@@ -32,22 +31,23 @@ export interface SandboxFactoryOptions {
   warm?: boolean;
 }
 
-let sharedDriver: { driver: CgroupDriver | null; error: string | null } | null = null;
-
-/** The machine's cgroup driver, detected once per process. */
+/**
+ * The machine's cgroup driver, or why there is none. Detected afresh on each call (a read of
+ * /proc/self/mountinfo): the factory asks once and hands the same driver to every backend.
+ */
 export function cgroupDriver(): CgroupDriver | string {
-  sharedDriver ??= detectCgroupDriver();
-  return sharedDriver.driver ?? sharedDriver.error ?? 'no cgroup driver';
+  const detected = detectCgroupDriver();
+  return detected.driver ?? detected.error;
 }
 
 export async function createSandboxBackends(options: SandboxFactoryOptions = {}): Promise<SandboxBackends> {
   const enabled = new Set(options.enabled ?? ['bubblewrap', 'gvisor']);
   const log = options.log;
-  if (log) setLauncherSourceLog((message) => log.warn({}, message));
-  const cgroups = cgroupDriver();
+  const launchers = log ? { log: (message: string) => log.warn({}, message) } : undefined;
+  const common = { cgroups: cgroupDriver(), nativeDir: options.nativeDir, launchers };
   const backends: SandboxBackends = {};
-  if (enabled.has('bubblewrap')) backends.bubblewrap = new BubblewrapBackend({ cgroups, nativeDir: options.nativeDir });
-  if (enabled.has('gvisor')) backends.gvisor = new GvisorBackend({ cgroups, nativeDir: options.nativeDir });
+  if (enabled.has('bubblewrap')) backends.bubblewrap = new BubblewrapBackend(common);
+  if (enabled.has('gvisor')) backends.gvisor = new GvisorBackend(common);
   for (const backend of Object.values(backends)) await prepare(backend, options);
   return backends;
 }

@@ -5,7 +5,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { STATUS_FD } from './run/launch.js';
+import { STATUS_FD } from './run/launch-fds.js';
 
 /** build/native of this checkout (src/sandbox or dist/sandbox are two levels below the root). */
 export const DEFAULT_NATIVE_DIR = fileURLToPath(new URL('../../build/native/', import.meta.url));
@@ -39,6 +39,8 @@ export interface LauncherOptions {
   seccompFd?: number;
   /** Open a file read-only at an fd for the program (e.g. `bwrap --file FD DEST`). */
   openFd?: { fd: number; path: string };
+  /** tmpfs mounts (bytes and inodes capped) the launcher makes in a private mount namespace. */
+  scratch?: ReadonlyArray<{ dir: string; sizeBytes: number; inodes: number }>;
 }
 
 /** The launcher's arguments; `--parent-pid` is added by whatever forks it (see LaunchCommand). */
@@ -48,6 +50,7 @@ export function launcherArgs(opts: LauncherOptions, program: string, programArgs
   if (opts.dropTo) args.push('--uid', String(opts.dropTo.uid), '--gid', String(opts.dropTo.gid));
   if (opts.seccompFd !== undefined) args.push('--seccomp-fd', String(opts.seccompFd));
   if (opts.openFd) args.push('--open-fd', String(opts.openFd.fd), opts.openFd.path);
+  for (const m of opts.scratch ?? []) args.push('--scratch', m.dir, String(m.sizeBytes), String(m.inodes));
   args.push('--', program, ...programArgs);
   return args;
 }

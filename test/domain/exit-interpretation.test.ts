@@ -39,6 +39,13 @@ describe('exit interpretation', () => {
     expect(interpretExit({ ...base, exitCode: null, signal: 'SIGKILL', timedOut: true })).toMatchObject({ status: 'timeout', reason: 'timeout' });
   });
 
+  it('a timeout after refused forks says the process limit was hit', () => {
+    const v = interpretExit({ ...base, exitCode: null, signal: 'SIGKILL', timedOut: true, pidsLimitHit: true });
+    expect(v.reason).toBe('timeout');
+    expect(v.message).toContain(`forks were refused at the process limit (max_processes ${base.limits.max_processes})`);
+    expect(interpretExit({ ...base, exitCode: null, signal: 'SIGKILL', timedOut: true }).message).not.toContain('forks');
+  });
+
   it('cancellation wins over the timeout and the kill', () => {
     expect(interpretExit({ ...base, exitCode: null, signal: 'SIGKILL', timedOut: true, cancelled: true })).toMatchObject({ status: 'cancelled', reason: 'cancelled' });
   });

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Evaluation } from '../../src/domain/evaluation.js';
 import type { EvaluationEvent } from '../../src/domain/events.js';
 import { processesWithMarker } from '../helpers/processes.js';
 import { getEvaluation, PG_URL, REDIS_URL, ScaleOutDeployment, submit, tickingProgram, waitAllTerminal } from '../helpers/scale-out.js';
@@ -30,7 +31,7 @@ describe('dead worker with the default timing', () => {
     }, 30_000, 50);
     // Then the load, so the other worker is saturated while the doomed one dies.
     const busy = await deployment.startWorker({ concurrency: 2 });
-    const load = [];
+    const load: Evaluation[] = [];
     for (let i = 0; i < 8; i++) load.push(await submit(url, { code: BUSY, tags: ['dead-worker-load'] }));
     await waitFor('the busy worker saturated', async () => (await Promise.all(load.map((e) => getEvaluation(url, e.id)))).filter((e) => e.worker === busy.id && e.status === 'running').length === 2, 30_000, 50);
 

@@ -15,14 +15,52 @@ describe('OutputCapture', () => {
     expect(c.text()).not.toContain('\uFFFD');
   });
 
-  it('keeps the first limit bytes, marks truncation, counts everything, cuts on a character boundary', () => {
-    const c = new OutputCapture(5);
-    c.push(Buffer.from('abcd€')); // € is 3 bytes: only "abcd" + 1 byte fit
-    c.push(Buffer.from('more'));
+  it('a stream within the limit is kept whole and streamed whole', () => {
+    const seen: string[] = [];
+    const c = new OutputCapture(1024, (t) => seen.push(t));
+    c.push(Buffer.from('x'.repeat(1000)));
+    c.push(Buffer.from('y'.repeat(24)));
     c.end();
-    expect(c.text()).toBe('abcd');
+    expect(c.truncated).toBe(false);
+    expect(c.text()).toBe('x'.repeat(1000) + 'y'.repeat(24));
+    expect(seen.join('')).toBe(c.text());
+  });
+
+  it('past the limit keeps head and tail with a marker at the gap, within the limit; streams only the head', () => {
+    const seen: string[] = [];
+    const c = new OutputCapture(1024, (t) => seen.push(t));
+    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`);
+    for (const line of lines) c.push(Buffer.from(line));
+    c.push(Buffer.from('Traceback: the end\n'));
+    c.end();
+    const all = lines.join('') + 'Traceback: the end\n';
+    const text = c.text();
     expect(c.truncated).toBe(true);
-    expect(c.totalBytes).toBe(11);
+    expect(c.totalBytes).toBe(Buffer.byteLength(all));
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1024);
+    const m = /\n…\[crucible: (\d+) bytes omitted\]…\n/.exec(text)!;
+    expect(m).not.toBeNull();
+    const head = text.slice(0, m.index);
+    const tail = text.slice(m.index + m[0].length);
+    expect(all.startsWith(head)).toBe(true);
+    expect(all.endsWith(tail)).toBe(true);
+    expect(tail).toContain('Traceback: the end');
+    expect(Buffer.byteLength(head) + Number(m[1]) + Buffer.byteLength(tail)).toBe(c.totalBytes);
+    // Live events carried the first 1024 bytes, as they were written.
+    expect(seen.join('')).toBe(all.slice(0, 1024));
+  });
+
+  it('cuts head and tail on character boundaries', () => {
+    const c = new OutputCapture(1024);
+    const all = '€'.repeat(2000); // 3 bytes each: no cut falls on a boundary by chance
+    c.push(Buffer.from(all));
+    c.end();
+    const text = c.text();
+    expect(text).not.toContain('\uFFFD');
+    const [head, tail] = text.split(/\n…\[crucible: \d+ bytes omitted\]…\n/);
+    expect(head).toMatch(/^€+$/);
+    expect(tail).toMatch(/^€+$/);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1024);
   });
 
   it('replaces invalid bytes instead of failing', () => {

@@ -11,8 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, type Limits } from '../../src/domain/limits.js';
 import { BubblewrapBackend, cgroupDriver } from '../../src/sandbox/index.js';
 import { DEFAULT_NATIVE_DIR } from '../../src/sandbox/native.js';
-import { setLauncherSourceLog, setSpawnTimeout, stopSpawners } from '../../src/sandbox/run/launcher-source.js';
-import { DEFAULT_SPAWN_TIMEOUT_MS } from '../../src/sandbox/run/spawner.js';
 import type { RunResult } from '../../src/ports/sandbox.js';
 import { hostProcessesWith, spawnersOf } from './suite.js';
 
@@ -126,13 +124,13 @@ describe('sandbox spawner', () => {
 
   it('a stuck spawner is replaced: the launch waiting on it fails as platform_error, the next run works', async (ctx) => {
     if (skip) ctx.skip(skip);
-    setSpawnTimeout(1500);
-    stopSpawners(); // the running spawner keeps the timeout it started with
-    const cold = new BubblewrapBackend({ cgroups: cgroupDriver(), warmSandboxes: 0 });
+    // This backend's own spawner counts as stuck after 1.5 s (the other backend's keeps its default).
+    const cold = new BubblewrapBackend({ cgroups: cgroupDriver(), warmSandboxes: 0, launchers: { spawnTimeoutMs: 1500 } });
     let stuck: number | undefined;
     try {
+      const before = spawnersOf(process.pid);
       expect((await runIn(cold, 'print(0)')).stdout).toBe('0\n');
-      [stuck] = spawnersOf(process.pid);
+      [stuck] = spawnersOf(process.pid).filter((pid) => !before.includes(pid)); // cold's own spawner
       expect(stuck).toBeDefined();
       process.kill(stuck!, 'SIGSTOP');
       const r = await runIn(cold, 'print(1)');
@@ -143,7 +141,6 @@ describe('sandbox spawner', () => {
       expect(next.stdout).toBe('2\n');
       expect(spawnersOf(process.pid)).not.toContain(stuck);
     } finally {
-      setSpawnTimeout(DEFAULT_SPAWN_TIMEOUT_MS);
       try {
         if (stuck) process.kill(stuck, 'SIGCONT');
       } catch {
@@ -158,8 +155,7 @@ describe('sandbox spawner', () => {
     const dir = mkdtempSync(join(tmpdir(), 'crucible-nospawner-'));
     for (const f of ['crucible-launch', 'crucible-init']) copyFileSync(join(DEFAULT_NATIVE_DIR, f), join(dir, f));
     const warnings: string[] = [];
-    setLauncherSourceLog((m) => warnings.push(m));
-    const fallback = new BubblewrapBackend({ cgroups: cgroupDriver(), nativeDir: dir, warmSandboxes: 0 });
+    const fallback = new BubblewrapBackend({ cgroups: cgroupDriver(), nativeDir: dir, warmSandboxes: 0, launchers: { log: (m) => warnings.push(m) } });
     try {
       for (let i = 0; i < 3; i++) {
         const r = await runIn(fallback, 'import sys\nprint(sys.stdin.read())', { stdin: `fb-${i}` });

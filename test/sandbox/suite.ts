@@ -21,6 +21,10 @@ export interface SuiteOptions {
   forkBombReasons?: string[];
   /** The backend reports the program's raw wait status (sys.exit(137) is not mistaken for SIGKILL). */
   rawExitStatus?: boolean;
+  /** Time, memory and the memory limit are the program's own, not the runtime's (see docs/sandbox.md). */
+  programMetrics?: boolean;
+  /** The scratch tmpfs has an inode cap (an inode flood is ENOSPC, not oom). */
+  inodeCap?: boolean;
 }
 
 let runCounter = 0;
@@ -308,14 +312,95 @@ except OSError as e:
       expect(Date.now() - started).toBeLessThan(10_000 + opts.slowMs);
       expect(opts.forkBombReasons ?? ['pids_limit', 'timeout']).toContain(r.reason);
       expect(r.stdout).toContain('fork refused');
+      // Where the host sees the refusals (not gVisor, which refuses inside its own kernel), a
+      // timeout must still say that the process limit was hit.
+      if (r.reason === 'timeout' && !opts.forkBombReasons) expect(r.message).toMatch(/forks were refused at the process limit \(max_processes 16\)/);
       const after = await run('print("still fine")');
       expect(after.stdout).toBe('still fine\n');
     }, 30_000);
+
+    test('a child fork-bombing beside a printing parent: never an exit code the program did not exit with', async () => {
+      // Found by replaying Piston's tests: under gVisor runsc itself died (Go runtime, exit 2)
+      // when the host task limit refused it threads, reported as the program's "exit 2".
+      const code = `
+import os, time
+if os.fork() == 0:
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass
+for i in range(15):
+    print("parent alive", i, flush=True)
+    time.sleep(0.1)
+`;
+      for (const max_processes of [8, 32]) {
+        const r = await run(code, { max_processes, timeout_s: 4 });
+        expect(r.stdout).toContain('parent alive 0');
+        expect([0, null]).toContain(r.exit_code);
+        if (r.reason === 'platform_error') expect(r.message).toMatch(/runtime/);
+        else expect(['exit_zero', 'timeout', 'oom', 'pids_limit']).toContain(r.reason);
+        if (r.reason === 'exit_zero') expect(r.stdout).toContain('parent alive 14');
+      }
+    }, 30_000);
+
+    test('a fork bomb that keeps forking until the timeout says the process limit refused forks', async () => {
+      if (opts.forkBombReasons) return; // gVisor refuses inside its own kernel: the host never sees it
+      const bomb = 'import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass';
+      const r = await run(bomb, { max_processes: 16, timeout_s: 1 });
+      expect(r.reason).toBe('timeout');
+      expect(r.message).toMatch(/forks were refused at the process limit \(max_processes 16\)/);
+    });
+
+    test('an inode flood in /tmp and /dev/shm ends in ENOSPC, not oom', async () => {
+      if (!opts.inodeCap) return; // gVisor's tmpfs ignores nr_inodes (docs/sandbox.md)
+      const code = `
+import errno
+for d in ("/tmp", "/dev/shm"):
+    n = 0
+    try:
+        while True:
+            open(f"{d}/f{n}", "w").close()
+            n += 1
+    except OSError as e:
+        print(d, "stopped", errno.errorcode[e.errno], n > 1000)
+`;
+      const r = await run(code, { memory_mb: 128, scratch_mb: 8 });
+      expect(r.reason).toBe('exit_zero');
+      expect(r.stdout).toBe('/tmp stopped ENOSPC True\n/dev/shm stopped ENOSPC True\n');
+    });
+
+    test('the host kernel command line and boot id are not shown; /proc/sys is not writable', async () => {
+      const code = `
+import glob
+for p in ("/proc/cmdline", "/proc/sys/kernel/random/boot_id"):
+    try:
+        print(p, repr(open(p).read()))
+    except OSError as e:
+        print(p, "unreadable", e.errno)
+for p in sorted(glob.glob("/proc/sys/kernel/shm*") + glob.glob("/proc/sys/kernel/msgm*") + ["/proc/sys/kernel/sem"] + glob.glob("/proc/sys/fs/mqueue/*")):
+    try:
+        with open(p, "w") as f:
+            f.write("1")
+        print("WROTE", p)
+    except OSError:
+        pass
+`;
+      const r = await run(code);
+      expect(r.reason).toBe('exit_zero');
+      const hostCmdline = readFileSync('/proc/cmdline', 'utf8').trim();
+      const hostBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      expect(r.stdout).not.toContain(hostCmdline);
+      expect(r.stdout).not.toContain(hostBootId);
+      expect(r.stdout).not.toContain('WROTE');
+    });
 
     test('a memory bomb ends with reason oom', async () => {
       const r = await run('chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))', { memory_mb: 128 });
       expect(r.reason).toBe('oom');
       expect(r.metrics.peak_memory_bytes).toBeGreaterThan(64 << 20);
+      // On the limit the user set: the runtime's own memory is neither counted nor granted.
+      if (opts.programMetrics) expect(r.metrics.peak_memory_bytes).toBeLessThanOrEqual(128 << 20);
     });
 
     test('a program that SIGKILLs itself is reason signal, not oom', async () => {
@@ -324,12 +409,55 @@ except OSError as e:
       expect(r.signal).toBe('SIGKILL');
     });
 
+    test('exit codes 129-255 are exit codes; a real signal death is a signal', async () => {
+      if (!opts.rawExitStatus) return; // this backend build cannot tell them apart (docs/sandbox.md)
+      for (const code of [129, 130, 137, 143, 159, 255]) {
+        const r = await run(`import sys\nsys.exit(${code})`);
+        expect([r.reason, r.exit_code, r.signal]).toEqual(['exit_nonzero', code, null]);
+      }
+      const term = await run('import os, signal\nos.kill(os.getpid(), signal.SIGTERM)');
+      expect([term.reason, term.exit_code, term.signal]).toEqual(['signal', null, 'SIGTERM']);
+    }, 40_000);
+
+    test('the program cannot forge its ending: init\'s status fd is out of reach, init ignores its signals', async () => {
+      const code = `
+import os, signal
+for path in ("/proc/1/fd/3", "/proc/1/fd/1"):
+    try:
+        fd = os.open(path, os.O_WRONLY)
+        os.write(fd, b"exit 0\\n")
+        print("WROTE", path)
+    except OSError as e:
+        print("blocked", path, e.errno)
+for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
+    try:
+        os.kill(1, sig)
+    except OSError as e:
+        print("kill refused", e.errno)
+for fd in range(3, 64):
+    try:
+        os.write(fd, b"exit 0\\n")
+        print("WROTE fd", fd)
+    except OSError:
+        pass
+raise SystemExit(7)
+`;
+      const r = await run(code);
+      expect(r.stdout).not.toContain('WROTE');
+      expect([r.reason, r.exit_code]).toEqual(['exit_nonzero', 7]);
+    });
+
     test('an infinite loop times out and keeps the output printed before', async () => {
       const started = Date.now();
       const r = await run('print("before the loop", flush=True)\nwhile True:\n    pass', { timeout_s: 1 });
       expect(r.reason).toBe('timeout');
       expect(r.stdout).toBe('before the loop\n');
       expect(Date.now() - started).toBeLessThan(5000 + opts.slowMs);
+      // Killed at the limit it names, not a start-up grace later.
+      if (opts.programMetrics) {
+        expect(r.metrics.wall_ms!).toBeGreaterThanOrEqual(950);
+        expect(r.metrics.wall_ms!).toBeLessThan(1400);
+      }
     });
 
     test('a double-forked daemon does not outlive the run', async () => {
@@ -354,14 +482,26 @@ print("parent done")
       const r = await run('import sys\nwhile True:\n    sys.stdout.write("x" * 65536)', { max_output_bytes: 4096 });
       expect(r.reason).toBe('output_limit');
       expect(r.stdout_truncated).toBe(true);
-      expect(r.stdout.length).toBe(4096);
+      expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(4096);
+      expect(r.stdout).toMatch(/^x+\n…\[crucible: \d+ bytes omitted\]…\nx+$/);
     });
 
     test('output past the limit is truncated without killing a program that stops', async () => {
       const r = await run('print("y" * 10000)\nprint("done")', { max_output_bytes: 2048 });
       expect(r.reason).toBe('exit_zero');
       expect(r.stdout_truncated).toBe(true);
-      expect(r.stdout).toBe('y'.repeat(2048));
+      expect(r.stdout).toBe(`${'y'.repeat(1024)}\n…[crucible: ${10006 - 1024 - 960} bytes omitted]…\n${'y'.repeat(954)}\ndone\n`);
+    });
+
+    test('the end of a long output (the traceback) is kept after the gap', async () => {
+      const code = 'for i in range(30000):\n    print(f"line {i}")\nraise RuntimeError("the real problem")';
+      const r = await run(code, { max_output_bytes: 65536 });
+      expect(r.reason).toBe('exit_nonzero');
+      expect(r.stdout_truncated).toBe(true);
+      expect(r.stdout.startsWith('line 0\nline 1\n')).toBe(true);
+      expect(r.stdout).toMatch(/\n…\[crucible: \d+ bytes omitted\]…\n/);
+      expect(r.stdout.endsWith('line 29998\nline 29999\n')).toBe(true);
+      expect(r.stderr).toContain('RuntimeError: the real problem');
     });
 
     test('peak memory of a 120 MB allocation is reported between 100 MB and the limit', async () => {

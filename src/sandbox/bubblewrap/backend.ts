@@ -5,19 +5,18 @@
  */
 import { existsSync } from 'node:fs';
 import { DEFAULT_LIMITS } from '../../domain/limits.js';
-import type { CgroupDriver, SandboxCgroup } from '../cgroups/driver.js';
+import type { SandboxCgroup } from '../cgroups/driver.js';
 import { launcherArgs, nativeHelpers, type NativeHelpers } from '../native.js';
 import { sandboxEnvironment } from '../program-environment.js';
-import { CgroupSandboxBackend } from '../run/cgroup-backend.js';
+import { CgroupSandboxBackend, type CgroupBackendOptions } from '../run/cgroup-backend.js';
 import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
 import type { SandboxSpec } from '../../ports/sandbox.js';
-import { bwrapArgs, HIDDEN_USR_DIRS } from './bwrap-args.js';
+import { scratchInodes } from '../scratch.js';
+import { bwrapArgs, HIDDEN_USR_DIRS, SCRATCH_MOUNTS } from './bwrap-args.js';
 import { HostIdentities, type HostIdRange } from './host-identities.js';
 
-export interface BubblewrapOptions {
-  /** cgroup driver, or why there is none (the backend then reports unhealthy and refuses to run). */
-  cgroups: CgroupDriver | string;
+export interface BubblewrapOptions extends CgroupBackendOptions {
   bwrapPath?: string;
   pythonPath?: string;
   /** Directory holding crucible-launch and crucible-init. */
@@ -46,7 +45,7 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
   private readonly identities: HostIdentities;
 
   constructor(private readonly options: BubblewrapOptions) {
-    super(options.cgroups);
+    super(options);
     this.bwrap = options.bwrapPath ?? '/usr/bin/bwrap';
     this.python = options.pythonPath ?? '/usr/bin/python3';
     this.helpers = nativeHelpers(options.nativeDir);
@@ -92,18 +91,24 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
     return new Launch({
       command: this.helpers.launcher,
       args: launcherArgs(
-        { cgroupDirs: cgroup.joinDirs, dropTo, seccompFd: SECCOMP_FD, openFd: { fd: INIT_FD, path: this.helpers.init } },
+        { cgroupDirs: cgroup.joinDirs, dropTo, seccompFd: SECCOMP_FD, openFd: { fd: INIT_FD, path: this.helpers.init }, scratch: scratchMounts(scratchMb) },
         this.bwrap,
         bwrapArgs({
           initFd: INIT_FD,
           pythonPath: this.python,
-          scratchBytes: scratchMb * 1024 * 1024,
           seccompFd: SECCOMP_FD,
           hiddenDirs: this.hiddenDirs,
         }),
       ),
       env: sandboxEnvironment(),
       codeFd: true,
-    });
+    }, this.launchers.start);
   }
+}
+
+/** /tmp and /dev/shm: scratch_mb each, and as many inodes as pages (scratch.ts). */
+function scratchMounts(scratchMb: number) {
+  const sizeBytes = scratchMb * 1024 * 1024;
+  const inodes = scratchInodes(sizeBytes);
+  return [SCRATCH_MOUNTS.tmp, SCRATCH_MOUNTS.shm].map((dir) => ({ dir, sizeBytes, inodes }));
 }

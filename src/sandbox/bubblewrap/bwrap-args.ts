@@ -6,7 +6,7 @@
  * data directory.
  */
 import { REQUEST_BOUNDS } from '../../domain/limits.js';
-import { CODE_FD, STATUS_FD } from '../run/launch.js';
+import { CODE_FD, STATUS_FD } from '../run/launch-fds.js';
 import { SANDBOX_INNER_ID } from './host-identities.js';
 
 /** Where things appear inside the sandbox. */
@@ -23,11 +23,17 @@ export const SANDBOX_INIT_PATH = '/sandbox-init';
  */
 export const HIDDEN_USR_DIRS = ['/usr/etc'] as const;
 
+/**
+ * Host mount points of the scratch tmpfs mounts: each launcher mounts its sandbox's own tmpfs
+ * over them in a private mount namespace (the host only ever sees the empty directories). Not under /run/crucible, which is root-only
+ * (0700) and which bwrap, already unprivileged, could not traverse.
+ */
+export const SCRATCH_MOUNTS = { tmp: '/run/crucible-scratch/tmp', shm: '/run/crucible-scratch/shm' } as const;
+
 export interface BwrapOptions {
   /** fd on which the launcher opened crucible-init, copied into the sandbox as its PID 1. */
   initFd: number;
   pythonPath: string;
-  scratchBytes: number;
   seccompFd: number;
   /** Existing directories under /usr to cover with an empty read-only tmpfs (a missing one cannot be a mount point). */
   hiddenDirs: readonly string[];
@@ -60,11 +66,19 @@ export function bwrapArgs(o: BwrapOptions): string[] {
     '--ro-bind', '/etc/ld.so.cache', '/etc/ld.so.cache',
     '--ro-bind-try', '/etc/python3.11', '/etc/python3.11',
     '--proc', '/proc',
+    // What a program has no reason to see or change: the host kernel's command line, the host's
+    // boot id (a machine fingerprint), and the sysctls of its own namespaces (IPC limits, mqueue:
+    // writable by the sandbox's user ns owner, i.e. the program). bwrap binds from the host's
+    // tree; /proc/sys shows the reader's own namespaces whichever procfs it comes from.
+    '--ro-bind', '/proc/sys', '/proc/sys',
+    '--ro-bind', '/dev/null', '/proc/sys/kernel/random/boot_id',
+    '--ro-bind', '/dev/null', '/proc/cmdline',
     '--dev', '/dev',
-    '--size', String(o.scratchBytes), '--perms', '1777', '--tmpfs', '/tmp',
-    // Shared memory (multiprocessing's semaphores and queues) gets its own bounded tmpfs: the one
-    // --dev provides would let a program fill memory through /dev/shm past the scratch limit.
-    '--size', String(o.scratchBytes), '--perms', '1777', '--tmpfs', '/dev/shm',
+    // The scratch tmpfs mounts, made by the launcher with a byte *and* inode cap (see
+    // SCRATCH_MOUNTS). Shared memory (multiprocessing's semaphores and queues) gets its own: the
+    // one --dev provides would let a program fill memory through /dev/shm past the scratch limit.
+    '--bind', SCRATCH_MOUNTS.tmp, '/tmp',
+    '--bind', SCRATCH_MOUNTS.shm, '/dev/shm',
     // The program's file, written by crucible-init when the code arrives (so a sandbox can be
     // set up before its program is known). Sized for the largest accepted program.
     '--size', String(CODE_DIR_BYTES), '--perms', '0755', '--tmpfs', SANDBOX_CODE_DIR,

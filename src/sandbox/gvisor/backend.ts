@@ -1,29 +1,34 @@
 /**
- * The gVisor backend: every program runs on runsc's user-space kernel (ptrace platform, no
- * network) over a shared read-only Debian rootfs, with the same cgroup limits and accounting as
- * bubblewrap on the host side (the whole runsc process tree is in the run's cgroup). Slower to
- * start (~150+ ms) and to make system calls, but the program never talks to the host kernel.
+ * The gVisor backend: every program runs on runsc's user-space kernel (systrap platform with
+ * Debian 13's runsc, ptrace with Debian 12's; no network) over a shared read-only Debian rootfs,
+ * with the same cgroup limits and accounting as bubblewrap on the host side (the whole runsc
+ * process tree is in the run's cgroup). With Debian 13's runsc, crucible-init is the container's
+ * PID 1 and reports the program's start and raw wait status as under bubblewrap. Slower to start
+ * (~150+ ms) and to make system calls, but the program never talks to the host kernel.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandboxEnvironment } from '../program-environment.js';
-import type { CgroupDriver, SandboxCgroup } from '../cgroups/driver.js';
+import type { SandboxCgroup } from '../cgroups/driver.js';
 import { ownInstanceName } from '../cgroups/ownership.js';
 import { launcherArgs, nativeHelpers, type NativeHelpers } from '../native.js';
-import { CgroupSandboxBackend } from '../run/cgroup-backend.js';
+import { CgroupSandboxBackend, type CgroupBackendOptions } from '../run/cgroup-backend.js';
 import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
-import type { ProgramEnding } from '../run/status-channel.js';
 import type { SandboxSpec } from '../../ports/sandbox.js';
+import { STATUS_FD } from '../run/launch-fds.js';
+import { SANDBOX_INIT_PATH } from '../bubblewrap/bwrap-args.js';
 import { ociSpec } from './oci-spec.js';
+import { chooseRunsc, type RunscBinary } from './runsc-binary.js';
+import { runscDied, runscFailure } from './runsc-failures.js';
 import { PageCacheCharge } from './page-cache.js';
 import { cleanupStaleStateDirs, deleteContainer, removeStateDir } from './runsc-state.js';
 
 export const DEFAULT_GVISOR_ROOTFS = '/var/lib/crucible/gvisor-rootfs';
 
-export interface GvisorOptions {
-  cgroups: CgroupDriver | string;
+export interface GvisorOptions extends CgroupBackendOptions {
+  /** Default: the project's runsc from scripts/install-runsc.sh, else Debian's (see runsc-binary.ts). */
   runscPath?: string;
   /** Read-only root filesystem built by scripts/build-gvisor-rootfs.sh. */
   rootfs?: string;
@@ -44,16 +49,24 @@ const HOST_TASK_ALLOWANCE = 1024;
 /**
  * Memory of the sentry and gofer themselves (~21 MB measured for print(1)), on top of the
  * program's limit in the host cgroup, which also holds the program's memory (the sentry backs
- * it). gVisor does not enforce the spec's memory limit by itself.
+ * it). gVisor does not enforce the spec's memory limit by itself. Only while runsc starts: once
+ * the program has started, the limit becomes what runsc holds then + memory_mb
+ * (run/program-start.ts; Debian 12's runsc cannot say when, and keeps this allowance).
  */
 const HOST_MEMORY_ALLOWANCE = 32 * 1024 * 1024;
-/** Extra time before the timeout counts, for runsc start-up. */
+/** Extra time before the timeout counts, for runsc start-up (a runsc without --pass-fd, which cannot say when the program starts). */
 const STARTUP_GRACE_MS = 1000;
+/**
+ * How long runsc may take to start the program (~0.2-0.4 s normally; ~2 s at cpus 0.1, since the
+ * CFS quota applies to runsc's start-up too). Beyond it the run is a platform error.
+ */
+const STARTUP_LIMIT_MS = 30_000;
 
 let containerCounter = 0;
 
 export class GvisorBackend extends CgroupSandboxBackend {
   readonly name = 'gvisor' as const;
+  private readonly runscBinary: RunscBinary;
   private readonly runsc: string;
   private readonly rootfs: string;
   private readonly stateDir: string;
@@ -65,8 +78,9 @@ export class GvisorBackend extends CgroupSandboxBackend {
   private readonly runscPages: PageCacheCharge;
 
   constructor(private readonly options: GvisorOptions) {
-    super(options.cgroups);
-    this.runsc = options.runscPath ?? '/usr/bin/runsc';
+    super(options);
+    this.runscBinary = chooseRunsc(options.runscPath);
+    this.runsc = this.runscBinary.path;
     this.rootfs = options.rootfs ?? DEFAULT_GVISOR_ROOTFS;
     this.stateDir = join(options.stateRoot ?? '/run/crucible/gvisor', ownInstanceName());
     this.bundles = join(this.stateDir, 'bundles');
@@ -81,7 +95,15 @@ export class GvisorBackend extends CgroupSandboxBackend {
       start: (_key, cgroup, spec) => this.start(cgroup, spec!),
       warmSandboxes: 0, // the bundle (limits, code) must exist before runsc starts
       overhead: { tasks: HOST_TASK_ALLOWANCE, memoryBytes: HOST_MEMORY_ALLOWANCE },
-      supervise: { reportsStatus: false, startupGraceMs: STARTUP_GRACE_MS, startFailure: runscFailure },
+      // With --pass-fd, crucible-init reports start and raw wait status as under bubblewrap.
+      supervise: {
+        reportsStatus: this.runscBinary.passFd,
+        startupGraceMs: STARTUP_GRACE_MS,
+        // Time, CPU, memory and the memory limit are the program's, not runsc's start-up.
+        measureFromProgramStart: this.runscBinary.passFd ? { startupLimitMs: STARTUP_LIMIT_MS } : undefined,
+        startFailure: runscFailure,
+        unreportedEnding: runscDied,
+      },
       beforeStart: () => this.runscPages.refresh(),
       afterRun: (launch) => this.afterRun(launch),
     };
@@ -92,7 +114,10 @@ export class GvisorBackend extends CgroupSandboxBackend {
     if (!existsSync(join(this.rootfs, 'usr/bin/python3'))) {
       problems.push(`no gVisor rootfs at ${this.rootfs} (build it with scripts/build-gvisor-rootfs.sh)`);
     }
-    return { executables: [this.runsc, this.helpers.launcher], problems };
+    if (this.runscBinary.passFd && !existsSync(join(this.rootfs, SANDBOX_INIT_PATH))) {
+      problems.push(`the gVisor rootfs at ${this.rootfs} lacks the ${SANDBOX_INIT_PATH} mount point (run scripts/build-gvisor-rootfs.sh)`);
+    }
+    return { executables: [this.runsc, this.helpers.launcher, this.helpers.init], problems };
   }
 
   private start(cgroup: SandboxCgroup, spec: SandboxSpec): Launch {
@@ -111,23 +136,27 @@ export class GvisorBackend extends CgroupSandboxBackend {
       uid: this.options.uid ?? 65534,
       gid: this.options.gid ?? 65534,
       seccomp: this.seccompPolicy(),
+      init: this.runscBinary.passFd ? { hostPath: this.helpers.init, path: SANDBOX_INIT_PATH, statusFd: STATUS_FD } : undefined,
     });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
     const launch = new Launch({
       command: this.helpers.launcher,
       args: launcherArgs({ cgroupDirs: cgroup.joinDirs }, this.runsc, [
         '--root', this.stateDir,
-        '--platform=ptrace',
+        `--platform=${this.runscBinary.platform}`,
         '--network=none',
         // Enforce the spec's seccomp policy (the same one bubblewrap gets) inside gVisor's kernel.
         '--oci-seccomp',
         // The launcher already put runsc in the run's cgroup; runsc must not move it elsewhere.
         '--ignore-cgroups',
-        'run', '--bundle', bundle, id,
+        'run',
+        // The status channel, for crucible-init inside (see oci-spec.ts).
+        ...(this.runscBinary.passFd ? ['--pass-fd', `${STATUS_FD}:${STATUS_FD}`] : []),
+        '--bundle', bundle, id,
       ]),
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
       codeFd: false,
-    });
+    }, this.launchers.start);
     this.containers.set(launch, { id, bundle });
     return launch;
   }
@@ -152,13 +181,4 @@ export class GvisorBackend extends CgroupSandboxBackend {
   protected override async closeExtra(): Promise<void> {
     await removeStateDir(this.runsc, this.stateDir);
   }
-}
-
-/** runsc reports its own failures (bad bundle, cannot start the sandbox) on stderr with exit 128. */
-function runscFailure(ending: ProgramEnding, stderr: string): string | null {
-  if (ending.exitCode !== 128) return null;
-  const line = stderr
-    .split('\n')
-    .find((l) => /(creating|starting|running) container|runsc:|cannot|failed to/i.test(l));
-  return line ? `runsc could not run the container: ${line.trim().slice(0, 400)}` : null;
 }

@@ -17,6 +17,11 @@ export interface OciSpecInput {
   gid: number;
   /** OCI `linux.seccomp` object (enforced by `runsc --oci-seccomp`). */
   seccomp: object;
+  /**
+   * crucible-init as the container's PID 1 (host binary, bound read-only at `path`), reporting
+   * on `statusFd` (handed in with `runsc run --pass-fd`); absent = Python is PID 1 itself.
+   */
+  init?: { hostPath: string; path: string; statusFd: number };
 }
 
 const CPU_PERIOD_US = 100_000;
@@ -30,15 +35,22 @@ export function ociSpec(o: OciSpecInput): object {
     options: ['nosuid', 'nodev', 'mode=1777', `size=${o.limits.scratch_mb * 1024 * 1024}`],
   });
   const noCaps = { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] };
+  // With crucible-init, the container starts as gVisor's root holding only what init needs to
+  // become the program's user (see sandbox-init.c --user); the program itself has no capability.
+  const initCaps = ['CAP_SETUID', 'CAP_SETGID', 'CAP_SETPCAP'];
+  const caps = o.init ? { bounding: initCaps, effective: initCaps, inheritable: [], permitted: initCaps, ambient: [] } : noCaps;
+  const user = o.init ? { uid: 0, gid: 0, additionalGids: [] } : { uid: o.uid, gid: o.gid, additionalGids: [] };
   return {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
-      user: { uid: o.uid, gid: o.gid, additionalGids: [] },
-      args: [o.pythonPath, o.codePath],
+      user,
+      args: o.init
+        ? [o.init.path, '--user', `${o.uid}:${o.gid}`, String(o.init.statusFd), '-', o.codePath, o.pythonPath, o.codePath]
+        : [o.pythonPath, o.codePath],
       env: Object.entries(o.env).map(([k, v]) => `${k}=${v}`),
       cwd: '/tmp',
-      capabilities: noCaps,
+      capabilities: caps,
       noNewPrivileges: true,
       rlimits: [
         { type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 },
@@ -57,6 +69,7 @@ export function ociSpec(o: OciSpecInput): object {
       // its semaphores there) failed with EACCES. Bounded like /tmp, as under bubblewrap.
       scratch('/dev/shm'),
       { destination: o.codePath, type: 'bind', source: o.codeFile, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
+      ...(o.init ? [{ destination: o.init.path, type: 'bind', source: o.init.hostPath, options: ['rbind', 'ro', 'nosuid', 'nodev'] }] : []),
     ],
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],

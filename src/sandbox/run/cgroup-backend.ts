@@ -8,14 +8,29 @@ import type { CgroupDriver } from '../cgroups/driver.js';
 import { cleanupStaleCgroups } from '../cgroups/stale.js';
 import { missingExecutables } from '../native.js';
 import type { BackendHealth, RunCallbacks, RunResult, SandboxBackend, SandboxSpec } from '../../ports/sandbox.js';
+import { LauncherSource, type LauncherSourceOptions } from './launcher-source.js';
 import { SandboxRunner, type SandboxStarter } from './runner.js';
 import { resultWithoutRun } from '../../domain/run-result.js';
+
+/** What every cgroup-based backend accepts besides its own options. */
+export interface CgroupBackendOptions {
+  /** cgroup driver, or why there is none (the backend then reports unhealthy and refuses to run). */
+  cgroups: CgroupDriver | string;
+  /** How this backend's launchers are started (spawn timeout, where the fallback warning goes). */
+  launchers?: LauncherSourceOptions;
+}
 
 export abstract class CgroupSandboxBackend implements SandboxBackend {
   abstract readonly name: SandboxBackendName;
   private runnerInstance: SandboxRunner | null = null;
+  protected readonly cgroups: CgroupDriver | string;
+  /** This backend's own spawner(s): stopped by close(). */
+  protected readonly launchers: LauncherSource;
 
-  constructor(protected readonly cgroups: CgroupDriver | string) {}
+  constructor(options: CgroupBackendOptions) {
+    this.cgroups = options.cgroups;
+    this.launchers = new LauncherSource(options.launchers);
+  }
 
   /** How this backend starts a sandbox; asked once, on first use. */
   protected abstract starter(): SandboxStarter;
@@ -68,6 +83,7 @@ export abstract class CgroupSandboxBackend implements SandboxBackend {
   async close(): Promise<void> {
     await this.runnerInstance?.close();
     await this.closeExtra();
+    this.launchers.close();
   }
 
   protected async closeExtra(): Promise<void> {}

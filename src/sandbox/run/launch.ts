@@ -5,15 +5,10 @@
  * its streams come from (the spawner, or a plain spawn) is the source's business.
  */
 import type { Readable, Writable } from 'node:stream';
-import { startLauncher } from './launcher-source.js';
 import type { LaunchCommand, LaunchExit, LaunchStreams, LauncherProcess, StartLauncher } from './launcher-process.js';
 import { StatusChannel } from './status-channel.js';
 
 export type { LaunchCommand, LaunchExit } from './launcher-process.js';
-
-/** fd numbers of the extra streams every launch gets (0-2 are the program's stdio). */
-export const STATUS_FD = 3;
-export const CODE_FD = 4;
 
 /** After the launcher exits, how long its streams may stay open (held by a stray process) before we stop reading. */
 const PIPE_DRAIN_MS = 2000;
@@ -39,7 +34,8 @@ export class Launch {
   private markDone!: () => void;
   private markAttached!: (ok: boolean) => void;
 
-  constructor(cmd: LaunchCommand, start: StartLauncher = startLauncher) {
+  /** `start` is the backend's LauncherSource (spawner or plain spawn). */
+  constructor(cmd: LaunchCommand, start: StartLauncher) {
     let markReady!: (ok: boolean) => void;
     this.done = new Promise((r) => (this.markDone = r));
     this.ready = new Promise((r) => (markReady = r));

@@ -1,15 +1,34 @@
 /**
- * Capture of one output stream (stdout or stderr) of a sandboxed program: keeps the first
- * `limitBytes` bytes, decodes them as UTF-8 without ever splitting a multi-byte character
- * across chunks (invalid bytes become U+FFFD), marks the stream truncated past the limit and
- * keeps counting what the program writes so a flood can be stopped.
+ * Capture of one output stream (stdout or stderr) of a sandboxed program, within
+ * `limitBytes`:
+ * - live: the first `limitBytes` bytes are decoded and handed to `onText` as they arrive, as
+ *   UTF-8 that never splits a multi-byte character across chunks (invalid bytes become U+FFFD);
+ * - stored: a stream that fits is kept whole; one that does not keeps its head and its tail —
+ *   the end of a long output is usually what matters (the traceback) — with a marker line at
+ *   the gap saying how many bytes were left out (see `omissionMarker`), all within the limit;
+ * - it keeps counting what the program writes, so a flood can be stopped.
  */
 import { StringDecoder } from 'node:string_decoder';
+
+/** The line put where bytes were left out; documented in docs/sandbox.md ("Output"). */
+export function omissionMarker(omittedBytes: number): string {
+  return `\n…[crucible: ${omittedBytes} bytes omitted]…\n`;
+}
+
+/** Bytes set aside from the tail for the marker (it is ~40 bytes even for a 16 EiB gap). */
+const MARKER_RESERVE = 64;
 
 export class OutputCapture {
   private readonly decoder = new StringDecoder('utf8');
   private readonly parts: string[] = [];
-  private keptBytes = 0;
+  /** Raw bytes of the first `limitBytes` (the head is cut from them once the stream overflows). */
+  private readonly head: Buffer[] = [];
+  private headBytes = 0;
+  /** The last bytes written once the stream overflowed, at most `tailLimit`. */
+  private readonly tail: Buffer[] = [];
+  private tailBytes = 0;
+  private readonly headLimit: number;
+  private readonly tailLimit: number;
   /** Every byte the program wrote to the stream, kept or not. */
   totalBytes = 0;
   truncated = false;
@@ -17,21 +36,29 @@ export class OutputCapture {
   constructor(
     private readonly limitBytes: number,
     private readonly onText?: (text: string) => void,
-  ) {}
+  ) {
+    this.headLimit = Math.ceil(limitBytes / 2);
+    this.tailLimit = Math.max(0, limitBytes - this.headLimit - MARKER_RESERVE);
+  }
 
   push(chunk: Buffer): void {
     this.totalBytes += chunk.length;
-    if (this.truncated) return;
-    const room = this.limitBytes - this.keptBytes;
-    let kept = chunk;
-    if (chunk.length > room) {
-      kept = chunk.subarray(0, room);
-      this.truncated = true;
-    }
-    this.keptBytes += kept.length;
-    // At the cut, a partial character stays inside the decoder and is dropped: the kept text
+    if (this.truncated) return this.keepTail(chunk);
+    const room = this.limitBytes - this.headBytes;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.head.push(kept);
+    this.headBytes += kept.length;
+    // At the cut, a partial character stays inside the decoder and is dropped: what was streamed
     // is a clean prefix instead of ending in a replacement character we made up.
     this.emit(this.decoder.write(kept));
+    if (kept.length < chunk.length) {
+      this.truncated = true;
+      // Past the head, what was streamed live beyond it may still end up in the tail.
+      const all = Buffer.concat(this.head);
+      this.head.splice(0, this.head.length, all.subarray(0, this.headLimit));
+      this.keepTail(all.subarray(this.headLimit));
+      this.keepTail(chunk.subarray(room));
+    }
   }
 
   /** The stream ended: flush a character left incomplete by the program itself. */
@@ -39,8 +66,31 @@ export class OutputCapture {
     if (!this.truncated) this.emit(this.decoder.end());
   }
 
+  /** The stored text: everything, or head + marker + tail. */
   text(): string {
-    return this.parts.join('');
+    if (!this.truncated) return this.parts.join('');
+    const head = completeCharsPrefix(this.head[0] ?? Buffer.alloc(0));
+    const tail = completeCharsSuffix(Buffer.concat(this.tail));
+    const omitted = this.totalBytes - head.length - tail.length;
+    return head.toString('utf8') + omissionMarker(omitted) + tail.toString('utf8');
+  }
+
+  private keepTail(chunk: Buffer): void {
+    if (this.tailLimit === 0 || chunk.length === 0) return;
+    const piece = chunk.length > this.tailLimit ? chunk.subarray(chunk.length - this.tailLimit) : chunk;
+    this.tail.push(piece);
+    this.tailBytes += piece.length;
+    while (this.tailBytes > this.tailLimit) {
+      const first = this.tail[0]!;
+      const excess = this.tailBytes - this.tailLimit;
+      if (first.length <= excess) {
+        this.tail.shift();
+        this.tailBytes -= first.length;
+      } else {
+        this.tail[0] = first.subarray(excess);
+        this.tailBytes -= excess;
+      }
+    }
   }
 
   private emit(text: string): void {
@@ -48,4 +98,24 @@ export class OutputCapture {
     this.parts.push(text);
     this.onText?.(text);
   }
+}
+
+const isContinuation = (byte: number) => (byte & 0xc0) === 0x80;
+
+/** Drops a multi-byte character cut off at the end (so the cut adds no replacement character). */
+function completeCharsPrefix(bytes: Buffer): Buffer {
+  let start = bytes.length;
+  // Find the lead byte of the last character (at most 3 continuation bytes back).
+  while (start > 0 && bytes.length - start < 4 && isContinuation(bytes[start - 1]!)) start--;
+  if (start === 0) return bytes;
+  const lead = bytes[start - 1]!;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return bytes.length - (start - 1) < need ? bytes.subarray(0, start - 1) : bytes;
+}
+
+/** Drops the continuation bytes of a character cut off at the start. */
+function completeCharsSuffix(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length && start < 3 && isContinuation(bytes[start]!)) start++;
+  return bytes.subarray(start);
 }

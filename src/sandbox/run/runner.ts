@@ -81,15 +81,16 @@ export class SandboxRunner {
         return resultWithoutRun(spec.limits, { platformError: `starting the sandbox failed: ${(err as Error).message}` });
       }
     }
+    const applied = this.limitsFor(spec);
     try {
-      sandbox.cgroup.applyLimits(this.limitsFor(spec));
+      sandbox.cgroup.applyLimits(applied);
     } catch (err) {
       void this.retire(sandbox);
       return resultWithoutRun(spec.limits, { platformError: `applying the limits to the sandbox's cgroup failed: ${(err as Error).message}` });
     }
     let result: RunResult;
     try {
-      result = await superviseRun(sandbox.launch, sandbox.cgroup, spec, callbacks, this.starter.supervise);
+      result = await superviseRun(sandbox.launch, sandbox.cgroup, spec, callbacks, this.starter.supervise, applied);
     } catch (err) {
       // A bug or a vanished cgroup must still end as a result, and the sandbox must still go.
       result = resultWithoutRun(spec.limits, { platformError: `supervising the sandbox failed: ${(err as Error).message}` });

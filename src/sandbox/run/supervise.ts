@@ -8,24 +8,41 @@
 import type { Readable, Writable } from 'node:stream';
 import { interpretExit, type ExitFacts } from '../../domain/exit-interpretation.js';
 import { OUTPUT_FLOOD_FACTOR } from '../../domain/limits.js';
-import type { CgroupEvents, CgroupUsage, SandboxCgroup } from '../cgroups/driver.js';
+import type { CgroupEvents, CgroupLimits, CgroupUsage, SandboxCgroup } from '../cgroups/driver.js';
 import type { RunCallbacks, RunResult, SandboxSpec } from '../../ports/sandbox.js';
 import { killSandbox } from './kill.js';
 import type { Launch } from './launch.js';
 import { OutputCapture } from './output-capture.js';
+import { ProgramStartAccounting } from './program-start.js';
 import { startSampler } from './sampler.js';
 import { decodeShellCode, type ProgramEnding } from './status-channel.js';
 
 export interface SuperviseOptions {
   /** True when the sandbox writes "started" / "exit <status>" lines to the status fd. */
   reportsStatus: boolean;
-  /** Extra time before the timeout starts counting, for backends with a slow start (gVisor). */
+  /** Extra time before the timeout starts counting, for backends with a slow start and no "started" report (old gVisor). */
   startupGraceMs: number;
-  /** Turns an ending without status lines into a set-up failure (e.g. runsc's own error); null = the program ran. */
+  /**
+   * The runtime works in the cgroup before the program starts (gVisor): time, CPU, memory and the
+   * memory limit count from init's "started" (see program-start.ts), and the timeout is exactly
+   * timeout_s from then. Until "started", the sandbox has this long to start the program, or the
+   * run is a platform error.
+   */
+  measureFromProgramStart?: { startupLimitMs: number };
+  /**
+   * Says what ended a sandbox whose program's ending nobody reported (with reportsStatus: init
+   * never said "exit"; without: returns null unless the ending is known not to be the program's,
+   * e.g. the runtime itself crashed). Default: killed from outside.
+   */
+  unreportedEnding?: (ending: ProgramEnding, facts: { pidsLimitHit: boolean; reportsStatus: boolean }) => string | null;
+  /**
+   * Turns an ending without status lines (or, with reportsStatus, one before "started") into a
+   * set-up failure with the runtime's own words (e.g. runsc's error); null = no such failure.
+   */
   startFailure?: (ending: ProgramEnding, stderr: string) => string | null;
 }
 
-type KillCause = 'timeout' | 'cancelled' | 'output_limit';
+type KillCause = 'timeout' | 'cancelled' | 'output_limit' | 'startup';
 
 const DEFAULT_SAMPLE_MS = 250;
 
@@ -35,8 +52,10 @@ export async function superviseRun(
   spec: SandboxSpec,
   callbacks: RunCallbacks,
   options: SuperviseOptions,
+  /** The limits the runner wrote into the cgroup for this run. */
+  applied: CgroupLimits,
 ): Promise<RunResult> {
-  return new SupervisedRun(launch, cgroup, spec, callbacks, options).run();
+  return new SupervisedRun(launch, cgroup, spec, callbacks, options, applied).run();
 }
 
 class SupervisedRun {
@@ -50,6 +69,7 @@ class SupervisedRun {
   private baseline: CgroupEvents = { oomKills: 0, pidsMaxHits: 0 };
   private readonly cleanups: Array<() => void> = [];
   private readonly callbacks: RunCallbacks;
+  private readonly fromProgramStart: ProgramStartAccounting | null;
 
   constructor(
     private readonly launch: Launch,
@@ -57,8 +77,12 @@ class SupervisedRun {
     private readonly spec: SandboxSpec,
     callbacks: RunCallbacks,
     private readonly options: SuperviseOptions,
+    applied: CgroupLimits,
   ) {
     this.callbacks = guarded(callbacks);
+    this.fromProgramStart = options.measureFromProgramStart
+      ? new ProgramStartAccounting(cgroup, applied, spec.limits.memory_mb * 1024 * 1024)
+      : null;
     const max = spec.limits.max_output_bytes;
     this.stdout = new OutputCapture(max, this.callbacks.onStdout);
     this.stderr = new OutputCapture(max, this.callbacks.onStderr);
@@ -76,14 +100,15 @@ class SupervisedRun {
     // may host the next sandbox, which a late sweep would kill.
     await this.killing;
     for (const cleanup of this.cleanups) cleanup();
+    clearTimeout(this.timer);
     this.stdout.end();
     this.stderr.end();
     return this.assemble();
   }
 
   private go(launch: Launch): void {
-    launch.status.onStarted = () => this.callbacks.onStart?.();
-    if (launch.status.started) this.callbacks.onStart?.();
+    launch.status.onStarted = () => this.programStarted();
+    if (launch.status.started) this.programStarted();
     this.capture(launch.stdout, this.stdout);
     this.capture(launch.stderr, this.stderr);
     this.feed(launch.stdin, this.spec.stdin ?? '');
@@ -91,8 +116,12 @@ class SupervisedRun {
     if (code) this.feed(code, this.spec.code);
     if (!this.options.reportsStatus) this.callbacks.onStart?.();
 
-    const timer = setTimeout(() => this.kill('timeout'), this.spec.limits.timeout_s * 1000 + this.options.startupGraceMs);
-    this.cleanups.push(() => clearTimeout(timer));
+    const startup = this.options.measureFromProgramStart;
+    if (startup) {
+      if (!launch.status.started) this.setTimer(() => this.kill('startup'), startup.startupLimitMs);
+    } else {
+      this.setTimer(() => this.kill('timeout'), this.spec.limits.timeout_s * 1000 + this.options.startupGraceMs);
+    }
     const signal = this.callbacks.signal;
     if (signal) {
       const onAbort = () => this.kill('cancelled');
@@ -104,6 +133,23 @@ class SupervisedRun {
       const interval = this.callbacks.sampleIntervalMs ?? DEFAULT_SAMPLE_MS;
       this.cleanups.push(startSampler(this.cgroup, this.startedAt, interval, this.callbacks.onSample));
     }
+  }
+
+  /** The one pending run timer (start-up, then timeout); replacing it clears the previous one. */
+  private timer: NodeJS.Timeout | undefined;
+  private setTimer(fn: () => void, ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(fn, ms);
+  }
+
+  private programStarted(): void {
+    if (this.fromProgramStart) {
+      // The runtime's start-up is not the program's: its clock, CPU and memory start now.
+      this.startedAt = performance.now();
+      this.fromProgramStart.programStarted();
+      this.setTimer(() => this.kill('timeout'), this.spec.limits.timeout_s * 1000);
+    }
+    this.callbacks.onStart?.();
   }
 
   /** Writes everything then closes; a program that exits without reading (EPIPE) is fine. */
@@ -136,6 +182,7 @@ class SupervisedRun {
     let events: CgroupEvents | null = null;
     try {
       usage = this.cgroup.usage();
+      if (this.fromProgramStart) usage = this.fromProgramStart.programUsage(usage);
       events = this.cgroup.events();
     } catch {
       // metrics unavailable; OOM / pids verdicts then default to "not hit"
@@ -153,7 +200,7 @@ class SupervisedRun {
       platformError: null,
       limits: this.spec.limits,
     };
-    facts.platformError = this.platformError(ending, oomKilled);
+    facts.platformError = this.platformError(ending, oomKilled, facts.pidsLimitHit);
     const verdict = interpretExit(facts);
     const ran = launch.spawnError === null;
     const failed = verdict.reason === 'platform_error';
@@ -175,7 +222,7 @@ class SupervisedRun {
     };
   }
 
-  private platformError(ending: ProgramEnding, oomKilled: boolean): string | null {
+  private platformError(ending: ProgramEnding, oomKilled: boolean, pidsLimitHit: boolean): string | null {
     const { spawnError, status } = this.launch;
     if (spawnError) {
       return this.launch.pid === undefined
@@ -183,19 +230,32 @@ class SupervisedRun {
         : `the sandbox launcher was lost while it ran (${spawnError})`;
     }
     if (status.setupError) return `the sandbox could not be set up: ${status.setupError}`;
+    if (this.killCause === 'startup') {
+      const detail = this.options.startFailure?.(ending, this.stderr.text()) ?? lastLines(this.stderr.text());
+      return `the sandbox did not start the program within ${this.options.measureFromProgramStart!.startupLimitMs / 1000} s${detail ? ` (${detail})` : ''}`;
+    }
     if (this.killCause) return null; // we ended it; whatever state it was in, the reason is ours
     if (this.options.reportsStatus) {
       if (!status.started) {
+        const own = this.options.startFailure?.(ending, this.stderr.text());
+        if (own) return own;
         const detail = lastLines(this.stderr.text()) || describe(ending);
         return `the sandbox failed before the program started: ${detail}`;
       }
       // init always reports how the program ended; without that report the sandbox's own
       // processes were killed from outside (not by the program, which cannot reach them).
       // (Unless the memory limit's OOM killer picked one of them: that is the program's doing.)
-      if (!status.ending && !oomKilled) return `the sandbox was ended from outside while the program ran (${describe(ending)})`;
-      return null;
+      if (status.ending || oomKilled) return null;
+      return (
+        this.options.unreportedEnding?.(ending, { pidsLimitHit, reportsStatus: true }) ??
+        `the sandbox was ended from outside while the program ran (${describe(ending)})`
+      );
     }
-    return this.options.startFailure?.(ending, this.stderr.text()) ?? null;
+    return (
+      this.options.startFailure?.(ending, this.stderr.text()) ??
+      this.options.unreportedEnding?.(ending, { pidsLimitHit, reportsStatus: false }) ??
+      null
+    );
   }
 }
 
