@@ -7,7 +7,7 @@ import { useEffect, useState } from 'react';
 import type { ConfigResponse } from '../../../src/domain/system-views';
 import { ENVIRONMENTS, SANDBOX_BACKENDS } from '../../../src/domain/evaluation';
 import { EXIT_CODE_GUIDE } from '../../../src/domain/exit-interpretation';
-import { LIMIT_BOUNDS } from '../../../src/domain/limits';
+import { LIMIT_BOUNDS, REQUEST_BOUNDS } from '../../../src/domain/limits';
 import { api } from './api-client';
 
 export const fallbackConfig: ConfigResponse = {
@@ -15,6 +15,7 @@ export const fallbackConfig: ConfigResponse = {
   environments: [...ENVIRONMENTS],
   sandboxes: SANDBOX_BACKENDS.map((name) => ({ name, available: true, detail: '' })),
   exit_code_guide: [...EXIT_CODE_GUIDE],
+  request_bounds: { ...REQUEST_BOUNDS },
 };
 
 let loading: Promise<ConfigResponse> | null = null;
