@@ -16,13 +16,13 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import type { ListEvaluationsQuery } from '../src/domain/evaluation.js';
+
 import { DEFAULT_LIMITS } from '../src/domain/limits.js';
 import { encodeCursor } from '../src/storage/cursor.js';
 import { newEvaluationId } from '../src/app/evaluation-ids.js';
 import { createPostgresStorage } from '../src/storage/postgres.js';
 import { createSqliteStorage, sqliteFilename } from '../src/storage/sqlite.js';
-import type { Storage } from '../src/ports/storage.js';
+import type { EvaluationListQuery, Storage } from '../src/ports/storage.js';
 
 const PG_URL = process.env.CRUCIBLE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Seeded rows are created 100 ms apart, starting here. */
@@ -136,7 +136,7 @@ async function seedPostgres(pool: pg.Pool, rows: number): Promise<void> {
 
 // --- measuring --------------------------------------------------------------------------------
 
-export function benchQueries(rows: number): Array<[string, ListEvaluationsQuery]> {
+export function benchQueries(rows: number): Array<[string, EvaluationListQuery]> {
   const middle = Math.floor(rows / 2);
   const deepCursor = encodeCursor({ createdAt: BASE_MS + middle * 100, id: `ev_${String(middle).padStart(26, '0')}` });
   return [

@@ -27,6 +27,18 @@ export interface ExitFacts {
   limits: Limits;
 }
 
+/** Facts of a run where nothing happened yet: the base every ending adds its own facts to. */
+export const NO_EXIT_FACTS: Omit<ExitFacts, 'limits'> = {
+  exitCode: null,
+  signal: null,
+  oomKilled: false,
+  pidsLimitHit: false,
+  timedOut: false,
+  cancelled: false,
+  outputLimitKilled: false,
+  platformError: null,
+};
+
 export interface Verdict {
   status: EvaluationStatus;
   reason: Reason;

@@ -5,7 +5,7 @@
  * its worker was lost), worded by the domain like any other verdict.
  */
 import type { Metrics, Reason } from './evaluation.js';
-import { interpretExit } from './exit-interpretation.js';
+import { interpretExit, NO_EXIT_FACTS } from './exit-interpretation.js';
 import type { Limits } from './limits.js';
 
 export interface RunResult {
@@ -24,12 +24,7 @@ export type EndingWithoutRun = { cancelled: true; detail?: string } | { platform
 
 export function resultWithoutRun(limits: Limits, ending: EndingWithoutRun): RunResult {
   const verdict = interpretExit({
-    exitCode: null,
-    signal: null,
-    oomKilled: false,
-    pidsLimitHit: false,
-    timedOut: false,
-    outputLimitKilled: false,
+    ...NO_EXIT_FACTS,
     cancelled: 'cancelled' in ending,
     platformError: 'platformError' in ending ? ending.platformError : null,
     limits,

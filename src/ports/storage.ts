@@ -90,6 +90,9 @@ export interface OutcomeBucket {
   cancelled: number;
 }
 
+/** A list query: the page size, and any of the filters and the cursor. */
+export type EvaluationListQuery = Pick<ListEvaluationsQuery, 'limit'> & Partial<Omit<ListEvaluationsQuery, 'limit'>>;
+
 /** Evaluations and their state changes. */
 export interface EvaluationRepository {
   /** Inserts evaluations in status `queued`, each with its first event (seq 1, status queued), atomically. */
@@ -102,7 +105,7 @@ export interface EvaluationRepository {
    * CrucibleError `invalid_cursor` (400). `q` (unindexed substring search) only looks at the
    * newest 20,000 evaluations, so its cost stays bounded as history grows.
    */
-  list(query: ListEvaluationsQuery): Promise<EvaluationList>;
+  list(query: EvaluationListQuery): Promise<EvaluationList>;
   /**
    * Compare-and-set move to `to`: applied only if the state machine allows it from the current
    * status (and the options' guards hold). Appends the status event (and the options' events) in

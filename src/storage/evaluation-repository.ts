@@ -10,10 +10,11 @@
  * nothing. Starting with a write also avoids SQLite's read-then-write upgrade deadlock.
  */
 import { type Expression, type SqlBool, type Updateable } from 'kysely';
-import type { Evaluation, EvaluationList, EvaluationStatus, EvaluationSummary, ListEvaluationsQuery } from '../domain/evaluation.js';
+import type { Evaluation, EvaluationList, EvaluationStatus, EvaluationSummary } from '../domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
 import { sourcesOf } from '../domain/state-machine.js';
 import type {
+  EvaluationListQuery,
   EvaluationRepository,
   NewEvaluation,
   TransitionOptions,
@@ -139,7 +140,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     });
   }
 
-  async list(query: ListEvaluationsQuery): Promise<EvaluationList> {
+  async list(query: EvaluationListQuery): Promise<EvaluationList> {
     // Decoded outside guard(): a bad cursor is the caller's 400, not a storage failure.
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     return this.guard(async () => {

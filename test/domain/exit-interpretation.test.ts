@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/domain/limits.js';
-import { interpretExit, shellExitCode, type ExitFacts } from '../../src/domain/exit-interpretation.js';
+import { interpretExit, NO_EXIT_FACTS, shellExitCode, type ExitFacts } from '../../src/domain/exit-interpretation.js';
 
-const base: ExitFacts = {
-  exitCode: 0,
-  signal: null,
-  oomKilled: false,
-  pidsLimitHit: false,
-  timedOut: false,
-  cancelled: false,
-  outputLimitKilled: false,
-  platformError: null,
-  limits: { ...DEFAULT_LIMITS, memory_mb: 256 },
-};
+const base: ExitFacts = { ...NO_EXIT_FACTS, exitCode: 0, limits: { ...DEFAULT_LIMITS, memory_mb: 256 } };
 
 describe('exit interpretation', () => {
   it('exit 0 is completed', () => {

@@ -6,7 +6,7 @@
  */
 import type { SandboxBackendName } from '../../src/domain/evaluation.js';
 import type { MetricsSample } from '../../src/domain/events.js';
-import { interpretExit, type ExitFacts } from '../../src/domain/exit-interpretation.js';
+import { interpretExit, NO_EXIT_FACTS, type ExitFacts } from '../../src/domain/exit-interpretation.js';
 import type { Limits } from '../../src/domain/limits.js';
 import { resultWithoutRun, type RunResult } from '../../src/domain/run-result.js';
 import type { BackendHealth, RunCallbacks, SandboxBackend, SandboxSpec } from '../../src/ports/sandbox.js';
@@ -35,16 +35,7 @@ export interface ScriptedSandbox extends SandboxBackend {
   setHealth(health: BackendHealth): void;
 }
 
-const NO_FACTS: Omit<ExitFacts, 'limits'> = {
-  exitCode: null,
-  signal: null,
-  oomKilled: false,
-  pidsLimitHit: false,
-  timedOut: false,
-  cancelled: false,
-  outputLimitKilled: false,
-  platformError: null,
-};
+const NO_FACTS = NO_EXIT_FACTS;
 
 /** The RunResult a real backend would report for these facts and this output. */
 export function runResult(limits: Limits, ending: ScriptEnding | { cancelled: true }, output: { stdout?: string; stderr?: string; wallMs?: number } = {}): RunResult {
