@@ -110,6 +110,19 @@ export class EvaluationService {
     return { ...evaluation, stdout: text('stdout'), stderr: text('stderr') };
   }
 
+  /**
+   * One output stream's bytes exactly as the program wrote them (within max_output_bytes): the
+   * stored bytes where the text could not say them (not UTF-8, NUL), else the text in UTF-8.
+   */
+  async output(id: string, stream: 'stdout' | 'stderr'): Promise<Uint8Array> {
+    const stored = await this.deps.storage.evaluations.readOutput(id, stream);
+    if (!stored) throw notFound('evaluation', id);
+    if (stored.raw) return stored.raw;
+    // While it runs, the output streamed so far (the stored text is written at the end).
+    const text = stored.text === '' ? (await this.get(id))[stream] : stored.text;
+    return new Uint8Array(Buffer.from(text, 'utf8'));
+  }
+
   list(query: ListEvaluationsQuery): Promise<EvaluationList> {
     return this.deps.storage.evaluations.list(query);
   }
@@ -174,6 +187,7 @@ function toNewEvaluation(request: CreateEvaluationRequest, createdAt: string): N
     code: request.code,
     code_sha256: createHash('sha256').update(request.code).digest('hex'),
     stdin: request.stdin ?? null,
+    stdin_raw: request.stdin_base64 === undefined ? null : new Uint8Array(Buffer.from(request.stdin_base64, 'base64')),
     tags: [...new Set(request.tags)],
     metadata: request.metadata,
     limits,

@@ -35,6 +35,8 @@ export function finalRecord(
       message: result.message,
       stdout: storableOutput(result.stdout),
       stderr: storableOutput(result.stderr),
+      ...(result.stdout_raw === undefined ? {} : { stdout_raw: result.stdout_raw }),
+      ...(result.stderr_raw === undefined ? {} : { stderr_raw: result.stderr_raw }),
       stdout_truncated: result.stdout_truncated,
       stderr_truncated: result.stderr_truncated,
       metrics: result.metrics,

@@ -132,6 +132,26 @@ const noNul = (field: string) => [(s: string) => !s.includes('\u0000'), { messag
 const wellFormed = (field: string) => [(s: string) => !hasLoneSurrogate(s), { message: `${field} must be valid Unicode: it contains an unpaired surrogate (e.g. \\ud800)` }] as const;
 
 /** Python source as accepted anywhere (submissions, syntax checks): bounded, no NUL, valid Unicode. */
+/**
+ * Standard base64 with padding: groups of four alphabet characters, `=` only at the very end. A
+ * loop, not a regular expression, so a multi-megabyte value cannot exhaust the regex engine.
+ */
+function isBase64(text: string): boolean {
+  if (text.length % 4 !== 0) return false;
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  for (let i = 0; i < text.length - padding; i++) {
+    const c = text.charCodeAt(i);
+    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Characters of base64 for `bytes` bytes. */
+function base64Length(bytes: number): number {
+  return Math.ceil(bytes / 3) * 4;
+}
+
 export const ProgramSource = z
   .string()
   // Characters never outnumber UTF-8 bytes, so this bound (visible as maxLength in the OpenAPI
@@ -155,7 +175,13 @@ export const CreateEvaluationRequest = z
       .refine(...noNul('stdin'))
       .refine(...wellFormed('stdin'))
       .optional()
-      .describe('Bytes fed to the program on standard input'),
+      .describe('Text fed to the program on standard input (UTF-8); for arbitrary bytes use stdin_base64'),
+    stdin_base64: z
+      .string()
+      .max(base64Length(REQUEST_BOUNDS.stdin_bytes), { message: `stdin_base64 must decode to at most ${REQUEST_BOUNDS.stdin_bytes} bytes` })
+      .refine(isBase64, { message: 'stdin_base64 must be standard base64 (A–Z, a–z, 0–9, +, /, padded with =)' })
+      .optional()
+      .describe('Bytes fed to the program on standard input, base64-encoded (NUL and bytes that are not UTF-8 included)'),
     environment: Environment.default('python'),
     sandbox: SandboxBackendName.default('bubblewrap'),
     timeout_s: LimitsSchema.shape.timeout_s.optional(),
@@ -167,7 +193,11 @@ export const CreateEvaluationRequest = z
     tags: z.array(Tag).max(REQUEST_BOUNDS.tags).default([]).describe('Labels for filtering history'),
     metadata: Metadata.default({}),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.stdin === undefined || r.stdin_base64 === undefined, {
+    message: 'give stdin (text) or stdin_base64 (bytes), not both',
+    path: ['stdin_base64'],
+  });
 export type CreateEvaluationRequest = z.infer<typeof CreateEvaluationRequest>;
 export type CreateEvaluationInput = z.input<typeof CreateEvaluationRequest>;
 
@@ -192,6 +222,7 @@ export const Evaluation = z.object({
   code: z.string(),
   code_sha256: z.string(),
   stdin: z.string().nullable(),
+  stdin_base64: z.string().nullable().describe('Binary stdin as given in stdin_base64 (then stdin is null)'),
   tags: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
   limits: LimitsSchema,
@@ -213,7 +244,7 @@ export const Evaluation = z.object({
 export type Evaluation = z.infer<typeof Evaluation>;
 
 /** Summary row used by listings: everything but the (possibly large) code, stdin and outputs. */
-export const EvaluationSummary = Evaluation.omit({ code: true, stdin: true, stdout: true, stderr: true });
+export const EvaluationSummary = Evaluation.omit({ code: true, stdin: true, stdin_base64: true, stdout: true, stderr: true });
 export type EvaluationSummary = z.infer<typeof EvaluationSummary>;
 
 export const ListEvaluationsQuery = z

@@ -15,6 +15,12 @@ export interface RunResult {
   message: string;
   stdout: string;
   stderr: string;
+  /**
+   * The output bytes exactly as written (within the same cap), when the text above cannot say
+   * them: bytes that are not UTF-8, or NUL. Null (or absent) when the text is exact.
+   */
+  stdout_raw?: Uint8Array | null;
+  stderr_raw?: Uint8Array | null;
   stdout_truncated: boolean;
   stderr_truncated: boolean;
   metrics: Metrics;

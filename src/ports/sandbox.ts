@@ -12,8 +12,8 @@ export type { RunResult };
 export interface SandboxSpec {
   /** Python source, run as the program's main module. */
   code: string;
-  /** Fed to the program's standard input, then closed. Absent = empty stdin. */
-  stdin?: string;
+  /** Fed to the program's standard input (text as UTF-8, or bytes as they are), then closed. Absent = empty stdin. */
+  stdin?: string | Buffer;
   environment: Environment;
   limits: Limits;
   /** Used to name the cgroup and the scratch dir; must be unique among concurrent runs. */

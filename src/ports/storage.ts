@@ -25,6 +25,8 @@ export interface NewEvaluation {
   code: string;
   code_sha256: string;
   stdin: string | null;
+  /** Binary stdin (then `stdin` is null). */
+  stdin_raw?: Uint8Array | null;
   tags: string[];
   metadata: Record<string, unknown>;
   limits: Limits;
@@ -41,6 +43,9 @@ export interface TransitionPatch {
   message?: string | null;
   stdout?: string;
   stderr?: string;
+  /** The output bytes when the text cannot say them exactly (see RunResult); null clears them. */
+  stdout_raw?: Uint8Array | null;
+  stderr_raw?: Uint8Array | null;
   stdout_truncated?: boolean;
   stderr_truncated?: boolean;
   metrics?: Metrics;
@@ -93,6 +98,11 @@ export interface OutcomeBucket {
 /** A list query: the page size, and any of the filters and the cursor. */
 export type EvaluationListQuery = Pick<ListEvaluationsQuery, 'limit'> & Partial<Omit<ListEvaluationsQuery, 'limit'>>;
 
+export interface StoredOutput {
+  text: string;
+  raw: Uint8Array | null;
+}
+
 /** Evaluations and their state changes. */
 export interface EvaluationRepository {
   /** Inserts evaluations in status `queued`, each with its first event (seq 1, status queued), atomically. */
@@ -112,6 +122,8 @@ export interface EvaluationRepository {
    * the same transaction. Returns null, changing nothing, when rejected.
    */
   transition(id: string, to: EvaluationStatus, patch?: TransitionPatch, options?: TransitionOptions): Promise<TransitionResult | null>;
+  /** One output stream as stored: its text, and its exact bytes when the text cannot say them. Null: no such evaluation. */
+  readOutput(id: string, stream: 'stdout' | 'stderr'): Promise<StoredOutput | null>;
   /** Evaluations in the given statuses, oldest first, optionally only those held by some workers. */
   findByStatus(statuses: EvaluationStatus[], options?: { workers?: string[]; limit?: number }): Promise<EvaluationSummary[]>;
 }

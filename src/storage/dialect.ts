@@ -13,6 +13,8 @@ export interface ColumnTypes {
   json: string;
   /** The `evaluations.tags` column. */
   tags: string;
+  /** Raw bytes (binary stdin, output that is not UTF-8). */
+  bytes: string;
 }
 
 export type Db = Kysely<Database>;

@@ -16,6 +16,7 @@ import { sourcesOf } from '../domain/state-machine.js';
 import type {
   EvaluationListQuery,
   EvaluationRepository,
+  StoredOutput,
   NewEvaluation,
   TransitionOptions,
   TransitionPatch,
@@ -24,7 +25,7 @@ import type {
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Db, EvaluationsEb, StoreDialect, Tx } from './dialect.js';
 import { chunks, INSERT_CHUNK, insertEvents, uniqueTags } from './event-rows.js';
-import { toEvaluation, toIso, toMs, toSummary, type PayloadRow } from './rows.js';
+import { PAYLOAD_COLUMNS, toEvaluation, toIso, toMs, toSummary, type PayloadRow } from './rows.js';
 import type { EvaluationsTable } from './schema.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
 
@@ -70,7 +71,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
             .execute();
           await trx
             .insertInto('evaluation_payloads')
-            .values(chunk.map((e) => ({ evaluation_id: e.id, code: e.code, stdin: e.stdin, stdout: '', stderr: '' })))
+            .values(chunk.map((e) => ({ evaluation_id: e.id, code: e.code, stdin: e.stdin, stdin_raw: rawColumn(e.stdin_raw ?? null), stdout: '', stderr: '' })))
             .execute();
           await this.dialect.insertTags(trx, chunk.map((e) => ({ id: e.id, tags: e.tags, created_at: e.createdMs })));
           await trx
@@ -96,6 +97,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
           code: e.code,
           code_sha256: e.code_sha256,
           stdin: e.stdin,
+          stdin_base64: e.stdin_raw ? Buffer.from(e.stdin_raw).toString('base64') : null,
           tags: e.tags,
           metadata: e.metadata,
           limits: e.limits,
@@ -126,10 +128,20 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
         .selectFrom('evaluations')
         .innerJoin('evaluation_payloads', 'evaluation_payloads.evaluation_id', 'evaluations.id')
         .selectAll('evaluations')
-        .select(['evaluation_payloads.code', 'evaluation_payloads.stdin', 'evaluation_payloads.stdout', 'evaluation_payloads.stderr'])
+        .select(PAYLOAD_COLUMNS.map((c) => `evaluation_payloads.${c}` as const))
         .where('evaluations.id', '=', id)
         .executeTakeFirst();
       return row ? toEvaluation(row, row) : null;
+    });
+  }
+
+  readOutput(id: string, stream: 'stdout' | 'stderr'): Promise<StoredOutput | null> {
+    return this.guard(async () => {
+      const row =
+        stream === 'stdout'
+          ? await this.db.selectFrom('evaluation_payloads').select(['stdout as text', 'stdout_raw as raw']).where('evaluation_id', '=', id).executeTakeFirst()
+          : await this.db.selectFrom('evaluation_payloads').select(['stderr as text', 'stderr_raw as raw']).where('evaluation_id', '=', id).executeTakeFirst();
+      return row ? { text: row.text, raw: row.raw ? new Uint8Array(row.raw) : null } : null;
     });
   }
 
@@ -252,15 +264,19 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
 
   /** Writes stdout/stderr if the patch has them; returns the payload either way. */
   private async writePayload(trx: Tx, id: string, patch: TransitionPatch): Promise<PayloadRow> {
-    const columns = ['code', 'stdin', 'stdout', 'stderr'] as const;
     if (patch.stdout === undefined && patch.stderr === undefined) {
-      return trx.selectFrom('evaluation_payloads').select(columns).where('evaluation_id', '=', id).executeTakeFirstOrThrow();
+      return trx.selectFrom('evaluation_payloads').select(PAYLOAD_COLUMNS).where('evaluation_id', '=', id).executeTakeFirstOrThrow();
     }
     return trx
       .updateTable('evaluation_payloads')
-      .set({ stdout: patch.stdout, stderr: patch.stderr })
+      .set({
+        stdout: patch.stdout,
+        stderr: patch.stderr,
+        ...(patch.stdout_raw === undefined ? {} : { stdout_raw: rawColumn(patch.stdout_raw) }),
+        ...(patch.stderr_raw === undefined ? {} : { stderr_raw: rawColumn(patch.stderr_raw) }),
+      })
       .where('evaluation_id', '=', id)
-      .returning(columns)
+      .returning(PAYLOAD_COLUMNS)
       .executeTakeFirstOrThrow();
   }
 
@@ -293,6 +309,11 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     return eb.or([dialect.like(eb.ref('evaluations.id'), pattern), dialect.like(dialect.tagsText(eb), pattern), dialect.like(code, pattern)]);
   }
 
+}
+
+/** Both drivers take a Node Buffer for a blob/bytea parameter. */
+function rawColumn(bytes: Uint8Array | null): Buffer | null {
+  return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
 }
 
 function escapeLike(text: string): string {

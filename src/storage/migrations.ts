@@ -109,6 +109,15 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 3,
+    name: 'binary-safe stdin and output bytes',
+    async up(db, dialect) {
+      for (const column of ['stdin_raw', 'stdout_raw', 'stderr_raw']) {
+        await db.schema.alterTable('evaluation_payloads').addColumn(column, sql.raw(dialect.types.bytes)).execute();
+      }
+    },
+  },
 ];
 
 /** Brings the schema up to date. Safe to run from several processes at once. */

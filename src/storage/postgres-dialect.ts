@@ -19,7 +19,7 @@ function field(err: unknown, name: string): string {
 export function postgresDialect(schema: string): StoreDialect {
   return {
     name: 'postgres',
-    types: { bigint: 'bigint', float: 'double precision', bool: 'boolean', json: 'jsonb', tags: 'text[]' },
+    types: { bigint: 'bigint', float: 'double precision', bool: 'boolean', json: 'jsonb', tags: 'text[]', bytes: 'bytea' },
     encodeBool: (value) => value,
     encodeTags: (tags) => tags,
 

@@ -6,7 +6,10 @@ import type { Limits } from '../domain/limits.js';
 import type { EvaluationEventsTable, EvaluationPayloadsTable, EvaluationsTable } from './schema.js';
 
 export type EvaluationRow = Selectable<EvaluationsTable>;
-export type PayloadRow = Pick<Selectable<EvaluationPayloadsTable>, 'code' | 'stdin' | 'stdout' | 'stderr'>;
+export type PayloadRow = Pick<Selectable<EvaluationPayloadsTable>, 'code' | 'stdin' | 'stdin_raw' | 'stdout' | 'stderr'>;
+
+/** The payload columns an Evaluation is made of (never the output bytes: those are read on their own). */
+export const PAYLOAD_COLUMNS = ['code', 'stdin', 'stdin_raw', 'stdout', 'stderr'] as const;
 
 export function toMs(iso: string): number {
   const ms = Date.parse(iso);
@@ -61,7 +64,14 @@ export function toSummary(row: EvaluationRow): EvaluationSummary {
 }
 
 export function toEvaluation(row: EvaluationRow, payload: PayloadRow): Evaluation {
-  return { ...toSummary(row), code: payload.code, stdin: payload.stdin, stdout: payload.stdout, stderr: payload.stderr };
+  return {
+    ...toSummary(row),
+    code: payload.code,
+    stdin: payload.stdin,
+    stdin_base64: payload.stdin_raw ? Buffer.from(payload.stdin_raw).toString('base64') : null,
+    stdout: payload.stdout,
+    stderr: payload.stderr,
+  };
 }
 
 export function toEvent(row: Pick<Selectable<EvaluationEventsTable>, 'seq' | 'type' | 'at' | 'data'>): EvaluationEvent {

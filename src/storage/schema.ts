@@ -41,6 +41,10 @@ export interface EvaluationPayloadsTable {
   stdin: string | null;
   stdout: string;
   stderr: string;
+  /** Binary stdin (then `stdin` is null), and output bytes when the text cannot say them (see RunResult). */
+  stdin_raw: Uint8Array | null;
+  stdout_raw: Uint8Array | null;
+  stderr_raw: Uint8Array | null;
 }
 
 export interface EvaluationEventsTable {

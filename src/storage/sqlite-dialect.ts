@@ -18,7 +18,7 @@ function sqliteCode(err: unknown): string {
 
 export const sqliteDialect: StoreDialect = {
   name: 'sqlite',
-  types: { bigint: 'integer', float: 'real', bool: 'integer', json: 'text', tags: 'text' },
+  types: { bigint: 'integer', float: 'real', bool: 'integer', json: 'text', tags: 'text', bytes: 'blob' },
   encodeBool: (value) => (value ? 1 : 0),
   encodeTags: (tags) => JSON.stringify(tags),
 

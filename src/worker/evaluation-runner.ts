@@ -100,7 +100,13 @@ export class EvaluationRunner {
 
     let started = false;
     const result = await backend.run(
-      { code: evaluation.code, stdin: evaluation.stdin ?? undefined, environment: evaluation.environment, limits: evaluation.limits, runId: evaluation.id },
+      {
+        code: evaluation.code,
+        stdin: evaluation.stdin_base64 === null ? (evaluation.stdin ?? undefined) : Buffer.from(evaluation.stdin_base64, 'base64'),
+        environment: evaluation.environment,
+        limits: evaluation.limits,
+        runId: evaluation.id,
+      },
       {
         signal: abort.signal,
         onStart: () => {

@@ -15,6 +15,28 @@ describe('OutputCapture', () => {
     expect(c.text()).not.toContain('\uFFFD');
   });
 
+  it('keeps the exact bytes only when the text cannot say them (not UTF-8, NUL)', () => {
+    const text = new OutputCapture(1024);
+    text.push(Buffer.from('héllo €\n'));
+    text.end();
+    expect(text.rawBytes()).toBeNull();
+    const binary = new OutputCapture(1024);
+    const bytes = Buffer.from([0x61, 0x00, 0xff, 0xc3]);
+    binary.push(bytes);
+    binary.end();
+    expect(binary.text()).toBe('a\u0000\ufffd\ufffd');
+    expect(Buffer.from(binary.rawBytes()!).equals(bytes)).toBe(true);
+    // Past the limit: the bytes keep head and tail around the same marker, within the limit.
+    const long = new OutputCapture(256);
+    long.push(Buffer.concat([Buffer.alloc(200, 0xff), Buffer.alloc(200, 0xfe)]));
+    long.end();
+    const raw = Buffer.from(long.rawBytes()!);
+    expect(raw.length).toBeLessThanOrEqual(256);
+    expect(raw[0]).toBe(0xff);
+    expect(raw[raw.length - 1]).toBe(0xfe);
+    expect(raw.toString('latin1')).toMatch(/\[crucible: \d+ bytes omitted\]/);
+  });
+
   it('a stream within the limit is kept whole and streamed whole', () => {
     const seen: string[] = [];
     const c = new OutputCapture(1024, (t) => seen.push(t));

@@ -106,7 +106,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.events.after(input.id, 0)).toEqual(result!.events);
       expect(await store.evaluations.get('ev_missing')).toBeNull();
       // The summary is the same record without code, stdin and output.
-      const { code: _code, stdin: _stdin, stdout: _stdout, stderr: _stderr, ...summary } = got!;
+      const { code: _code, stdin: _stdin, stdin_base64: _stdinBase64, stdout: _stdout, stderr: _stderr, ...summary } = got!;
       expect(await store.evaluations.getSummary(input.id)).toEqual(summary);
       expect(await store.evaluations.getSummary('ev_missing')).toBeNull();
     });
@@ -377,6 +377,23 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const after = await store.events.statusChangesAfter({ atMs: Date.parse(first!.at), evaluationId: first!.id, seq: first!.seq }, 100);
       expect(after.map((c) => `${c.id}.${c.seq}`)).toEqual(rest.map((c) => `${c.id}.${c.seq}`));
       expect(await store.events.statusChangesAfter({ atMs: 0, evaluationId: '', seq: 0 }, 1)).toHaveLength(1);
+    });
+
+    it('keeps binary stdin and output bytes exactly, beside their text', async () => {
+      const stdin = new Uint8Array([0, 1, 0xfe, 0xff, 0x80]);
+      const e = newEvaluation({ stdin: null, stdin_raw: stdin });
+      const [created] = await store.evaluations.create([e]);
+      expect(created!.evaluation.stdin_base64).toBe(Buffer.from(stdin).toString('base64'));
+      expect((await store.evaluations.get(e.id))!.stdin_base64).toBe(Buffer.from(stdin).toString('base64'));
+      const raw = new Uint8Array([0x66, 0, 0xff, 0x0a]);
+      await store.evaluations.transition(e.id, 'provisioning', { worker: 'w1' });
+      await store.evaluations.transition(e.id, 'running');
+      expect(await store.evaluations.transition(e.id, 'completed', { stdout: 'f\ufffd\ufffd\n', stdout_raw: raw, stderr: 'plain' })).not.toBeNull();
+      const stdout = await store.evaluations.readOutput(e.id, 'stdout');
+      expect(stdout!.text).toBe('f\ufffd\ufffd\n');
+      expect(Buffer.from(stdout!.raw!).equals(Buffer.from(raw))).toBe(true);
+      expect(await store.evaluations.readOutput(e.id, 'stderr')).toEqual({ text: 'plain', raw: null });
+      expect(await store.evaluations.readOutput('ev_missing', 'stdout')).toBeNull();
     });
 
     it('keeps a worker registry', async () => {

@@ -74,6 +74,26 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   }, async (request) => ctx.evaluations.get(request.params.id));
 
+  for (const stream of ['stdout', 'stderr'] as const) {
+    api.get(`/api/evaluations/:id/${stream}`, {
+      schema: {
+        tags: ['evaluations'],
+        summary: `The program's ${stream}, byte for byte`,
+        description: `The bytes exactly as the program wrote them (up to max_output_bytes; a longer stream keeps its head and tail around a marker line), including NUL and bytes that are not UTF-8, which the JSON's \`${stream}\` text shows as U+FFFD.`,
+        params: EvaluationIdParams,
+        querystring: NoQuery,
+        response: { 200: z.unknown().describe('application/octet-stream'), ...errors },
+      },
+    }, async (request, reply) => {
+      const bytes = await ctx.evaluations.output(request.params.id, stream);
+      return reply
+        .type('application/octet-stream')
+        .header('Content-Disposition', `attachment; filename="${request.params.id}.${stream}"`)
+        .header('X-Content-Type-Options', 'nosniff')
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    });
+  }
+
   api.post('/api/evaluations/:id/cancel', {
     schema: {
       tags: ['evaluations'],

@@ -66,13 +66,36 @@ export class OutputCapture {
     if (!this.truncated) this.emit(this.decoder.end());
   }
 
+  /**
+   * The kept bytes exactly as the program wrote them (head + marker + tail when truncated), or
+   * null when `text()` already says the same thing in UTF-8: only output that is not valid UTF-8
+   * (or that holds NUL, which the stored text replaces) needs its bytes kept as well.
+   */
+  rawBytes(): Buffer | null {
+    let raw: Buffer;
+    if (this.truncated) {
+      // Bytes are cut where they are, not at character boundaries: binary output has none.
+      const head = this.head[0] ?? Buffer.alloc(0);
+      const tail = Buffer.concat(this.tail);
+      raw = Buffer.concat([head, Buffer.from(omissionMarker(this.totalBytes - head.length - tail.length), 'utf8'), tail]);
+    } else {
+      raw = Buffer.concat(this.head);
+    }
+    return !raw.includes(0) && raw.equals(Buffer.from(this.text(), 'utf8')) ? null : raw;
+  }
+
+  private omittedBytes(): number {
+    const head = completeCharsPrefix(this.head[0] ?? Buffer.alloc(0));
+    const tail = completeCharsSuffix(Buffer.concat(this.tail));
+    return this.totalBytes - head.length - tail.length;
+  }
+
   /** The stored text: everything, or head + marker + tail. */
   text(): string {
     if (!this.truncated) return this.parts.join('');
     const head = completeCharsPrefix(this.head[0] ?? Buffer.alloc(0));
     const tail = completeCharsSuffix(Buffer.concat(this.tail));
-    const omitted = this.totalBytes - head.length - tail.length;
-    return head.toString('utf8') + omissionMarker(omitted) + tail.toString('utf8');
+    return head.toString('utf8') + omissionMarker(this.omittedBytes()) + tail.toString('utf8');
   }
 
   private keepTail(chunk: Buffer): void {

@@ -153,7 +153,7 @@ class SupervisedRun {
   }
 
   /** Writes everything then closes; a program that exits without reading (EPIPE) is fine. */
-  private feed(stream: Writable, data: string): void {
+  private feed(stream: Writable, data: string | Buffer): void {
     stream.on('error', () => undefined);
     stream.end(data);
   }
@@ -211,6 +211,8 @@ class SupervisedRun {
       message: verdict.message,
       stdout: this.stdout.text(),
       stderr: this.stderr.text(),
+      stdout_raw: this.stdout.rawBytes(),
+      stderr_raw: this.stderr.rawBytes(),
       stdout_truncated: this.stdout.truncated,
       stderr_truncated: this.stderr.truncated,
       metrics: {
