@@ -2,6 +2,11 @@
  * Monaco editor for Python. Syntax errors from the server become markers (squiggles + hover) on
  * their lines; Ctrl/Cmd+Enter runs. Monaco comes from our own bundle (editor/monaco-setup), never
  * from a CDN.
+ *
+ * The editor owns its text. `value` is written into it on mount and again only when
+ * `valueVersion` changes (an outside change such as restoring a draft). Feeding every render's
+ * value back in (a controlled editor) writes stale text over keystrokes that arrived while React
+ * was still rendering the previous one: on a slow machine characters vanish and the cursor jumps.
  */
 import Editor, { type OnMount } from '@monaco-editor/react';
 import { useEffect, useRef, type RefObject } from 'react';
@@ -12,7 +17,10 @@ import type { SyntaxCheckResponse } from '../../../src/api/schemas';
 export type SyntaxIssue = SyntaxCheckResponse['errors'][number];
 
 interface Props {
+  /** The text to show on mount, and after each change of `valueVersion`. */
   value: string;
+  /** Bump to replace the editor's text with `value` (kept undoable with Ctrl/Cmd+Z). */
+  valueVersion?: number;
   onChange?: (value: string) => void;
   onRun?: () => void;
   issues?: readonly SyntaxIssue[];
@@ -25,8 +33,11 @@ interface Props {
 
 const MARKER_OWNER = 'crucible-syntax';
 
-export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = false, height, label, editorRef }: Props) {
+export function CodeEditor({ value, valueVersion = 0, onChange, onRun, issues = [], readOnly = false, height, label, editorRef }: Props) {
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const shownVersion = useRef(valueVersion);
+  const latest = useRef({ value, valueVersion });
+  latest.current = { value, valueVersion };
   const runRef = useRef(onRun);
   runRef.current = onRun;
   // Monaco themes are global; @monaco-editor/react calls setTheme when this prop changes.
@@ -35,6 +46,9 @@ export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = fal
   const onMount: OnMount = (ed) => {
     editor.current = ed;
     if (editorRef) editorRef.current = ed;
+    // A version bumped while Monaco was still loading: show that text, not the first one.
+    shownVersion.current = latest.current.valueVersion;
+    replaceText(ed, latest.current.value);
     ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => runRef.current?.());
     applyMarkers(ed, issues);
   };
@@ -43,13 +57,21 @@ export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = fal
     if (editor.current) applyMarkers(editor.current, issues);
   }, [issues]);
 
+  useEffect(() => {
+    const ed = editor.current;
+    if (!ed || shownVersion.current === valueVersion) return;
+    shownVersion.current = valueVersion;
+    replaceText(ed, value);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only a new version replaces the text
+  }, [valueVersion]);
+
   return (
     <div className="code-editor" data-testid={readOnly ? 'code-view' : 'code-editor'}>
       <Editor
         height={height}
         language="python"
         theme={MONACO_THEMES[theme]}
-        value={value}
+        defaultValue={value}
         onChange={(v) => onChange?.(v ?? '')}
         onMount={onMount}
         beforeMount={defineThemes}
@@ -75,6 +97,15 @@ export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = fal
       />
     </div>
   );
+}
+
+/** Replaces the whole text as one edit, so Ctrl/Cmd+Z brings the previous text back. */
+function replaceText(ed: monaco.editor.IStandaloneCodeEditor, text: string): void {
+  const model = ed.getModel();
+  if (!model || model.getValue() === text) return;
+  ed.pushUndoStop();
+  ed.executeEdits('crucible-replace', [{ range: model.getFullModelRange(), text }]);
+  ed.pushUndoStop();
 }
 
 function applyMarkers(ed: monaco.editor.IStandaloneCodeEditor, issues: readonly SyntaxIssue[]): void {

