@@ -5,17 +5,20 @@
  * accessibility (axe-core) in both themes, and how fast a shared link shows its verdict on 4G.
  */
 import { createRequire } from 'node:module';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, screenshotPath, type Browser } from './browser';
-import { startServer, type RunningServer } from './crucible-server';
+import { screenshotPath, type Browser } from './browser';
+import type { RunningServer } from './crucible-server';
+import { e2eSession } from './session';
 import { FOUR_G, throttle } from './throttle';
 
 const DRAFT_KEY = 'crucible.draft.v1';
 
+const session = e2eSession();
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
+beforeAll(() => ({ server, browser, page } = session));
 
 async function api<T>(path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${server.url}${path}`, {
@@ -53,24 +56,6 @@ async function savedCode(): Promise<string> {
   await page.waitForTimeout(700); // the autosave delay
   return page.evaluate((key) => (JSON.parse(localStorage.getItem(key) ?? '{}') as { code?: string }).code ?? '', DRAFT_KEY);
 }
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser(server.url);
-  page = browser.page;
-}, 90_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) {
-    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-    await page.screenshot({ path: screenshotPath(`failure-${name}`) }).catch(() => undefined);
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 describe('a new user', () => {
   it('keeps every typed character, in order, on a slow machine', async () => {
