@@ -76,4 +76,24 @@ describe('a new user', () => {
       expect(await savedCode(), `CPU ×${cpuRate}, ${delay} ms per key`).toBe(line);
     }
   });
+
+  it('gets the draft back after "Open in editor" replaced it', async () => {
+    const id = await finishedRun('print(40 + 2)\n');
+    await openEditor('');
+    await page.locator('.monaco-editor').first().click();
+    await page.keyboard.type('my precious draft', { delay: 20 });
+    expect(await savedCode()).toBe('my precious draft');
+
+    await page.goto(`${server.url}/evaluations/${id}`);
+    await page.getByTestId('open-in-editor').click();
+    await page.waitForURL((u) => u.pathname === '/');
+    const lines = page.getByTestId('code-editor').locator('.view-lines');
+    await lines.getByText('print(40 + 2)').waitFor();
+    const notice = page.getByTestId('set-aside-notice');
+    expect(await notice.textContent()).toContain(id);
+    await notice.getByRole('button', { name: 'Restore previous draft' }).click();
+    await lines.getByText('my precious draft').waitFor();
+    await notice.waitFor({ state: 'detached' });
+    expect(await savedCode()).toBe('my precious draft');
+  });
 });

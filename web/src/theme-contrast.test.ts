@@ -90,6 +90,8 @@ pair('.btn-danger:hover', at('.btn-danger', 'color'), at('.btn-danger:hover:not(
 for (const status of ['queued', 'provisioning', 'running', 'completed', 'failed', 'timeout', 'cancelled']) {
   pair(`badge ${status}`, at(`.badge-${status}`, 'color'), at(`.badge-${status}`, 'background'));
 }
+pair('.notice', at('.notice', 'color'), at('.notice', 'background'));
+pair('link in .notice', v('accent'), at('.notice', 'background'));
 for (const sel of ['.pill-warn', '.pill-ok', '.chip', '.banner-offline', '.form-error', ".toggle[aria-pressed='true']"]) {
   pair(sel, at(sel, 'color'), at(sel, 'background'));
 }

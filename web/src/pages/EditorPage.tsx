@@ -8,13 +8,14 @@ import type { editor as MonacoEditor } from 'monaco-esm/editor/editor.api.js';
 import type { Evaluation } from '../../../src/domain/evaluation';
 import { api } from '../lib/api-client';
 import { useConfig } from '../lib/config';
-import { loadDraft, useDraftAutosave, type Draft } from '../lib/draft';
+import { forgetSetAsideDraft, loadDraft, readSetAsideDraft, useDraftAutosave, type Draft } from '../lib/draft';
 import { formErrorsFrom, type FormErrors } from '../lib/field-errors';
 import { formatMemoryLimit } from '../lib/format';
 import { evaluationPath, Link } from '../lib/router';
 import { useEvaluation } from '../lib/use-evaluation';
 import { CodeEditor, type SyntaxIssue } from '../components/CodeEditor';
 import { RunPanel } from '../components/RunPanel';
+import { SetAsideNotice } from '../components/SetAsideNotice';
 import { TagInput } from '../components/TagInput';
 
 export const FORM_FIELDS = ['code', 'stdin', 'environment', 'sandbox', 'timeout_s', 'memory_mb', 'tags'] as const;
@@ -31,6 +32,9 @@ export function EditorPage() {
   const config = useConfig();
   const [draft, setDraft] = useState<Draft>(() => loadDraft());
   useDraftAutosave(draft);
+  // Bumped when the code is replaced from outside the editor (a restored draft).
+  const [codeVersion, setCodeVersion] = useState(0);
+  const [setAside, setSetAside] = useState(() => readSetAsideDraft());
   const [check, setCheck] = useState<CheckState>({ state: 'idle' });
   const [errors, setErrors] = useState<FormErrors<FormField>>({ fields: {}, general: [] });
   const [submitting, setSubmitting] = useState(false);
@@ -119,6 +123,15 @@ export function EditorPage() {
     return () => window.removeEventListener('keydown', onKey);
   }, [submit]);
 
+  const closeSetAside = (restore: boolean) => {
+    if (restore && setAside) {
+      setDraft(setAside.draft);
+      setCodeVersion((v) => v + 1);
+    }
+    forgetSetAsideDraft();
+    setSetAside(null);
+  };
+
   const issues = check.state === 'errors' ? check.issues : [];
   const goTo = (i: SyntaxIssue) => {
     const ed = editorRef.current;
@@ -154,9 +167,11 @@ export function EditorPage() {
             {submitting ? 'Submitting…' : 'Run'} <kbd>{RUN_SHORTCUT}</kbd>
           </button>
         </div>
+        {setAside && <SetAsideNotice setAside={setAside} onRestore={() => closeSetAside(true)} onDismiss={() => closeSetAside(false)} />}
         <div className={`editor-frame${errors.fields.code ? ' invalid' : ''}`}>
           <CodeEditor
             value={draft.code}
+            valueVersion={codeVersion}
             onChange={(v) => update('code', v)}
             onRun={() => void submit()}
             issues={issues}

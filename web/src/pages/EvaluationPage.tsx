@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { isTerminal, type Evaluation } from '../../../src/domain/evaluation';
 import { api } from '../lib/api-client';
-import { saveDraft } from '../lib/draft';
+import { openInEditor as replaceDraft } from '../lib/draft';
 import { formatBytes, formatMemoryLimit, formatTimestamp } from '../lib/format';
 import { evaluationPath, Link, navigate } from '../lib/router';
 import { useEvaluation } from '../lib/use-evaluation';
@@ -55,15 +55,18 @@ export function EvaluationPage({ id }: { id: string }) {
 
   const openInEditor = () => {
     const e = evaluation;
-    saveDraft({
-      code: e.code,
-      stdin: e.stdin ?? '',
-      environment: e.environment,
-      sandbox: e.sandbox,
-      timeout_s: e.limits.timeout_s,
-      memory_mb: e.limits.memory_mb,
-      tags: e.tags,
-    });
+    replaceDraft(
+      {
+        code: e.code,
+        stdin: e.stdin ?? '',
+        environment: e.environment,
+        sandbox: e.sandbox,
+        timeout_s: e.limits.timeout_s,
+        memory_mb: e.limits.memory_mb,
+        tags: e.tags,
+      },
+      e.id,
+    );
     navigate('/');
   };
 
