@@ -96,4 +96,23 @@ describe('a new user', () => {
     await notice.waitFor({ state: 'detached' });
     expect(await savedCode()).toBe('my precious draft');
   });
+
+  it('drops a run from a running/queued history once it finishes, and shows full data where it stays', async () => {
+    await page.goto(`${server.url}/history?status=running,queued`);
+    await page.getByTestId('history-table').waitFor();
+    const { id } = await api<{ id: string }>('/api/evaluations', { code: 'import time\ntime.sleep(1.5)\n', tags: ['e2e-filter'] });
+    const row = page.locator(`tr[data-id="${id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await row.waitFor({ state: 'detached', timeout: 20_000 });
+
+    // Where it stays, its row fills in with duration, memory and result as it finishes.
+    await page.goto(`${server.url}/history?tags=e2e-filter`);
+    await page.getByTestId('history-table').locator(`tr[data-id="${id}"]`).waitFor();
+    const second = await api<{ id: string }>('/api/evaluations', { code: 'import time\ntime.sleep(1)\n', tags: ['e2e-filter'] });
+    const live = page.locator(`tr[data-id="${second.id}"]`);
+    await live.waitFor({ timeout: 10_000 });
+    await live.locator('td.col-exit').getByText('0 · Exited normally').waitFor({ timeout: 20_000 });
+    expect(await live.getAttribute('data-status')).toBe('completed');
+    expect(await live.locator('td.num').first().textContent()).toMatch(/\d/);
+  });
 });
