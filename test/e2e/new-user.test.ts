@@ -115,4 +115,14 @@ describe('a new user', () => {
     expect(await live.getAttribute('data-status')).toBe('completed');
     expect(await live.locator('td.num').first().textContent()).toMatch(/\d/);
   });
+
+  it('ages relative times without a reload', async () => {
+    const { id } = await api<{ id: string }>('/api/evaluations', { code: 'print(1)\n', tags: ['e2e-age'] });
+    await page.goto(`${server.url}/history?tags=e2e-age`);
+    const when = page.locator(`tr[data-id="${id}"] td.col-when`);
+    await when.getByText('just now').waitFor();
+    await when.getByText(/^\d+ s ago$/).waitFor({ timeout: 10_000 });
+    // The exact time, with its zone, is one hover away.
+    expect(await when.locator('time').getAttribute('title')).toMatch(/ ([A-Z]{2,5}|GMT[+-][\d:]+)$/);
+  });
 });

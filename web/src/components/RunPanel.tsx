@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { isTerminal, type Evaluation, type TerminalStatus } from '../../../src/domain/evaluation';
 import { api, ApiError } from '../lib/api-client';
+import { useNow } from '../lib/clock';
 import { useConfig } from '../lib/config';
 import { formatDuration } from '../lib/format';
 import { outputFromString } from '../lib/output-text';
@@ -29,16 +30,6 @@ interface Props {
 
 function exitFromEvaluation(e: Evaluation): RunExit {
   return { exit_code: e.exit_code, signal: e.signal, reason: e.reason, message: e.message, metrics: e.metrics };
-}
-
-function useNow(active: boolean): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!active) return;
-    const t = setInterval(() => setNow(Date.now()), 250);
-    return () => clearInterval(t);
-  }, [active]);
-  return now;
 }
 
 export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Props) {
@@ -66,7 +57,7 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [state.exit !== null]);
 
-  const now = useNow(running);
+  const now = useNow(running ? 250 : null);
   const runningStep = state.steps.find((s) => s.status === 'running');
   const startedAt = runningStep?.at ?? evaluation?.started_at ?? null;
   const elapsed = running && startedAt ? now - Date.parse(startedAt) : null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit, formatPercent, formatRelativeTime } from './format';
+import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit, formatPercent, formatRelativeTime, formatTimestamp } from './format';
 import { guideIndexFor } from './exit-guide';
 import { EXIT_CODE_GUIDE } from '../../../src/domain/exit-interpretation';
 
@@ -61,6 +61,11 @@ describe('small formats', () => {
     expect(formatRelativeTime('2025-01-01T00:59:30Z', now)).toBe('30 s ago');
     expect(formatRelativeTime('2025-01-01T00:55:00Z', now)).toBe('5 min ago');
     expect(formatRelativeTime('2024-12-31T22:00:00Z', now)).toBe('3 h ago');
+  });
+
+  it('names the time zone of a timestamp', () => {
+    expect(formatTimestamp('2025-01-01T01:00:00Z')).toMatch(/ ([A-Z]{2,5}|GMT[+-][\d:]+)$/); // e.g. UTC, CET, GMT+2
+    expect(formatTimestamp(null)).toBe('—');
   });
 });
 

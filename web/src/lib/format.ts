@@ -85,11 +85,11 @@ export function formatRelativeTime(iso: string, now: number = Date.now()): strin
   return new Date(t).toLocaleString();
 }
 
-/** Local date-time with seconds, for tooltips and detail pages. */
+/** Local date-time with seconds and the time zone (a shared link is read in other zones), for tooltips and detail pages. */
 export function formatTimestamp(iso: string | null): string {
   if (!iso) return '—';
   const t = new Date(iso);
-  return Number.isNaN(t.getTime()) ? '—' : t.toLocaleString(undefined, { hour12: false });
+  return Number.isNaN(t.getTime()) ? '—' : t.toLocaleString(undefined, { hour12: false, timeZoneName: 'short' });
 }
 
 export function formatPercent(ratio: number | null): string {

@@ -9,11 +9,12 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { EVALUATION_STATUSES, isTerminal, type Evaluation, type EvaluationSummary } from '../../../src/domain/evaluation';
 import type { StatusChange } from '../../../src/domain/events';
 import { api, ApiError } from '../lib/api-client';
-import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatRelativeTime, formatTimestamp } from '../lib/format';
+import { elapsedBetween, exitStatusText, formatBytes, formatDuration } from '../lib/format';
 import { filtersFromSearch, filtersToSearch, matchesKnownFilters, toggleStatus, type HistoryFilters } from '../lib/history-filters';
 import { evaluationPath, Link, navigate, useLocation } from '../lib/router';
 import { useStatusFeed } from '../lib/status-feed';
 import { toggleTag } from '../lib/tags';
+import { RelativeTime } from '../components/RelativeTime';
 import { StatusBadge, statusLabel } from '../components/StatusBadge';
 import { TagInput } from '../components/TagInput';
 
@@ -278,8 +279,8 @@ function HistoryRow({ e, activeTags, onTag }: { e: EvaluationSummary; activeTags
           ))}
         </span>
       </td>
-      <td className="col-when" title={formatTimestamp(e.created_at)}>
-        {formatRelativeTime(e.created_at)}
+      <td className="col-when">
+        <RelativeTime iso={e.created_at} />
       </td>
       <td className="num">{formatDuration(duration)}</td>
       <td className="num col-mem">{formatBytes(e.metrics.peak_memory_bytes)}</td>
