@@ -125,4 +125,19 @@ describe('a new user', () => {
     // The exact time, with its zone, is one hover away.
     expect(await when.locator('time').getAttribute('title')).toMatch(/ ([A-Z]{2,5}|GMT[+-][\d:]+)$/);
   });
+
+  it('charts a finished sub-second run without "Waiting for samples" or a zero-width time axis', async () => {
+    await openEditor('import time\ntime.sleep(0.4)\nprint("short")\n');
+    await page.getByTestId('run').click();
+    const panel = page.getByTestId('run-panel');
+    await panel.getByTestId('exit-card').waitFor({ timeout: 20_000 });
+    expect(await panel.getAttribute('data-status')).toBe('completed');
+    const metrics = page.getByTestId('run-metrics');
+    await metrics.waitFor();
+    expect(await metrics.textContent()).not.toContain('Waiting for samples');
+    for (const chart of await metrics.locator('figure').all()) {
+      const [from, to] = await chart.locator('[data-testid="x-axis"] text').allTextContents();
+      expect(from, await chart.textContent() ?? '').not.toBe(to);
+    }
+  });
 });

@@ -103,7 +103,13 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
       <StatusTimeline steps={state.steps} status={status} />
       {exit && status && isTerminal(status) && <ExitCard exit={exit} status={status as TerminalStatus} guide={config.exit_code_guide} />}
       {(running || state.samples.length > 0) && (
-        <RunMetrics samples={state.samples} memoryLimitMb={limits?.memory_mb ?? null} cpus={limits?.cpus ?? null} />
+        <RunMetrics
+          samples={state.samples}
+          memoryLimitMb={limits?.memory_mb ?? null}
+          cpus={limits?.cpus ?? null}
+          running={running}
+          endMs={exit?.metrics.wall_ms ?? null}
+        />
       )}
       <div className="outputs">
         <OutputPane
