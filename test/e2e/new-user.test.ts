@@ -41,10 +41,14 @@ async function finishedRun(code: string, tags: string[] = []): Promise<string> {
   throw new Error(`${id} did not finish`);
 }
 
+/** A fresh editor page holding `code`, with no run shown yet. */
 async function openEditor(code: string): Promise<void> {
   await page.goto(`${server.url}/`);
   await page.evaluate(
-    ([key, c]) => localStorage.setItem(key as string, JSON.stringify({ code: c, tags: [], stdin: '', environment: 'python', sandbox: 'bubblewrap', timeout_s: 30, memory_mb: 512 })),
+    ([key, c]) => {
+      localStorage.setItem(key as string, JSON.stringify({ code: c, tags: [], stdin: '', environment: 'python', sandbox: 'bubblewrap', timeout_s: 30, memory_mb: 512 }));
+      sessionStorage.clear(); // no earlier run in the result column
+    },
     [DRAFT_KEY, code] as const,
   );
   await page.reload();
@@ -139,5 +143,21 @@ describe('a new user', () => {
       const [from, to] = await chart.locator('[data-testid="x-axis"] text').allTextContents();
       expect(from, await chart.textContent() ?? '').not.toBe(to);
     }
+  });
+
+  it('runs with the default timeout when the Timeout field is empty', async () => {
+    await openEditor('print("default timeout")\n');
+    await page.locator('#f-timeout').fill('');
+    await page.getByTestId('run').click();
+    // Whichever comes first: the run's verdict, or an error message on the form.
+    const errors = page.locator('.field-error, [data-testid="form-error"]');
+    const card = page.getByTestId('exit-card');
+    await card.or(errors).first().waitFor({ timeout: 20_000 });
+    expect(await errors.allTextContents()).toEqual([]);
+    await card.waitFor();
+    const id = (await page.locator('.run-link').textContent())?.replace('↗', '').trim() ?? '';
+    const e = await api<{ limits: { timeout_s: number } }>(`/api/evaluations/${id}`);
+    const config = await api<{ limits: { timeout_s: { default: number } } }>('/api/config');
+    expect(e.limits.timeout_s).toBe(config.limits.timeout_s.default);
   });
 });

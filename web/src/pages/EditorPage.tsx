@@ -94,7 +94,8 @@ export function EditorPage() {
           ...(draft.stdin ? { stdin: draft.stdin } : {}),
           environment: draft.environment,
           sandbox: draft.sandbox,
-          timeout_s: draft.timeout_s,
+          // An empty Timeout field means the server's default, not "null".
+          ...(Number.isFinite(draft.timeout_s) ? { timeout_s: draft.timeout_s } : {}),
           memory_mb: draft.memory_mb,
           tags: draft.tags,
         });
@@ -243,13 +244,14 @@ export function EditorPage() {
               min={timeoutBounds?.min}
               max={timeoutBounds?.max}
               value={Number.isFinite(draft.timeout_s) ? draft.timeout_s : ''}
+              placeholder={timeoutBounds ? `${timeoutBounds.default} (default)` : 'default'}
               onChange={(e) => update('timeout_s', e.target.value === '' ? Number.NaN : Number(e.target.value))}
               aria-invalid={errors.fields.timeout_s ? true : undefined}
               aria-describedby={errors.fields.timeout_s ? 'f-timeout-error' : 'f-timeout-hint'}
             />
             {!errors.fields.timeout_s && timeoutBounds && (
               <p className="field-hint" id="f-timeout-hint">
-                {timeoutBounds.min}–{timeoutBounds.max} s
+                {timeoutBounds.min}–{timeoutBounds.max} s; empty means {timeoutBounds.default} s
               </p>
             )}
             <FieldError id="f-timeout" message={errors.fields.timeout_s} />
