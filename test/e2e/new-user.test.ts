@@ -160,4 +160,22 @@ describe('a new user', () => {
     const config = await api<{ limits: { timeout_s: { default: number } } }>('/api/config');
     expect(e.limits.timeout_s).toBe(config.limits.timeout_s.default);
   });
+
+  it('says each exit fact once, for a killed run and for a normal exit', async () => {
+    await openEditor('import time\nprint("up", flush=True)\ntime.sleep(60)\n');
+    await page.getByTestId('run').click();
+    await page.getByTestId('stdout-output').getByText('up').waitFor({ timeout: 20_000 });
+    await page.getByTestId('kill').click();
+    const card = page.getByTestId('exit-card');
+    await card.waitFor({ timeout: 20_000 });
+    const killed = (await card.textContent()) ?? '';
+    expect(await page.getByTestId('exit-title').textContent()).toBe('137 · Cancelled');
+    expect(killed).toContain('SIGKILL → 137 (128 + 9)');
+    expect(killed).not.toContain('exit code —');
+
+    await page.goto(`${server.url}/evaluations/${await finishedRun('print(1)\n')}`);
+    await card.waitFor();
+    expect((await card.textContent())?.match(/Exited normally/g)).toHaveLength(1);
+    expect(await card.textContent()).toContain('exit code 0');
+  });
 });

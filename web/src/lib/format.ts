@@ -66,6 +66,34 @@ export function exitStatusText(f: ExitFactsView): string {
   return code === null ? title : `${code} · ${title}`;
 }
 
+/**
+ * What the server's message adds to the title, or null when it only repeats it: "Exited normally
+ * (exit 0)." under "0 · Exited normally" says nothing new; "Exited normally (exit 0); note: …"
+ * adds the note. A message that qualifies its title ("Memory limit exceeded (64 MiB): …") or
+ * carries on in the same sentence ("Cancelled by a user; …") is kept whole.
+ */
+export function messageBeyondTitle(message: string | null, reason: Reason | null): string | null {
+  if (!message) return null;
+  const title = reason ? REASON_TITLES[reason] : null;
+  if (!title || !message.startsWith(title)) return message;
+  const rest = message.slice(title.length).replace(/^\s*\(exit -?\d+\)/, '');
+  if (/^[\s.;:,]*$/.test(rest)) return null;
+  if (!/^[.;:,]/.test(rest)) return message;
+  const clause = rest.replace(/^[\s.;:,]+/, '');
+  return clause.charAt(0).toUpperCase() + clause.slice(1);
+}
+
+/**
+ * Where the shell-style code comes from, once: "exit code 1", or "SIGKILL → 137 (128 + 9)" for a
+ * process killed by a signal (it has no exit code of its own). Null when there is neither.
+ */
+export function exitCodeOrigin(f: Pick<ExitFactsView, 'exit_code' | 'signal'>): string | null {
+  const code = displayExitCode(f);
+  if (f.signal && code !== null && code > 128) return `${f.signal} → ${code} (128 + ${code - 128})`;
+  if (f.exit_code !== null) return `exit code ${f.exit_code}`;
+  return f.signal ? `signal ${f.signal}` : null;
+}
+
 /** Wall time between two ISO timestamps, or null if either is missing. */
 export function elapsedBetween(startIso: string | null, endIso: string | null): number | null {
   if (!startIso || !endIso) return null;
