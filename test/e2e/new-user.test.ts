@@ -41,6 +41,49 @@ async function finishedRun(code: string, tags: string[] = []): Promise<string> {
   throw new Error(`${id} did not finish`);
 }
 
+const require = createRequire(import.meta.url);
+const AXE_PATH = require.resolve('axe-core/axe.min.js');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  nodes: Array<{ target: unknown[]; failureSummary?: string }>;
+}
+
+/** axe-core's WCAG 2 A/AA and best-practice rules (heading order among them) on the current page. */
+async function axeViolations(): Promise<string[]> {
+  await page.addScriptTag({ path: AXE_PATH });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] } });
+    return result.violations;
+  });
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`).join(' | ')}`);
+}
+
+/** Contrast of the comment token on Monaco's current line against that line's highlight. */
+async function commentOnCurrentLineContrast(): Promise<number> {
+  const [fg, bg] = await page.evaluate(() => {
+    const comment = [...document.querySelectorAll<HTMLElement>('.monaco-editor .view-line span span')].find((s) => s.textContent?.startsWith('#'));
+    // The gutter's part of the line is transparent; the text's part carries the highlight.
+    const line = [...document.querySelectorAll<HTMLElement>('.monaco-editor .current-line')].map((e) => getComputedStyle(e).backgroundColor).find((c) => !c.startsWith('rgba(0, 0, 0, 0'));
+    return [comment ? getComputedStyle(comment).color : '', line ?? ''];
+  });
+  const rgb = (c: string) => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+  const lum = (c: string) => {
+    const [r = 0, g = 0, b = 0] = rgb(c).map((v) => (v / 255 <= 0.04045 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  expect(fg, 'comment colour').not.toBe('');
+  expect(bg, 'current line background').not.toBe('');
+  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+async function setTheme(theme: 'light' | 'dark'): Promise<void> {
+  await page.evaluate((t) => localStorage.setItem('crucible.theme.v1', t), theme);
+}
+
 /** A fresh editor page holding `code`, with no run shown yet. */
 async function openEditor(code: string): Promise<void> {
   await page.goto(`${server.url}/`);
@@ -177,5 +220,30 @@ describe('a new user', () => {
     await card.waitFor();
     expect((await card.textContent())?.match(/Exited normally/g)).toHaveLength(1);
     expect(await card.textContent()).toContain('exit code 0');
+  });
+
+  it('passes axe-core (contrast, heading order…) on the detail page and the editor, in both themes', async () => {
+    const id = await finishedRun('# a comment\nprint("hello")\n');
+    const found: string[] = [];
+    for (const theme of ['light', 'dark'] as const) {
+      await page.goto(`${server.url}/evaluations/${id}`);
+      await setTheme(theme);
+      await page.reload();
+      await page.getByTestId('exit-card').waitFor();
+      await page.getByTestId('stdout-output').getByText('hello').waitFor();
+      found.push(...(await axeViolations()).map((v) => `detail, ${theme}: ${v}`));
+
+      await openEditor('# the cursor line holds a comment\nprint(1)\n');
+      await page.locator('.monaco-editor').first().click();
+      await page.keyboard.press('ControlOrMeta+Home');
+      await page.locator('.monaco-editor .view-line').first().getByText('the cursor line').waitFor();
+      found.push(...(await axeViolations()).map((v) => `editor, ${theme}: ${v}`));
+      // Monaco's text is hidden from axe (the editor has its own accessible view): measure the
+      // comment on the highlighted current line directly.
+      const ratio = await commentOnCurrentLineContrast();
+      if (ratio < 4.5) found.push(`editor, ${theme}: comment on the current line at ${ratio.toFixed(2)}:1`);
+    }
+    await page.evaluate(() => localStorage.removeItem('crucible.theme.v1'));
+    expect(found).toEqual([]);
   });
 });

@@ -186,7 +186,7 @@ describe('web UI end to end', () => {
   it('opens a detail page by its URL', async () => {
     await page.goto(`${server.url}/evaluations/${ids.stream}`);
     expect(await page.getByTestId('detail-id').textContent()).toBe(ids.stream);
-    await page.getByTestId('code-view').locator('.monaco-editor').waitFor();
+    await page.getByTestId('code-view').getByText('range(6)', { exact: false }).first().waitFor();
     await page.getByTestId('stdout-output').getByText('tick 5').waitFor();
     expect(await page.getByTestId('exit-title').textContent()).toBe('0 · Exited normally');
     await page.screenshot({ path: screenshotPath('detail'), fullPage: true });

@@ -11,6 +11,7 @@
 import Editor, { type OnMount } from '@monaco-editor/react';
 import { useEffect, useRef, type RefObject } from 'react';
 import { monaco } from '../editor/monaco-setup';
+import { CODE_PALETTES, type TokenKind } from '../code/palette';
 import { useTheme, type Theme } from '../lib/theme';
 import type { SyntaxCheckResponse } from '../../../src/api/schemas';
 
@@ -132,37 +133,45 @@ function applyMarkers(ed: monaco.editor.IStandaloneCodeEditor, issues: readonly 
 }
 
 /**
- * Monaco's own light and dark themes (vs, vs-dark) with the page's code background (--code-bg)
- * and line numbers that keep 4.5:1 contrast.
+ * Monaco's own light and dark themes (vs, vs-dark) with the page's code background and the
+ * shared code palette, whose colours keep 4.5:1 contrast (also on the current line).
  */
 export const MONACO_THEMES: Record<Theme, string> = { light: 'crucible-light', dark: 'crucible-dark' };
+
+/** Monaco's Python token names → our token kinds. */
+const MONACO_TOKENS: Array<[string, TokenKind]> = [
+  ['', 'text'],
+  ['identifier', 'text'],
+  ['delimiter', 'text'],
+  ['comment', 'comment'],
+  ['keyword', 'keyword'],
+  ['string', 'string'],
+  ['string.escape', 'string'],
+  ['number', 'number'],
+  ['number.hex', 'number'],
+  ['tag', 'decorator'],
+];
+
+function monacoTheme(theme: Theme): monaco.editor.IStandaloneThemeData {
+  const p = CODE_PALETTES[theme];
+  return {
+    base: theme === 'dark' ? 'vs-dark' : 'vs',
+    inherit: true,
+    rules: MONACO_TOKENS.map(([token, kind]) => ({ token, foreground: p.tokens[kind].slice(1) })),
+    colors: {
+      'editor.foreground': p.tokens.text,
+      'editor.background': p.background,
+      'editor.lineHighlightBackground': p.lineHighlight,
+      'editorGutter.background': p.background,
+      'editorLineNumber.foreground': p.lineNumber,
+      'editorLineNumber.activeForeground': p.lineNumberActive,
+    },
+  };
+}
 
 let themesDefined = false;
 export function defineThemes(m: typeof monaco): void {
   if (themesDefined) return;
   themesDefined = true;
-  m.editor.defineTheme(MONACO_THEMES.dark, {
-    base: 'vs-dark',
-    inherit: true,
-    rules: [],
-    colors: {
-      'editor.background': '#0f141b',
-      'editor.lineHighlightBackground': '#161d27',
-      'editorGutter.background': '#0f141b',
-      'editorLineNumber.foreground': '#7d8896',
-      'editorLineNumber.activeForeground': '#c9d1db',
-    },
-  });
-  m.editor.defineTheme(MONACO_THEMES.light, {
-    base: 'vs',
-    inherit: true,
-    rules: [],
-    colors: {
-      'editor.background': '#ffffff',
-      'editor.lineHighlightBackground': '#f3f6f9',
-      'editorGutter.background': '#ffffff',
-      'editorLineNumber.foreground': '#6e7781',
-      'editorLineNumber.activeForeground': '#1f2328',
-    },
-  });
+  for (const theme of ['light', 'dark'] as const) m.editor.defineTheme(MONACO_THEMES[theme], monacoTheme(theme));
 }

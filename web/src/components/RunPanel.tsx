@@ -79,6 +79,8 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
   const limits = evaluation?.limits;
   return (
     <section className="run-panel" aria-label="Run" data-testid="run-panel" data-status={status ?? ''}>
+      {/* Keeps the outline in order (h1 page, h2 run, h3 verdict and outputs) for screen readers. */}
+      <h2 className="sr-only">Run</h2>
       <header className="run-header">
         <div className="run-title">
           <StatusBadge status={status} />

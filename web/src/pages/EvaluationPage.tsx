@@ -9,7 +9,7 @@ import { openInEditor as replaceDraft } from '../lib/draft';
 import { formatBytes, formatMemoryLimit, formatTimestamp } from '../lib/format';
 import { evaluationPath, Link, navigate } from '../lib/router';
 import { useEvaluation } from '../lib/use-evaluation';
-import { CodeEditor } from '../components/CodeEditor';
+import { CodeView } from '../components/CodeView';
 import { RunPanel } from '../components/RunPanel';
 
 export function EvaluationPage({ id }: { id: string }) {
@@ -118,9 +118,7 @@ export function EvaluationPage({ id }: { id: string }) {
             <h2 className="card-title">
               Code <span className="muted small mono">sha256 {evaluation.code_sha256.slice(0, 12)}</span>
             </h2>
-            <div className="code-view">
-              <CodeEditor value={evaluation.code} readOnly height={Math.min(420, 28 + 20 * Math.max(3, evaluation.code.split('\n').length))} label="Program source (read-only)" />
-            </div>
+            <CodeView code={evaluation.code} label="Program source" />
           </section>
           {evaluation.stdin !== null && evaluation.stdin !== '' && (
             <section className="card" aria-label="stdin">
