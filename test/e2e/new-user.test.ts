@@ -84,6 +84,48 @@ async function setTheme(theme: 'light' | 'dark'): Promise<void> {
   await page.evaluate((t) => localStorage.setItem('crucible.theme.v1', t), theme);
 }
 
+interface Loaded {
+  /** Milliseconds from navigation start until the exit card (the verdict) was in the page. */
+  verdictMs: number | null;
+  /** Bytes that came over the network (compressed sizes), and each resource's path. */
+  transferred: number;
+  resources: string[];
+}
+
+/**
+ * Loads `path` in a new tab with an empty cache under the given throttling, and reports how much
+ * came over the wire and when the verdict appeared (watched from inside the page, so polling
+ * from the test does not blur the time).
+ */
+async function coldLoad(path: string, opts: { cpuRate?: number; network?: typeof FOUR_G }, ready: (p: Page) => Promise<void>): Promise<Loaded> {
+  const tab = await browser.context.newPage();
+  try {
+    await tab.addInitScript(() => {
+      const w = window as unknown as { __verdictAt?: number };
+      new MutationObserver((_, obs) => {
+        if (document.querySelector('[data-testid="exit-card"]')) {
+          w.__verdictAt = performance.now();
+          obs.disconnect();
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
+    const t = await throttle(tab, opts);
+    await t.cdp.send('Network.enable');
+    await t.cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    let transferred = 0;
+    const resources: string[] = [];
+    t.cdp.on('Network.loadingFinished', (e: { encodedDataLength: number }) => (transferred += e.encodedDataLength));
+    t.cdp.on('Network.responseReceived', (e: { response: { url: string } }) => resources.push(new URL(e.response.url).pathname));
+    await tab.goto(`${server.url}${path}`);
+    await ready(tab);
+    await t.off();
+    const verdictMs = await tab.evaluate(() => (window as unknown as { __verdictAt?: number }).__verdictAt ?? null);
+    return { verdictMs, transferred, resources };
+  } finally {
+    await tab.close();
+  }
+}
+
 /** A fresh editor page holding `code`, with no run shown yet. */
 async function openEditor(code: string): Promise<void> {
   await page.goto(`${server.url}/`);
@@ -245,5 +287,52 @@ describe('a new user', () => {
     }
     await page.evaluate(() => localStorage.removeItem('crucible.theme.v1'));
     expect(found).toEqual([]);
+  });
+
+  it('compresses assets and JSON, but not the live event stream', async () => {
+    const html = await fetch(`${server.url}/`, { headers: { 'accept-encoding': 'br, gzip' } });
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(await html.text())?.[1] ?? '';
+    expect(script).not.toBe('');
+    for (const [path, encoding] of [
+      [script, 'br'],
+      ['/api/config', 'br'],
+      [script, 'gzip'],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, { headers: { 'accept-encoding': encoding } });
+      expect(res.headers.get('content-encoding'), `${path} with ${encoding}`).toBe(encoding);
+      await res.arrayBuffer();
+    }
+    // Node's fetch would decompress transparently; count the bytes on the wire instead.
+    const sse = await fetch(`${server.url}/api/events`, { headers: { 'accept-encoding': 'br, gzip', accept: 'text/event-stream' } });
+    expect(sse.headers.get('content-encoding')).toBeNull();
+    const reader = sse.body!.getReader();
+    const first = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+    expect(new TextDecoder().decode(first?.value)).toMatch(/retry|event: ready/); // arrives at once, not held in a buffer
+    await reader.cancel();
+  });
+
+  it('opens a shared evaluation on a 4G phone with its verdict within 1.5 s, without loading Monaco', async () => {
+    const id = await finishedRun('import sys\nprint("shared")\nsys.exit(3)\n');
+    // The best of three cold loads. Other processes on this shared machine can only slow a load
+    // down, never speed it up, so the best one shows what the page itself costs.
+    const loads: Loaded[] = [];
+    for (let i = 0; i < 3; i++) {
+      loads.push(await coldLoad(`/evaluations/${id}`, { cpuRate: 4, network: FOUR_G }, (tab) => tab.getByTestId('exit-card').waitFor({ timeout: 15_000 })));
+    }
+    for (const loaded of loads) {
+      expect(loaded.resources.filter((r) => /EditorPage|CodeEditor|editor\.worker|codicon/.test(r))).toEqual([]);
+      expect(loaded.verdictMs, JSON.stringify(loaded)).not.toBeNull();
+      expect(loaded.transferred).toBeLessThan(250 * 1024);
+    }
+    const times = loads.map((l) => Math.round(l.verdictMs ?? Infinity)).sort((a, b) => a - b);
+    console.log(`detail page on 4G, CPU ×4: verdict at ${times.join(' / ')} ms, ${Math.round((loads[0]?.transferred ?? 0) / 1024)} KiB transferred`);
+    expect(times[0]).toBeLessThan(1500);
+  });
+
+  it('loads the editor (Monaco included) in under 1.5 MB over the wire', async () => {
+    const loaded = await coldLoad('/', {}, (tab) => tab.locator('.monaco-editor .view-lines').first().waitFor({ timeout: 20_000 }));
+    expect(loaded.resources.some((r) => r.includes('EditorPage'))).toBe(true);
+    expect(loaded.transferred).toBeLessThan(1.5 * 1024 * 1024);
+    console.log(`cold editor load: ${Math.round(loaded.transferred / 1024)} KiB transferred`);
   });
 });

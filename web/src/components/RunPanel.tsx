@@ -7,6 +7,7 @@ import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { isTerminal, type Evaluation, type TerminalStatus } from '../../../src/domain/evaluation';
 import { api, ApiError } from '../lib/api-client';
 import { useNow } from '../lib/clock';
+import { useAfterPaint } from '../lib/use-after-paint';
 import { useConfig } from '../lib/config';
 import { formatDuration } from '../lib/format';
 import { outputFromString } from '../lib/output-text';
@@ -58,6 +59,7 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
   }, [state.exit !== null]);
 
   const now = useNow(running ? 250 : null);
+  const painted = useAfterPaint();
   const runningStep = state.steps.find((s) => s.status === 'running');
   const startedAt = runningStep?.at ?? evaluation?.started_at ?? null;
   const elapsed = running && startedAt ? now - Date.parse(startedAt) : null;
@@ -104,34 +106,41 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
       )}
       <StatusTimeline steps={state.steps} status={status} />
       {exit && status && isTerminal(status) && <ExitCard exit={exit} status={status as TerminalStatus} guide={config.exit_code_guide} />}
-      {(running || state.samples.length > 0) && (
-        <RunMetrics
-          samples={state.samples}
-          memoryLimitMb={limits?.memory_mb ?? null}
-          cpus={limits?.cpus ?? null}
-          running={running}
-          endMs={exit?.metrics.wall_ms ?? null}
-        />
+      {/* Charts and outputs mount just after the first paint, so the status and verdict come first. */}
+      {painted ? (
+        <>
+          {(running || state.samples.length > 0) && (
+            <RunMetrics
+              samples={state.samples}
+              memoryLimitMb={limits?.memory_mb ?? null}
+              cpus={limits?.cpus ?? null}
+              running={running}
+              endMs={exit?.metrics.wall_ms ?? null}
+            />
+          )}
+          <div className="outputs">
+            <OutputPane
+              title="stdout"
+              tone="stdout"
+              output={stdout}
+              truncated={stdoutTruncated}
+              limitBytes={limits?.max_output_bytes}
+              emptyText={running ? 'Waiting for output…' : '(no output)'}
+            />
+            <OutputPane
+              title="stderr"
+              tone="stderr"
+              output={stderr}
+              truncated={stderrTruncated}
+              limitBytes={limits?.max_output_bytes}
+              emptyText={running ? 'Nothing on stderr yet' : '(nothing on stderr)'}
+              height={180}
+            />
+          </div>
+        </>
+      ) : (
+        <div className="outputs-pending" aria-hidden="true" />
       )}
-      <div className="outputs">
-        <OutputPane
-          title="stdout"
-          tone="stdout"
-          output={stdout}
-          truncated={stdoutTruncated}
-          limitBytes={limits?.max_output_bytes}
-          emptyText={running ? 'Waiting for output…' : '(no output)'}
-        />
-        <OutputPane
-          title="stderr"
-          tone="stderr"
-          output={stderr}
-          truncated={stderrTruncated}
-          limitBytes={limits?.max_output_bytes}
-          emptyText={running ? 'Nothing on stderr yet' : '(nothing on stderr)'}
-          height={180}
-        />
-      </div>
     </section>
   );
 }

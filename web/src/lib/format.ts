@@ -113,11 +113,26 @@ export function formatRelativeTime(iso: string, now: number = Date.now()): strin
   return new Date(t).toLocaleString();
 }
 
+// One formatter for every timestamp: toLocaleString() builds a new one per call, which with a
+// time zone name costs tens of milliseconds on a slow phone (and history re-renders each second).
+let timestampFormat: Intl.DateTimeFormat | null = null;
+
 /** Local date-time with seconds and the time zone (a shared link is read in other zones), for tooltips and detail pages. */
 export function formatTimestamp(iso: string | null): string {
   if (!iso) return '—';
   const t = new Date(iso);
-  return Number.isNaN(t.getTime()) ? '—' : t.toLocaleString(undefined, { hour12: false, timeZoneName: 'short' });
+  if (Number.isNaN(t.getTime())) return '—';
+  timestampFormat ??= new Intl.DateTimeFormat(undefined, {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+    timeZoneName: 'short',
+  });
+  return timestampFormat.format(t);
 }
 
 export function formatPercent(ratio: number | null): string {
