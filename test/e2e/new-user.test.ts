@@ -4,6 +4,7 @@
  * times that age, charts of short runs, an empty timeout, exit cards that say each fact once,
  * accessibility (axe-core) in both themes, and how fast a shared link shows its verdict on 4G.
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -334,5 +335,29 @@ describe('a new user', () => {
     expect(loaded.resources.some((r) => r.includes('EditorPage'))).toBe(true);
     expect(loaded.transferred).toBeLessThan(1.5 * 1024 * 1024);
     console.log(`cold editor load: ${Math.round(loaded.transferred / 1024)} KiB transferred`);
+  });
+
+  it('says "Run again" while a run is in flight, and saves outputs and the JSON record as files', async () => {
+    await openEditor('import time\nprint("saved", flush=True)\ntime.sleep(60)\n');
+    const run = page.getByTestId('run');
+    expect(await run.textContent()).toMatch(/^Run\b(?! again)/);
+    await run.click();
+    await page.getByTestId('stdout-output').getByText('saved').waitFor({ timeout: 20_000 });
+    expect(await run.textContent()).toMatch(/^Run again/);
+
+    const id = (await page.locator('.run-link').textContent())?.replace('↗', '').trim() ?? '';
+    const [stdoutFile] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save stdout as a file' }).click()]);
+    expect(stdoutFile.suggestedFilename()).toBe(`${id}-stdout.txt`);
+    expect(fs.readFileSync(await stdoutFile.path(), 'utf8')).toBe('saved\n');
+
+    await page.getByTestId('kill').click();
+    await page.getByTestId('exit-card').waitFor({ timeout: 20_000 });
+    expect(await run.textContent()).toMatch(/^Run\b(?! again)/);
+
+    await page.goto(`${server.url}/evaluations/${id}`);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-json').click()]);
+    expect(json.suggestedFilename()).toBe(`${id}.json`);
+    const record = JSON.parse(fs.readFileSync(await json.path(), 'utf8')) as { id: string; status: string; stdout: string };
+    expect(record).toMatchObject({ id, status: 'cancelled', stdout: 'saved\n' });
   });
 });

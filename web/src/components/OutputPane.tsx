@@ -26,9 +26,11 @@ interface Props {
   tone?: 'stdout' | 'stderr';
   emptyText: string;
   height?: number;
+  /** Offered name of the saved file, without extension (e.g. "<id>-stdout"). */
+  fileName?: string;
 }
 
-export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdout', emptyText, height = 260 }: Props) {
+export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdout', emptyText, height = 260, fileName = title }: Props) {
   const view = useTerminalLog(output);
   const lineCount = view.count;
   const viewport = useRef<HTMLDivElement>(null);
@@ -68,7 +70,7 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
   const last = Math.min(lineCount, Math.ceil((scrollTop + viewHeight) / LINE_HEIGHT) + OVERSCAN);
   const gutter = String(lineCount).length;
 
-  // "Copy": the text as shown (what a reader wants to paste); "Raw": the bytes as the program
+  // "Copy": the text as shown (what a reader wants to paste); "Copy raw": the bytes as the program
   // wrote them, escape sequences and every progress-bar redraw included (what a debugger wants).
   const copy = async (what: 'shown' | 'raw') => {
     try {
@@ -92,7 +94,17 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
           {copied === 'shown' ? 'Copied' : 'Copy'}
         </button>
         <button type="button" className="btn btn-ghost btn-xs" onClick={() => void copy('raw')} disabled={output.bytes === 0} title="Copy the raw output, escape sequences included" aria-label={`Copy raw ${title}`}>
-          {copied === 'raw' ? 'Copied' : 'Raw'}
+          {copied === 'raw' ? 'Copied' : 'Copy raw'}
+        </button>
+        <button
+          type="button"
+          className="btn btn-ghost btn-xs"
+          onClick={() => saveText(outputToString(output), `${fileName}.txt`)}
+          disabled={output.bytes === 0}
+          title="Save the raw output as a text file"
+          aria-label={`Save ${title} as a file`}
+        >
+          Save
         </button>
       </header>
       <div
@@ -133,4 +145,15 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
       </div>
     </section>
   );
+}
+
+/** Offers `text` as a download (the browser's save dialog or downloads folder). */
+function saveText(text: string, name: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  // The click has started the download; the object URL is no longer needed after this task.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
 }

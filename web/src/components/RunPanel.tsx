@@ -126,6 +126,7 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
               truncated={stdoutTruncated}
               limitBytes={limits?.max_output_bytes}
               emptyText={running ? 'Waiting for output…' : '(no output)'}
+              fileName={`${id}-stdout`}
             />
             <OutputPane
               title="stderr"
@@ -134,6 +135,7 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
               truncated={stderrTruncated}
               limitBytes={limits?.max_output_bytes}
               emptyText={running ? 'Nothing on stderr yet' : '(nothing on stderr)'}
+              fileName={`${id}-stderr`}
               height={180}
             />
           </div>

@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { editor as MonacoEditor } from 'monaco-esm/editor/editor.api.js';
-import type { Evaluation } from '../../../src/domain/evaluation';
+import { isTerminal, type Evaluation } from '../../../src/domain/evaluation';
 import { api } from '../lib/api-client';
 import { useConfig } from '../lib/config';
 import { forgetSetAsideDraft, loadDraft, readSetAsideDraft, useDraftAutosave, type Draft } from '../lib/draft';
@@ -149,6 +149,8 @@ export function EditorPage() {
   memOptions.sort((a, b) => a - b);
   const timeoutBounds = limits.timeout_s;
   const runEval = runResource.evaluation ?? (run && run.id === runId ? run : null);
+  // While a run is in flight, Run starts another one (the first keeps running): say so.
+  const inFlight = runEval !== null && !isTerminal(runEval.status);
 
   return (
     <div className="editor-page">
@@ -163,9 +165,10 @@ export function EditorPage() {
             onClick={() => void submit()}
             disabled={submitting}
             aria-keyshortcuts="Control+Enter Meta+Enter"
+            title={inFlight ? 'Start another run of this code; the current one keeps running' : undefined}
             data-testid="run"
           >
-            {submitting ? 'Submitting…' : 'Run'} <kbd>{RUN_SHORTCUT}</kbd>
+            {submitting ? 'Submitting…' : inFlight ? 'Run again' : 'Run'} <kbd>{RUN_SHORTCUT}</kbd>
           </button>
         </div>
         {setAside && <SetAsideNotice setAside={setAside} onRestore={() => closeSetAside(true)} onDismiss={() => closeSetAside(false)} />}

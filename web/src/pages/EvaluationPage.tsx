@@ -95,6 +95,10 @@ export function EvaluationPage({ id }: { id: string }) {
           <button type="button" className="btn btn-ghost" onClick={copyLink}>
             {copied ? 'Link copied' : 'Copy link'}
           </button>
+          {/* Same origin, so `download` saves the API's answer as a file instead of opening it. */}
+          <a className="btn btn-ghost" href={`/api/evaluations/${encodeURIComponent(evaluation.id)}`} download={`${evaluation.id}.json`} data-testid="download-json">
+            Download JSON
+          </a>
           <button type="button" className="btn" onClick={openInEditor} data-testid="open-in-editor">
             Open in editor
           </button>
