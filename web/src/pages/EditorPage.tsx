@@ -254,7 +254,7 @@ export function EditorPage() {
             />
             {!errors.fields.timeout_s && timeoutBounds && (
               <p className="field-hint" id="f-timeout-hint">
-                {timeoutBounds.min}–{timeoutBounds.max} s; empty means {timeoutBounds.default} s
+                {timeoutBounds.min}–{timeoutBounds.max} s, default {timeoutBounds.default}
               </p>
             )}
             <FieldError id="f-timeout" message={errors.fields.timeout_s} />
