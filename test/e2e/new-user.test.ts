@@ -360,4 +360,23 @@ describe('a new user', () => {
     const record = JSON.parse(fs.readFileSync(await json.path(), 'utf8')) as { id: string; status: string; stdout: string };
     expect(record).toMatchObject({ id, status: 'cancelled', stdout: 'saved\n' });
   });
+
+  it('wraps long output lines on request instead of scrolling sideways', async () => {
+    const id = await finishedRun('print("word " * 200)\nprint("short")\n');
+    await page.goto(`${server.url}/evaluations/${id}`);
+    await page.evaluate(() => localStorage.removeItem('crucible.output.wrap.v1'));
+    await page.reload();
+    const stdout = page.getByTestId('stdout-output');
+    await stdout.getByText('short').waitFor();
+    const overflow = () => stdout.evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(await overflow()).toBeGreaterThan(0);
+    const wrap = page.getByRole('button', { name: 'Wrap long lines of stdout' });
+    await wrap.click();
+    expect(await wrap.getAttribute('aria-pressed')).toBe('true');
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    expect(await stdout.locator('.output-line').first().evaluate((el) => el.getBoundingClientRect().height)).toBeGreaterThan(18 * 2);
+    await stdout.getByText('short').waitFor(); // the line after the wrapped one is still there
+    await wrap.click();
+    expect(await overflow()).toBeGreaterThan(0);
+  });
 });
