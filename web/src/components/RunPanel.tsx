@@ -79,6 +79,10 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
   };
 
   const limits = evaluation?.limits;
+  const streams = [
+    { tone: 'stdout', output: stdout, truncated: stdoutTruncated, emptyText: running ? 'Waiting for output…' : '(no output)', height: undefined },
+    { tone: 'stderr', output: stderr, truncated: stderrTruncated, emptyText: running ? 'Nothing on stderr yet' : '(nothing on stderr)', height: 180 },
+  ] as const;
   return (
     <section className="run-panel" aria-label="Run" data-testid="run-panel" data-status={status ?? ''}>
       {/* Keeps the outline in order (h1 page, h2 run, h3 verdict and outputs) for screen readers. */}
@@ -119,25 +123,19 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
             />
           )}
           <div className="outputs">
-            <OutputPane
-              title="stdout"
-              tone="stdout"
-              output={stdout}
-              truncated={stdoutTruncated}
-              limitBytes={limits?.max_output_bytes}
-              emptyText={running ? 'Waiting for output…' : '(no output)'}
-              fileName={`${id}-stdout`}
-            />
-            <OutputPane
-              title="stderr"
-              tone="stderr"
-              output={stderr}
-              truncated={stderrTruncated}
-              limitBytes={limits?.max_output_bytes}
-              emptyText={running ? 'Nothing on stderr yet' : '(nothing on stderr)'}
-              fileName={`${id}-stderr`}
-              height={180}
-            />
+            {streams.map((pane) => (
+              <OutputPane
+                key={pane.tone}
+                title={pane.tone}
+                tone={pane.tone}
+                output={pane.output}
+                truncated={pane.truncated}
+                limitBytes={limits?.max_output_bytes}
+                emptyText={pane.emptyText}
+                fileName={`${id}-${pane.tone}`}
+                {...(pane.height ? { height: pane.height } : {})}
+              />
+            ))}
           </div>
         </>
       ) : (
