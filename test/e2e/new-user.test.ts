@@ -2,7 +2,8 @@
  * What a new user trips over, checked in Chromium against a real `crucible serve`: fast typing on
  * a slow machine, drafts that must survive "Open in editor", history rows that leave a filter,
  * times that age, charts of short runs, an empty timeout, exit cards that say each fact once,
- * accessibility (axe-core) in both themes, and how fast a shared link shows its verdict on 4G.
+ * accessibility (axe-core) in both themes, compression, how much a cold load transfers and how
+ * fast a shared link shows its verdict on 4G, "Run again", saved outputs and wrapped lines.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
