@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { repoRoot } from './crucible-server';
+import { repoRoot } from './crucible-server.js';
 
 export const CHROMIUM = process.env.CRUCIBLE_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = path.join(repoRoot, 'test-artifacts/screenshots');

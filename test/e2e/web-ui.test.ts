@@ -4,16 +4,19 @@
  * a detail page by URL, the dashboard, and a phone-width layout. Screenshots of each main view
  * go to test-artifacts/screenshots/.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, screenshotPath, type Browser } from './browser';
-import { startServer, type RunningServer } from './crucible-server';
+import { screenshotPath, type Browser } from './browser.js';
+import type { RunningServer } from './crucible-server.js';
+import { e2eSession } from './session.js';
 
 const DRAFT_KEY = 'crucible.draft.v1';
 
+const session = e2eSession();
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
+beforeAll(() => ({ server, browser, page } = session));
 const ids: Record<string, string> = {};
 
 /** Puts a draft in localStorage and reloads the editor, for programs that need not be typed. */
@@ -49,25 +52,6 @@ async function expectAttribute(loc: ReturnType<Page['locator']>, name: string, w
   }
   throw new Error(`${name} stayed ${JSON.stringify(last)}, wanted ${String(want)}`);
 }
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser(server.url);
-  page = browser.page;
-}, 90_000);
-
-afterEach(async (ctx) => {
-  // A failing step leaves a picture of what the browser showed.
-  if (ctx.task.result?.state === 'fail' && page) {
-    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-    await page.screenshot({ path: screenshotPath(`failure-${name}`) }).catch(() => undefined);
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 describe('web UI end to end', () => {
   it('types a program into Monaco, runs it with Ctrl+Enter and streams its output live', async () => {
@@ -202,7 +186,7 @@ describe('web UI end to end', () => {
   it('opens a detail page by its URL', async () => {
     await page.goto(`${server.url}/evaluations/${ids.stream}`);
     expect(await page.getByTestId('detail-id').textContent()).toBe(ids.stream);
-    await page.getByTestId('code-view').locator('.monaco-editor').waitFor();
+    await page.getByTestId('code-view').getByText('range(6)', { exact: false }).first().waitFor();
     await page.getByTestId('stdout-output').getByText('tick 5').waitFor();
     expect(await page.getByTestId('exit-title').textContent()).toBe('0 · Exited normally');
     await page.screenshot({ path: screenshotPath('detail'), fullPage: true });

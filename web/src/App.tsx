@@ -4,12 +4,15 @@ import { ConnectionBanner } from './components/ConnectionBanner';
 import { ThemeSwitch } from './components/ThemeSwitch';
 import { Link, matchRoute, useLocation, type Route } from './lib/router';
 import { subscribeStatusFeed } from './lib/status-feed';
-import { DashboardPage } from './pages/DashboardPage';
-import { HistoryPage } from './pages/HistoryPage';
+import { EvaluationPage } from './pages/EvaluationPage';
 
-// The two pages with Monaco load it on demand, so History and Dashboard open without it.
+// Only the editor needs Monaco (4 MB): it loads on demand, so every other page opens without it.
+// The detail page is in the main bundle on purpose: a shared link is often the first page a user
+// sees, on a phone, and one more round trip for its chunk would delay the verdict.
 const EditorPage = lazy(() => import('./pages/EditorPage').then((m) => ({ default: m.EditorPage })));
-const EvaluationPage = lazy(() => import('./pages/EvaluationPage').then((m) => ({ default: m.EvaluationPage })));
+// History and Dashboard are small but not needed to show a shared link: less to run first on a phone.
+const HistoryPage = lazy(() => import('./pages/HistoryPage').then((m) => ({ default: m.HistoryPage })));
+const DashboardPage = lazy(() => import('./pages/DashboardPage').then((m) => ({ default: m.DashboardPage })));
 
 const NAV: Array<{ href: string; label: string; match: Route['name'][] }> = [
   { href: '/', label: 'Editor', match: ['editor'] },

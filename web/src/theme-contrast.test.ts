@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CODE_PALETTES, TOKEN_KINDS } from './code/palette';
 
 type Theme = 'light' | 'dark';
 const AA = 4.5;
@@ -90,6 +91,8 @@ pair('.btn-danger:hover', at('.btn-danger', 'color'), at('.btn-danger:hover:not(
 for (const status of ['queued', 'provisioning', 'running', 'completed', 'failed', 'timeout', 'cancelled']) {
   pair(`badge ${status}`, at(`.badge-${status}`, 'color'), at(`.badge-${status}`, 'background'));
 }
+pair('.notice', at('.notice', 'color'), at('.notice', 'background'));
+pair('link in .notice', v('accent'), at('.notice', 'background'));
 for (const sel of ['.pill-warn', '.pill-ok', '.chip', '.banner-offline', '.form-error', ".toggle[aria-pressed='true']"]) {
   pair(sel, at(sel, 'color'), at(sel, 'background'));
 }
@@ -106,6 +109,27 @@ for (let i = 0; i < 16; i++) {
 }
 
 describe('theme contrast', () => {
+  for (const theme of ['light', 'dark'] as const) {
+    it(`keeps code tokens and line numbers at ${AA}:1 on the code background and the current line (${theme})`, () => {
+      const p = CODE_PALETTES[theme];
+      // Tokens sit on the current line too; line numbers only on the gutter's background.
+      const checks: Array<[string, string, string[]]> = [
+        ...TOKEN_KINDS.map((k): [string, string, string[]] => [k, p.tokens[k], [p.background, p.lineHighlight]]),
+        ['line numbers', p.lineNumber, [p.background]],
+        ['current line number', p.lineNumberActive, [p.background]],
+      ];
+      const failures = checks
+        .flatMap(([label, fg, bgs]) => bgs.map((bg) => ({ label: `${label} on ${bg}`, ratio: contrast(fg, bg) })))
+        .filter((x) => x.ratio < AA)
+        .map((x) => `${x.label}: ${x.ratio.toFixed(2)}`);
+      expect(failures).toEqual([]);
+    });
+  }
+
+  it('draws keyboard hints at full strength (opacity would blend them below 4.5:1 on a button)', () => {
+    expect(rules.filter((r) => r.selectors.includes('kbd')).some((r) => r.decls.has('opacity'))).toBe(false);
+  });
+
   for (const theme of ['light', 'dark'] as const) {
     it(`keeps text at ${AA}:1 or more in the ${theme} theme`, () => {
       const failures = pairs

@@ -2,17 +2,26 @@
  * Monaco editor for Python. Syntax errors from the server become markers (squiggles + hover) on
  * their lines; Ctrl/Cmd+Enter runs. Monaco comes from our own bundle (editor/monaco-setup), never
  * from a CDN.
+ *
+ * The editor owns its text. `value` is written into it on mount and again only when
+ * `valueVersion` changes (an outside change such as restoring a draft). Feeding every render's
+ * value back in (a controlled editor) writes stale text over keystrokes that arrived while React
+ * was still rendering the previous one: on a slow machine characters vanish and the cursor jumps.
  */
 import Editor, { type OnMount } from '@monaco-editor/react';
 import { useEffect, useRef, type RefObject } from 'react';
 import { monaco } from '../editor/monaco-setup';
+import { CODE_PALETTES, type TokenKind } from '../code/palette';
 import { useTheme, type Theme } from '../lib/theme';
 import type { SyntaxCheckResponse } from '../../../src/domain/system-views';
 
 export type SyntaxIssue = SyntaxCheckResponse['errors'][number];
 
 interface Props {
+  /** The text to show on mount, and after each change of `valueVersion`. */
   value: string;
+  /** Bump to replace the editor's text with `value` (kept undoable with Ctrl/Cmd+Z). */
+  valueVersion?: number;
   onChange?: (value: string) => void;
   onRun?: () => void;
   issues?: readonly SyntaxIssue[];
@@ -25,8 +34,11 @@ interface Props {
 
 const MARKER_OWNER = 'crucible-syntax';
 
-export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = false, height, label, editorRef }: Props) {
+export function CodeEditor({ value, valueVersion = 0, onChange, onRun, issues = [], readOnly = false, height, label, editorRef }: Props) {
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const shownVersion = useRef(valueVersion);
+  const latest = useRef({ value, valueVersion });
+  latest.current = { value, valueVersion };
   const runRef = useRef(onRun);
   runRef.current = onRun;
   // Monaco themes are global; @monaco-editor/react calls setTheme when this prop changes.
@@ -35,6 +47,9 @@ export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = fal
   const onMount: OnMount = (ed) => {
     editor.current = ed;
     if (editorRef) editorRef.current = ed;
+    // A version bumped while Monaco was still loading: show that text, not the first one.
+    shownVersion.current = latest.current.valueVersion;
+    replaceText(ed, latest.current.value);
     ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => runRef.current?.());
     applyMarkers(ed, issues);
   };
@@ -43,13 +58,21 @@ export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = fal
     if (editor.current) applyMarkers(editor.current, issues);
   }, [issues]);
 
+  useEffect(() => {
+    const ed = editor.current;
+    if (!ed || shownVersion.current === valueVersion) return;
+    shownVersion.current = valueVersion;
+    replaceText(ed, value);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only a new version replaces the text
+  }, [valueVersion]);
+
   return (
     <div className="code-editor" data-testid={readOnly ? 'code-view' : 'code-editor'}>
       <Editor
         height={height}
         language="python"
         theme={MONACO_THEMES[theme]}
-        value={value}
+        defaultValue={value}
         onChange={(v) => onChange?.(v ?? '')}
         onMount={onMount}
         beforeMount={defineThemes}
@@ -77,6 +100,15 @@ export function CodeEditor({ value, onChange, onRun, issues = [], readOnly = fal
   );
 }
 
+/** Replaces the whole text as one edit, so Ctrl/Cmd+Z brings the previous text back. */
+function replaceText(ed: monaco.editor.IStandaloneCodeEditor, text: string): void {
+  const model = ed.getModel();
+  if (!model || model.getValue() === text) return;
+  ed.pushUndoStop();
+  ed.executeEdits('crucible-replace', [{ range: model.getFullModelRange(), text }]);
+  ed.pushUndoStop();
+}
+
 function applyMarkers(ed: monaco.editor.IStandaloneCodeEditor, issues: readonly SyntaxIssue[]): void {
   const model = ed.getModel();
   if (!model) return;
@@ -101,37 +133,45 @@ function applyMarkers(ed: monaco.editor.IStandaloneCodeEditor, issues: readonly 
 }
 
 /**
- * Monaco's own light and dark themes (vs, vs-dark) with the page's code background (--code-bg)
- * and line numbers that keep 4.5:1 contrast.
+ * Monaco's own light and dark themes (vs, vs-dark) with the page's code background and the
+ * shared code palette, whose colours keep 4.5:1 contrast (also on the current line).
  */
 export const MONACO_THEMES: Record<Theme, string> = { light: 'crucible-light', dark: 'crucible-dark' };
+
+/** Monaco's Python token names → our token kinds. */
+const MONACO_TOKENS: Array<[string, TokenKind]> = [
+  ['', 'text'],
+  ['identifier', 'text'],
+  ['delimiter', 'text'],
+  ['comment', 'comment'],
+  ['keyword', 'keyword'],
+  ['string', 'string'],
+  ['string.escape', 'string'],
+  ['number', 'number'],
+  ['number.hex', 'number'],
+  ['tag', 'decorator'],
+];
+
+function monacoTheme(theme: Theme): monaco.editor.IStandaloneThemeData {
+  const p = CODE_PALETTES[theme];
+  return {
+    base: theme === 'dark' ? 'vs-dark' : 'vs',
+    inherit: true,
+    rules: MONACO_TOKENS.map(([token, kind]) => ({ token, foreground: p.tokens[kind].slice(1) })),
+    colors: {
+      'editor.foreground': p.tokens.text,
+      'editor.background': p.background,
+      'editor.lineHighlightBackground': p.lineHighlight,
+      'editorGutter.background': p.background,
+      'editorLineNumber.foreground': p.lineNumber,
+      'editorLineNumber.activeForeground': p.lineNumberActive,
+    },
+  };
+}
 
 let themesDefined = false;
 export function defineThemes(m: typeof monaco): void {
   if (themesDefined) return;
   themesDefined = true;
-  m.editor.defineTheme(MONACO_THEMES.dark, {
-    base: 'vs-dark',
-    inherit: true,
-    rules: [],
-    colors: {
-      'editor.background': '#0f141b',
-      'editor.lineHighlightBackground': '#161d27',
-      'editorGutter.background': '#0f141b',
-      'editorLineNumber.foreground': '#7d8896',
-      'editorLineNumber.activeForeground': '#c9d1db',
-    },
-  });
-  m.editor.defineTheme(MONACO_THEMES.light, {
-    base: 'vs',
-    inherit: true,
-    rules: [],
-    colors: {
-      'editor.background': '#ffffff',
-      'editor.lineHighlightBackground': '#f3f6f9',
-      'editorGutter.background': '#ffffff',
-      'editorLineNumber.foreground': '#6e7781',
-      'editorLineNumber.activeForeground': '#1f2328',
-    },
-  });
+  for (const theme of ['light', 'dark'] as const) m.editor.defineTheme(MONACO_THEMES[theme], monacoTheme(theme));
 }

@@ -25,6 +25,19 @@ describe('ExitCard', () => {
     expect(screen.getByTestId('exit-card').getAttribute('data-reason')).toBe('oom');
   });
 
+  it('says where the code comes from once, and drops a message that only repeats the title', () => {
+    render(<ExitCard exit={{ ...oom, reason: 'cancelled', message: 'Cancelled by a user; the sandbox was killed.' }} status="cancelled" guide={EXIT_CODE_GUIDE} />);
+    const card = screen.getByTestId('exit-card');
+    expect(card.textContent).toContain('SIGKILL → 137 (128 + 9)');
+    expect(card.textContent).not.toContain('exit code —');
+    cleanup();
+
+    const ok = { ...oom, signal: null, exit_code: 0, reason: 'exit_zero' as const, message: 'Exited normally (exit 0).' };
+    render(<ExitCard exit={ok} status="completed" guide={EXIT_CODE_GUIDE} />);
+    expect(screen.getByTestId('exit-card').textContent?.match(/Exited normally/g)).toHaveLength(1);
+    expect(screen.getByText('exit code 0')).toBeTruthy();
+  });
+
   it('explains the code in a dialog with the matching row highlighted', () => {
     render(<ExitCard exit={oom} status="failed" guide={EXIT_CODE_GUIDE} />);
     fireEvent.click(screen.getByRole('button', { name: 'What does 137 mean?' }));

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { Reason, TerminalStatus } from '../../../src/domain/evaluation';
 import type { RunExit } from '../lib/run-state';
-import { displayExitCode, exitStatusText, formatBytes, formatDuration } from '../lib/format';
+import { displayExitCode, exitCodeOrigin, exitStatusText, formatBytes, formatDuration, messageBeyondTitle } from '../lib/format';
 import { ExitCodeGuide } from './ExitCodeGuide';
 import type { GuideRow } from '../lib/exit-guide';
 
@@ -28,6 +28,8 @@ export function ExitCard({ exit, status, guide }: Props) {
   const [guideOpen, setGuideOpen] = useState(false);
   const code = displayExitCode(exit);
   const tone = exit.reason ? TONE[exit.reason] : 'muted';
+  const message = messageBeyondTitle(exit.message, exit.reason);
+  const origin = exitCodeOrigin(exit);
   const cpuShare = exit.metrics.cpu_ms !== null && exit.metrics.wall_ms ? exit.metrics.cpu_ms / exit.metrics.wall_ms : null;
   return (
     <section className={`exit-card tone-${tone}`} aria-label="Exit status" data-testid="exit-card" data-reason={exit.reason ?? ''}>
@@ -37,7 +39,7 @@ export function ExitCard({ exit, status, guide }: Props) {
             {code !== null && <span className="exit-code mono">{code}</span>}
             {code !== null ? exitStatusText(exit).slice(String(code).length) : exitStatusText(exit)}
           </h3>
-          {exit.message && <p className="exit-message">{exit.message}</p>}
+          {message && <p className="exit-message">{message}</p>}
           <p className="exit-facts muted small">
             {status && <span>status {status}</span>}
             {exit.reason && (
@@ -45,8 +47,7 @@ export function ExitCard({ exit, status, guide }: Props) {
                 reason <code>{exit.reason}</code>
               </span>
             )}
-            <span>exit code {exit.exit_code ?? '—'}</span>
-            <span>signal {exit.signal ?? 'none'}</span>
+            {origin && <span>{origin}</span>}
           </p>
         </div>
         <button type="button" className="btn btn-ghost btn-sm exit-explain" onClick={() => setGuideOpen(true)} aria-haspopup="dialog">

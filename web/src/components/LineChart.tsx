@@ -15,6 +15,8 @@ interface Props {
   formatX: (v: number) => string;
   /** Lower bound for the top of the y axis (so an idle series does not fill the chart). */
   minYMax?: number;
+  /** The x range to show at least (e.g. from the start of a run to its end), whatever the data covers. */
+  xDomain?: readonly [number, number];
   /** A horizontal reference line, e.g. the memory limit. */
   refLine?: { value: number; label: string } | undefined;
   height?: number;
@@ -25,13 +27,14 @@ interface Props {
 
 const PAD = { left: 52, right: 10, top: 10, bottom: 20 };
 
-export function LineChart({ title, series, formatY, formatX, minYMax = 1, refLine, height = 130, summary, emptyText = 'Waiting for samples…' }: Props) {
+export function LineChart({ title, series, formatY, formatX, minYMax = 1, xDomain, refLine, height = 130, summary, emptyText = 'Waiting for samples…' }: Props) {
   const [ref, width] = useElementWidth<HTMLDivElement>(320);
   const all = series.flatMap((s) => s.points);
   const hasData = all.length > 0;
   const xs = all.map((p) => p[0]);
-  const xMin = hasData ? Math.min(...xs) : 0;
-  const xMax = hasData ? Math.max(...xs, xMin + 1) : 1;
+  const xMin = Math.min(...xs, ...(xDomain ? [xDomain[0]] : []), ...(hasData ? [] : [0]));
+  // One sample (or several at one instant) must not make a zero-width axis reading "0.3 s … 0.3 s".
+  const xMax = Math.max(...xs, ...(xDomain ? [xDomain[1]] : []), xMin + 1);
   const yMaxData = Math.max(minYMax, ...all.map((p) => p[1]), refLine ? refLine.value : 0);
   const yMax = yMaxData * 1.08;
   const w = Math.max(120, width);
@@ -94,14 +97,14 @@ export function LineChart({ title, series, formatY, formatX, minYMax = 1, refLin
           </text>
         )}
         {hasData && (
-          <>
+          <g data-testid="x-axis">
             <text className="chart-axis" x={PAD.left} y={height - 4}>
               {formatX(xMin)}
             </text>
             <text className="chart-axis" x={w - PAD.right} y={height - 4} textAnchor="end">
               {formatX(xMax)}
             </text>
-          </>
+          </g>
         )}
       </svg>
     </figure>

@@ -16,6 +16,12 @@ const OVERSCAN = 30;
 const MIN_PANE_HEIGHT = 64;
 /** Characters of one line we render; the rest is summarised (a 1 MB line would stall layout). */
 export const MAX_LINE_CHARS = 4000;
+/**
+ * Wrapped lines have different heights, so a wrapped pane renders every line instead of only the
+ * visible ones; beyond this many lines that would be slow, and the pane stays unwrapped.
+ */
+export const WRAP_MAX_LINES = 5000;
+const WRAP_STORAGE_KEY = 'crucible.output.wrap.v1';
 
 interface Props {
   title: string;
@@ -26,9 +32,11 @@ interface Props {
   tone?: 'stdout' | 'stderr';
   emptyText: string;
   height?: number;
+  /** Offered name of the saved file, without extension (e.g. "<id>-stdout"). */
+  fileName?: string;
 }
 
-export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdout', emptyText, height = 260 }: Props) {
+export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdout', emptyText, height = 260, fileName = title }: Props) {
   const view = useTerminalLog(output);
   const lineCount = view.count;
   const viewport = useRef<HTMLDivElement>(null);
@@ -36,6 +44,7 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
   const [viewHeight, setViewHeight] = useState(height);
   const following = useRef(true);
   const [copied, setCopied] = useState<'shown' | 'raw' | null>(null);
+  const [wrap, setWrap] = useWrapPreference();
 
   const rows = lineCount + (truncated ? 1 : 0);
   // Short output gets a short pane; it grows with the output up to `height`, then scrolls.
@@ -64,11 +73,12 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
     following.current = el.scrollTop + el.clientHeight >= el.scrollHeight - LINE_HEIGHT * 2;
   };
 
-  const first = Math.max(0, Math.floor(scrollTop / LINE_HEIGHT) - OVERSCAN);
-  const last = Math.min(lineCount, Math.ceil((scrollTop + viewHeight) / LINE_HEIGHT) + OVERSCAN);
+  const wrapped = wrap && lineCount <= WRAP_MAX_LINES;
+  const first = wrapped ? 0 : Math.max(0, Math.floor(scrollTop / LINE_HEIGHT) - OVERSCAN);
+  const last = wrapped ? lineCount : Math.min(lineCount, Math.ceil((scrollTop + viewHeight) / LINE_HEIGHT) + OVERSCAN);
   const gutter = String(lineCount).length;
 
-  // "Copy": the text as shown (what a reader wants to paste); "Raw": the bytes as the program
+  // "Copy": the text as shown (what a reader wants to paste); "Copy raw": the bytes as the program
   // wrote them, escape sequences and every progress-bar redraw included (what a debugger wants).
   const copy = async (what: 'shown' | 'raw') => {
     try {
@@ -88,27 +98,49 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
           {lineCount.toLocaleString()} {lineCount === 1 ? 'line' : 'lines'} · {formatBytes(output.bytes)}
         </span>
         {truncated && <span className="pill pill-warn">truncated</span>}
+        <button
+          type="button"
+          className="btn btn-ghost btn-xs"
+          onClick={() => setWrap(!wrap)}
+          aria-pressed={wrapped}
+          disabled={lineCount > WRAP_MAX_LINES}
+          title={lineCount > WRAP_MAX_LINES ? `Too many lines to wrap (over ${WRAP_MAX_LINES.toLocaleString()})` : 'Wrap long lines'}
+          aria-label={`Wrap long lines of ${title}`}
+        >
+          Wrap
+        </button>
         <button type="button" className="btn btn-ghost btn-xs" onClick={() => void copy('shown')} disabled={output.bytes === 0} title="Copy the text as shown">
           {copied === 'shown' ? 'Copied' : 'Copy'}
         </button>
         <button type="button" className="btn btn-ghost btn-xs" onClick={() => void copy('raw')} disabled={output.bytes === 0} title="Copy the raw output, escape sequences included" aria-label={`Copy raw ${title}`}>
-          {copied === 'raw' ? 'Copied' : 'Raw'}
+          {copied === 'raw' ? 'Copied' : 'Copy raw'}
+        </button>
+        <button
+          type="button"
+          className="btn btn-ghost btn-xs"
+          onClick={() => saveText(outputToString(output), `${fileName}.txt`)}
+          disabled={output.bytes === 0}
+          title="Save the raw output as a text file"
+          aria-label={`Save ${title} as a file`}
+        >
+          Save
         </button>
       </header>
       <div
-        className="output-viewport"
+        className={`output-viewport${wrapped ? ' output-wrapped' : ''}`}
         ref={viewport}
         onScroll={onScroll}
         tabIndex={0}
-        style={{ height: paneHeight }}
+        // Wrapped lines have unknown heights: the pane grows with its content up to `height`.
+        style={wrapped ? { maxHeight: height, minHeight: MIN_PANE_HEIGHT } : { height: paneHeight }}
         data-testid={`${tone}-output`}
         aria-label={`${title} output, ${lineCount} lines`}
       >
         {rows === 0 ? (
           <div className="output-empty">{emptyText}</div>
         ) : (
-          <div className="output-canvas" style={{ height: rows * LINE_HEIGHT }}>
-            <div className="output-rows" style={{ transform: `translateY(${first * LINE_HEIGHT}px)` }}>
+          <div className="output-canvas" style={wrapped ? undefined : { height: rows * LINE_HEIGHT }}>
+            <div className="output-rows" style={wrapped ? undefined : { transform: `translateY(${first * LINE_HEIGHT}px)` }}>
               {Array.from({ length: Math.max(0, last - first) }, (_, i) => {
                 const n = first + i;
                 return (
@@ -133,4 +165,35 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
       </div>
     </section>
   );
+}
+
+/** Whether an output pane wraps long lines; the last choice is remembered for the next panes and visits. */
+function useWrapPreference(): [boolean, (wrap: boolean) => void] {
+  const [wrap, setWrap] = useState(() => {
+    try {
+      return localStorage.getItem(WRAP_STORAGE_KEY) === 'true';
+    } catch {
+      return false;
+    }
+  });
+  const set = (next: boolean) => {
+    setWrap(next);
+    try {
+      localStorage.setItem(WRAP_STORAGE_KEY, String(next));
+    } catch {
+      // storage disabled: the choice lasts as long as the page
+    }
+  };
+  return [wrap, set];
+}
+
+/** Offers `text` as a download (the browser's save dialog or downloads folder). */
+function saveText(text: string, name: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  // The click has started the download; the object URL is no longer needed after this task.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
 }

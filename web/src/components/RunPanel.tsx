@@ -6,6 +6,8 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { isTerminal, type Evaluation, type TerminalStatus } from '../../../src/domain/evaluation';
 import { api, ApiError } from '../lib/api-client';
+import { useNow } from '../lib/clock';
+import { useAfterPaint } from '../lib/use-after-paint';
 import { useConfig } from '../lib/config';
 import { formatDuration } from '../lib/format';
 import { outputFromString } from '../lib/output-text';
@@ -29,16 +31,6 @@ interface Props {
 
 function exitFromEvaluation(e: Evaluation): RunExit {
   return { exit_code: e.exit_code, signal: e.signal, reason: e.reason, message: e.message, metrics: e.metrics };
-}
-
-function useNow(active: boolean): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!active) return;
-    const t = setInterval(() => setNow(Date.now()), 250);
-    return () => clearInterval(t);
-  }, [active]);
-  return now;
 }
 
 export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Props) {
@@ -66,7 +58,8 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [state.exit !== null]);
 
-  const now = useNow(running);
+  const now = useNow(running ? 250 : null);
+  const painted = useAfterPaint();
   const runningStep = state.steps.find((s) => s.status === 'running');
   const startedAt = runningStep?.at ?? evaluation?.started_at ?? null;
   const elapsed = running && startedAt ? now - Date.parse(startedAt) : null;
@@ -86,8 +79,14 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
   };
 
   const limits = evaluation?.limits;
+  const streams = [
+    { tone: 'stdout', output: stdout, truncated: stdoutTruncated, emptyText: running ? 'Waiting for output…' : '(no output)', height: undefined },
+    { tone: 'stderr', output: stderr, truncated: stderrTruncated, emptyText: running ? 'Nothing on stderr yet' : '(nothing on stderr)', height: 180 },
+  ] as const;
   return (
     <section className="run-panel" aria-label="Run" data-testid="run-panel" data-status={status ?? ''}>
+      {/* Keeps the outline in order (h1 page, h2 run, h3 verdict and outputs) for screen readers. */}
+      <h2 className="sr-only">Run</h2>
       <header className="run-header">
         <div className="run-title">
           <StatusBadge status={status} />
@@ -111,28 +110,37 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
       )}
       <StatusTimeline steps={state.steps} status={status} />
       {exit && status && isTerminal(status) && <ExitCard exit={exit} status={status as TerminalStatus} guide={config.exit_code_guide} />}
-      {(running || state.samples.length > 0) && (
-        <RunMetrics samples={state.samples} memoryLimitMb={limits?.memory_mb ?? null} cpus={limits?.cpus ?? null} />
+      {/* Charts and outputs mount just after the first paint, so the status and verdict come first. */}
+      {painted ? (
+        <>
+          {(running || state.samples.length > 0) && (
+            <RunMetrics
+              samples={state.samples}
+              memoryLimitMb={limits?.memory_mb ?? null}
+              cpus={limits?.cpus ?? null}
+              running={running}
+              endMs={exit?.metrics.wall_ms ?? null}
+            />
+          )}
+          <div className="outputs">
+            {streams.map((pane) => (
+              <OutputPane
+                key={pane.tone}
+                title={pane.tone}
+                tone={pane.tone}
+                output={pane.output}
+                truncated={pane.truncated}
+                limitBytes={limits?.max_output_bytes}
+                emptyText={pane.emptyText}
+                fileName={`${id}-${pane.tone}`}
+                {...(pane.height ? { height: pane.height } : {})}
+              />
+            ))}
+          </div>
+        </>
+      ) : (
+        <div className="outputs-pending" aria-hidden="true" />
       )}
-      <div className="outputs">
-        <OutputPane
-          title="stdout"
-          tone="stdout"
-          output={stdout}
-          truncated={stdoutTruncated}
-          limitBytes={limits?.max_output_bytes}
-          emptyText={running ? 'Waiting for output…' : '(no output)'}
-        />
-        <OutputPane
-          title="stderr"
-          tone="stderr"
-          output={stderr}
-          truncated={stderrTruncated}
-          limitBytes={limits?.max_output_bytes}
-          emptyText={running ? 'Nothing on stderr yet' : '(nothing on stderr)'}
-          height={180}
-        />
-      </div>
     </section>
   );
 }

@@ -1,13 +1,25 @@
 // @vitest-environment jsdom
 import { cleanup, renderHook } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { defaultDraft, DRAFT_SAVE_DELAY_MS, DRAFT_STORAGE_KEY, loadDraft, saveDraft, useDraftAutosave, type Draft } from './draft';
+import {
+  defaultDraft,
+  DRAFT_SAVE_DELAY_MS,
+  DRAFT_STORAGE_KEY,
+  forgetSetAsideDraft,
+  loadDraft,
+  openInEditor,
+  readSetAsideDraft,
+  saveDraft,
+  useDraftAutosave,
+  type Draft,
+} from './draft';
 
 function memoryStorage() {
   const m = new Map<string, string>();
   return {
     getItem: (k: string) => m.get(k) ?? null,
     setItem: vi.fn((k: string, v: string) => void m.set(k, v)),
+    removeItem: (k: string) => void m.delete(k),
   };
 }
 
@@ -39,6 +51,30 @@ describe('draft storage', () => {
     };
     expect(() => saveDraft(defaultDraft, broken)).not.toThrow();
     expect(() => loadDraft(broken)).not.toThrow();
+  });
+});
+
+describe('openInEditor', () => {
+  const opened: Draft = { ...defaultDraft, code: 'print("from a past run")' };
+
+  it('sets the replaced draft aside, and forgets it when asked', () => {
+    const s = memoryStorage();
+    const mine: Draft = { ...defaultDraft, code: 'my work', tags: ['mine'] };
+    saveDraft(mine, s);
+    openInEditor(opened, 'ev-1', s);
+    expect(loadDraft(s)).toEqual(opened);
+    expect(readSetAsideDraft(s)).toEqual({ draft: mine, replacedBy: 'ev-1' });
+    forgetSetAsideDraft(s);
+    expect(readSetAsideDraft(s)).toBeNull();
+  });
+
+  it('sets nothing aside when the draft held nothing of the user’s', () => {
+    for (const code of ['', '  \n', defaultDraft.code, opened.code]) {
+      const s = memoryStorage();
+      saveDraft({ ...defaultDraft, code }, s);
+      openInEditor(opened, 'ev-1', s);
+      expect(readSetAsideDraft(s)).toBeNull();
+    }
   });
 });
 

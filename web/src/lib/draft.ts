@@ -1,12 +1,14 @@
 /**
  * The editor's draft (code and run settings) survives reloads and closed tabs: it is saved to
- * localStorage shortly after every change. "Open in editor" on a past run writes it too.
+ * localStorage shortly after every change. "Open in editor" on a past run replaces it, and sets
+ * the replaced draft aside so the editor can offer it back (nothing the user wrote is lost).
  */
 import { useEffect, useRef } from 'react';
 import { ENVIRONMENTS, SANDBOX_BACKENDS, type Environment, type SandboxBackendName } from '../../../src/domain/evaluation';
 import { LIMIT_BOUNDS } from '../../../src/domain/limits';
 
 export const DRAFT_STORAGE_KEY = 'crucible.draft.v1';
+export const SET_ASIDE_STORAGE_KEY = 'crucible.draft.set-aside.v1';
 export const DRAFT_SAVE_DELAY_MS = 400;
 
 export interface Draft {
@@ -44,12 +46,18 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 
 /** Reads the draft, keeping every field that is well-formed and defaulting the rest. */
 export function loadDraft(storage: Pick<Storage, 'getItem'> | null = safeStorage()): Draft {
-  let raw: unknown = null;
+  return parseDraft(readJson(storage, DRAFT_STORAGE_KEY));
+}
+
+function readJson(storage: Pick<Storage, 'getItem'> | null, key: string): unknown {
   try {
-    raw = JSON.parse(storage?.getItem(DRAFT_STORAGE_KEY) ?? 'null');
+    return JSON.parse(storage?.getItem(key) ?? 'null');
   } catch {
-    return { ...defaultDraft };
+    return null;
   }
+}
+
+function parseDraft(raw: unknown): Draft {
   if (typeof raw !== 'object' || raw === null) return { ...defaultDraft };
   const r = raw as Record<string, unknown>;
   return {
@@ -61,6 +69,44 @@ export function loadDraft(storage: Pick<Storage, 'getItem'> | null = safeStorage
     memory_mb: isNum(r.memory_mb) ? r.memory_mb : defaultDraft.memory_mb,
     tags: Array.isArray(r.tags) ? r.tags.filter((t): t is string => typeof t === 'string') : defaultDraft.tags,
   };
+}
+
+/** A draft replaced by "Open in editor", kept until the user restores or dismisses it. */
+export interface SetAsideDraft {
+  draft: Draft;
+  /** The evaluation whose code replaced it. */
+  replacedBy: string;
+}
+
+type DraftStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+/**
+ * Makes `draft` (an evaluation's code and settings) the editor's draft. The draft it replaces
+ * is set aside unless it holds nothing of the user's (empty, the sample, or the same code).
+ */
+export function openInEditor(draft: Draft, evaluationId: string, storage: DraftStorage | null = safeStorage()): void {
+  const current = loadDraft(storage);
+  const worthKeeping = current.code.trim() !== '' && current.code !== SAMPLE_CODE && current.code !== draft.code;
+  try {
+    if (worthKeeping) storage?.setItem(SET_ASIDE_STORAGE_KEY, JSON.stringify({ draft: current, replacedBy: evaluationId }));
+  } catch {
+    // Storage full or disabled: the draft below is not saved either, so nothing is replaced.
+  }
+  saveDraft(draft, storage);
+}
+
+export function readSetAsideDraft(storage: Pick<Storage, 'getItem'> | null = safeStorage()): SetAsideDraft | null {
+  const raw = readJson(storage, SET_ASIDE_STORAGE_KEY) as { draft?: unknown; replacedBy?: unknown } | null;
+  if (!raw || typeof raw !== 'object' || typeof raw.replacedBy !== 'string' || !raw.draft) return null;
+  return { draft: parseDraft(raw.draft), replacedBy: raw.replacedBy };
+}
+
+export function forgetSetAsideDraft(storage: Pick<Storage, 'removeItem'> | null = safeStorage()): void {
+  try {
+    storage?.removeItem(SET_ASIDE_STORAGE_KEY);
+  } catch {
+    // storage disabled: there was nothing set aside
+  }
 }
 
 export function saveDraft(draft: Draft, storage: Pick<Storage, 'setItem'> | null = safeStorage()): void {

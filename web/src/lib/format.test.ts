@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit, formatPercent, formatRelativeTime } from './format';
+import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit, formatPercent, formatRelativeTime, formatTimestamp, messageBeyondTitle } from './format';
 import { guideIndexFor } from './exit-guide';
 import { EXIT_CODE_GUIDE } from '../../../src/domain/exit-interpretation';
 
@@ -61,6 +61,24 @@ describe('small formats', () => {
     expect(formatRelativeTime('2025-01-01T00:59:30Z', now)).toBe('30 s ago');
     expect(formatRelativeTime('2025-01-01T00:55:00Z', now)).toBe('5 min ago');
     expect(formatRelativeTime('2024-12-31T22:00:00Z', now)).toBe('3 h ago');
+  });
+
+  it('names the time zone of a timestamp', () => {
+    expect(formatTimestamp('2025-01-01T01:00:00Z')).toMatch(/ ([A-Z]{2,5}|GMT[+-][\d:]+)$/); // e.g. UTC, CET, GMT+2
+    expect(formatTimestamp(null)).toBe('—');
+  });
+});
+
+describe('messageBeyondTitle', () => {
+  it('keeps only what the message adds to the title', () => {
+    expect(messageBeyondTitle('Exited normally (exit 0).', 'exit_zero')).toBeNull();
+    expect(messageBeyondTitle('Exited normally (exit 0); note: the process limit refused at least one fork.', 'exit_zero')).toBe(
+      'Note: the process limit refused at least one fork.',
+    );
+    const oom = 'Memory limit exceeded (64 MiB): the kernel killed the process (exit 137).';
+    expect(messageBeyondTitle(oom, 'oom')).toBe(oom);
+    expect(messageBeyondTitle('Cancelled by a user; the sandbox was killed.', 'cancelled')).toBe('Cancelled by a user; the sandbox was killed.');
+    expect(messageBeyondTitle(null, 'oom')).toBeNull();
   });
 });
 

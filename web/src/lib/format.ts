@@ -54,6 +54,34 @@ export function exitStatusText(f: ExitFactsView): string {
   return code === null ? title : `${code} · ${title}`;
 }
 
+/**
+ * What the server's message adds to the title, or null when it only repeats it: "Exited normally
+ * (exit 0)." under "0 · Exited normally" says nothing new; "Exited normally (exit 0); note: …"
+ * adds the note. A message that qualifies its title ("Memory limit exceeded (64 MiB): …") or
+ * carries on in the same sentence ("Cancelled by a user; …") is kept whole.
+ */
+export function messageBeyondTitle(message: string | null, reason: Reason | null): string | null {
+  if (!message) return null;
+  const title = reason ? REASON_TITLES[reason] : null;
+  if (!title || !message.startsWith(title)) return message;
+  const rest = message.slice(title.length).replace(/^\s*\(exit -?\d+\)/, '');
+  if (/^[\s.;:,]*$/.test(rest)) return null;
+  if (!/^[.;:,]/.test(rest)) return message;
+  const clause = rest.replace(/^[\s.;:,]+/, '');
+  return clause.charAt(0).toUpperCase() + clause.slice(1);
+}
+
+/**
+ * Where the shell-style code comes from, once: "exit code 1", or "SIGKILL → 137 (128 + 9)" for a
+ * process killed by a signal (it has no exit code of its own). Null when there is neither.
+ */
+export function exitCodeOrigin(f: Pick<ExitFactsView, 'exit_code' | 'signal'>): string | null {
+  const code = displayExitCode(f);
+  if (f.signal && code !== null && code > 128) return `${f.signal} → ${code} (128 + ${code - 128})`;
+  if (f.exit_code !== null) return `exit code ${f.exit_code}`;
+  return f.signal ? `signal ${f.signal}` : null;
+}
+
 /** Wall time between two ISO timestamps, or null if either is missing. */
 export function elapsedBetween(startIso: string | null, endIso: string | null): number | null {
   if (!startIso || !endIso) return null;
@@ -73,11 +101,26 @@ export function formatRelativeTime(iso: string, now: number = Date.now()): strin
   return new Date(t).toLocaleString();
 }
 
-/** Local date-time with seconds, for tooltips and detail pages. */
+// One formatter for every timestamp: toLocaleString() builds a new one per call, which with a
+// time zone name costs tens of milliseconds on a slow phone (and history re-renders each second).
+let timestampFormat: Intl.DateTimeFormat | null = null;
+
+/** Local date-time with seconds and the time zone (a shared link is read in other zones), for tooltips and detail pages. */
 export function formatTimestamp(iso: string | null): string {
   if (!iso) return '—';
   const t = new Date(iso);
-  return Number.isNaN(t.getTime()) ? '—' : t.toLocaleString(undefined, { hour12: false });
+  if (Number.isNaN(t.getTime())) return '—';
+  timestampFormat ??= new Intl.DateTimeFormat(undefined, {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+    timeZoneName: 'short',
+  });
+  return timestampFormat.format(t);
 }
 
 export function formatPercent(ratio: number | null): string {

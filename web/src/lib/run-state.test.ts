@@ -106,4 +106,8 @@ describe('cpuRate', () => {
       { elapsed_ms: 1000, cores: 0.5 },
     ]);
   });
+
+  it('gives a single sample a rate since the start (a sub-second run has a CPU point)', () => {
+    expect(cpuRate([{ elapsed_ms: 300, cpu_ms: 150, memory_bytes: 0 }])).toEqual([{ elapsed_ms: 300, cores: 0.5 }]);
+  });
 });

@@ -111,12 +111,14 @@ export interface CpuPoint {
 /** CPU time is cumulative; what a chart shows is its rate between consecutive samples. */
 export function cpuRate(samples: readonly MetricsSample[]): CpuPoint[] {
   const out: CpuPoint[] = [];
-  for (let i = 1; i < samples.length; i++) {
-    const a = samples[i - 1] as MetricsSample;
-    const b = samples[i] as MetricsSample;
-    const dt = b.elapsed_ms - a.elapsed_ms;
+  // Both counters start at zero when the sandbox starts, so even the first sample has a rate
+  // (CPU since the start): a run shorter than two sampling intervals still gets a CPU point.
+  let prev: Pick<MetricsSample, 'elapsed_ms' | 'cpu_ms'> = { elapsed_ms: 0, cpu_ms: 0 };
+  for (const b of samples) {
+    const dt = b.elapsed_ms - prev.elapsed_ms;
     if (dt <= 0) continue;
-    out.push({ elapsed_ms: b.elapsed_ms, cores: Math.max(0, (b.cpu_ms - a.cpu_ms) / dt) });
+    out.push({ elapsed_ms: b.elapsed_ms, cores: Math.max(0, (b.cpu_ms - prev.cpu_ms) / dt) });
+    prev = b;
   }
   return out;
 }

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Evaluation } from '../../../src/domain/evaluation';
 import { api, ApiError } from './api-client';
+import { takePrimedEvaluation } from './early-evaluation';
 
 export interface EvaluationResource {
   evaluation: Evaluation | null;
@@ -13,7 +14,9 @@ export interface EvaluationResource {
 }
 
 export function useEvaluation(id: string | null, initial: Evaluation | null = null): EvaluationResource {
-  const [evaluation, setEvaluation] = useState<Evaluation | null>(initial && initial.id === id ? initial : null);
+  // Fetched by index.html before the app ran (a shared link): no need to ask again.
+  const [primed] = useState(() => takePrimedEvaluation(id));
+  const [evaluation, setEvaluation] = useState<Evaluation | null>(primed ?? (initial && initial.id === id ? initial : null));
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(false);
   const [nonce, setNonce] = useState(0);
@@ -23,6 +26,7 @@ export function useEvaluation(id: string | null, initial: Evaluation | null = nu
       setEvaluation(null);
       return;
     }
+    if (nonce === 0 && primed?.id === id) return;
     const ctrl = new AbortController();
     setLoading(true);
     api.get(id, ctrl.signal).then(
@@ -38,7 +42,7 @@ export function useEvaluation(id: string | null, initial: Evaluation | null = nu
       },
     );
     return () => ctrl.abort();
-  }, [id, nonce]);
+  }, [id, nonce, primed?.id]);
 
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   return { evaluation: evaluation && evaluation.id === id ? evaluation : null, error, loading, reload, set: setEvaluation };

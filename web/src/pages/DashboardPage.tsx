@@ -7,7 +7,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { QueueStats, StatsResponse, WorkerView } from '../../../src/domain/system-views';
 import type { StatusChange } from '../../../src/domain/events';
 import { api } from '../lib/api-client';
-import { formatDuration, formatPercent, formatRelativeTime } from '../lib/format';
+import { formatDuration, formatPercent } from '../lib/format';
+import { RelativeTime } from '../components/RelativeTime';
 import { evaluationPath, Link } from '../lib/router';
 import { useStatusFeed } from '../lib/status-feed';
 import { LineChart } from '../components/LineChart';
@@ -199,7 +200,7 @@ export function DashboardPage() {
                     </td>
                     <td className="col-sandboxes small">{w.sandboxes.join(', ')}</td>
                     <td className="small">
-                      {w.alive ? <span className="pill pill-ok">alive</span> : <span className="pill pill-warn">stale</span>} {formatRelativeTime(w.last_seen)}
+                      {w.alive ? <span className="pill pill-ok">alive</span> : <span className="pill pill-warn">stale</span>} <RelativeTime iso={w.last_seen} />
                     </td>
                   </tr>
                 ))}

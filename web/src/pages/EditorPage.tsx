@@ -5,16 +5,17 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { editor as MonacoEditor } from 'monaco-esm/editor/editor.api.js';
-import type { Evaluation } from '../../../src/domain/evaluation';
+import { isTerminal, type Evaluation } from '../../../src/domain/evaluation';
 import { api } from '../lib/api-client';
 import { useConfig } from '../lib/config';
-import { loadDraft, useDraftAutosave, type Draft } from '../lib/draft';
+import { forgetSetAsideDraft, loadDraft, readSetAsideDraft, useDraftAutosave, type Draft } from '../lib/draft';
 import { formErrorsFrom, type FormErrors } from '../lib/field-errors';
 import { formatMemoryLimit } from '../lib/format';
 import { evaluationPath, Link } from '../lib/router';
 import { useEvaluation } from '../lib/use-evaluation';
 import { CodeEditor, type SyntaxIssue } from '../components/CodeEditor';
 import { RunPanel } from '../components/RunPanel';
+import { SetAsideNotice } from '../components/SetAsideNotice';
 import { TagInput } from '../components/TagInput';
 
 export const FORM_FIELDS = ['code', 'stdin', 'environment', 'sandbox', 'timeout_s', 'memory_mb', 'tags'] as const;
@@ -31,6 +32,9 @@ export function EditorPage() {
   const config = useConfig();
   const [draft, setDraft] = useState<Draft>(() => loadDraft());
   useDraftAutosave(draft);
+  // Bumped when the code is replaced from outside the editor (a restored draft).
+  const [codeVersion, setCodeVersion] = useState(0);
+  const [setAside, setSetAside] = useState(() => readSetAsideDraft());
   const [check, setCheck] = useState<CheckState>({ state: 'idle' });
   const [errors, setErrors] = useState<FormErrors<FormField>>({ fields: {}, general: [] });
   const [submitting, setSubmitting] = useState(false);
@@ -90,7 +94,8 @@ export function EditorPage() {
           ...(draft.stdin ? { stdin: draft.stdin } : {}),
           environment: draft.environment,
           sandbox: draft.sandbox,
-          timeout_s: draft.timeout_s,
+          // An empty Timeout field means the server's default, not "null".
+          ...(Number.isFinite(draft.timeout_s) ? { timeout_s: draft.timeout_s } : {}),
           memory_mb: draft.memory_mb,
           tags: draft.tags,
         });
@@ -119,6 +124,15 @@ export function EditorPage() {
     return () => window.removeEventListener('keydown', onKey);
   }, [submit]);
 
+  const closeSetAside = (restore: boolean) => {
+    if (restore && setAside) {
+      setDraft(setAside.draft);
+      setCodeVersion((v) => v + 1);
+    }
+    forgetSetAsideDraft();
+    setSetAside(null);
+  };
+
   const issues = check.state === 'errors' ? check.issues : [];
   const goTo = (i: SyntaxIssue) => {
     const ed = editorRef.current;
@@ -135,6 +149,8 @@ export function EditorPage() {
   memOptions.sort((a, b) => a - b);
   const timeoutBounds = limits.timeout_s;
   const runEval = runResource.evaluation ?? (run && run.id === runId ? run : null);
+  // While a run is in flight, Run starts another one (the first keeps running): say so.
+  const inFlight = runEval !== null && !isTerminal(runEval.status);
 
   return (
     <div className="editor-page">
@@ -149,14 +165,17 @@ export function EditorPage() {
             onClick={() => void submit()}
             disabled={submitting}
             aria-keyshortcuts="Control+Enter Meta+Enter"
+            title={inFlight ? 'Start another run of this code; the current one keeps running' : undefined}
             data-testid="run"
           >
-            {submitting ? 'Submitting…' : 'Run'} <kbd>{RUN_SHORTCUT}</kbd>
+            {submitting ? 'Submitting…' : inFlight ? 'Run again' : 'Run'} <kbd>{RUN_SHORTCUT}</kbd>
           </button>
         </div>
+        {setAside && <SetAsideNotice setAside={setAside} onRestore={() => closeSetAside(true)} onDismiss={() => closeSetAside(false)} />}
         <div className={`editor-frame${errors.fields.code ? ' invalid' : ''}`}>
           <CodeEditor
             value={draft.code}
+            valueVersion={codeVersion}
             onChange={(v) => update('code', v)}
             onRun={() => void submit()}
             issues={issues}
@@ -228,13 +247,14 @@ export function EditorPage() {
               min={timeoutBounds?.min}
               max={timeoutBounds?.max}
               value={Number.isFinite(draft.timeout_s) ? draft.timeout_s : ''}
+              placeholder={timeoutBounds ? `${timeoutBounds.default} (default)` : 'default'}
               onChange={(e) => update('timeout_s', e.target.value === '' ? Number.NaN : Number(e.target.value))}
               aria-invalid={errors.fields.timeout_s ? true : undefined}
               aria-describedby={errors.fields.timeout_s ? 'f-timeout-error' : 'f-timeout-hint'}
             />
             {!errors.fields.timeout_s && timeoutBounds && (
               <p className="field-hint" id="f-timeout-hint">
-                {timeoutBounds.min}–{timeoutBounds.max} s
+                {timeoutBounds.min}–{timeoutBounds.max} s, default {timeoutBounds.default}
               </p>
             )}
             <FieldError id="f-timeout" message={errors.fields.timeout_s} />

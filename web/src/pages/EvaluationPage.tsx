@@ -5,11 +5,11 @@
 import { useState } from 'react';
 import { isTerminal, type Evaluation } from '../../../src/domain/evaluation';
 import { api } from '../lib/api-client';
-import { saveDraft } from '../lib/draft';
+import { openInEditor as replaceDraft } from '../lib/draft';
 import { formatBytes, formatMemoryLimit, formatTimestamp } from '../lib/format';
 import { evaluationPath, Link, navigate } from '../lib/router';
 import { useEvaluation } from '../lib/use-evaluation';
-import { CodeEditor } from '../components/CodeEditor';
+import { CodeView } from '../components/CodeView';
 import { RunPanel } from '../components/RunPanel';
 
 export function EvaluationPage({ id }: { id: string }) {
@@ -55,15 +55,18 @@ export function EvaluationPage({ id }: { id: string }) {
 
   const openInEditor = () => {
     const e = evaluation;
-    saveDraft({
-      code: e.code,
-      stdin: e.stdin ?? '',
-      environment: e.environment,
-      sandbox: e.sandbox,
-      timeout_s: e.limits.timeout_s,
-      memory_mb: e.limits.memory_mb,
-      tags: e.tags,
-    });
+    replaceDraft(
+      {
+        code: e.code,
+        stdin: e.stdin ?? '',
+        environment: e.environment,
+        sandbox: e.sandbox,
+        timeout_s: e.limits.timeout_s,
+        memory_mb: e.limits.memory_mb,
+        tags: e.tags,
+      },
+      e.id,
+    );
     navigate('/');
   };
 
@@ -92,6 +95,10 @@ export function EvaluationPage({ id }: { id: string }) {
           <button type="button" className="btn btn-ghost" onClick={copyLink}>
             {copied ? 'Link copied' : 'Copy link'}
           </button>
+          {/* Same origin, so `download` saves the API's answer as a file instead of opening it. */}
+          <a className="btn btn-ghost" href={`/api/evaluations/${encodeURIComponent(evaluation.id)}`} download={`${evaluation.id}.json`} data-testid="download-json">
+            Download JSON
+          </a>
           <button type="button" className="btn" onClick={openInEditor} data-testid="open-in-editor">
             Open in editor
           </button>
@@ -115,9 +122,7 @@ export function EvaluationPage({ id }: { id: string }) {
             <h2 className="card-title">
               Code <span className="muted small mono">sha256 {evaluation.code_sha256.slice(0, 12)}</span>
             </h2>
-            <div className="code-view">
-              <CodeEditor value={evaluation.code} readOnly height={Math.min(420, 28 + 20 * Math.max(3, evaluation.code.split('\n').length))} label="Program source (read-only)" />
-            </div>
+            <CodeView code={evaluation.code} label="Program source" />
           </section>
           {evaluation.stdin !== null && evaluation.stdin !== '' && (
             <section className="card" aria-label="stdin">

@@ -1,18 +1,20 @@
 /**
  * Every evaluation, newest first, with filters kept in the URL and live status updates from the
- * global event stream. Live changes patch rows in place at once; anything that needs fresh data
- * from the server (new evaluations, final metrics) triggers one debounced refetch of the first
- * page, however many events arrive.
+ * global event stream. Live changes patch rows in place at once, and a row whose new status
+ * leaves the status filter goes away. Anything that needs fresh data from the server (new
+ * evaluations, final metrics) triggers one debounced refetch of the first page, however many
+ * events arrive; a finished row further down is fetched on its own.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { EVALUATION_STATUSES, isTerminal, type EvaluationSummary } from '../../../src/domain/evaluation';
+import { EVALUATION_STATUSES, isTerminal, type Evaluation, type EvaluationSummary } from '../../../src/domain/evaluation';
 import type { StatusChange } from '../../../src/domain/events';
 import { api, ApiError } from '../lib/api-client';
-import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit, formatRelativeTime, formatTimestamp } from '../lib/format';
+import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit } from '../lib/format';
 import { filtersFromSearch, filtersToSearch, matchesKnownFilters, toggleStatus, type HistoryFilters } from '../lib/history-filters';
 import { evaluationPath, Link, navigate, useLocation } from '../lib/router';
 import { useStatusFeed } from '../lib/status-feed';
 import { toggleTag } from '../lib/tags';
+import { RelativeTime } from '../components/RelativeTime';
 import { StatusBadge, statusLabel } from '../components/StatusBadge';
 import { TagInput } from '../components/TagInput';
 
@@ -28,6 +30,24 @@ export function mergeHead(current: readonly EvaluationSummary[], head: readonly 
   return [...added, ...current.map((e) => fresh.get(e.id) ?? e)];
 }
 
+/**
+ * A live status change applied to the loaded rows: the row is patched, or removed when its new
+ * status is outside the status filter (a "running" list must not keep finished runs).
+ */
+export function applyStatusChange(
+  items: readonly EvaluationSummary[],
+  change: Pick<StatusChange, 'id' | 'status' | 'reason'>,
+  statusFilter: HistoryFilters['status'],
+): EvaluationSummary[] {
+  const leaves = statusFilter.length > 0 && !statusFilter.includes(change.status);
+  return items.flatMap((e) => (e.id !== change.id ? [e] : leaves ? [] : [{ ...e, status: change.status, reason: change.reason ?? e.reason }]));
+}
+
+/** The list row of a full evaluation (what GET /api/evaluations/{id} returns, minus the big fields). */
+function toSummary({ code: _c, stdin: _i, stdout: _o, stderr: _e, ...summary }: Evaluation): EvaluationSummary {
+  return summary;
+}
+
 export function HistoryPage() {
   const { search } = useLocation();
   const filters = useMemo(() => filtersFromSearch(search), [search]);
@@ -38,8 +58,12 @@ export function HistoryPage() {
   const [error, setError] = useState<string | null>(null);
   const [q, setQ] = useState(filters.q);
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  // Rows that finished since the last refresh: they need their final metrics and exit facts.
+  const finishedSinceRefresh = useRef(new Set<string>());
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
 
   const setFilters = useCallback((f: HistoryFilters) => navigate(`/history${filtersToSearch(f)}`, { replace: true }), []);
 
@@ -74,8 +98,19 @@ export function HistoryPage() {
     if (refreshTimer.current !== null) return;
     refreshTimer.current = setTimeout(() => {
       refreshTimer.current = null;
+      const finished = [...finishedSinceRefresh.current];
+      finishedSinceRefresh.current.clear();
       api.list({ ...filtersRef.current, limit: PAGE_SIZE }).then(
-        (page) => setItems((cur) => mergeHead(cur, page.items)),
+        (page) => {
+          setItems((cur) => mergeHead(cur, page.items));
+          const inHead = new Set(page.items.map((e) => e.id));
+          for (const id of finished.filter((i) => !inHead.has(i))) {
+            api.get(id).then(
+              (e) => setItems((cur) => cur.map((row) => (row.id === id ? toSummary(e) : row))),
+              () => undefined,
+            );
+          }
+        },
         () => undefined, // the connection banner reports outages; keep the rows we have
       );
     }, LIVE_REFRESH_DEBOUNCE_MS);
@@ -88,14 +123,11 @@ export function HistoryPage() {
   );
 
   useStatusFeed((c: StatusChange) => {
-    let known = false;
-    setItems((cur) =>
-      cur.map((e) => {
-        if (e.id !== c.id) return e;
-        known = true;
-        return { ...e, status: c.status, reason: c.reason ?? e.reason };
-      }),
-    );
+    // The rows as last rendered: enough to know whether this evaluation is on screen.
+    const known = itemsRef.current.some((e) => e.id === c.id);
+    if (known) setItems((cur) => applyStatusChange(cur, c, filtersRef.current.status));
+    const stays = filtersRef.current.status.length === 0 || filtersRef.current.status.includes(c.status);
+    if (known && stays && isTerminal(c.status)) finishedSinceRefresh.current.add(c.id);
     // Rows that finished need their final metrics; new rows need to appear.
     if (isTerminal(c.status) || (!known && matchesKnownFilters(filtersRef.current, c))) refreshHead();
   }, refreshHead);
@@ -247,8 +279,8 @@ function HistoryRow({ e, activeTags, onTag }: { e: EvaluationSummary; activeTags
           ))}
         </span>
       </td>
-      <td className="col-when" title={formatTimestamp(e.created_at)}>
-        {formatRelativeTime(e.created_at)}
+      <td className="col-when">
+        <RelativeTime iso={e.created_at} />
       </td>
       <td className="num">{formatDuration(duration)}</td>
       <td className="num col-mem">{formatBytes(e.metrics.peak_memory_bytes)}</td>
