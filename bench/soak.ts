@@ -16,7 +16,7 @@ import { getEvaluation, PG_URL, REDIS_URL, ScaleOutDeployment, submit, waitAllTe
 import { api, type ServerProcess } from '../test/helpers/server.js';
 import type { Row, Section } from './lib/section.js';
 import { rssKb } from './lib/server.js';
-import { sleep } from './lib/stats.js';
+import { pool, sleep } from './lib/stats.js';
 
 export interface SoakOptions {
   minutes: number;
@@ -114,6 +114,20 @@ async function abandonStream(url: string, id: string): Promise<void> {
   }
 }
 
+/**
+ * Every evaluation's final state, read a few at a time: a burst of hundreds of parallel requests
+ * would leave as many keep-alive sockets open on the server for its keep-alive timeout, which the
+ * end figures would then count as if they leaked.
+ */
+async function settled(url: string, ids: string[], timeoutMs: number): Promise<Evaluation[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const all = await pool(ids, 4, (id) => getEvaluation(url, id));
+    if (all.every((e) => ['completed', 'failed', 'timeout', 'cancelled'].includes(e.status)) || Date.now() > deadline) return all;
+    await sleep(1000);
+  }
+}
+
 export async function soakBench(options: SoakOptions): Promise<Section> {
   const deployment = new ScaleOutDeployment(PG_URL, REDIS_URL, DEFAULT_TIMING);
   try {
@@ -166,7 +180,7 @@ export async function soakBench(options: SoakOptions): Promise<Section> {
       await sleep(150);
     }
 
-    const finals = await waitAllTerminal(apiServer.url, ids, 120_000).catch(async () => Promise.all(ids.map((id) => getEvaluation(apiServer.url, id))));
+    const finals = await settled(apiServer.url, ids, 120_000);
     const stuck = finals.filter((e) => !['completed', 'cancelled'].includes(e.status));
     // Past the HTTP client's keep-alive (4 s): sockets of the last polling burst are idle-closed, not leaked.
     await sleep(6000);
