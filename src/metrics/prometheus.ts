@@ -24,72 +24,54 @@ export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
   private readonly sources = new Map<string, ScrapeSource>();
 
-  private readonly submitted = new Counter({
-    name: 'crucible_evaluations_submitted_total',
-    help: 'Evaluations accepted by this API process.',
-    labelNames: ['environment', 'sandbox'] as const,
-    registers: [this.registry],
-  });
-  private readonly finished = new Counter({
-    name: 'crucible_evaluations_finished_total',
-    help: 'Evaluations that reached a terminal status in this process, by status and reason.',
-    labelNames: ['environment', 'sandbox', 'status', 'reason'] as const,
-    registers: [this.registry],
-  });
-  private readonly queueWaitSeconds = new Histogram({
-    name: 'crucible_queue_wait_seconds',
-    help: 'From submission to the program starting (waiting in the queue, then the sandbox start).',
-    labelNames: ['environment', 'sandbox'] as const,
-    buckets: WAIT_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly sandboxStartSeconds = new Histogram({
-    name: 'crucible_sandbox_start_seconds',
-    help: 'From claiming an evaluation to its program starting in the sandbox, by outcome (ok, failed).',
-    labelNames: ['sandbox', 'outcome'] as const,
-    buckets: WAIT_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly runSeconds = new Histogram({
-    name: 'crucible_run_seconds',
-    help: 'From the program starting to its end.',
-    labelNames: ['environment', 'sandbox', 'status'] as const,
-    buckets: RUN_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly endToEndSeconds = new Histogram({
-    name: 'crucible_end_to_end_seconds',
-    help: 'From submission to the verdict.',
-    labelNames: ['environment', 'sandbox', 'status'] as const,
-    buckets: RUN_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly httpSeconds = new Histogram({
-    name: 'crucible_http_request_duration_seconds',
-    help: 'HTTP requests by method, route pattern and status code (event streams count their whole life).',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: HTTP_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly querySeconds = new Histogram({
-    name: 'crucible_storage_query_duration_seconds',
-    help: 'Storage queries by operation (select, insert, update, delete, other).',
-    labelNames: ['operation'] as const,
-    buckets: QUERY_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly queryErrors = new Counter({
-    name: 'crucible_storage_errors_total',
-    help: 'Storage queries that failed, by operation.',
-    labelNames: ['operation'] as const,
-    registers: [this.registry],
-  });
-  private readonly scrapeErrors = new Counter({
-    name: 'crucible_metrics_scrape_errors_total',
-    help: 'Scrape-time gauge sources that failed (their gauges keep the previous values).',
-    labelNames: ['source'] as const,
-    registers: [this.registry],
-  });
+  private readonly submitted = this.counter('crucible_evaluations_submitted_total', 'Evaluations accepted by this API process.', ['environment', 'sandbox']);
+  private readonly finished = this.counter(
+    'crucible_evaluations_finished_total',
+    'Evaluations that reached a terminal status in this process, by status and reason.',
+    ['environment', 'sandbox', 'status', 'reason'],
+  );
+  private readonly queueWaitSeconds = this.histogram(
+    'crucible_queue_wait_seconds',
+    'From submission to the program starting (waiting in the queue, then the sandbox start).',
+    ['environment', 'sandbox'],
+    WAIT_BUCKETS,
+  );
+  private readonly sandboxStartSeconds = this.histogram(
+    'crucible_sandbox_start_seconds',
+    'From claiming an evaluation to its program starting in the sandbox, by outcome (ok, failed).',
+    ['sandbox', 'outcome'],
+    WAIT_BUCKETS,
+  );
+  private readonly runSeconds = this.histogram(
+    'crucible_run_seconds',
+    'From the program starting to its end.',
+    ['environment', 'sandbox', 'status'],
+    RUN_BUCKETS,
+  );
+  private readonly endToEndSeconds = this.histogram(
+    'crucible_end_to_end_seconds',
+    'From submission to the verdict.',
+    ['environment', 'sandbox', 'status'],
+    RUN_BUCKETS,
+  );
+  private readonly httpSeconds = this.histogram(
+    'crucible_http_request_duration_seconds',
+    'HTTP requests by method, route pattern and status code (event streams count their whole life).',
+    ['method', 'route', 'status_code'],
+    HTTP_BUCKETS,
+  );
+  private readonly querySeconds = this.histogram(
+    'crucible_storage_query_duration_seconds',
+    'Storage queries by operation (select, insert, update, delete, other).',
+    ['operation'],
+    QUERY_BUCKETS,
+  );
+  private readonly queryErrors = this.counter('crucible_storage_errors_total', 'Storage queries that failed, by operation.', ['operation']);
+  private readonly scrapeErrors = this.counter(
+    'crucible_metrics_scrape_errors_total',
+    'Scrape-time gauge sources that failed (their gauges keep the previous values).',
+    ['source'],
+  );
   private readonly queueWaiting = this.gauge('crucible_queue_waiting', 'Evaluations waiting to be picked up, per environment.', ['environment']);
   private readonly queueOldestAge = this.gauge(
     'crucible_queue_oldest_age_seconds',
@@ -107,6 +89,14 @@ export class PrometheusMetrics implements Metrics {
   constructor(options: PrometheusMetricsOptions = {}) {
     // Event-loop lag, RSS, heap, GC, open file descriptors: prom-client's process metrics.
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram<L extends string>(name: string, help: string, labelNames: L[], buckets: number[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: L[]): Gauge<L> {

@@ -43,3 +43,21 @@ export async function scrape(url: string): Promise<{ text: string; contentType: 
   const text = await res.text();
   return { text, contentType: res.headers.get('content-type'), samples: parseExposition(text) };
 }
+
+/**
+ * Every metric name a real embedded server exports once it has run one evaluation (so its
+ * histograms and labelled counters exist): family names from `# TYPE` and sample names
+ * (`_bucket`, `_sum`, `_count`). The server is stopped before this returns.
+ */
+export async function exportedMetricNames(): Promise<{ families: Set<string>; all: Set<string> }> {
+  const { startTestServer, api } = await import('./server.js');
+  const server = await startTestServer({ workers: 1 });
+  try {
+    await api(server.url, 'POST', '/api/evaluations?wait=true', { code: 'print(1)' });
+    const { text, samples } = await scrape(`${server.url}/metrics`);
+    const families = familyNames(text);
+    return { families, all: new Set([...families, ...samples.map((s) => s.name)]) };
+  } finally {
+    await server.stop();
+  }
+}

@@ -5,11 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { deployDir } from '../helpers/ops-tools.js';
-import { familyNames, scrape } from '../helpers/prometheus-text.js';
+import { exportedMetricNames } from '../helpers/prometheus-text.js';
 import { metricNames } from '../helpers/promql-names.js';
-import { api, startTestServer } from '../helpers/server.js';
 
 interface Panel {
   title?: string;
@@ -33,14 +32,9 @@ const PROMETHEUS_OWN = new Set(['up']);
 
 describe('metrics named by the dashboard and the alerts exist', () => {
   let exported = new Set<string>();
-  let server: Awaited<ReturnType<typeof startTestServer>>;
   beforeAll(async () => {
-    server = await startTestServer({ workers: 1 });
-    await api(server.url, 'POST', '/api/evaluations?wait=true', { code: 'print(1)' });
-    const { text, samples } = await scrape(`${server.url}/metrics`);
-    exported = new Set([...familyNames(text), ...samples.map((s) => s.name)]);
+    exported = (await exportedMetricNames()).all;
   });
-  afterAll(async () => server?.stop());
 
   it('the PromQL name extraction works on the shapes we use', () => {
     expect(metricNames('histogram_quantile(0.95, sum by (le, sandbox) (rate(crucible_run_seconds_bucket{status!="ok",x=~"$y"}[$__rate_interval])))')).toEqual([

@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { missingTool, tool } from '../helpers/ops-tools.js';
-import { familyNames, scrape } from '../helpers/prometheus-text.js';
-import { api, repoRoot, startTestServer } from '../helpers/server.js';
+import { exportedMetricNames } from '../helpers/prometheus-text.js';
+import { repoRoot } from '../helpers/server.js';
 
 const doc = fs.readFileSync(path.join(repoRoot, 'docs/operations.md'), 'utf8');
 const commandLines = [...doc.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n'));
@@ -36,13 +36,9 @@ describe('docs/operations.md', () => {
 
   describe('its metric table', () => {
     let exported = new Set<string>();
-    let server: Awaited<ReturnType<typeof startTestServer>>;
     beforeAll(async () => {
-      server = await startTestServer({ workers: 1 });
-      await api(server.url, 'POST', '/api/evaluations?wait=true', { code: 'print(1)' });
-      exported = familyNames((await scrape(`${server.url}/metrics`)).text);
+      exported = (await exportedMetricNames()).families;
     });
-    afterAll(async () => server?.stop());
 
     it('lists every crucible_ series the server exports, and only those', () => {
       const documented = new Set([...doc.matchAll(/^\| `(crucible_\w+)` \|/gm)].map((m) => m[1]!));
