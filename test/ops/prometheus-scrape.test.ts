@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/domain/evaluation.js';
 import { missingTool } from '../helpers/ops-tools.js';
 import { startPrometheus, testConfig, waitForQuery, type PrometheusServer } from '../helpers/prometheus-server.js';
-import { api, startTestServer } from '../helpers/server.js';
+import { ScaleOutDeployment, submit, waitAllTerminal } from '../helpers/scale-out.js';
+import { api, freePort, startTestServer } from '../helpers/server.js';
 
 const skip = missingTool('prometheus', 'prometheus');
 
@@ -50,5 +51,33 @@ describe.skipIf(skip)(`a real Prometheus scraping Crucible${skip ? ` (skipped: $
     const all = rules.data.groups.flatMap((g) => g.rules);
     expect(all.map((r) => r.name)).toContain('CrucibleNoLiveWorker');
     expect(all.filter((r) => r.state === 'firing').map((r) => r.name)).toEqual([]);
+  });
+});
+
+describe.skipIf(skip)(`a real Prometheus scraping a scale-out deployment (API and worker jobs)${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  const deployment = new ScaleOutDeployment();
+  let prometheus: PrometheusServer | undefined;
+  afterAll(async () => {
+    await prometheus?.stop();
+    await deployment.cleanup();
+  });
+
+  it('scrapes the worker on its --metrics-port and the API on its port, each under its job', async () => {
+    const apiServer = await deployment.startApi();
+    const metricsPort = await freePort();
+    await deployment.startWorker({ concurrency: 1, env: { CRUCIBLE_METRICS_PORT: String(metricsPort) } });
+    prometheus = await startPrometheus(testConfig({ 'crucible-api': [new URL(apiServer.url).host], 'crucible-worker': [`127.0.0.1:${metricsPort}`] }));
+    await waitForQuery(prometheus, 'sum by (job) (up)', (v) => v === 1);
+
+    const e = await submit(apiServer.url, { code: 'print(1)' });
+    expect((await waitAllTerminal(apiServer.url, [e.id], 30_000))[0]!.status).toBe('completed');
+
+    // Runs and sandbox starts are the worker's; submissions and the deployment's gauges the API's.
+    await waitForQuery(prometheus, 'sum by (job) (crucible_evaluations_finished_total{status="completed"})', (v) => v === 1);
+    expect((await prometheus.query('sum by (job) (crucible_evaluations_finished_total)'))[0]!.metric.job).toBe('crucible-worker');
+    await waitForQuery(prometheus, 'sum by (job) (crucible_sandbox_start_seconds_count{job="crucible-worker",outcome="ok"})', (v) => v === 1);
+    await waitForQuery(prometheus, 'sum by (job) (crucible_evaluations_submitted_total{job="crucible-api"})', (v) => v === 1);
+    await waitForQuery(prometheus, 'max by (job) (crucible_workers{alive="true",environment="python"})', (v) => v === 1);
+    expect((await prometheus.query('max by (job) (crucible_workers)'))[0]!.metric.job).toBe('crucible-api');
   });
 });
