@@ -70,7 +70,11 @@ export function registerServe(program: Command): void {
       .command('worker')
       .description('Run a worker only (scale-out): take evaluations from Redis, run them, record them in PostgreSQL')
       .option('--concurrency <n>', 'evaluations run at once (env CRUCIBLE_WORKERS, default: CPU count)', int)
-      .option('--metrics-port <port>', 'serve this worker\'s Prometheus metrics (GET /metrics) and /healthz on this port (env CRUCIBLE_METRICS_PORT; default: none)', int)
+      .option(
+        '--metrics-port <port>',
+        "serve this worker's Prometheus metrics (GET /metrics) and /healthz on this port (env CRUCIBLE_METRICS_PORT; default: none)",
+        int,
+      )
       .option('--metrics-host <host>', 'address of the metrics endpoint (env CRUCIBLE_METRICS_HOST, default 127.0.0.1)'),
   ).action(async (flags: CommonFlags & { concurrency?: number; metricsPort?: number; metricsHost?: string }) => {
     try {
