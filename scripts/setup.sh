@@ -3,7 +3,8 @@
 # Idempotent and quick when everything is already in place.
 #   --soft  never fail (used by npm's postinstall: a missing system package is reported, and
 #           `npm start` / `npm test` will try again and stop with the reason)
-#   --test  also install what the test suite needs (Chromium for the browser tests)
+#   --test  also install what the test suite needs (Chromium for the browser tests; Prometheus
+#           with promtool, kubectl and systemd-analyze for the operations tests in test/ops)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +38,14 @@ for cmd in "${!needed[@]}"; do
 done
 [ -f /usr/include/seccomp.h ] || missing+=(libseccomp-dev)
 [ -x /usr/bin/python3 ] || missing+=(python3)
-if [ "$want_test" = 1 ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+if [ "$want_test" = 1 ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # The operations tests run a real Prometheus (and promtool on the alert rules), render the
+  # Kubernetes overlays with `kubectl kustomize` and verify the systemd unit.
+  { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
+  command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing missing system packages: ${missing[*]}"

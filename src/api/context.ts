@@ -4,6 +4,7 @@ import type { EventLogReader } from '../app/event-log-reader.js';
 import type { StatusFeed } from '../app/status-feed.js';
 import type { SyntaxChecker } from '../app/syntax-check.js';
 import type { SystemQueries } from '../app/system-queries.js';
+import type { Metrics } from '../ports/metrics.js';
 import type { StreamGate } from './stream-gate.js';
 
 export interface ApiContext {
@@ -18,6 +19,8 @@ export interface ApiContext {
   streams: StreamGate;
   /** Memory kept for large responses not yet read by their clients (see response-budget.ts). */
   maxPendingResponseBytes: number;
+  /** Where request counts and latencies go; GET /metrics renders it. */
+  metrics: Metrics;
   /** Directory with the built web UI (index.html), if it exists. */
   webRoot: string | null;
 }

@@ -14,6 +14,7 @@ import { REQUEST_BOUNDS } from '../domain/limits.js';
 import type { ApiContext } from './context.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, installMethodGuard } from './error-handler.js';
 import { assertIdentityEncoding, assertUtf8Charset, parseJsonBody, unsupportedMediaType } from './json-body.js';
+import { installHttpMetrics } from './http-metrics.js';
 import { installResponseBudget } from './response-budget.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { streamRoutes } from './routes/streams.js';
@@ -89,6 +90,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   rejectRepeatedQueryParameters(app);
   installResponseBudget(app, ctx.maxPendingResponseBytes);
   await registerCompression(app);
+  installHttpMetrics(app, ctx.metrics);
   // JSON only: anything else is answered 415 instead of being half-parsed. An empty body (of any
   // type) means "no body" (e.g. a bare POST .../cancel); the schema decides whether one was required.
   app.removeContentTypeParser(['text/plain', 'application/json']);

@@ -10,6 +10,11 @@ export class StreamGate {
 
   constructor(readonly max: number) {}
 
+  /** Streams held open now. */
+  get count(): number {
+    return this.open;
+  }
+
   /** Takes a place or throws the 503; the returned function gives it back (once). */
   enter(): () => void {
     if (this.open >= this.max) {

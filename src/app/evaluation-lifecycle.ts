@@ -12,20 +12,24 @@ import type { EvaluationEvent, NewEvaluationEvent, StatusChange } from '../domai
 import type { RunResult } from '../domain/run-result.js';
 import { channels, type EventBus } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
+import type { Metrics } from '../ports/metrics.js';
 import type { Storage, TransitionOptions, TransitionPatch, TransitionResult } from '../ports/storage.js';
+import { observeTransition } from './evaluation-metrics.js';
 import { finalRecord } from './verdicts.js';
 
 export type TerminalGuard = Pick<TransitionOptions, 'expectFrom' | 'expectWorker' | 'precedingEvents'>;
 
 export class EvaluationLifecycle {
   constructor(
-    private readonly deps: { storage: Pick<Storage, 'evaluations' | 'events'>; bus: EventBus; log: Logger },
+    private readonly deps: { storage: Pick<Storage, 'evaluations' | 'events'>; bus: EventBus; log: Logger; metrics?: Metrics },
   ) {}
 
   /** Moves the evaluation (compare-and-set, see EvaluationRepository.transition), then publishes what was written. */
   async transition(id: string, to: EvaluationStatus, patch?: TransitionPatch, options?: TransitionOptions): Promise<TransitionResult | null> {
     const moved = await this.deps.storage.evaluations.transition(id, to, patch, options);
-    if (moved) await this.publish(moved.evaluation, moved.events);
+    if (!moved) return null;
+    if (this.deps.metrics) observeTransition(this.deps.metrics, moved.evaluation);
+    await this.publish(moved.evaluation, moved.events);
     return moved;
   }
 

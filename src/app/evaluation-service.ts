@@ -14,6 +14,7 @@ import { badRequest, conflict, notFound, unavailable } from '../domain/errors.js
 import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
 import { channels, type EventBus } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
+import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { NewEvaluation, Storage, WorkerInfo } from '../ports/storage.js';
 import { newEvaluationId } from './evaluation-ids.js';
@@ -29,6 +30,7 @@ export interface EvaluationServiceDeps {
   lifecycle: EvaluationLifecycle;
   reader: EventLogReader;
   log: Logger;
+  metrics?: Metrics;
 }
 
 export interface EvaluationServiceOptions {
@@ -95,7 +97,10 @@ export class EvaluationService {
       log.error({ err: String(err) }, 'enqueue failed');
       throw unavailable('queue_unavailable', 'The queue is not reachable; the evaluations were not accepted. Try again shortly.', 2);
     }
-    for (const { evaluation, events } of created) await lifecycle.publish(evaluation, events);
+    for (const { evaluation, events } of created) {
+      this.deps.metrics?.evaluationSubmitted({ environment: evaluation.environment, sandbox: evaluation.sandbox });
+      await lifecycle.publish(evaluation, events);
+    }
     return created.map((c) => c.evaluation);
   }
 

@@ -6,12 +6,16 @@
 import { ENVIRONMENTS, EVALUATION_STATUSES, type EvaluationStatus } from '../domain/evaluation.js';
 import { EXIT_CODE_GUIDE } from '../domain/exit-interpretation.js';
 import { LIMIT_BOUNDS, REQUEST_BOUNDS } from '../domain/limits.js';
+import { latencyStats } from '../domain/percentiles.js';
 import type { ConfigResponse, HealthResponse, QueueStats, StatsResponse, WorkerList } from '../domain/system-views.js';
 import type { EventBus } from '../ports/bus.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { BackendHealth, SandboxBackend, SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
 import { ttlCache } from './ttl-cache.js';
+
+/** Percentiles are taken over at most this many of the newest evaluations in the window (bounded cost). */
+const LATENCY_SAMPLE = 20_000;
 
 export interface SystemQueriesDeps {
   storage: Storage;
@@ -89,7 +93,12 @@ export class SystemQueries {
 
   async stats(minutes: number, bucketS: number): Promise<StatsResponse> {
     const since = new Date(Date.now() - minutes * 60_000).toISOString();
-    return { buckets: await this.deps.storage.stats.outcomeBuckets(since, bucketS), bucket_s: bucketS };
+    const [buckets, samples] = await Promise.all([
+      this.deps.storage.stats.outcomeBuckets(since, bucketS),
+      // One more than used tells whether the window held more than the sample.
+      this.deps.storage.stats.durationSamples(since, LATENCY_SAMPLE + 1),
+    ]);
+    return { buckets, bucket_s: bucketS, latency: latencyStats(samples.slice(0, LATENCY_SAMPLE), samples.length > LATENCY_SAMPLE) };
   }
 
   async config(): Promise<ConfigResponse> {

@@ -30,11 +30,32 @@ export const WorkerView = z.object({
 export const WorkerList = z.object({ workers: z.array(WorkerView), liveness_window_ms: z.number() });
 export type WorkerView = z.infer<typeof WorkerView>;
 
+/** p50/p95 in milliseconds; null when there is nothing to measure. */
+export const Percentiles = z.object({ p50: z.number().nullable(), p95: z.number().nullable() });
+export type Percentiles = z.infer<typeof Percentiles>;
+
+export const LatencyGroup = z.object({
+  /** Evaluations the percentiles are taken over (those that started and finished in the window). */
+  count: z.number(),
+  queue_wait_ms: Percentiles.describe('Submission to the program starting (the same numbers as crucible_queue_wait_seconds)'),
+  run_ms: Percentiles.describe('Program start to its end (the same numbers as crucible_run_seconds)'),
+});
+export type LatencyGroup = z.infer<typeof LatencyGroup>;
+
+export const LatencyStats = LatencyGroup.extend({
+  by_sandbox: z.record(z.string(), LatencyGroup),
+  by_environment: z.record(z.string(), LatencyGroup),
+  /** True when the window held more evaluations than were sampled (the newest are used). */
+  sampled: z.boolean(),
+});
+export type LatencyStats = z.infer<typeof LatencyStats>;
+
 export const StatsResponse = z.object({
   buckets: z.array(
     z.object({ start: z.string(), completed: z.number(), failed: z.number(), timeout: z.number(), cancelled: z.number() }),
   ),
   bucket_s: z.number(),
+  latency: LatencyStats.describe('Percentiles over the evaluations that finished in the window'),
 });
 export type StatsResponse = z.infer<typeof StatsResponse>;
 

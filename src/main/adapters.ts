@@ -3,9 +3,11 @@
  * BullMQ, Redis) is imported only when configured, so the embedded default never loads it.
  */
 import type { EventBus } from '../ports/bus.js';
+import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { Storage } from '../ports/storage.js';
 import type { JobsDatabase } from '../queue/sqlite-jobs.js';
+import { queryOperation, type QueryListener } from '../storage/query-log.js';
 import type { PlatformConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
 
@@ -17,8 +19,13 @@ export interface Adapters {
   cleanups: Array<() => Promise<void> | void>;
 }
 
+/** Every storage query's latency (and failure) goes to the metrics, labelled by statement kind only. */
+function queryMetrics(metrics: Metrics): QueryListener {
+  return (sql, _parameters, durationMs, failed) => metrics.storageQuery(queryOperation(sql), durationMs / 1000, failed);
+}
+
 /** SQLite + in-database queue + in-memory bus, all in the data directory this process locks. */
-export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Adapters['cleanups']): Promise<Adapters> {
+export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Adapters['cleanups'], metrics: Metrics): Promise<Adapters> {
   const [{ createSqliteKysely, createSqliteStorage, sqliteFilename }, { createEmbeddedQueue }, { createMemoryBus }] = await Promise.all([
     import('../storage/sqlite.js'),
     import('../queue/embedded-queue.js'),
@@ -28,7 +35,7 @@ export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Ada
   // One connection shared by the store and the queue: a submission's row and its job are written
   // through the same SQLite handle, opened here rather than by either adapter.
   const filename = sqliteFilename({ dataDir: config.dataDir });
-  const db = createSqliteKysely(filename);
+  const db = createSqliteKysely(filename, undefined, queryMetrics(metrics));
   const storage = createSqliteStorage({ db });
   cleanups.push(() => storage.close());
   await storage.init();
@@ -40,13 +47,13 @@ export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Ada
 }
 
 /** PostgreSQL + BullMQ + Redis pub/sub, shared by every API and worker process of a deployment. */
-export async function openScaleOutAdapters(config: PlatformConfig, cleanups: Adapters['cleanups']): Promise<Adapters> {
+export async function openScaleOutAdapters(config: PlatformConfig, cleanups: Adapters['cleanups'], metrics: Metrics): Promise<Adapters> {
   const [{ createPostgresStorage }, { createBullmqQueue }, { createRedisBus }] = await Promise.all([
     import('../storage/postgres.js'),
     import('../queue/bullmq-queue.js'),
     import('../events/redis-bus.js'),
   ]);
-  const storage = createPostgresStorage({ connectionString: config.databaseUrl!, schema: config.namespace });
+  const storage = createPostgresStorage({ connectionString: config.databaseUrl!, schema: config.namespace, onQuery: queryMetrics(metrics) });
   cleanups.push(() => storage.close());
   await storage.init();
   const queue = createBullmqQueue({ connection: config.redisUrl!, prefix: config.namespace, ...jobLockTiming(config) });

@@ -29,6 +29,13 @@ export const PlatformConfigSchema = z.object({
   maxPendingResponseMb: z.number().int().min(16),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   sandboxes: z.array(z.enum(SANDBOX_BACKENDS)).min(1),
+  /**
+   * `crucible worker` only: port of its own Prometheus endpoint (GET /metrics); none when absent.
+   * (`crucible serve` exports /metrics on its API port.)
+   */
+  metricsPort: z.number().int().min(0).max(65535).optional(),
+  /** Address the worker's metrics endpoint listens on: loopback unless the operator opens it up. */
+  metricsHost: z.string().min(1),
   /** Key prefix in Redis and schema in PostgreSQL, so several deployments can share servers. */
   namespace: z.string().regex(/^[a-z][a-z0-9_]*$/),
 }).refine((c) => Boolean(c.databaseUrl) === Boolean(c.redisUrl), {
@@ -62,6 +69,9 @@ export function defaultConfig(): PlatformConfig {
     logLevel: (env.CRUCIBLE_LOG_LEVEL as PlatformConfig['logLevel'] | undefined) ?? 'info',
     sandboxes: ['bubblewrap', 'gvisor'],
     namespace: env.CRUCIBLE_NAMESPACE ?? 'crucible',
+    metricsPort: envInt('CRUCIBLE_METRICS_PORT'),
+    // Metrics reveal load and failure patterns: exposed beyond the host only when asked for.
+    metricsHost: env.CRUCIBLE_METRICS_HOST || '127.0.0.1',
   };
 }
 

@@ -11,7 +11,9 @@ import { Reaper } from '../app/reaper.js';
 import { StatusFeed } from '../app/status-feed.js';
 import { SyntaxChecker } from '../app/syntax-check.js';
 import { SystemQueries } from '../app/system-queries.js';
+import { PrometheusMetrics } from '../metrics/prometheus.js';
 import type { EventBus } from '../ports/bus.js';
+import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
@@ -36,16 +38,22 @@ export interface Platform extends UseCases {
   queue: JobQueue;
   bus: EventBus;
   sandboxes: SandboxBackends;
+  /** This process's metrics (Prometheus); the roles add their scrape-time gauges and serve it. */
+  metrics: Metrics;
   log: PinoLogger;
   close(): Promise<void>;
 }
 
-function buildUseCases(config: PlatformConfig, ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends }, log: PinoLogger): UseCases {
-  const { storage, queue, bus, sandboxes } = ports;
-  const lifecycle = new EvaluationLifecycle({ storage, bus, log });
+function buildUseCases(
+  config: PlatformConfig,
+  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics },
+  log: PinoLogger,
+): UseCases {
+  const { storage, queue, bus, sandboxes, metrics } = ports;
+  const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
   const evaluations = new EvaluationService(
-    { storage, queue, bus, lifecycle, reader: events, log },
+    { storage, queue, bus, lifecycle, reader: events, log, metrics },
     { maxQueueDepth: config.maxQueueDepth, cancelGraceMs: config.cancelGraceMs, livenessWindowMs: config.livenessWindowMs },
   );
   const reaper = new Reaper(
@@ -65,12 +73,13 @@ function buildUseCases(config: PlatformConfig, ports: { storage: Storage; queue:
 
 export async function openPlatform(config: PlatformConfig, log: PinoLogger): Promise<Platform> {
   const cleanups: Adapters['cleanups'] = [];
+  const metrics = new PrometheusMetrics();
   try {
-    const { storage, queue, bus } = isEmbedded(config) ? await openEmbeddedAdapters(config, cleanups) : await openScaleOutAdapters(config, cleanups);
+    const { storage, queue, bus } = isEmbedded(config) ? await openEmbeddedAdapters(config, cleanups, metrics) : await openScaleOutAdapters(config, cleanups, metrics);
     // Warm sandboxes only where programs run: an API-only instance needs one now and then (syntax checks).
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
     cleanups.push(() => closeSandboxBackends(sandboxes));
-    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes }, log);
+    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics }, log);
     let closed = false;
     return {
       ...useCases,
@@ -79,6 +88,7 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
       queue,
       bus,
       sandboxes,
+      metrics,
       log,
       async close() {
         if (closed) return;

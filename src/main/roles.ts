@@ -8,10 +8,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../api/server.js';
+import { platformGauges } from '../app/platform-gauges.js';
 import { StreamGate } from '../api/stream-gate.js';
 import { Worker } from '../worker/worker.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { openPlatform, type Platform } from './platform.js';
 
 export interface Listen {
@@ -39,8 +41,10 @@ async function recoverEmbedded(platform: Platform, ownWorkerId: string | null): 
 }
 
 function startWorker(platform: Platform, concurrency: number): Worker {
-  const { storage, queue, bus, lifecycle, sandboxes, log, config } = platform;
-  return new Worker({ storage, queue, bus, lifecycle, sandboxes, log }, { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs });
+  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics } = platform;
+  const worker = new Worker({ storage, queue, bus, lifecycle, sandboxes, log, metrics }, { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs });
+  metrics.addScrapeSource('worker', () => worker.gauges());
+  return worker;
 }
 
 export async function startServer(config: PlatformConfig, listen: Listen): Promise<RunningServer> {
@@ -53,6 +57,11 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
     await worker?.start();
     platform.reaper.start(config.reaperIntervalMs, worker ? [worker.id] : []);
 
+    const streams = new StreamGate(config.maxStreams);
+    // Queue and worker gauges come from shared storage: every API instance exports the same
+    // values (dashboards take max() over instances); workers do not export them at all.
+    platform.metrics.addScrapeSource('platform', platformGauges(platform.storage, config.livenessWindowMs));
+    platform.metrics.addScrapeSource('streams', () => ({ openStreams: streams.count }));
     const app = await buildServer(
       {
         evaluations: platform.evaluations,
@@ -61,7 +70,8 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
         system: platform.system,
         syntaxChecker: platform.syntaxChecker,
         maxWaitS: config.maxWaitS,
-        streams: new StreamGate(config.maxStreams),
+        streams,
+        metrics: platform.metrics,
         maxPendingResponseBytes: config.maxPendingResponseMb * 1024 * 1024,
         webRoot,
       },
@@ -91,6 +101,8 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
 export interface RunningWorker {
   platform: Platform;
   worker: Worker;
+  /** The worker's own Prometheus endpoint, when --metrics-port was given. */
+  metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -107,12 +119,27 @@ export async function startWorkerProcess(config: PlatformConfig): Promise<Runnin
     throw err;
   }
   const worker = startWorker(platform, Math.max(1, config.workers));
-  await worker.start();
+  let metricsServer: MetricsServer | null = null;
+  try {
+    await worker.start();
+    if (config.metricsPort !== undefined) {
+      metricsServer = await startMetricsServer(platform.metrics, { host: config.metricsHost, port: config.metricsPort }, (err) =>
+        log.warn({ err: String(err) }, 'rendering the metrics failed'),
+      );
+      log.info({ url: `${metricsServer.url}/metrics` }, 'worker metrics served');
+    }
+  } catch (err) {
+    await stopWorker(worker, 0);
+    await platform.close();
+    throw err;
+  }
   return {
     platform,
     worker,
+    metricsUrl: metricsServer ? `${metricsServer.url}/metrics` : null,
     async stop() {
       await stopWorker(worker, 10_000);
+      await metricsServer?.close();
       await platform.close();
     },
   };

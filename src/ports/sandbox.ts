@@ -52,6 +52,8 @@ export interface SandboxBackend {
   cleanupStale(): Promise<void>;
   /** Optional: prepares resources (e.g. pooled cgroups) so the first runs start fast. */
   warm?(): Promise<void>;
+  /** Optional: sandboxes set up ahead of time and ready for a program now (for the metrics). */
+  warmSandboxes?(): number;
   /** Optional: releases everything the backend holds (pools, state dirs); runs in flight finish first. */
   close?(): Promise<void>;
 }

@@ -17,6 +17,7 @@ import type {
 } from '../domain/evaluation.js';
 import type { EvaluationEvent, FeedPosition, NewEvaluationEvent, StatusChange } from '../domain/events.js';
 import type { Limits } from '../domain/limits.js';
+import type { DurationSample } from '../domain/percentiles.js';
 
 export interface NewEvaluation {
   id: string;
@@ -103,6 +104,13 @@ export interface StoredOutput {
   raw: Uint8Array | null;
 }
 
+export interface QueuedInEnvironment {
+  environment: Environment;
+  waiting: number;
+  /** ISO time of the oldest waiting evaluation's submission. */
+  oldest_queued_at: string;
+}
+
 /** Evaluations and their state changes. */
 export interface EvaluationRepository {
   /** Inserts evaluations in status `queued`, each with its first event (seq 1, status queued), atomically. */
@@ -149,6 +157,13 @@ export interface WorkerRegistry {
 export interface EvaluationStats {
   countByStatus(): Promise<Record<EvaluationStatus, number>>;
   oldestQueuedAt(): Promise<string | null>;
+  /** Evaluations in status `queued` per environment that has any, with the oldest one's submission time. */
+  queuedByEnvironment(): Promise<QueuedInEnvironment[]>;
+  /**
+   * Queue wait (created → started) and run time (started → finished) of evaluations that started
+   * and finished since `sinceIso`, newest first, at most `limit` (percentiles for the dashboard).
+   */
+  durationSamples(sinceIso: string, limit: number): Promise<DurationSample[]>;
   /** Terminal evaluations per time bucket since `sinceIso` (dashboard throughput / failure rate). */
   outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]>;
 }

@@ -1,7 +1,8 @@
 /** Aggregates over the evaluations (queue view, dashboard) in SQLite or PostgreSQL. */
 import { sql } from 'kysely';
-import { EVALUATION_STATUSES, TERMINAL_STATUSES, type EvaluationStatus } from '../domain/evaluation.js';
-import type { EvaluationStats, OutcomeBucket } from '../ports/storage.js';
+import { EVALUATION_STATUSES, TERMINAL_STATUSES, type Environment, type EvaluationStatus } from '../domain/evaluation.js';
+import type { DurationSample } from '../domain/percentiles.js';
+import type { EvaluationStats, OutcomeBucket, QueuedInEnvironment } from '../ports/storage.js';
 import type { Db, StoreDialect } from './dialect.js';
 import { toIso, toMs } from './rows.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
@@ -42,6 +43,38 @@ export class KyselyEvaluationStats implements EvaluationStats {
         .limit(1)
         .executeTakeFirst();
       return row ? toIso(row.created_at) : null;
+    });
+  }
+
+  queuedByEnvironment(): Promise<QueuedInEnvironment[]> {
+    return this.guard(async () => {
+      const rows = await this.db
+        .selectFrom('evaluations')
+        .select((eb) => ['environment', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+        .where('status', '=', 'queued')
+        .groupBy('environment')
+        .execute();
+      return rows.map((r) => ({ environment: r.environment as Environment, waiting: Number(r.n), oldest_queued_at: toIso(r.oldest as number) }));
+    });
+  }
+
+  durationSamples(sinceIso: string, limit: number): Promise<DurationSample[]> {
+    return this.guard(async () => {
+      const rows = await this.db
+        .selectFrom('evaluations')
+        .select(['environment', 'sandbox', 'created_at', 'started_at', 'finished_at'])
+        .where('finished_at', '>=', toMs(sinceIso))
+        .where('started_at', 'is not', null)
+        .where('status', 'in', TERMINAL_STATUSES)
+        .orderBy('finished_at', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        environment: r.environment,
+        sandbox: r.sandbox,
+        queueWaitMs: Math.max(0, Number(r.started_at) - Number(r.created_at)),
+        runMs: Math.max(0, Number(r.finished_at) - Number(r.started_at)),
+      }));
     });
   }
 

@@ -12,6 +12,7 @@ import { resultWithoutRun, terminalStatusOf } from '../app/verdicts.js';
 import type { NewEvaluationEvent } from '../domain/events.js';
 import { storableOutput } from '../domain/output-text.js';
 import type { Logger } from '../ports/logger.js';
+import type { Metrics } from '../ports/metrics.js';
 import type { QueueJob } from '../ports/queue.js';
 import type { RunResult, SandboxBackends } from '../ports/sandbox.js';
 import type { EvaluationRepository } from '../ports/storage.js';
@@ -36,6 +37,7 @@ export interface RunnerDeps {
   lifecycle: EvaluationLifecycle;
   sandboxes: SandboxBackends;
   log: Logger;
+  metrics?: Metrics;
   workerId: string;
   /** How often live output is flushed to storage and watchers. */
   flushIntervalMs?: number;
@@ -99,6 +101,8 @@ export class EvaluationRunner {
     );
 
     let started = false;
+    const claimedAt = performance.now();
+    const startSeconds = () => (performance.now() - claimedAt) / 1000;
     const result = await backend.run(
       {
         code: evaluation.code,
@@ -111,6 +115,7 @@ export class EvaluationRunner {
         signal: abort.signal,
         onStart: () => {
           started = true;
+          this.deps.metrics?.sandboxStart(job.sandbox, true, startSeconds());
           enqueueWrite(() => lifecycle.transition(evaluation.id, 'running', { started_at: new Date().toISOString() }, { expectFrom: ['provisioning'], expectWorker: workerId }));
         },
         onStdout: (text) => batcher.addStdout(storableOutput(text)),
@@ -122,6 +127,7 @@ export class EvaluationRunner {
 
     if (result.reason === 'platform_error' && !started && !abort.signal.aborted) {
       // The sandbox never started the program: not the program's fault, so let the queue retry.
+      this.deps.metrics?.sandboxStart(job.sandbox, false, startSeconds());
       batcher.drain();
       await lifecycle.transition(evaluation.id, 'queued', { worker: null }, { expectFrom: ['provisioning'], expectWorker: workerId });
       throw new InfrastructureError(result.message);

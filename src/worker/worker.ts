@@ -10,6 +10,7 @@ import type { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import { resultWithoutRun } from '../app/verdicts.js';
 import { channels, type EventBus, type Subscription } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
+import type { Metrics, ScrapeSnapshot } from '../ports/metrics.js';
 import type { JobQueue, QueueConsumer, QueueJob } from '../ports/queue.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { Storage, WorkerInfo } from '../ports/storage.js';
@@ -22,6 +23,7 @@ export interface WorkerDeps {
   lifecycle: EvaluationLifecycle;
   sandboxes: SandboxBackends;
   log: Logger;
+  metrics?: Metrics;
 }
 
 export interface WorkerOptions {
@@ -54,6 +56,7 @@ export class Worker {
       lifecycle: deps.lifecycle,
       sandboxes: deps.sandboxes,
       log: deps.log,
+      metrics: deps.metrics,
       workerId: this.id,
       flushIntervalMs: options.flushIntervalMs,
     });
@@ -61,6 +64,12 @@ export class Worker {
 
   get running(): number {
     return this.active.size;
+  }
+
+  /** This worker's sandboxes for the metrics: running a program now, and warm per backend. */
+  gauges(): ScrapeSnapshot {
+    const warm = Object.values(this.deps.sandboxes).map((b) => ({ sandbox: b.name, count: b.warmSandboxes?.() ?? 0 }));
+    return { sandboxes: { busy: this.active.size, warm } };
   }
 
   async start(): Promise<void> {

@@ -434,6 +434,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
 
       expect(await store.stats.countByStatus()).toEqual({ queued: 1, provisioning: 1, running: 2, completed: 1, failed: 0, timeout: 0, cancelled: 1 });
       expect(await store.stats.oldestQueuedAt()).toBe(q1.created_at);
+      expect(await store.stats.queuedByEnvironment()).toEqual([{ environment: 'python', waiting: 1, oldest_queued_at: q1.created_at }]);
       expect((await store.evaluations.findByStatus(['provisioning', 'running'])).map((x) => x.id)).toEqual([r1.id, r2.id, p1.id]);
       expect((await store.evaluations.findByStatus(['provisioning', 'running'], { workers: ['w1'] })).map((x) => x.id)).toEqual([r1.id, p1.id]);
       expect((await store.evaluations.findByStatus(['running'], { limit: 1 })).map((x) => x.id)).toEqual([r1.id]);
@@ -450,6 +451,27 @@ export function storeContract(name: string, harness: StoreHarness): void {
       });
       expect(totals).toEqual({ completed: 1, cancelled: 1, failed: 0 });
       for (let i = 1; i < buckets.length; i++) expect(Date.parse(buckets[i]!.start) - Date.parse(buckets[i - 1]!.start)).toBe(10_000);
+    });
+
+    it('gives queue wait and run time of evaluations that started and finished since a time, newest first', async () => {
+      const at = (e: { created_at: string }, ms: number) => new Date(Date.parse(e.created_at) + ms).toISOString();
+      const a = await created({ sandbox: 'bubblewrap' });
+      const b = await created({ sandbox: 'gvisor' });
+      const never = await created();
+      for (const [e, waitMs, runMs] of [[a, 1500, 2500], [b, 200, 100]] as const) {
+        await store.evaluations.transition(e.id, 'provisioning', { worker: 'w1', increment_attempts: true });
+        await store.evaluations.transition(e.id, 'running', { started_at: at(e, waitMs) });
+        await store.evaluations.transition(e.id, 'completed', { finished_at: at(e, waitMs + runMs), reason: 'exit_zero' });
+      }
+      await store.evaluations.transition(never.id, 'cancelled', { reason: 'cancelled', finished_at: at(never, 50) });
+
+      // a finished at +4 s, b (created 1 s after a) at +1.3 s: a is the newest.
+      const aSample = { environment: 'python', sandbox: 'bubblewrap', queueWaitMs: 1500, runMs: 2500 };
+      const bSample = { environment: 'python', sandbox: 'gvisor', queueWaitMs: 200, runMs: 100 };
+      expect(await store.stats.durationSamples(a.created_at, 10)).toEqual([aSample, bSample]);
+      expect(await store.stats.durationSamples(a.created_at, 1)).toEqual([aSample]);
+      expect(await store.stats.durationSamples(at(a, 3000), 10)).toEqual([aSample]);
+      expect(await store.stats.durationSamples(at(a, 5000), 10)).toEqual([]);
     });
   });
 }

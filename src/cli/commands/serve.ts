@@ -27,7 +27,7 @@ function commonOptions(cmd: Command): Command {
     .option('--log-level <level>', 'fatal|error|warn|info|debug (env CRUCIBLE_LOG_LEVEL)');
 }
 
-function configFrom(flags: CommonFlags & { workers?: number }): PlatformConfig {
+function configFrom(flags: CommonFlags & { workers?: number; metricsPort?: number; metricsHost?: string }): PlatformConfig {
   return resolveConfig({
     dataDir: flags.dataDir,
     databaseUrl: flags.databaseUrl,
@@ -36,6 +36,8 @@ function configFrom(flags: CommonFlags & { workers?: number }): PlatformConfig {
     maxQueueDepth: flags.maxQueueDepth,
     namespace: flags.namespace,
     workers: flags.workers,
+    metricsPort: flags.metricsPort,
+    metricsHost: flags.metricsHost,
   });
 }
 
@@ -67,11 +69,17 @@ export function registerServe(program: Command): void {
     program
       .command('worker')
       .description('Run a worker only (scale-out): take evaluations from Redis, run them, record them in PostgreSQL')
-      .option('--concurrency <n>', 'evaluations run at once (env CRUCIBLE_WORKERS, default: CPU count)', int),
-  ).action(async (flags: CommonFlags & { concurrency?: number }) => {
+      .option('--concurrency <n>', 'evaluations run at once (env CRUCIBLE_WORKERS, default: CPU count)', int)
+      .option(
+        '--metrics-port <port>',
+        "serve this worker's Prometheus metrics (GET /metrics) and /healthz on this port (env CRUCIBLE_METRICS_PORT; default: none)",
+        int,
+      )
+      .option('--metrics-host <host>', 'address of the metrics endpoint (env CRUCIBLE_METRICS_HOST, default 127.0.0.1)'),
+  ).action(async (flags: CommonFlags & { concurrency?: number; metricsPort?: number; metricsHost?: string }) => {
     try {
       const running = await startWorkerProcess(configFrom({ ...flags, workers: flags.concurrency }));
-      process.stderr.write(`Crucible worker ${running.worker.id} is running\n`);
+      process.stderr.write(`Crucible worker ${running.worker.id} is running${running.metricsUrl ? ` (metrics: ${running.metricsUrl})` : ''}\n`);
       stopOnSignals(running, (m) => process.stderr.write(`crucible: ${m}\n`));
     } catch (err) {
       fail(err);

@@ -72,6 +72,10 @@ export abstract class CgroupSandboxBackend implements SandboxBackend {
     await this.runner?.prepare();
   }
 
+  warmSandboxes(): number {
+    return this.runnerInstance?.warmReady ?? 0;
+  }
+
   async cleanupStale(): Promise<void> {
     if (typeof this.cgroups !== 'string') await cleanupStaleCgroups(this.cgroups);
     await this.cleanupStaleExtra();

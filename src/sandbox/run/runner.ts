@@ -52,6 +52,11 @@ export class SandboxRunner {
     this.defaultKey = defaultSpec ? starter.keyOf(defaultSpec) : null;
   }
 
+  /** Warm sandboxes ready for a program now. */
+  get warmReady(): number {
+    return this.warm?.ready ?? 0;
+  }
+
   /** Pre-creates cgroups and, if the backend supports it, sandboxes for default runs. */
   async prepare(): Promise<void> {
     await this.cgroups.warm();

@@ -40,6 +40,11 @@ export class WarmPool {
     private readonly capacity = 4,
   ) {}
 
+  /** Sandboxes ready for a program now. */
+  get ready(): number {
+    return this.idle.filter((s) => s.launch.alive).length;
+  }
+
   /**
    * A ready sandbox for `key`, or null (the caller starts one cold). Starting a replacement means
    * a synchronous spawn in this process plus a few ms of CPU: while another ready sandbox is left
