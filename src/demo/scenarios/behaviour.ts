@@ -171,7 +171,7 @@ for _ in range(512):
     name: 'stress',
     title: 'Stress test: CPU and memory in two processes',
     kind: 'behaviour',
-    expected: 'completed; two forked workers sieve primes below 3 million and churn ~60 MiB each; the parent verifies 216816 primes; peak memory and CPU are measured (busy the whole run: cpu_ms ≥ half of wall_ms and > 100; peak > 50 MiB)',
+    expected: 'completed; two forked workers sieve primes below 3 million and churn ~60 MiB each; the parent verifies 216816 primes; peak memory and CPU are measured (cpu_ms > 100 and within the 1-CPU quota: ≤ 1.2 × wall_ms; peak > 50 MiB)',
     request: () => ({
       code: String.raw`
 import os
@@ -215,8 +215,10 @@ print("both workers agree: 216816")
       return [
         ...verdict(run, 'completed', 'exit_zero', 0),
         ...contains(run, 'stdout', 'both workers agree: 216816'),
-        // Relative to the wall time, not absolute: a fast, idle machine finishes in ~250 ms of CPU.
-        ...that((m.cpu_ms ?? 0) > 100 && (m.cpu_ms ?? 0) >= 0.5 * (m.wall_ms ?? Infinity), `cpu_ms should show a busy run (≥ half of wall_ms ${m.wall_ms}), got ${m.cpu_ms}`),
+        // The work is fixed (~250 ms of CPU on a fast machine) while the wall time depends on how
+        // busy the host is, so no lower bound relative to the wall time: measured, non-trivial,
+        // and never more than the 1-CPU quota allows.
+        ...that((m.cpu_ms ?? 0) > 100 && (m.cpu_ms ?? Infinity) <= 1.2 * (m.wall_ms ?? 0), `cpu_ms should be measured, over 100 ms and within the 1-CPU quota (≤ 1.2 × wall_ms ${m.wall_ms}), got ${m.cpu_ms}`),
         ...that((m.peak_memory_bytes ?? 0) > 50 * MiB, `peak memory should exceed 50 MiB, got ${m.peak_memory_bytes}`),
       ];
     },
