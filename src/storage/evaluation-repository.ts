@@ -9,7 +9,7 @@
  * same evaluation are serialised, sequence numbers are gap-free, and a rejected guard changes
  * nothing. Starting with a write also avoids SQLite's read-then-write upgrade deadlock.
  */
-import { type Expression, type SqlBool, type Updateable } from 'kysely';
+import type { Updateable } from 'kysely';
 import type { Evaluation, EvaluationList, EvaluationStatus, EvaluationSummary } from '../domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
 import { sourcesOf } from '../domain/state-machine.js';
@@ -23,15 +23,14 @@ import type {
   TransitionResult,
 } from '../ports/storage.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import type { Db, EvaluationsEb, StoreDialect, Tx } from './dialect.js';
+import type { Db, StoreDialect, Tx } from './dialect.js';
 import { chunks, INSERT_CHUNK, insertEvents, uniqueTags } from './event-rows.js';
 import { PAYLOAD_COLUMNS, toEvaluation, toIso, toMs, toSummary, type PayloadRow } from './rows.js';
 import type { EvaluationsTable } from './schema.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
+import { likePattern, searchFloor, textMatch } from './text-search.js';
 
 const DEFAULT_FIND_LIMIT = 1000;
-/** Text search (`q`) looks at this many of the newest evaluations (see searchFloor). */
-export const SEARCH_WINDOW = 20_000;
 
 export class KyselyEvaluationRepository implements EvaluationRepository {
   private readonly guard: StoreGuard;
@@ -163,10 +162,10 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
         select = select.where(await this.dialect.tagFilter(this.db, uniqueTags(query.tags)));
       }
       if (query.q) {
-        const pattern = `%${escapeLike(query.q)}%`;
-        const floor = await this.searchFloor();
+        const pattern = likePattern(query.q);
+        const floor = await searchFloor(this.db);
         if (floor !== null) select = select.where('evaluations.created_at', '>=', floor);
-        select = select.where((eb) => this.textMatch(eb, pattern));
+        select = select.where((eb) => textMatch(this.dialect, eb, pattern));
       }
       if (cursor) {
         select = select.where((eb) => eb(eb.refTuple('evaluations.created_at', 'evaluations.id'), '<', eb.tuple(cursor.createdAt, cursor.id)));
@@ -279,36 +278,6 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
       .returning(PAYLOAD_COLUMNS)
       .executeTakeFirstOrThrow();
   }
-
-  /**
-   * Creation time of the SEARCH_WINDOW-th newest evaluation (null if there are fewer): `q` has no
-   * index (substring matches over code), so it only looks at the newest evaluations, keeping a
-   * search to a bounded index range instead of a scan of the whole history.
-   */
-  private async searchFloor(): Promise<number | null> {
-    const row = await this.db
-      .selectFrom('evaluations')
-      .select('created_at')
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .offset(SEARCH_WINDOW - 1)
-      .limit(1)
-      .executeTakeFirst();
-    return row ? Number(row.created_at) : null;
-  }
-
-  /** `q`: case-insensitive substring of the id, a tag or the code. */
-  private textMatch(eb: EvaluationsEb, pattern: string): Expression<SqlBool> {
-    const { dialect } = this;
-    // The code as a correlated scalar subquery, probed per candidate row by primary key; as an
-    // EXISTS inside OR, PostgreSQL may instead hash the whole payload table.
-    const code = eb
-      .selectFrom('evaluation_payloads')
-      .select('evaluation_payloads.code')
-      .whereRef('evaluation_payloads.evaluation_id', '=', 'evaluations.id') as unknown as Expression<string>;
-    return eb.or([dialect.like(eb.ref('evaluations.id'), pattern), dialect.like(dialect.tagsText(eb), pattern), dialect.like(code, pattern)]);
-  }
-
 }
 
 /** Both drivers take a Node Buffer for a blob/bytea parameter. */
@@ -316,6 +285,3 @@ function rawColumn(bytes: Uint8Array | null): Buffer | null {
   return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
