@@ -17,6 +17,7 @@ import type {
 } from '../domain/evaluation.js';
 import type { EvaluationEvent, FeedPosition, NewEvaluationEvent, StatusChange } from '../domain/events.js';
 import type { Limits } from '../domain/limits.js';
+import type { Role } from '../domain/access.js';
 
 export interface NewEvaluation {
   id: string;
@@ -153,12 +154,39 @@ export interface EvaluationStats {
   outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]>;
 }
 
+/** An API key as stored: the secret only as its SHA-256 (hex). */
+export interface StoredApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  project: string;
+  secret_sha256: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** API keys (access control). */
+export interface ApiKeyStore {
+  /** Inserts a key; a duplicate id is CrucibleError `duplicate_id`. */
+  create(key: StoredApiKey): Promise<void>;
+  get(id: string): Promise<StoredApiKey | null>;
+  /** Oldest first. */
+  list(): Promise<StoredApiKey[]>;
+  /** Sets revoked_at (once; a second revoke keeps the first time). Null: no such key. */
+  revoke(id: string, at: string): Promise<StoredApiKey | null>;
+  /** Records a use (last_used_at). */
+  touch(id: string, at: string): Promise<void>;
+}
+
 /** One database behind the four ports, with its life cycle. */
 export interface Storage {
   readonly evaluations: EvaluationRepository;
   readonly events: EventLog;
   readonly workers: WorkerRegistry;
   readonly stats: EvaluationStats;
+  readonly apiKeys: ApiKeyStore;
   /** Creates or migrates the schema. Idempotent; safe to call from several processes at once. */
   init(): Promise<void>;
   /** Cheap round trip used by readiness checks. */

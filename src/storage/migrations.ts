@@ -118,6 +118,25 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 4,
+    name: 'API keys (access control)',
+    async up(db, dialect) {
+      const bigint = sql.raw(dialect.types.bigint);
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('secret_sha256', 'text', (c) => c.notNull())
+        .addColumn('created_at', bigint, (c) => c.notNull())
+        .addColumn('expires_at', bigint)
+        .addColumn('last_used_at', bigint)
+        .addColumn('revoked_at', bigint)
+        .execute();
+    },
+  },
 ];
 
 /** Brings the schema up to date. Safe to run from several processes at once. */

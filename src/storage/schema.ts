@@ -74,6 +74,18 @@ export interface WorkersTable {
   last_seen: number;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  role: string;
+  project: string;
+  secret_sha256: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface MigrationsTable {
   version: number;
   name: string;
@@ -87,4 +99,5 @@ export interface Database {
   evaluation_tags: EvaluationTagsTable;
   workers: WorkersTable;
   crucible_migrations: MigrationsTable;
+  api_keys: ApiKeysTable;
 }
