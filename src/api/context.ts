@@ -1,4 +1,5 @@
 /** What the HTTP edge needs from the rest of the platform: use cases only, and its own HTTP settings. */
+import type { AccessControl } from '../app/access.js';
 import type { EvaluationService } from '../app/evaluation-service.js';
 import type { EventLogReader } from '../app/event-log-reader.js';
 import type { StatusFeed } from '../app/status-feed.js';
@@ -7,6 +8,8 @@ import type { SystemQueries } from '../app/system-queries.js';
 import type { StreamGate } from './stream-gate.js';
 
 export interface ApiContext {
+  /** Who is calling (API keys, roles); see src/api/auth.ts for which routes need a key. */
+  access: AccessControl;
   evaluations: EvaluationService;
   events: EventLogReader;
   statusFeed: StatusFeed;

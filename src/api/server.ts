@@ -11,6 +11,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger as PinoLogger } from 'pino';
 import { CrucibleError } from '../domain/errors.js';
 import { REQUEST_BOUNDS } from '../domain/limits.js';
+import { installAuthentication, keyRoutes } from './auth.js';
 import type { ApiContext } from './context.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, installMethodGuard } from './error-handler.js';
 import { assertIdentityEncoding, assertUtf8Charset, parseJsonBody, unsupportedMediaType } from './json-body.js';
@@ -87,6 +88,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   installErrorHandling(app);
   installMethodGuard(app);
   rejectRepeatedQueryParameters(app);
+  installAuthentication(app, ctx.access);
   installResponseBudget(app, ctx.maxPendingResponseBytes);
   await registerCompression(app);
   // JSON only: anything else is answered 415 instead of being half-parsed. An empty body (of any
@@ -119,6 +121,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
       tags: [
         { name: 'evaluations', description: 'Submit, read, list, cancel and stream evaluations' },
         { name: 'system', description: 'Queue, workers, statistics and health' },
+        { name: 'access', description: 'API keys (admin only)' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -128,6 +131,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   evaluationRoutes(app, ctx);
   streamRoutes(app, ctx);
   systemRoutes(app, ctx);
+  keyRoutes(app, ctx);
   await webRoutes(app, ctx.webRoot);
   return app;
 }

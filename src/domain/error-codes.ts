@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE = {
   bad_http_request: { status: 400, meaning: 'the bytes received are not HTTP/1.1; the connection is closed' },
   bad_request: { status: 400, meaning: 'a malformed request that no more specific code covers' },
   request_aborted: { status: 400, meaning: 'the client hung up before the whole body arrived; nothing was done' },
+  unauthenticated: { status: 401, meaning: 'auth is required and the request has no valid `Authorization: Bearer <key>` (missing, malformed, unknown, expired or revoked key); with `WWW-Authenticate: Bearer`' },
+  forbidden: { status: 403, meaning: "the caller's role may not do this (e.g. a viewer submitting, a non-admin managing keys)" },
   not_found: { status: 404, meaning: 'no such evaluation or route' },
   method_not_allowed: { status: 405, meaning: 'the path exists for other methods (listed in `Allow`; `OPTIONS` answers 204 with `Allow`)' },
   request_timeout: { status: 408, meaning: 'the request (headers and body) was not received within 60 s' },

@@ -4,6 +4,7 @@
  * is the only place that knows which adapter is behind which port.
  */
 import type { Logger as PinoLogger } from 'pino';
+import { AccessControl } from '../app/access.js';
 import { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import { EvaluationService } from '../app/evaluation-service.js';
 import { EventLogReader } from '../app/event-log-reader.js';
@@ -28,6 +29,7 @@ export interface UseCases {
   system: SystemQueries;
   syntaxChecker: SyntaxChecker;
   reaper: Reaper;
+  access: AccessControl;
 }
 
 export interface Platform extends UseCases {
@@ -60,6 +62,7 @@ function buildUseCases(config: PlatformConfig, ports: { storage: Storage; queue:
     system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
     syntaxChecker: new SyntaxChecker(sandboxes.bubblewrap),
     reaper,
+    access: new AccessControl(storage.apiKeys, { mode: config.auth ?? 'off' }),
   };
 }
 

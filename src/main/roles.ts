@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../api/server.js';
 import { StreamGate } from '../api/stream-gate.js';
 import { Worker } from '../worker/worker.js';
-import { isEmbedded, type PlatformConfig } from './config.js';
+import { isEmbedded, resolveAuthMode, type PlatformConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openPlatform, type Platform } from './platform.js';
 
@@ -43,7 +43,8 @@ function startWorker(platform: Platform, concurrency: number): Worker {
   return new Worker({ storage, queue, bus, lifecycle, sandboxes, log }, { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs });
 }
 
-export async function startServer(config: PlatformConfig, listen: Listen): Promise<RunningServer> {
+export async function startServer(configured: PlatformConfig, listen: Listen): Promise<RunningServer> {
+  const config: PlatformConfig = { ...configured, auth: resolveAuthMode(configured, listen.host) };
   const log = createLogger(config.logLevel, 'serve');
   const platform = await openPlatform(config, log);
   let worker: Worker | null = null;
@@ -55,6 +56,7 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
 
     const app = await buildServer(
       {
+        access: platform.access,
         evaluations: platform.evaluations,
         events: platform.events,
         statusFeed: platform.statusFeed,
@@ -68,7 +70,7 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
       log,
     );
     const address = await app.listen({ host: listen.host, port: listen.port });
-    log.info({ url: address, dataDir: isEmbedded(config) ? config.dataDir : undefined, workers: config.workers, mode: isEmbedded(config) ? 'embedded' : 'scale-out' }, 'crucible serving');
+    log.info({ url: address, dataDir: isEmbedded(config) ? config.dataDir : undefined, workers: config.workers, mode: isEmbedded(config) ? 'embedded' : 'scale-out', auth: config.auth }, 'crucible serving');
     const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${(app.server.address() as { port: number }).port}`;
     return {
       platform,
