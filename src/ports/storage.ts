@@ -18,6 +18,7 @@ import type {
 import type { EvaluationEvent, FeedPosition, NewEvaluationEvent, StatusChange } from '../domain/events.js';
 import type { Limits } from '../domain/limits.js';
 import type { Role } from '../domain/access.js';
+import type { AuditEntry, NewAuditEntry } from '../domain/audit.js';
 
 export interface NewEvaluation {
   id: string;
@@ -32,6 +33,9 @@ export interface NewEvaluation {
   metadata: Record<string, unknown>;
   limits: Limits;
   created_at: string;
+  /** Submitter (API key id) and project; default "anonymous" and "default". */
+  owner?: string;
+  project?: string;
 }
 
 /** Fields a transition may set alongside the new status. */
@@ -180,6 +184,26 @@ export interface ApiKeyStore {
   touch(id: string, at: string): Promise<void>;
 }
 
+export interface AuditListQuery {
+  afterSeq?: number;
+  limit: number;
+  action?: string;
+  actor?: string;
+  project?: string;
+  outcome?: string;
+}
+
+/** The append-only, hash-chained audit log. */
+export interface AuditLog {
+  /**
+   * Appends an entry with the next seq after the newest one, atomically across processes; `seal`
+   * computes its hash from its content (with seq, time and the previous entry's hash).
+   */
+  append(entry: NewAuditEntry, at: string, seal: (entry: Omit<AuditEntry, 'hash'>) => string): Promise<AuditEntry>;
+  /** In seq order, after `afterSeq`, filtered. */
+  list(query: AuditListQuery): Promise<AuditEntry[]>;
+}
+
 /** One database behind the four ports, with its life cycle. */
 export interface Storage {
   readonly evaluations: EvaluationRepository;
@@ -187,6 +211,7 @@ export interface Storage {
   readonly workers: WorkerRegistry;
   readonly stats: EvaluationStats;
   readonly apiKeys: ApiKeyStore;
+  readonly audit: AuditLog;
   /** Creates or migrates the schema. Idempotent; safe to call from several processes at once. */
   init(): Promise<void>;
   /** Cheap round trip used by readiness checks. */

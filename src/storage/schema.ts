@@ -32,6 +32,8 @@ export interface EvaluationsTable {
   limits: unknown;
   metadata: unknown;
   code_sha256: string;
+  owner: string;
+  project: string;
 }
 
 /** Large payloads, kept out of the hot row so listing and status updates stay small. */
@@ -86,6 +88,23 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  actor: string;
+  role: string | null;
+  project: string | null;
+  action: string;
+  target: string | null;
+  outcome: string;
+  source: string | null;
+  request_id: string | null;
+  /** JSON text (kept as written, so the hash stays verifiable in both databases). */
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface MigrationsTable {
   version: number;
   name: string;
@@ -100,4 +119,5 @@ export interface Database {
   workers: WorkersTable;
   crucible_migrations: MigrationsTable;
   api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
 }
