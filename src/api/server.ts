@@ -11,7 +11,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger as PinoLogger } from 'pino';
 import { CrucibleError } from '../domain/errors.js';
 import { REQUEST_BOUNDS } from '../domain/limits.js';
-import { installAuthentication, keyRoutes } from './auth.js';
+import { auditRoutes, installAudit, installAuthentication, keyRoutes } from './auth.js';
 import type { ApiContext } from './context.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, installMethodGuard } from './error-handler.js';
 import { assertIdentityEncoding, assertUtf8Charset, parseJsonBody, unsupportedMediaType } from './json-body.js';
@@ -89,6 +89,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   installMethodGuard(app);
   rejectRepeatedQueryParameters(app);
   installAuthentication(app, ctx.access);
+  installAudit(app, ctx.audit);
   installResponseBudget(app, ctx.maxPendingResponseBytes);
   await registerCompression(app);
   // JSON only: anything else is answered 415 instead of being half-parsed. An empty body (of any
@@ -132,6 +133,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   streamRoutes(app, ctx);
   systemRoutes(app, ctx);
   keyRoutes(app, ctx);
+  auditRoutes(app, ctx);
   await webRoutes(app, ctx.webRoot);
   return app;
 }

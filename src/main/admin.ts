@@ -4,12 +4,14 @@
  * running on it (SQLite in WAL mode and PostgreSQL both take a second process).
  */
 import { AccessControl } from '../app/access.js';
+import { AuditTrail } from '../app/audit.js';
 import type { Storage } from '../ports/storage.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
 
 export interface AdminTools {
   storage: Storage;
   access: AccessControl;
+  audit: AuditTrail;
   close(): Promise<void>;
 }
 
@@ -28,5 +30,5 @@ export async function openAdmin(config: PlatformConfig): Promise<AdminTools> {
     await storage.close();
     throw err;
   }
-  return { storage, access: new AccessControl(storage.apiKeys, { mode: 'required' }), close: () => storage.close() };
+  return { storage, access: new AccessControl(storage.apiKeys, { mode: 'required' }), audit: new AuditTrail(storage.audit), close: () => storage.close() };
 }

@@ -5,6 +5,7 @@
  */
 import type { Logger as PinoLogger } from 'pino';
 import { AccessControl } from '../app/access.js';
+import { AuditTrail } from '../app/audit.js';
 import { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import { EvaluationService } from '../app/evaluation-service.js';
 import { EventLogReader } from '../app/event-log-reader.js';
@@ -30,6 +31,7 @@ export interface UseCases {
   syntaxChecker: SyntaxChecker;
   reaper: Reaper;
   access: AccessControl;
+  audit: AuditTrail;
 }
 
 export interface Platform extends UseCases {
@@ -63,6 +65,7 @@ function buildUseCases(config: PlatformConfig, ports: { storage: Storage; queue:
     syntaxChecker: new SyntaxChecker(sandboxes.bubblewrap),
     reaper,
     access: new AccessControl(storage.apiKeys, { mode: config.auth ?? 'off' }),
+    audit: new AuditTrail(storage.audit),
   };
 }
 

@@ -57,6 +57,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
     const app = await buildServer(
       {
         access: platform.access,
+        audit: platform.audit,
         evaluations: platform.evaluations,
         events: platform.events,
         statusFeed: platform.statusFeed,

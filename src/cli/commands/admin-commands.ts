@@ -2,9 +2,11 @@
  * `crucible keys create | list | revoke`: manage API keys directly in the data directory or the
  * PostgreSQL database, with no server running (this is how the first admin key is made).
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ANONYMOUS_ACTOR, ROLES, type ApiKeyInfo, type Role } from '../../domain/access.js';
+import type { NewAuditEntry } from '../../domain/audit.js';
 import { defaultConfig } from '../../main/config.js';
 import { openAdmin, type AdminTools } from '../../main/admin.js';
 
@@ -45,6 +47,19 @@ const fail = (err: unknown): never => {
   process.exit(1);
 };
 
+/** An audit entry for something done from this command line (source: the local user). */
+const cliEntry = (action: string, target: string, detail: Record<string, unknown>): NewAuditEntry => ({
+  actor: LOCAL_ADMIN.id,
+  role: LOCAL_ADMIN.role,
+  project: null,
+  action,
+  target,
+  outcome: 'success',
+  source: `cli:${os.userInfo().username}@${os.hostname()}`,
+  request_id: null,
+  detail,
+});
+
 const row = (k: ApiKeyInfo) =>
   [k.id, k.role.padEnd(10), k.project.padEnd(12), k.revoked_at ? 'revoked' : k.expires_at && Date.parse(k.expires_at) <= Date.now() ? 'expired' : 'active ', k.name].join('  ');
 
@@ -62,9 +77,11 @@ export function registerAdminCommands(program: Command): void {
   ).action(async (flags: StoreFlags & { name: string; role: string; project: string; expiresIn?: number }) => {
     try {
       if (!(ROLES as readonly string[]).includes(flags.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
-      const created = await withAdmin(flags, (a) =>
-        a.access.createKey(LOCAL_ADMIN, { name: flags.name, role: flags.role as Role, project: flags.project, expires_in_days: flags.expiresIn }),
-      );
+      const created = await withAdmin(flags, async (a) => {
+        const key = await a.access.createKey(LOCAL_ADMIN, { name: flags.name, role: flags.role as Role, project: flags.project, expires_in_days: flags.expiresIn });
+        await a.audit.record(cliEntry('key.create', key.id, { role: key.role, project: key.project }));
+        return key;
+      });
       process.stdout.write(`${created.key}\n`);
       process.stderr.write(
         `created ${created.id} (${created.role}, project ${created.project}${created.expires_at ? `, expires ${created.expires_at}` : ''}); ` +
@@ -88,11 +105,30 @@ export function registerAdminCommands(program: Command): void {
   storeOptions(keys.command('revoke').description('Revoke an API key; it stops working at once').argument('<id>', 'key id (key_…)')).action(
     async (id: string, flags: StoreFlags) => {
       try {
-        const revoked = await withAdmin(flags, (a) => a.access.revokeKey(LOCAL_ADMIN, id));
+        const revoked = await withAdmin(flags, async (a) => {
+          const key = await a.access.revokeKey(LOCAL_ADMIN, id);
+          await a.audit.record(cliEntry('key.revoke', key.id, {}));
+          return key;
+        });
         process.stdout.write(`revoked ${revoked.id} at ${revoked.revoked_at}\n`);
       } catch (err) {
         fail(err);
       }
     },
   );
+
+  const audit = program.command('audit').description('The hash-chained audit log, read directly from the database');
+  storeOptions(audit.command('verify').description('Check the chain; exits 1 naming the first altered, removed or reordered entry')).action(async (flags: StoreFlags) => {
+    try {
+      const verdict = await withAdmin(flags, (a) => a.audit.verify());
+      if (verdict.ok) {
+        process.stdout.write(`audit log intact: ${verdict.entries} entries\n`);
+        return;
+      }
+      process.stdout.write(`audit log BROKEN at entry ${verdict.firstBad}: ${verdict.problem} (${verdict.entries} entries before it verified)\n`);
+      process.exit(1);
+    } catch (err) {
+      fail(err);
+    }
+  });
 }
