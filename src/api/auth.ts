@@ -41,7 +41,7 @@ export function actorOf(request: FastifyRequest): Actor {
 export function installAuthentication(app: FastifyInstance, access: AccessControl): void {
   app.addHook('onRequest', async (request) => {
     if (!needsActor(request.url)) return;
-    request.actor = await access.authenticate(request.headers.authorization);
+    request.actor = await access.authenticate(request.headers.authorization, request.ip);
   });
 }
 
@@ -79,7 +79,7 @@ export function installAudit(app: FastifyInstance, audit: AuditTrail): void {
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = `${request.method} ${request.routeOptions.url ?? ''}`;
-    const refused = reply.statusCode === 401 && needsActor(request.url);
+    const refused = (reply.statusCode === 401 || reply.statusCode === 429) && needsActor(request.url) && request.actor === undefined;
     const action = refused ? 'auth.refused' : AUDITED_ROUTES[route];
     if (!action) return;
     const actor = request.actor;
@@ -102,7 +102,7 @@ export function installAudit(app: FastifyInstance, audit: AuditTrail): void {
   });
 }
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 const KeyIdParams = z.object({ id: z.string().min(1).max(64) });
 
 export function keyRoutes(app: FastifyInstance, ctx: ApiContext): void {

@@ -67,11 +67,17 @@ function info(key: StoredApiKey): ApiKeyInfo {
 export interface AccessControlOptions {
   mode: AuthMode;
   now?: () => number;
+  /** Failed authentications one source address may make per minute before getting 429. */
+  maxFailuresPerMinute?: number;
 }
+
+const FAILURE_WINDOW_MS = 60_000;
 
 export class AccessControl {
   private readonly now: () => number;
   private readonly touched = new Map<string, number>();
+  /** Per source address: failed authentications in the current window. */
+  private readonly failures = new Map<string, { since: number; count: number }>();
 
   constructor(
     private readonly keys: ApiKeyStore,
@@ -89,7 +95,33 @@ export class AccessControl {
    * default project (a key, if sent, is still honoured so scripts behave the same either way).
    * Auth required: a valid, unexpired, unrevoked key, else 401 `unauthenticated`.
    */
-  async authenticate(header: string | undefined): Promise<Actor> {
+  async authenticate(header: string | undefined, source?: string): Promise<Actor> {
+    if (source === undefined) return this.check(header);
+    const now = this.now();
+    const window = this.failures.get(source);
+    const limit = this.options.maxFailuresPerMinute ?? 30;
+    if (window && now - window.since < FAILURE_WINDOW_MS && window.count >= limit) {
+      const retryAfterS = Math.max(1, Math.ceil((window.since + FAILURE_WINDOW_MS - now) / 1000));
+      throw new CrucibleError('rate_limited', `too many failed authentications from this address; retry in ${retryAfterS} s`, undefined, retryAfterS);
+    }
+    try {
+      return await this.check(header);
+    } catch (err) {
+      if (err instanceof CrucibleError && err.code === 'unauthenticated') {
+        const current = window && now - window.since < FAILURE_WINDOW_MS ? window : { since: now, count: 0 };
+        current.count++;
+        this.failures.set(source, current);
+        if (this.failures.size > 10_000) this.forgetOldFailures(now);
+      }
+      throw err;
+    }
+  }
+
+  private forgetOldFailures(now: number): void {
+    for (const [source, w] of this.failures) if (now - w.since >= FAILURE_WINDOW_MS) this.failures.delete(source);
+  }
+
+  private async check(header: string | undefined): Promise<Actor> {
     if (header === undefined || header === '') {
       if (this.mode === 'off') return ANONYMOUS_ACTOR;
       throw unauthenticated('this server requires an API key: send `Authorization: Bearer <key>`');

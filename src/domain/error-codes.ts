@@ -36,6 +36,7 @@ export const ERROR_CATALOGUE = {
   uri_too_long: { status: 414, meaning: 'the URL is longer than the server accepts' },
   unsupported_media_type: { status: 415, meaning: 'not `application/json` (form, multipart, text…), a charset other than UTF-8, or a `Content-Encoding`' },
   headers_too_large: { status: 431, meaning: 'the request line and headers are too large' },
+  rate_limited: { status: 429, meaning: 'too many failed authentications from this address (30 a minute); with `Retry-After`; even a valid key is refused until then' },
   internal_error: { status: 500, meaning: 'a bug on our side; the cause is in the server log, never in the response' },
   queue_full: { status: 503, meaning: 'the queue holds its maximum of waiting evaluations (`CRUCIBLE_MAX_QUEUE_DEPTH`); with `Retry-After`; nothing was accepted' },
   queue_unavailable: { status: 503, meaning: 'the queue cannot be reached; with `Retry-After`; nothing was accepted' },

@@ -36,6 +36,8 @@ export const PlatformConfigSchema = z.object({
   auth: z.enum(AUTH_MODES).optional(),
   /** Accept listening on a non-loopback address with auth off (anyone who can reach it may run code). */
   allowUnauthenticated: z.boolean(),
+  /** Failed authentications one client address may make per minute; beyond, 429 until the minute is over. */
+  authFailuresPerMinute: z.number().int().min(1),
 }).refine((c) => Boolean(c.databaseUrl) === Boolean(c.redisUrl), {
   message: 'scale-out needs both a PostgreSQL URL (CRUCIBLE_DATABASE_URL / --database-url) and a Redis URL (CRUCIBLE_REDIS_URL / --redis-url); give both or neither',
 });
@@ -69,6 +71,7 @@ export function defaultConfig(): PlatformConfig {
     namespace: env.CRUCIBLE_NAMESPACE ?? 'crucible',
     auth: (env.CRUCIBLE_AUTH as AuthMode | undefined) || undefined,
     allowUnauthenticated: env.CRUCIBLE_ALLOW_UNAUTHENTICATED === '1' || env.CRUCIBLE_ALLOW_UNAUTHENTICATED === 'true',
+    authFailuresPerMinute: envInt('CRUCIBLE_AUTH_FAILURES_PER_MINUTE') ?? 30,
   };
 }
 

@@ -64,7 +64,7 @@ function buildUseCases(config: PlatformConfig, ports: { storage: Storage; queue:
     system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
     syntaxChecker: new SyntaxChecker(sandboxes.bubblewrap),
     reaper,
-    access: new AccessControl(storage.apiKeys, { mode: config.auth ?? 'off' }),
+    access: new AccessControl(storage.apiKeys, { mode: config.auth ?? 'off', maxFailuresPerMinute: config.authFailuresPerMinute }),
     audit: new AuditTrail(storage.audit),
   };
 }

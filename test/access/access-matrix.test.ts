@@ -56,7 +56,8 @@ describe('access matrix from the OpenAPI document (auth required)', () => {
   const keys = {} as Record<Keyed | 'expired' | 'revoked', CreatedApiKey>;
 
   beforeAll(async () => {
-    server = await startTestServer({ workers: 0, auth: 'required' });
+    // Far more failed authentications than the per-address limit allows: all from 127.0.0.1.
+    server = await startTestServer({ workers: 0, auth: 'required', authFailuresPerMinute: 10_000 });
     const make = (role: Role, project: string) => server.platform.access.createKey(ANONYMOUS_ACTOR, { name: `${role}@${project}`, role, project });
     keys.viewer = await make('viewer', 'alpha');
     keys.researcherOther = await make('researcher', 'beta');

@@ -126,3 +126,24 @@ describe('log redaction', () => {
     expect(out.match(/\[redacted\]/g)!.length).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe('failed authentications are rate-limited per address', () => {
+  it('answers 429 rate_limited with Retry-After after too many failures, even for a valid key, and audits it', async () => {
+    const server = await startTestServer({ workers: 0, auth: 'required', authFailuresPerMinute: 3 });
+    try {
+      const admin = await server.platform.access.createKey(ANONYMOUS_ACTOR, { name: 'root', role: 'admin' });
+      for (let i = 0; i < 3; i++) expect((await api(server.url, 'GET', '/api/queue', undefined, bearer('wrong'))).status).toBe(401);
+      const limited = await api<{ error: { code: string } }>(server.url, 'GET', '/api/queue', undefined, bearer(admin.key));
+      expect(limited.status).toBe(429);
+      expect(limited.body.error.code).toBe('rate_limited');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await api(server.url, 'GET', '/healthz')).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 100));
+      const refused = (await server.platform.audit.list(ANONYMOUS_ACTOR, { limit: 100, action: 'auth.refused' })).items;
+      expect(refused.map((e) => e.detail.status)).toEqual([401, 401, 401, 429]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
