@@ -25,9 +25,7 @@ declare module 'fastify' {
   }
 }
 
-/** Paths answered without authentication (exact, or a prefix ending in `/`). */
-export const OPEN_PATHS = ['/healthz', '/readyz', '/docs', '/docs/'];
-
+/** Only /api/* needs a caller; /healthz, /readyz, /docs and the web UI's files are open. */
 export function needsActor(url: string): boolean {
   const path = url.split('?')[0]!;
   return path === '/api' || path.startsWith('/api/');

@@ -47,3 +47,17 @@ for (const [name, where, open] of [
     });
   });
 }
+
+describe('crucible serve on a reachable address', () => {
+  it('refuses auth off there, saying how to enable auth or accept the risk', async () => {
+    const err = (await crucible(['serve', '--host', '0.0.0.0', '--port', '0', '--auth', 'off', '--data-dir', tempDir(), '--workers', '0']).then(
+      () => null,
+      (e: unknown) => e,
+    )) as { code: number; stderr: string } | null;
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 with auth off/);
+    expect(err?.stderr).toMatch(/--auth required/);
+    expect(err?.stderr).toMatch(/--allow-unauthenticated/);
+  });
+});
+
