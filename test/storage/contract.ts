@@ -452,6 +452,18 @@ export function storeContract(name: string, harness: StoreHarness): void {
       for (let i = 1; i < buckets.length; i++) expect(Date.parse(buckets[i]!.start) - Date.parse(buckets[i - 1]!.start)).toBe(10_000);
     });
 
+    it('records owner and project (defaults: anonymous, default) and lists one project', async () => {
+      const a = newEvaluation({ owner: 'key_aaaaaaaaaaaaaaaa', project: 'alpha' });
+      const b = newEvaluation();
+      await store.evaluations.create([a, b]);
+      expect(await store.evaluations.get(a.id)).toMatchObject({ owner: 'key_aaaaaaaaaaaaaaaa', project: 'alpha' });
+      expect(await store.evaluations.getSummary(b.id)).toMatchObject({ owner: 'anonymous', project: 'default' });
+      expect((await store.evaluations.list({ limit: 10, project: 'alpha' })).items.map((e) => e.id)).toEqual([a.id]);
+      expect((await store.evaluations.list({ limit: 10, project: 'default' })).items.map((e) => e.id)).toEqual([b.id]);
+      const changes = await store.events.statusChangesAfter({ atMs: 0, evaluationId: '', seq: 0 }, 10);
+      expect(changes.map((c) => [c.id, c.project])).toEqual(expect.arrayContaining([[a.id, 'alpha'], [b.id, 'default']]));
+    });
+
     describe('API keys', () => {
       const key = (id: string, overrides: Partial<StoredApiKey> = {}): StoredApiKey => ({
         id,
