@@ -1,4 +1,6 @@
 /** What the HTTP edge needs from the rest of the platform: use cases only, and its own HTTP settings. */
+import type { AccessControl } from '../app/access.js';
+import type { AuditTrail } from '../app/audit.js';
 import type { EvaluationService } from '../app/evaluation-service.js';
 import type { EventLogReader } from '../app/event-log-reader.js';
 import type { StatusFeed } from '../app/status-feed.js';
@@ -8,6 +10,10 @@ import type { Metrics } from '../ports/metrics.js';
 import type { StreamGate } from './stream-gate.js';
 
 export interface ApiContext {
+  /** Who is calling (API keys, roles); see src/api/auth.ts for which routes need a key. */
+  access: AccessControl;
+  /** The hash-chained audit log (every mutating request and refused authentication). */
+  audit: AuditTrail;
   evaluations: EvaluationService;
   events: EventLogReader;
   statusFeed: StatusFeed;

@@ -119,6 +119,7 @@ function render(err: FastifyError | Error, request: FastifyRequest): Rendered {
 
 export function sendError(reply: FastifyReply, rendered: Rendered): FastifyReply {
   if (rendered.retryAfterS !== undefined) reply.header('Retry-After', String(rendered.retryAfterS));
+  if (rendered.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="crucible"');
   return reply.code(rendered.status).type('application/json').send(rendered.body);
 }
 

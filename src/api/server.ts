@@ -11,6 +11,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger as PinoLogger } from 'pino';
 import { CrucibleError } from '../domain/errors.js';
 import { REQUEST_BOUNDS } from '../domain/limits.js';
+import { auditRoutes, installAudit, installAuthentication, keyRoutes } from './auth.js';
 import type { ApiContext } from './context.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, installMethodGuard } from './error-handler.js';
 import { assertIdentityEncoding, assertUtf8Charset, parseJsonBody, unsupportedMediaType } from './json-body.js';
@@ -88,6 +89,8 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   installErrorHandling(app);
   installMethodGuard(app);
   rejectRepeatedQueryParameters(app);
+  installAuthentication(app, ctx.access);
+  installAudit(app, ctx.audit);
   installResponseBudget(app, ctx.maxPendingResponseBytes);
   await registerCompression(app);
   installHttpMetrics(app, ctx.metrics);
@@ -121,6 +124,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
       tags: [
         { name: 'evaluations', description: 'Submit, read, list, cancel and stream evaluations' },
         { name: 'system', description: 'Queue, workers, statistics and health' },
+        { name: 'access', description: 'API keys (admin only)' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -130,6 +134,8 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   evaluationRoutes(app, ctx);
   streamRoutes(app, ctx);
   systemRoutes(app, ctx);
+  keyRoutes(app, ctx);
+  auditRoutes(app, ctx);
   await webRoutes(app, ctx.webRoot);
   return app;
 }

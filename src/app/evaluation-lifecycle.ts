@@ -50,7 +50,7 @@ export class EvaluationLifecycle {
   }
 
   /** Publishes events that are already persisted (e.g. those of a creation, once the job is enqueued). */
-  async publish(evaluation: Pick<Evaluation, 'id' | 'tags'>, events: EvaluationEvent[]): Promise<void> {
+  async publish(evaluation: Pick<Evaluation, 'id' | 'tags'> & { project?: string }, events: EvaluationEvent[]): Promise<void> {
     if (events.length === 0) return;
     const { bus, log } = this.deps;
     const tasks: Promise<void>[] = [];
@@ -64,6 +64,7 @@ export class EvaluationLifecycle {
           reason: event.data.reason ?? null,
           tags: evaluation.tags,
           at: event.at,
+          ...(evaluation.project === undefined ? {} : { project: evaluation.project }),
         };
         tasks.push(bus.publish(channels.statusFeed, JSON.stringify(change)));
       }

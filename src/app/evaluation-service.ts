@@ -3,6 +3,7 @@
  * the CLI are thin shells around this; storage, queue and bus are reached only through their ports.
  */
 import { createHash } from 'node:crypto';
+import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
 import {
   isTerminal,
   type CreateEvaluationRequest,
@@ -17,6 +18,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { NewEvaluation, Storage, WorkerInfo } from '../ports/storage.js';
+import { authorize, forbidden, seesProject } from './access.js';
 import { newEvaluationId } from './evaluation-ids.js';
 import type { EvaluationLifecycle } from './evaluation-lifecycle.js';
 import type { EventLogReader } from './event-log-reader.js';
@@ -70,7 +72,8 @@ export class EvaluationService {
     }
   }
 
-  async submit(requests: CreateEvaluationRequest[]): Promise<Evaluation[]> {
+  async submit(requests: CreateEvaluationRequest[], actor: Actor = ANONYMOUS_ACTOR): Promise<Evaluation[]> {
+    authorize(actor, 'evaluations:submit');
     const { storage, queue, lifecycle, log } = this.deps;
     await this.assertSandboxesOffered(requests);
     const depth = await queue.depth().catch((err: unknown) => {
@@ -84,7 +87,7 @@ export class EvaluationService {
       );
     }
     const now = new Date().toISOString();
-    const rows = requests.map((r) => toNewEvaluation(r, now));
+    const rows = requests.map((r) => ({ ...toNewEvaluation(r, now), owner: actor.id, project: actor.project }));
     const created = await storage.evaluations.create(rows);
     try {
       await queue.enqueue(created.map(({ evaluation: e }) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox })));
@@ -105,9 +108,11 @@ export class EvaluationService {
   }
 
   /** The evaluation; while it runs, with the output streamed so far (stored whole only at the end). */
-  async get(id: string): Promise<Evaluation> {
+  async get(id: string, actor: Actor = ANONYMOUS_ACTOR): Promise<Evaluation> {
+    authorize(actor, 'evaluations:read');
     const evaluation = await this.deps.storage.evaluations.get(id);
-    if (!evaluation) throw notFound('evaluation', id);
+    // Another project's evaluation does not exist for this caller.
+    if (!evaluation || !seesProject(actor, evaluation.project)) throw notFound('evaluation', id);
     if (evaluation.status !== 'running') return evaluation;
     const events = await this.deps.storage.events.after(id, 0, 100_000);
     const text = (type: 'stdout' | 'stderr') =>
@@ -119,7 +124,8 @@ export class EvaluationService {
    * One output stream's bytes exactly as the program wrote them (within max_output_bytes): the
    * stored bytes where the text could not say them (not UTF-8, NUL), else the text in UTF-8.
    */
-  async output(id: string, stream: 'stdout' | 'stderr'): Promise<Uint8Array> {
+  async output(id: string, stream: 'stdout' | 'stderr', actor: Actor = ANONYMOUS_ACTOR): Promise<Uint8Array> {
+    await this.assertVisible(id, actor);
     const stored = await this.deps.storage.evaluations.readOutput(id, stream);
     if (!stored) throw notFound('evaluation', id);
     if (stored.raw) return stored.raw;
@@ -128,8 +134,18 @@ export class EvaluationService {
     return new Uint8Array(Buffer.from(text, 'utf8'));
   }
 
-  list(query: ListEvaluationsQuery): Promise<EvaluationList> {
-    return this.deps.storage.evaluations.list(query);
+  /** Newest first; a non-admin only ever lists their own project. */
+  list(query: ListEvaluationsQuery, actor: Actor = ANONYMOUS_ACTOR): Promise<EvaluationList> {
+    authorize(actor, 'evaluations:read');
+    return this.deps.storage.evaluations.list(actor.role === 'admin' ? query : { ...query, project: actor.project });
+  }
+
+  /** 404 unless the evaluation exists and the actor may read it. */
+  async assertVisible(id: string, actor: Actor): Promise<void> {
+    authorize(actor, 'evaluations:read');
+    if (actor.role === 'admin') return;
+    const summary = await this.deps.storage.evaluations.getSummary(id);
+    if (!summary || !seesProject(actor, summary.project)) throw notFound('evaluation', id);
   }
 
   /**
@@ -137,9 +153,12 @@ export class EvaluationService {
    * result still carries what the program printed and used); if the worker does not record the
    * cancellation within the grace period, it is forced here.
    */
-  async cancel(id: string): Promise<Evaluation> {
+  async cancel(id: string, actor: Actor = ANONYMOUS_ACTOR): Promise<Evaluation> {
     const { queue, bus } = this.deps;
-    const current = await this.get(id);
+    const current = await this.get(id, actor);
+    authorize(actor, 'evaluations:cancel');
+    // A researcher cancels only their own evaluations; admins any.
+    if (actor.role !== 'admin' && current.owner !== actor.id) throw forbidden(`evaluation ${id} was submitted by someone else; only they or an admin may cancel it`);
     if (isTerminal(current.status)) throw conflict('already_terminal', `Evaluation ${id} already ended (${current.status}); nothing to cancel.`);
 
     if (current.status === 'queued') {

@@ -7,11 +7,13 @@
  * sequence number is exactly the next one; anything else (a gap, a reconnect, a lost bus message)
  * is filled from storage, and a slow poll covers a bus that is down. It ends after `done`.
  */
+import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
 import { isTerminal, type Evaluation, type EvaluationSummary } from '../domain/evaluation.js';
 import { badRequest, notFound } from '../domain/errors.js';
 import { EvaluationEvent as EventSchema, type EvaluationEvent } from '../domain/events.js';
 import { channels, type EventBus } from '../ports/bus.js';
 import type { Storage } from '../ports/storage.js';
+import { authorize, seesProject } from './access.js';
 
 /** Where followed events go: an SSE connection, typically. It may be slow; the reader waits for it. */
 export interface EventSink {
@@ -44,10 +46,12 @@ export class EventLogReader {
    * Checks a resume position before a stream opens: 404 for an unknown evaluation, 400 for an
    * event id it does not have, `complete` when the client already has the whole finished log.
    */
-  async plan(evaluationId: string, afterSeq: number): Promise<FollowPlan> {
+  async plan(evaluationId: string, afterSeq: number, actor: Actor = ANONYMOUS_ACTOR): Promise<FollowPlan> {
+    authorize(actor, 'evaluations:read');
     // The summary only, not megabytes of output per subscriber.
     const evaluation = await this.deps.storage.evaluations.getSummary(evaluationId);
-    if (!evaluation) throw notFound('evaluation', evaluationId);
+    // Another project's evaluation does not exist for this caller.
+    if (!evaluation || !seesProject(actor, evaluation.project)) throw notFound('evaluation', evaluationId);
     if (afterSeq > 0) {
       // Sequence numbers are contiguous from 1, so `afterSeq` must name an event that exists.
       const [seen, next] = await this.deps.storage.events.after(evaluationId, afterSeq - 1, 2);

@@ -8,9 +8,11 @@
  * change written by a host whose clock lags is not skipped, at the price of a few changes a
  * client may see twice (applying a status change twice is harmless).
  */
+import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
 import { feedPositionOf, formatFeedPosition, isAfter, type FeedPosition, type StatusChange } from '../domain/events.js';
 import { channels, type EventBus, type Subscription } from '../ports/bus.js';
 import type { Storage } from '../ports/storage.js';
+import { authorize, seesProject } from './access.js';
 
 /** Where followed changes go (an SSE connection). `id` is the position to resume after. */
 export interface StatusSink {
@@ -58,12 +60,19 @@ export class StatusFeed {
     });
   }
 
-  /** Replays the changes after `after` (when given), then sends live ones until the sink closes. */
-  async follow(after: FeedPosition | null, sink: StatusSink): Promise<void> {
+  /**
+   * Replays the changes after `after` (when given), then sends live ones until the sink closes.
+   * Only changes of projects the actor sees are sent (a change without a project only to admins).
+   */
+  async follow(after: FeedPosition | null, sink: StatusSink, actor: Actor = ANONYMOUS_ACTOR): Promise<void> {
+    authorize(actor, 'evaluations:read');
     const key = (c: StatusChange) => `${c.id}.${c.seq}`;
     const replayed = new Set<string>();
     let buffered: StatusChange[] | null = after ? [] : null;
-    const send = (change: StatusChange) => sink.send(change, formatFeedPosition(feedPositionOf(change)));
+    const visible = (change: StatusChange) => actor.role === 'admin' || (change.project !== undefined && seesProject(actor, change.project));
+    const send = (change: StatusChange) => {
+      if (visible(change)) sink.send(change, formatFeedPosition(feedPositionOf(change)));
+    };
     // Subscribed before the replay reads, so a change made meanwhile is either read or buffered.
     const subscription = await this.subscribe((change) => {
       if (sink.closed) return;

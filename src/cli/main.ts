@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `crucible` command. */
 import { Command } from 'commander';
+import { registerAdminCommands } from './commands/admin-commands.js';
 import { registerClientCommands } from './commands/client-commands.js';
 import { registerDemo } from './commands/demo.js';
 import { registerServe } from './commands/serve.js';
@@ -15,5 +16,6 @@ const program = new Command()
 registerServe(program);
 registerClientCommands(program);
 registerDemo(program);
+registerAdminCommands(program);
 
 await program.parseAsync(process.argv);

@@ -19,14 +19,22 @@ export class ApiError extends Error {
 }
 
 export class CrucibleClient {
-  constructor(readonly baseUrl: string) {}
+  /** `apiKey`: sent as `Authorization: Bearer <key>` (servers with auth required). */
+  constructor(
+    readonly baseUrl: string,
+    private readonly apiKey?: string,
+  ) {}
+
+  private auth(): Record<string, string> {
+    return this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
+  }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.baseUrl), {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: body === undefined ? this.auth() : { ...this.auth(), 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -64,7 +72,7 @@ export class CrucibleClient {
     for (let failures = 0; failures < 20; ) {
       try {
         const res = await fetch(new URL(`/api/evaluations/${encodeURIComponent(id)}/events`, this.baseUrl), {
-          headers: { accept: 'text/event-stream', 'last-event-id': String(last) },
+          headers: { ...this.auth(), accept: 'text/event-stream', 'last-event-id': String(last) },
           signal,
         });
         if (res.status === 404) throw new ApiError(404, 'not_found', `evaluation ${id} does not exist`);

@@ -240,6 +240,8 @@ export const Evaluation = z.object({
   metrics: Metrics,
   worker: z.string().nullable(),
   attempts: z.number().int().describe('How many times a worker picked it up (re-runs happen only after platform failures)'),
+  owner: z.string().describe('Who submitted it: an API key id, or "anonymous" (auth off)'),
+  project: z.string().describe('The project it belongs to (the submitting key\'s; "default" with auth off)'),
 });
 export type Evaluation = z.infer<typeof Evaluation>;
 
@@ -274,6 +276,11 @@ export const ListEvaluationsQuery = z
     q: z.string().max(200).refine(...noNul('q')).optional().describe('Text search in code, tags and id'),
     limit: queryNumber('limit', { min: 1, max: 200, integer: true }).default(50),
     cursor: z.string().max(200).optional().describe('next_cursor from the previous page'),
+    project: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'a project name' })
+      .optional()
+      .describe('Only this project (admins; everyone else only ever sees their own project)'),
   })
   .strict();
 export type ListEvaluationsQuery = z.infer<typeof ListEvaluationsQuery>;

@@ -55,6 +55,8 @@ export const StatusChange = z.object({
   reason: Reason.nullable(),
   tags: z.array(z.string()),
   at: z.string(),
+  /** The evaluation's project (the feed shows each caller only their project's changes). */
+  project: z.string().optional(),
 });
 export type StatusChange = z.infer<typeof StatusChange>;
 

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { AUTH_MODES, isLoopbackHost, type AuthMode } from '../domain/access.js';
 import { SANDBOX_BACKENDS } from '../domain/evaluation.js';
 
 const env = process.env;
@@ -38,6 +39,12 @@ export const PlatformConfigSchema = z.object({
   metricsHost: z.string().min(1),
   /** Key prefix in Redis and schema in PostgreSQL, so several deployments can share servers. */
   namespace: z.string().regex(/^[a-z][a-z0-9_]*$/),
+  /** API keys required (`required`) or not (`off`); unset: decided by the listening address (see resolveAuthMode). */
+  auth: z.enum(AUTH_MODES).optional(),
+  /** Accept listening on a non-loopback address with auth off (anyone who can reach it may run code). */
+  allowUnauthenticated: z.boolean(),
+  /** Failed authentications one client address may make per minute; beyond, 429 until the minute is over. */
+  authFailuresPerMinute: z.number().int().min(1),
 }).refine((c) => Boolean(c.databaseUrl) === Boolean(c.redisUrl), {
   message: 'scale-out needs both a PostgreSQL URL (CRUCIBLE_DATABASE_URL / --database-url) and a Redis URL (CRUCIBLE_REDIS_URL / --redis-url); give both or neither',
 });
@@ -72,6 +79,9 @@ export function defaultConfig(): PlatformConfig {
     metricsPort: envInt('CRUCIBLE_METRICS_PORT'),
     // Metrics reveal load and failure patterns: exposed beyond the host only when asked for.
     metricsHost: env.CRUCIBLE_METRICS_HOST || '127.0.0.1',
+    auth: (env.CRUCIBLE_AUTH as AuthMode | undefined) || undefined,
+    allowUnauthenticated: env.CRUCIBLE_ALLOW_UNAUTHENTICATED === '1' || env.CRUCIBLE_ALLOW_UNAUTHENTICATED === 'true',
+    authFailuresPerMinute: envInt('CRUCIBLE_AUTH_FAILURES_PER_MINUTE') ?? 30,
   };
 }
 
@@ -85,3 +95,21 @@ export function resolveConfig(overrides: Partial<PlatformConfig>): PlatformConfi
 }
 
 export const isEmbedded = (config: PlatformConfig) => !config.databaseUrl;
+
+/**
+ * The auth mode a server listening on `host` runs with: the configured one, else `off` on a
+ * loopback address (only this machine can reach it) and `required` anywhere else. Auth off on a
+ * reachable address is refused unless explicitly accepted (--allow-unauthenticated).
+ */
+export function resolveAuthMode(config: Pick<PlatformConfig, 'auth' | 'allowUnauthenticated'>, host: string): AuthMode {
+  const loopback = isLoopbackHost(host);
+  const mode = config.auth ?? (loopback ? 'off' : 'required');
+  if (mode === 'off' && !loopback && !config.allowUnauthenticated) {
+    throw new Error(
+      `refusing to listen on ${host} with auth off: anyone who can reach this address could run code and read every evaluation. ` +
+        'Enable auth with --auth required (env CRUCIBLE_AUTH=required) and create a key with `crucible keys create --role admin --name NAME`, ' +
+        'or accept the risk explicitly with --allow-unauthenticated (env CRUCIBLE_ALLOW_UNAUTHENTICATED=1).',
+    );
+  }
+  return mode;
+}

@@ -4,6 +4,8 @@
  * is the only place that knows which adapter is behind which port.
  */
 import type { Logger as PinoLogger } from 'pino';
+import { AccessControl } from '../app/access.js';
+import { AuditTrail } from '../app/audit.js';
 import { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import { EvaluationService } from '../app/evaluation-service.js';
 import { EventLogReader } from '../app/event-log-reader.js';
@@ -30,6 +32,8 @@ export interface UseCases {
   system: SystemQueries;
   syntaxChecker: SyntaxChecker;
   reaper: Reaper;
+  access: AccessControl;
+  audit: AuditTrail;
 }
 
 export interface Platform extends UseCases {
@@ -68,6 +72,8 @@ function buildUseCases(
     system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
     syntaxChecker: new SyntaxChecker(sandboxes.bubblewrap),
     reaper,
+    access: new AccessControl(storage.apiKeys, { mode: config.auth ?? 'off', maxFailuresPerMinute: config.authFailuresPerMinute }),
+    audit: new AuditTrail(storage.audit),
   };
 }
 

@@ -11,7 +11,7 @@ import { buildServer } from '../api/server.js';
 import { platformGauges } from '../app/platform-gauges.js';
 import { StreamGate } from '../api/stream-gate.js';
 import { Worker } from '../worker/worker.js';
-import { isEmbedded, type PlatformConfig } from './config.js';
+import { isEmbedded, resolveAuthMode, type PlatformConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { openPlatform, type Platform } from './platform.js';
@@ -47,7 +47,8 @@ function startWorker(platform: Platform, concurrency: number): Worker {
   return worker;
 }
 
-export async function startServer(config: PlatformConfig, listen: Listen): Promise<RunningServer> {
+export async function startServer(configured: PlatformConfig, listen: Listen): Promise<RunningServer> {
+  const config: PlatformConfig = { ...configured, auth: resolveAuthMode(configured, listen.host) };
   const log = createLogger(config.logLevel, 'serve');
   const platform = await openPlatform(config, log);
   let worker: Worker | null = null;
@@ -64,6 +65,8 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
     platform.metrics.addScrapeSource('streams', () => ({ openStreams: streams.count }));
     const app = await buildServer(
       {
+        access: platform.access,
+        audit: platform.audit,
         evaluations: platform.evaluations,
         events: platform.events,
         statusFeed: platform.statusFeed,
@@ -78,7 +81,7 @@ export async function startServer(config: PlatformConfig, listen: Listen): Promi
       log,
     );
     const address = await app.listen({ host: listen.host, port: listen.port });
-    log.info({ url: address, dataDir: isEmbedded(config) ? config.dataDir : undefined, workers: config.workers, mode: isEmbedded(config) ? 'embedded' : 'scale-out' }, 'crucible serving');
+    log.info({ url: address, dataDir: isEmbedded(config) ? config.dataDir : undefined, workers: config.workers, mode: isEmbedded(config) ? 'embedded' : 'scale-out', auth: config.auth }, 'crucible serving');
     const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${(app.server.address() as { port: number }).port}`;
     return {
       platform,

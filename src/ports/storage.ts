@@ -17,6 +17,8 @@ import type {
 } from '../domain/evaluation.js';
 import type { EvaluationEvent, FeedPosition, NewEvaluationEvent, StatusChange } from '../domain/events.js';
 import type { Limits } from '../domain/limits.js';
+import type { Role } from '../domain/access.js';
+import type { AuditEntry, NewAuditEntry } from '../domain/audit.js';
 import type { DurationSample } from '../domain/percentiles.js';
 
 export interface NewEvaluation {
@@ -32,6 +34,9 @@ export interface NewEvaluation {
   metadata: Record<string, unknown>;
   limits: Limits;
   created_at: string;
+  /** Submitter (API key id) and project; default "anonymous" and "default". */
+  owner?: string;
+  project?: string;
 }
 
 /** Fields a transition may set alongside the new status. */
@@ -168,12 +173,60 @@ export interface EvaluationStats {
   outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]>;
 }
 
+/** An API key as stored: the secret only as its SHA-256 (hex). */
+export interface StoredApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  project: string;
+  secret_sha256: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** API keys (access control). */
+export interface ApiKeyStore {
+  /** Inserts a key; a duplicate id is CrucibleError `duplicate_id`. */
+  create(key: StoredApiKey): Promise<void>;
+  get(id: string): Promise<StoredApiKey | null>;
+  /** Oldest first. */
+  list(): Promise<StoredApiKey[]>;
+  /** Sets revoked_at (once; a second revoke keeps the first time). Null: no such key. */
+  revoke(id: string, at: string): Promise<StoredApiKey | null>;
+  /** Records a use (last_used_at). */
+  touch(id: string, at: string): Promise<void>;
+}
+
+export interface AuditListQuery {
+  afterSeq?: number;
+  limit: number;
+  action?: string;
+  actor?: string;
+  project?: string;
+  outcome?: string;
+}
+
+/** The append-only, hash-chained audit log. */
+export interface AuditLog {
+  /**
+   * Appends an entry with the next seq after the newest one, atomically across processes; `seal`
+   * computes its hash from its content (with seq, time and the previous entry's hash).
+   */
+  append(entry: NewAuditEntry, at: string, seal: (entry: Omit<AuditEntry, 'hash'>) => string): Promise<AuditEntry>;
+  /** In seq order, after `afterSeq`, filtered. */
+  list(query: AuditListQuery): Promise<AuditEntry[]>;
+}
+
 /** One database behind the four ports, with its life cycle. */
 export interface Storage {
   readonly evaluations: EvaluationRepository;
   readonly events: EventLog;
   readonly workers: WorkerRegistry;
   readonly stats: EvaluationStats;
+  readonly apiKeys: ApiKeyStore;
+  readonly audit: AuditLog;
   /** Creates or migrates the schema. Idempotent; safe to call from several processes at once. */
   init(): Promise<void>;
   /** Cheap round trip used by readiness checks. */

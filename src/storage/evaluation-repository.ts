@@ -65,6 +65,8 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
                 limits: JSON.stringify(e.limits),
                 metadata: JSON.stringify(e.metadata),
                 code_sha256: e.code_sha256,
+                owner: e.owner ?? 'anonymous',
+                project: e.project ?? 'default',
               })),
             )
             .execute();
@@ -114,6 +116,8 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
           metrics: { wall_ms: null, cpu_ms: null, peak_memory_bytes: null },
           worker: null,
           attempts: 0,
+          owner: e.owner ?? 'anonymous',
+          project: e.project ?? 'default',
         };
         const event: EvaluationEvent = { seq: 1, at: evaluation.created_at, type: 'status', data: { status: 'queued' } };
         return { evaluation, events: [event] };
@@ -158,6 +162,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
       const limit = query.limit;
       let select = this.db.selectFrom('evaluations').selectAll('evaluations');
       if (query.status?.length) select = select.where('evaluations.status', 'in', query.status);
+      if (query.project !== undefined) select = select.where('evaluations.project', '=', query.project);
       if (query.tags?.length) {
         select = select.where(await this.dialect.tagFilter(this.db, uniqueTags(query.tags)));
       }

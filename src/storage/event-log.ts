@@ -60,7 +60,7 @@ export class KyselyEventLog implements EventLog {
       const rows = await this.db
         .selectFrom('evaluation_events')
         .innerJoin('evaluations', 'evaluations.id', 'evaluation_events.evaluation_id')
-        .select(['evaluation_events.evaluation_id', 'evaluation_events.seq', 'evaluation_events.at', 'evaluation_events.data', 'evaluations.tags'])
+        .select(['evaluation_events.evaluation_id', 'evaluation_events.seq', 'evaluation_events.at', 'evaluation_events.data', 'evaluations.tags', 'evaluations.project'])
         .where('evaluation_events.type', '=', 'status')
         .where((eb) =>
           eb(
@@ -76,7 +76,7 @@ export class KyselyEventLog implements EventLog {
         .execute();
       return rows.map((r) => {
         const data = decodeJson<{ status: StatusChange['status']; reason?: StatusChange['reason'] }>(r.data);
-        return { id: r.evaluation_id, seq: Number(r.seq), status: data.status, reason: data.reason ?? null, tags: decodeTags(r.tags), at: toIso(r.at) };
+        return { id: r.evaluation_id, seq: Number(r.seq), status: data.status, reason: data.reason ?? null, tags: decodeTags(r.tags), at: toIso(r.at), project: r.project };
       });
     });
   }

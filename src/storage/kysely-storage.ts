@@ -6,6 +6,8 @@
 import { sql } from 'kysely';
 import type { Storage } from '../ports/storage.js';
 import type { Db, StoreDialect } from './dialect.js';
+import { KyselyApiKeyStore } from './api-keys.js';
+import { KyselyAuditLog } from './audit-log.js';
 import { KyselyEvaluationRepository } from './evaluation-repository.js';
 import { KyselyEvaluationStats } from './evaluation-stats.js';
 import { KyselyEventLog } from './event-log.js';
@@ -20,6 +22,8 @@ export function createKyselyStorage(db: Db, dialect: StoreDialect): Storage {
     events: new KyselyEventLog(db, dialect),
     workers: new KyselyWorkerRegistry(db, dialect),
     stats: new KyselyEvaluationStats(db, dialect),
+    apiKeys: new KyselyApiKeyStore(db, dialect),
+    audit: new KyselyAuditLog(db, dialect),
     init: () => guard(() => migrate(db, dialect)),
     ping: () =>
       guard(async () => {

@@ -118,6 +118,57 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 4,
+    name: 'API keys (access control)',
+    async up(db, dialect) {
+      const bigint = sql.raw(dialect.types.bigint);
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('secret_sha256', 'text', (c) => c.notNull())
+        .addColumn('created_at', bigint, (c) => c.notNull())
+        .addColumn('expires_at', bigint)
+        .addColumn('last_used_at', bigint)
+        .addColumn('revoked_at', bigint)
+        .execute();
+    },
+  },
+  {
+    version: 5,
+    name: 'evaluation owner and project',
+    async up(db) {
+      await db.schema.alterTable('evaluations').addColumn('owner', 'text', (c) => c.notNull().defaultTo('anonymous')).execute();
+      await db.schema.alterTable('evaluations').addColumn('project', 'text', (c) => c.notNull().defaultTo('default')).execute();
+      // A project's listing, newest first (the cursor order).
+      await db.schema.createIndex('evaluations_project_created').on('evaluations').columns(['project', 'created_at desc', 'id desc']).execute();
+    },
+  },
+  {
+    version: 6,
+    name: 'hash-chained audit log',
+    async up(db, dialect) {
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('at', sql.raw(dialect.types.bigint), (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('role', 'text')
+        .addColumn('project', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('source', 'text')
+        .addColumn('request_id', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
 
 /** Brings the schema up to date. Safe to run from several processes at once. */

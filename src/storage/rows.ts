@@ -60,6 +60,8 @@ export function toSummary(row: EvaluationRow): EvaluationSummary {
     metrics: { wall_ms: num(row.wall_ms), cpu_ms: num(row.cpu_ms), peak_memory_bytes: num(row.peak_memory_bytes) },
     worker: row.worker,
     attempts: Number(row.attempts),
+    owner: row.owner,
+    project: row.project,
   };
 }
 

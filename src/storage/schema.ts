@@ -32,6 +32,8 @@ export interface EvaluationsTable {
   limits: unknown;
   metadata: unknown;
   code_sha256: string;
+  owner: string;
+  project: string;
 }
 
 /** Large payloads, kept out of the hot row so listing and status updates stay small. */
@@ -74,6 +76,35 @@ export interface WorkersTable {
   last_seen: number;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  role: string;
+  project: string;
+  secret_sha256: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  actor: string;
+  role: string | null;
+  project: string | null;
+  action: string;
+  target: string | null;
+  outcome: string;
+  source: string | null;
+  request_id: string | null;
+  /** JSON text (kept as written, so the hash stays verifiable in both databases). */
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface MigrationsTable {
   version: number;
   name: string;
@@ -87,4 +118,6 @@ export interface Database {
   evaluation_tags: EvaluationTagsTable;
   workers: WorkersTable;
   crucible_migrations: MigrationsTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
 }

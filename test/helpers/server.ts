@@ -101,10 +101,16 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, o
   };
 }
 
-export async function api<T = unknown>(url: string, method: string, pathname: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
+export async function api<T = unknown>(
+  url: string,
+  method: string,
+  pathname: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await fetch(`${url}${pathname}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

@@ -8,7 +8,7 @@ import { Evaluation as EvaluationSchema, EvaluationSummary as SummarySchema, typ
 import { EvaluationEvent as EventSchema, type NewEvaluationEvent } from '../../src/domain/events.js';
 import { DEFAULT_LIMITS } from '../../src/domain/limits.js';
 import { newEvaluationId } from '../../src/app/evaluation-ids.js';
-import type { Storage, NewEvaluation } from '../../src/ports/storage.js';
+import type { Storage, NewEvaluation, StoredApiKey } from '../../src/ports/storage.js';
 
 export interface StoreHarness {
   open(): Promise<Storage>;
@@ -472,6 +472,54 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.stats.durationSamples(a.created_at, 1)).toEqual([aSample]);
       expect(await store.stats.durationSamples(at(a, 3000), 10)).toEqual([aSample]);
       expect(await store.stats.durationSamples(at(a, 5000), 10)).toEqual([]);
+    });
+
+    it('records owner and project (defaults: anonymous, default) and lists one project', async () => {
+      const a = newEvaluation({ owner: 'key_aaaaaaaaaaaaaaaa', project: 'alpha' });
+      const b = newEvaluation();
+      await store.evaluations.create([a, b]);
+      expect(await store.evaluations.get(a.id)).toMatchObject({ owner: 'key_aaaaaaaaaaaaaaaa', project: 'alpha' });
+      expect(await store.evaluations.getSummary(b.id)).toMatchObject({ owner: 'anonymous', project: 'default' });
+      expect((await store.evaluations.list({ limit: 10, project: 'alpha' })).items.map((e) => e.id)).toEqual([a.id]);
+      expect((await store.evaluations.list({ limit: 10, project: 'default' })).items.map((e) => e.id)).toEqual([b.id]);
+      const changes = await store.events.statusChangesAfter({ atMs: 0, evaluationId: '', seq: 0 }, 10);
+      expect(changes.map((c) => [c.id, c.project])).toEqual(expect.arrayContaining([[a.id, 'alpha'], [b.id, 'default']]));
+    });
+
+    describe('API keys', () => {
+      const key = (id: string, overrides: Partial<StoredApiKey> = {}): StoredApiKey => ({
+        id,
+        name: `name of ${id}`,
+        role: 'researcher',
+        project: 'alpha',
+        secret_sha256: 'f'.repeat(64),
+        created_at: '2030-01-01T00:00:00.000Z',
+        expires_at: null,
+        last_used_at: null,
+        revoked_at: null,
+        ...overrides,
+      });
+
+      it('stores, reads and lists keys (oldest first) exactly as given', async () => {
+        const a = key('key_aaaaaaaaaaaaaaaa', { expires_at: '2031-01-01T00:00:00.000Z' });
+        const b = key('key_bbbbbbbbbbbbbbbb', { role: 'admin', created_at: '2030-01-02T00:00:00.000Z' });
+        await store.apiKeys.create(b);
+        await store.apiKeys.create(a);
+        expect(await store.apiKeys.get(a.id)).toEqual(a);
+        expect(await store.apiKeys.get('key_cccccccccccccccc')).toBeNull();
+        expect((await store.apiKeys.list()).map((k) => k.id)).toEqual([a.id, b.id]);
+        await expectCode(store.apiKeys.create(a), 'duplicate_id');
+      });
+
+      it('revokes once (the first time stays) and records uses', async () => {
+        const a = key('key_aaaaaaaaaaaaaaaa');
+        await store.apiKeys.create(a);
+        await store.apiKeys.touch(a.id, '2030-02-01T00:00:00.000Z');
+        expect((await store.apiKeys.revoke(a.id, '2030-03-01T00:00:00.000Z'))!.revoked_at).toBe('2030-03-01T00:00:00.000Z');
+        const again = await store.apiKeys.revoke(a.id, '2030-04-01T00:00:00.000Z');
+        expect(again).toMatchObject({ revoked_at: '2030-03-01T00:00:00.000Z', last_used_at: '2030-02-01T00:00:00.000Z' });
+        expect(await store.apiKeys.revoke('key_cccccccccccccccc', '2030-04-01T00:00:00.000Z')).toBeNull();
+      });
     });
   });
 }

@@ -12,6 +12,7 @@ import {
 } from '../../domain/evaluation.js';
 import { badRequest, ErrorBody } from '../../domain/errors.js';
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
+import { actorOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { answeredHead, lastEventIdHeader, openSse, sseEventSink } from '../sse.js';
 
@@ -30,7 +31,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       response: { 200: Evaluation, 202: Evaluation, ...errors },
     },
   }, async (request, reply) => {
-    const [created] = await ctx.evaluations.submit([request.body]);
+    const [created] = await ctx.evaluations.submit([request.body], actorOf(request));
     const evaluation = created!;
     const waitS = request.query.wait_s ?? (request.query.wait ? Math.min(60, ctx.maxWaitS) : 0);
     if (waitS <= 0) return reply.code(202).header('Location', `/api/evaluations/${evaluation.id}`).send(evaluation);
@@ -51,7 +52,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       response: { 202: BatchCreateResponse, ...errors },
     },
   }, async (request, reply) => {
-    const created = await ctx.evaluations.submit(request.body.evaluations);
+    const created = await ctx.evaluations.submit(request.body.evaluations, actorOf(request));
     return reply.code(202).send({ ids: created.map((e) => e.id) });
   });
 
@@ -62,7 +63,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       querystring: ListEvaluationsQuery,
       response: { 200: EvaluationList, ...errors },
     },
-  }, async (request) => ctx.evaluations.list(request.query));
+  }, async (request) => ctx.evaluations.list(request.query, actorOf(request)));
 
   api.get('/api/evaluations/:id', {
     schema: {
@@ -72,7 +73,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       querystring: NoQuery,
       response: { 200: Evaluation, ...errors },
     },
-  }, async (request) => ctx.evaluations.get(request.params.id));
+  }, async (request) => ctx.evaluations.get(request.params.id, actorOf(request)));
 
   for (const stream of ['stdout', 'stderr'] as const) {
     api.get(`/api/evaluations/:id/${stream}`, {
@@ -85,7 +86,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: z.unknown().describe('application/octet-stream'), ...errors },
       },
     }, async (request, reply) => {
-      const bytes = await ctx.evaluations.output(request.params.id, stream);
+      const bytes = await ctx.evaluations.output(request.params.id, stream, actorOf(request));
       return reply
         .type('application/octet-stream')
         .header('Content-Disposition', `attachment; filename="${request.params.id}.${stream}"`)
@@ -104,7 +105,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       body: z.unknown().optional(),
       response: { 200: Evaluation, ...errors },
     },
-  }, async (request) => ctx.evaluations.cancel(request.params.id));
+  }, async (request) => ctx.evaluations.cancel(request.params.id, actorOf(request)));
 
   api.get('/api/evaluations/:id/events', {
     schema: {
@@ -126,7 +127,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const after = lastEventId(request.headers['last-event-id']) ?? request.query.after ?? 0;
     // 404 and 400 before the stream opens; 204 (which also stops an EventSource reconnecting)
     // when the client already saw the end.
-    const plan = await ctx.events.plan(id, after);
+    const plan = await ctx.events.plan(id, after, actorOf(request));
     if (plan.kind === 'complete') return reply.code(204).send();
     if (answeredHead(request, reply)) return reply;
     const sse = openSse(request, reply, ctx.streams);

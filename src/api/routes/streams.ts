@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { badRequest, ErrorBody } from '../../domain/errors.js';
 import { parseFeedPosition, type FeedPosition } from '../../domain/events.js';
+import { actorOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { answeredHead, lastEventIdHeader, openSse } from '../sse.js';
 
@@ -44,7 +45,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
           return sse.closed;
         },
         done: sse.done,
-      })
+      }, actorOf(request))
       .catch((err: unknown) => {
         request.log.warn({ err: String(err) }, 'status feed ended with an error');
         sse.end();

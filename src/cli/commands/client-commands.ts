@@ -15,7 +15,7 @@ const collect = (v: string, all: string[]) => [...all, v];
 
 function client(cmd: Command): CrucibleClient {
   const opts = cmd.optsWithGlobals<{ server: string }>();
-  return new CrucibleClient(opts.server);
+  return new CrucibleClient(opts.server, process.env.CRUCIBLE_API_KEY || undefined);
 }
 
 function reportAndExit(err: unknown): never {

@@ -10,6 +10,8 @@ interface CommonFlags {
   logLevel?: PlatformConfig['logLevel'];
   maxQueueDepth?: number;
   namespace?: string;
+  auth?: PlatformConfig['auth'];
+  allowUnauthenticated?: boolean;
 }
 
 const int = (v: string) => {
@@ -38,6 +40,8 @@ function configFrom(flags: CommonFlags & { workers?: number; metricsPort?: numbe
     workers: flags.workers,
     metricsPort: flags.metricsPort,
     metricsHost: flags.metricsHost,
+    auth: flags.auth,
+    allowUnauthenticated: flags.allowUnauthenticated,
   });
 }
 
@@ -54,7 +58,9 @@ export function registerServe(program: Command): void {
       .option('--port <port>', 'TCP port (env CRUCIBLE_PORT)', int, Number(process.env.CRUCIBLE_PORT ?? 8080))
       .option('--host <host>', 'address to listen on (env CRUCIBLE_HOST)', process.env.CRUCIBLE_HOST ?? '127.0.0.1')
       .option('--workers <n>', 'evaluations run at once by the local worker; 0 for an API-only instance (env CRUCIBLE_WORKERS, default: CPU count)', int)
-      .option('--max-queue-depth <n>', 'waiting evaluations beyond which submissions get 503 (env CRUCIBLE_MAX_QUEUE_DEPTH)', int),
+      .option('--max-queue-depth <n>', 'waiting evaluations beyond which submissions get 503 (env CRUCIBLE_MAX_QUEUE_DEPTH)', int)
+      .option('--auth <mode>', 'off|required: API keys required (env CRUCIBLE_AUTH; default: off on a loopback address, required otherwise)')
+      .option('--allow-unauthenticated', 'accept listening on a non-loopback address with auth off (env CRUCIBLE_ALLOW_UNAUTHENTICATED=1)'),
   ).action(async (flags: CommonFlags & { port: number; host: string; workers?: number }) => {
     try {
       const server = await startServer(configFrom(flags), { host: flags.host, port: flags.port });

@@ -1,0 +1,139 @@
+/**
+ * Authentication at the HTTP edge: every request to /api/* is tied to an Actor (from its
+ * `Authorization: Bearer <key>`, or the anonymous admin while auth is off) before any route runs;
+ * what the actor may do is decided by the use cases it is passed to. Open without a key:
+ * /healthz, /readyz (probes), /docs (the API description, no data) and the web UI's static files
+ * (which themselves call /api/*). Also the key routes (admin only).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ANONYMOUS_ACTOR, ApiKeyInfo, ApiKeyList, CreateApiKeyRequest, CreatedApiKey, type Actor } from '../domain/access.js';
+import { ErrorBody } from '../domain/errors.js';
+import type { AccessControl } from '../app/access.js';
+import type { AuditTrail } from '../app/audit.js';
+import { AuditPage, AuditQuery, type AuditOutcome } from '../domain/audit.js';
+import type { ApiContext } from './context.js';
+import { NoQuery } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set for every /api/* request by installAuthentication. */
+    actor?: Actor;
+    /** What an audited request acted on, when only its response says (a new evaluation's id). */
+    auditTarget?: string;
+  }
+}
+
+/** Only /api/* needs a caller; /healthz, /readyz, /docs and the web UI's files are open. */
+export function needsActor(url: string): boolean {
+  const path = url.split('?')[0]!;
+  return path === '/api' || path.startsWith('/api/');
+}
+
+/** The caller of this request (the anonymous admin where no authentication ran). */
+export function actorOf(request: FastifyRequest): Actor {
+  return request.actor ?? ANONYMOUS_ACTOR;
+}
+
+export function installAuthentication(app: FastifyInstance, access: AccessControl): void {
+  app.addHook('onRequest', async (request) => {
+    if (!needsActor(request.url)) return;
+    request.actor = await access.authenticate(request.headers.authorization, request.ip);
+  });
+}
+
+/** Mutating routes and the audit action they are recorded as (method + route pattern). */
+export const AUDITED_ROUTES: Record<string, string> = {
+  'POST /api/evaluations': 'evaluation.submit',
+  'POST /api/evaluations/batch': 'evaluation.submit',
+  'POST /api/evaluations/:id/cancel': 'evaluation.cancel',
+  'POST /api/keys': 'key.create',
+  'DELETE /api/keys/:id': 'key.revoke',
+};
+
+function outcomeOf(status: number): AuditOutcome {
+  if (status < 400) return 'success';
+  return status === 401 || status === 403 ? 'denied' : 'failed';
+}
+
+/**
+ * Appends every mutating request (whatever its outcome) and every refused authentication to the
+ * audit log, after the response: who, what, on what, how it ended, from where, which request.
+ */
+export function installAudit(app: FastifyInstance, audit: AuditTrail): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    // The id of what was created is only in the response (never the key itself: ids only).
+    if (reply.statusCode < 300 && typeof payload === 'string' && AUDITED_ROUTES[`${request.method} ${request.routeOptions.url}`]) {
+      try {
+        const body = JSON.parse(payload) as { id?: unknown; ids?: unknown };
+        if (typeof body.id === 'string') request.auditTarget = body.id;
+        else if (Array.isArray(body.ids)) request.auditTarget = body.ids.join(',');
+      } catch {
+        /* not JSON: no target from the body */
+      }
+    }
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = `${request.method} ${request.routeOptions.url ?? ''}`;
+    const refused = (reply.statusCode === 401 || reply.statusCode === 429) && needsActor(request.url) && request.actor === undefined;
+    const action = refused ? 'auth.refused' : AUDITED_ROUTES[route];
+    if (!action) return;
+    const actor = request.actor;
+    const params = request.params as { id?: unknown } | undefined;
+    try {
+      await audit.record({
+        actor: actor?.id ?? 'unknown',
+        role: actor?.role ?? null,
+        project: actor?.project ?? null,
+        action,
+        target: request.auditTarget ?? (typeof params?.id === 'string' ? params.id : refused ? `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}` : null),
+        outcome: outcomeOf(reply.statusCode),
+        source: request.ip ?? null,
+        request_id: String(request.id),
+        detail: { status: reply.statusCode },
+      });
+    } catch (err) {
+      request.log.error({ err: String(err), action }, 'audit log append failed');
+    }
+  });
+}
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
+const KeyIdParams = z.object({ id: z.string().min(1).max(64) });
+
+export function keyRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.post('/api/keys', {
+    schema: {
+      tags: ['access'],
+      summary: 'Create an API key (admin)',
+      description: 'The answer carries the key itself, once; only its SHA-256 is stored.',
+      body: CreateApiKeyRequest,
+      querystring: NoQuery,
+      response: { 201: CreatedApiKey, ...errors },
+    },
+  }, async (request, reply) => reply.code(201).header('Cache-Control', 'no-store').send(await ctx.access.createKey(actorOf(request), request.body)));
+
+  api.get('/api/keys', {
+    schema: { tags: ['access'], summary: 'List API keys, never their secrets (admin)', querystring: NoQuery, response: { 200: ApiKeyList, ...errors } },
+  }, async (request) => ({ keys: await ctx.access.listKeys(actorOf(request)) }));
+
+  api.delete('/api/keys/:id', {
+    schema: { tags: ['access'], summary: 'Revoke an API key (admin); it stops working at once', params: KeyIdParams, querystring: NoQuery, response: { 200: ApiKeyInfo, ...errors } },
+  }, async (request) => ctx.access.revokeKey(actorOf(request), request.params.id));
+}
+
+export function auditRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.withTypeProvider<ZodTypeProvider>().get('/api/audit', {
+    schema: {
+      tags: ['access'],
+      summary: 'The audit log, oldest first, filtered and paginated (admin)',
+      description: 'Every mutating action and refused authentication, each chained to the previous by a hash (`crucible audit verify` checks the chain).',
+      querystring: AuditQuery,
+      response: { 200: AuditPage, ...errors },
+    },
+  }, async (request) => ctx.audit.list(actorOf(request), request.query));
+}

@@ -1,0 +1,134 @@
+/**
+ * `crucible keys create | list | revoke`: manage API keys directly in the data directory or the
+ * PostgreSQL database, with no server running (this is how the first admin key is made).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ANONYMOUS_ACTOR, ROLES, type ApiKeyInfo, type Role } from '../../domain/access.js';
+import type { NewAuditEntry } from '../../domain/audit.js';
+import { defaultConfig } from '../../main/config.js';
+import { openAdmin, type AdminTools } from '../../main/admin.js';
+
+interface StoreFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  namespace?: string;
+}
+
+/** Key management acts as the local administrator: whoever can open the database. */
+const LOCAL_ADMIN = { ...ANONYMOUS_ACTOR, id: 'local-admin' };
+
+function storeOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'embedded mode: the data directory (env CRUCIBLE_DATA_DIR)')
+    .option('--database-url <url>', 'scale-out: PostgreSQL URL (env CRUCIBLE_DATABASE_URL)')
+    .option('--namespace <name>', 'PostgreSQL schema (env CRUCIBLE_NAMESPACE)');
+}
+
+async function withAdmin<T>(flags: StoreFlags, fn: (admin: AdminTools) => Promise<T>): Promise<T> {
+  // Only the database matters here: a Redis URL is not needed (nor checked).
+  const defaults = defaultConfig();
+  const admin = await openAdmin({
+    ...defaults,
+    dataDir: path.resolve(flags.dataDir ?? defaults.dataDir),
+    namespace: flags.namespace ?? defaults.namespace,
+    databaseUrl: flags.databaseUrl ?? defaults.databaseUrl,
+  });
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close();
+  }
+}
+
+const fail = (err: unknown): never => {
+  process.stderr.write(`crucible: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+};
+
+/** An audit entry for something done from this command line (source: the local user). */
+const cliEntry = (action: string, target: string, detail: Record<string, unknown>): NewAuditEntry => ({
+  actor: LOCAL_ADMIN.id,
+  role: LOCAL_ADMIN.role,
+  project: null,
+  action,
+  target,
+  outcome: 'success',
+  source: `cli:${os.userInfo().username}@${os.hostname()}`,
+  request_id: null,
+  detail,
+});
+
+const row = (k: ApiKeyInfo) =>
+  [k.id, k.role.padEnd(10), k.project.padEnd(12), k.revoked_at ? 'revoked' : k.expires_at && Date.parse(k.expires_at) <= Date.now() ? 'expired' : 'active ', k.name].join('  ');
+
+export function registerAdminCommands(program: Command): void {
+  const keys = program.command('keys').description('Manage API keys in the database directly (no server needed)');
+
+  storeOptions(
+    keys
+      .command('create')
+      .description('Create an API key and print it (shown only this once)')
+      .requiredOption('--name <name>', 'what the key is for, e.g. "ci" or a person')
+      .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+      .option('--project <project>', 'project the key belongs to', 'default')
+      .option('--expires-in <days>', 'days until the key stops working', (v) => Number(v)),
+  ).action(async (flags: StoreFlags & { name: string; role: string; project: string; expiresIn?: number }) => {
+    try {
+      if (!(ROLES as readonly string[]).includes(flags.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+      const created = await withAdmin(flags, async (a) => {
+        const key = await a.access.createKey(LOCAL_ADMIN, { name: flags.name, role: flags.role as Role, project: flags.project, expires_in_days: flags.expiresIn });
+        await a.audit.record(cliEntry('key.create', key.id, { role: key.role, project: key.project }));
+        return key;
+      });
+      process.stdout.write(`${created.key}\n`);
+      process.stderr.write(
+        `created ${created.id} (${created.role}, project ${created.project}${created.expires_at ? `, expires ${created.expires_at}` : ''}); ` +
+          'this is the only time the key is shown: keep it now (send it as `Authorization: Bearer <key>`)\n',
+      );
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+  storeOptions(keys.command('list').description('List API keys (never their secrets)')).action(async (flags: StoreFlags) => {
+    try {
+      const list = await withAdmin(flags, (a) => a.access.listKeys(LOCAL_ADMIN));
+      for (const k of list) process.stdout.write(`${row(k)}\n`);
+      if (list.length === 0) process.stderr.write('no API keys\n');
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+  storeOptions(keys.command('revoke').description('Revoke an API key; it stops working at once').argument('<id>', 'key id (key_…)')).action(
+    async (id: string, flags: StoreFlags) => {
+      try {
+        const revoked = await withAdmin(flags, async (a) => {
+          const key = await a.access.revokeKey(LOCAL_ADMIN, id);
+          await a.audit.record(cliEntry('key.revoke', key.id, {}));
+          return key;
+        });
+        process.stdout.write(`revoked ${revoked.id} at ${revoked.revoked_at}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    },
+  );
+
+  const audit = program.command('audit').description('The hash-chained audit log, read directly from the database');
+  storeOptions(audit.command('verify').description('Check the chain; exits 1 naming the first altered, removed or reordered entry')).action(async (flags: StoreFlags) => {
+    try {
+      const verdict = await withAdmin(flags, (a) => a.audit.verify());
+      if (verdict.ok) {
+        process.stdout.write(`audit log intact: ${verdict.entries} entries\n`);
+        return;
+      }
+      process.stdout.write(`audit log BROKEN at entry ${verdict.firstBad}: ${verdict.problem} (${verdict.entries} entries before it verified)\n`);
+      process.exit(1);
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
