@@ -65,12 +65,17 @@ export function installAudit(app: FastifyInstance, audit: AuditTrail): void {
   app.addHook('onSend', async (request, reply, payload) => {
     // The id of what was created is only in the response (never the key itself: ids only).
     if (reply.statusCode < 300 && typeof payload === 'string' && AUDITED_ROUTES[`${request.method} ${request.routeOptions.url}`]) {
-      try {
-        const body = JSON.parse(payload) as { id?: unknown; ids?: unknown };
-        if (typeof body.id === 'string') request.auditTarget = body.id;
-        else if (Array.isArray(body.ids)) request.auditTarget = body.ids.join(',');
-      } catch {
-        /* not JSON: no target from the body */
+      // An evaluation (possibly megabytes of output with ?wait) starts with its id: read just that.
+      const leadingId = /^\{"id":"([A-Za-z0-9_-]{1,100})"/.exec(payload.slice(0, 200));
+      if (leadingId) request.auditTarget = leadingId[1];
+      else if (payload.length <= 1 << 20) {
+        try {
+          const body = JSON.parse(payload) as { id?: unknown; ids?: unknown };
+          if (typeof body.id === 'string') request.auditTarget = body.id;
+          else if (Array.isArray(body.ids)) request.auditTarget = body.ids.join(',');
+        } catch {
+          /* not JSON: no target from the body */
+        }
       }
     }
     return payload;
