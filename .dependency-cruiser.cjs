@@ -42,7 +42,8 @@ module.exports = {
     {
       name: 'adapters-stand-alone',
       severity: 'error',
-      comment: 'An adapter implements a port over the domain; it imports no use case, no edge and no other adapter (shared resources come from the composition root).',
+      comment:
+        'An adapter implements a port over the domain; it imports no use case, no edge and no other adapter (shared resources come from the composition root).',
       from: { path: '^src/(storage|queue|events|sandbox|metrics)/' },
       to: { path: ['^src/(app|api|worker|cli|client|demo|main)/', '^web/'] },
     },
@@ -107,7 +108,11 @@ module.exports = {
     exclude: { path: ['^dist/', '\\.test\\.tsx?$'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.check.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json', '.d.ts'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json', '.d.ts'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

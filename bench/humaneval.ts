@@ -135,19 +135,48 @@ export async function humanevalBench(opts: { rounds: number; limit?: number }): 
       name: 'humaneval',
       title: `HumanEval: ${n / 2} solutions + ${n / 2} broken variants, ${opts.rounds} round(s) each side, interleaved`,
       rows: [
-        { metric: 'throughput (programs/s), 2 at a time', crucible: round(crucibleThroughput), baseline: round(bareThroughput), ratio: round(ratio, 2), target: '≥ 0.5× bare', met: ratio >= 0.5 },
-        { metric: 'outcome agreement (programs)', crucible: n - new Set(mismatches.map((m) => m.split(':')[0])).size, baseline: n, note: mismatches.length ? `${mismatches.length} mismatches` : 'all agree' },
-        { metric: 'mean wall time per program (ms)', crucible: meanProgramMs(crucible), baseline: meanProgramMs(bare), note: 'Crucible: metrics.wall_ms inside the sandbox; bare: spawn to exit' },
+        {
+          metric: 'throughput (programs/s), 2 at a time',
+          crucible: round(crucibleThroughput),
+          baseline: round(bareThroughput),
+          ratio: round(ratio, 2),
+          target: '≥ 0.5× bare',
+          met: ratio >= 0.5,
+        },
+        {
+          metric: 'outcome agreement (programs)',
+          crucible: n - new Set(mismatches.map((m) => m.split(':')[0])).size,
+          baseline: n,
+          note: mismatches.length ? `${mismatches.length} mismatches` : 'all agree',
+        },
+        {
+          metric: 'mean wall time per program (ms)',
+          crucible: meanProgramMs(crucible),
+          baseline: meanProgramMs(bare),
+          note: 'Crucible: metrics.wall_ms inside the sandbox; bare: spawn to exit',
+        },
         { metric: 'lanes busy running programs (%)', crucible: busy(crucible), baseline: busy(bare), note: 'sum of program wall time / (2 × elapsed)' },
-        { metric: 'server CPU per program (ms)', crucible: round(serverCpuMs / (n * opts.rounds)), note: 'API + storage + worker + sandbox supervision, in the server process' },
+        {
+          metric: 'server CPU per program (ms)',
+          crucible: round(serverCpuMs / (n * opts.rounds)),
+          note: 'API + storage + worker + sandbox supervision, in the server process',
+        },
       ],
       notes: [
         `bare outcomes: ${basePassed.filter(Boolean).length} pass / ${basePassed.filter((p) => !p).length} fail`,
         canonicalFailing.length ? `canonical solutions failing their own tests: ${canonicalFailing.join(', ')}` : 'all canonical solutions pass',
-        brokenPassing.length ? `broken variants that still pass their tests (tests accept None): ${brokenPassing.join(', ')}` : 'every broken variant fails its tests',
+        brokenPassing.length
+          ? `broken variants that still pass their tests (tests accept None): ${brokenPassing.join(', ')}`
+          : 'every broken variant fails its tests',
         ...mismatches.slice(0, 20).map((m) => `mismatch ${m}`),
       ],
-      data: { rounds: rounds.map((r) => ({ side: r.side, seconds: round(r.seconds, 3) })), mismatches, canonicalFailing, brokenPassing, serverCpuMs: round(serverCpuMs) },
+      data: {
+        rounds: rounds.map((r) => ({ side: r.side, seconds: round(r.seconds, 3) })),
+        mismatches,
+        canonicalFailing,
+        brokenPassing,
+        serverCpuMs: round(serverCpuMs),
+      },
     };
   } finally {
     await server.stop();

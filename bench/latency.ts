@@ -22,7 +22,8 @@ export async function latencyBench(opts: { requests: number }): Promise<Section>
       const t = performance.now();
       const res = await api<Evaluation>(server.url, 'POST', '/api/evaluations?wait=true', { code: HELLO, tags: ['bench:latency'] });
       const ms = performance.now() - t;
-      if (res.status !== 200 || res.body.status !== 'completed') throw new Error(`hello world did not complete: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      if (res.status !== 200 || res.body.status !== 'completed')
+        throw new Error(`hello world did not complete: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
       return { ms, sandboxWallMs: res.body.metrics.wall_ms ?? Number.NaN };
     };
     for (let i = 0; i < 10; i++) {

@@ -53,7 +53,12 @@ export async function loadBench(opts: { levels: Array<{ submitters: number; each
       const d = distribution(latencies);
       const throughput = total / seconds;
       rows.push(
-        { metric: `${submitters} submitters × ${each}: throughput (evals/s)`, crucible: round(throughput), baseline: round(bareThroughput), ratio: round(throughput / bareThroughput, 2) },
+        {
+          metric: `${submitters} submitters × ${each}: throughput (evals/s)`,
+          crucible: round(throughput),
+          baseline: round(bareThroughput),
+          ratio: round(throughput / bareThroughput, 2),
+        },
         { metric: `${submitters} submitters: latency p50 / p95 / p99 (ms)`, crucible: `${d.p50} / ${d.p95} / ${d.p99}` },
         {
           metric: `${submitters} submitters: terminal / completed / stored`,
@@ -64,7 +69,22 @@ export async function loadBench(opts: { levels: Array<{ submitters: number; each
         },
         { metric: `${submitters} submitters: server RSS before → after (MiB)`, crucible: `${round(rssBefore / 1024)} → ${round(rssAfter / 1024)}` },
       );
-      levels.push({ submitters, each, total, seconds: round(seconds, 3), throughput: round(throughput), bare_throughput: round(bareThroughput), latency_ms: d, terminal, completed, stored: stored.length, http_errors: errors, not_terminal_in_response: notTerminal, rss_kb_before: rssBefore, rss_kb_after: rssAfter });
+      levels.push({
+        submitters,
+        each,
+        total,
+        seconds: round(seconds, 3),
+        throughput: round(throughput),
+        bare_throughput: round(bareThroughput),
+        latency_ms: d,
+        terminal,
+        completed,
+        stored: stored.length,
+        http_errors: errors,
+        not_terminal_in_response: notTerminal,
+        rss_kb_before: rssBefore,
+        rss_kb_after: rssAfter,
+      });
     }
     return {
       name: 'load',

@@ -54,7 +54,12 @@ const BENCHES: Record<string, () => Promise<Section>> = {
   soak: () => soakBench({ minutes: Number(args['soak-minutes'] ?? (quick ? 1 : 5)) }),
 };
 
-const selected = args.only ? args.only.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(BENCHES);
+const selected = args.only
+  ? args.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  : Object.keys(BENCHES);
 const unknown = selected.filter((s) => !(s in BENCHES));
 if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
@@ -72,7 +77,9 @@ const machine = {
 };
 const startedAt = new Date();
 const t0 = performance.now();
-console.log(`Crucible benchmarks: ${selected.join(', ')}${quick ? ' (quick)' : ''} on ${machine.cpus} × ${machine.cpu_model}, ${machine.os}, load ${machine.load_average_at_start.join(' ')}`);
+console.log(
+  `Crucible benchmarks: ${selected.join(', ')}${quick ? ' (quick)' : ''} on ${machine.cpus} × ${machine.cpu_model}, ${machine.os}, load ${machine.load_average_at_start.join(' ')}`,
+);
 
 const sections: Section[] = [];
 const failures: string[] = [];
@@ -85,7 +92,7 @@ for (const name of selected) {
     console.log(`${((performance.now() - t) / 1000).toFixed(1)} s`);
     console.log(textTable([section]));
   } catch (err) {
-    failures.push(`${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    failures.push(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     console.log(`FAILED\n  ${err instanceof Error ? err.message : String(err)}`);
   }
 }
@@ -98,7 +105,10 @@ fs.writeFileSync(
   path.join(args.out, 'latest.md'),
   `Measured ${startedAt.toISOString()} on ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.os}, kernel ${machine.kernel}, Node ${machine.node} (${durationS} s).\n\n${markdownTable(sections)}\n`,
 );
-fs.writeFileSync(path.join(args.out, 'latest.svg'), svgChart(sections, `Crucible vs baseline, same run (${startedAt.toISOString().slice(0, 10)}, ${machine.cpus} cores)`));
+fs.writeFileSync(
+  path.join(args.out, 'latest.svg'),
+  svgChart(sections, `Crucible vs baseline, same run (${startedAt.toISOString().slice(0, 10)}, ${machine.cpus} cores)`),
+);
 console.log(`\nAll sections in ${durationS} s. Results: ${path.relative(process.cwd(), args.out) || '.'}/latest.{json,md,svg}`);
 if (failures.length) {
   console.error(`\n${failures.length} benchmark(s) failed:\n${failures.join('\n')}`);

@@ -44,10 +44,15 @@ export async function overflowBench(opts: { depth: number; submissions: number }
     const runner = await startBenchServer(['--workers', '2'], { dataDir, keepDataDir: true });
     let stored: Awaited<ReturnType<typeof listByTag>> = [];
     try {
-      await waitFor('accepted evaluations to finish', async () => {
-        stored = await listByTag(runner.url, tag);
-        return stored.length === accepted.length && stored.every((e) => isTerminal(e.status));
-      }, 60_000, 200);
+      await waitFor(
+        'accepted evaluations to finish',
+        async () => {
+          stored = await listByTag(runner.url, tag);
+          return stored.length === accepted.length && stored.every((e) => isTerminal(e.status));
+        },
+        60_000,
+        200,
+      );
     } finally {
       await runner.stop();
     }
@@ -55,7 +60,13 @@ export async function overflowBench(opts: { depth: number; submissions: number }
     const lost = accepted.filter((id) => !storedIds.has(id)).length;
     const completed = stored.filter((e) => e.status === 'completed').length;
     accepted = accepted.sort();
-    const ok = accepted.length === opts.depth && rejected === opts.submissions - opts.depth && withRetryAfter === rejected && lost === 0 && completed === accepted.length && other === 0;
+    const ok =
+      accepted.length === opts.depth &&
+      rejected === opts.submissions - opts.depth &&
+      withRetryAfter === rejected &&
+      lost === 0 &&
+      completed === accepted.length &&
+      other === 0;
     return {
       name: 'overflow',
       title: `Queue overflow: ${opts.submissions} concurrent submissions to a server with --max-queue-depth ${opts.depth} and no worker, then a restart with workers`,

@@ -99,7 +99,10 @@ export async function runSandboxBench(opts: { runs?: number; backends?: SandboxB
       for (const [name, make] of contenders) samples.get(name)!.push(await timed(make(i)));
     }
     const latency: Record<string, LatencyStats> = {};
-    const bareMedian = quantile([...samples.get('bare')!].sort((a, b) => a - b), 0.5);
+    const bareMedian = quantile(
+      [...samples.get('bare')!].sort((a, b) => a - b),
+      0.5,
+    );
     for (const [name, values] of samples) {
       const sorted = [...values].sort((a, b) => a - b);
       const median = quantile(sorted, 0.5);
@@ -201,8 +204,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.arg
   else {
     console.log(`Launch cost to the server at ${r.rss_mb} MB RSS (${r.direct_spawn.launches} sequential launches of /bin/true with 5 streams)`);
     console.log('source          block median ms   block p95 ms   server CPU ms/launch');
-    for (const [name, c] of [['plain spawn', r.direct_spawn], ['spawner', r.spawner]] as const) {
-      console.log(`${name.padEnd(15)} ${String(c.block_median_ms).padStart(15)} ${String(c.block_p95_ms).padStart(14)} ${String(c.server_cpu_ms_per_launch).padStart(22)}`);
+    for (const [name, c] of [
+      ['plain spawn', r.direct_spawn],
+      ['spawner', r.spawner],
+    ] as const) {
+      console.log(
+        `${name.padEnd(15)} ${String(c.block_median_ms).padStart(15)} ${String(c.block_p95_ms).padStart(14)} ${String(c.server_cpu_ms_per_launch).padStart(22)}`,
+      );
     }
   }
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -54,7 +54,8 @@ async function measure(url: string, program: ProgramName, options: ScaleOutBench
   const once = async () => {
     const t = performance.now();
     const res = await api<Evaluation>(url, 'POST', '/api/evaluations?wait=true', { code, tags: [tag] });
-    if (res.status !== 200 || res.body.status !== 'completed') throw new Error(`${program} did not complete: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    if (res.status !== 200 || res.body.status !== 'completed')
+      throw new Error(`${program} did not complete: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     return performance.now() - t;
   };
   for (let i = 0; i < 3; i++) await once();
@@ -65,7 +66,10 @@ async function measure(url: string, program: ProgramName, options: ScaleOutBench
   try {
     const batchTag = `${tag}:batch`;
     const started = performance.now();
-    const ids = await submitBatch(url, Array.from({ length: options.batch }, (): CreateEvaluationInput => ({ code, tags: [batchTag] })));
+    const ids = await submitBatch(
+      url,
+      Array.from({ length: options.batch }, (): CreateEvaluationInput => ({ code, tags: [batchTag] })),
+    );
     watcher.expect(ids);
     const ended = await watcher.done;
     const stored = await listByTag(url, batchTag);
@@ -121,7 +125,12 @@ export async function scaleOutBench(options: ScaleOutBenchOptions): Promise<Sect
     const label = program === 'hello' ? 'hello world' : 'CPU loop (600k iterations, ~60 ms)';
     for (const s of setups) {
       rows.push(
-        { metric: `${label}, PostgreSQL+Redis, ${s.setup}: latency p50 / p95 (ms)`, crucible: `${s[program].latency_ms.p50} / ${s[program].latency_ms.p95}`, baseline: `${base[program].latency_ms.p50} / ${base[program].latency_ms.p95}`, note: 'baseline: embedded (SQLite), same run' },
+        {
+          metric: `${label}, PostgreSQL+Redis, ${s.setup}: latency p50 / p95 (ms)`,
+          crucible: `${s[program].latency_ms.p50} / ${s[program].latency_ms.p95}`,
+          baseline: `${base[program].latency_ms.p50} / ${base[program].latency_ms.p95}`,
+          note: 'baseline: embedded (SQLite), same run',
+        },
         {
           metric: `${label}, PostgreSQL+Redis, ${s.setup}: throughput (evals/s, batch of ${options.batch})`,
           crucible: s[program].throughput_per_s,

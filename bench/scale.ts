@@ -61,5 +61,11 @@ export async function scaleBench(opts: { rows: number; baselineRows: number; pos
   const notes = [`baseline column = the same query with ${opts.baselineRows} rows; Crucible column = ${opts.rows} rows; median of 5`];
   if (!opts.postgres) notes.push('PostgreSQL skipped (--no-postgres)');
   else if (!large.timings.PostgreSQL) notes.push('PostgreSQL: no timings (see data.output)');
-  return { name: 'scale', title: `Scale: list/filter latency, ${opts.rows} stored evaluations vs ${opts.baselineRows}`, rows, notes, data: { timings: large.timings, baseline_timings: small.timings, output: large.output } };
+  return {
+    name: 'scale',
+    title: `Scale: list/filter latency, ${opts.rows} stored evaluations vs ${opts.baselineRows}`,
+    rows,
+    notes,
+    data: { timings: large.timings, baseline_timings: small.timings, output: large.output },
+  };
 }

@@ -189,7 +189,11 @@ export async function soakBench(options: SoakOptions): Promise<Section> {
       metric: `soak: ${key.replace(/_/g, ' ')} (end vs start)`,
       crucible: end[key],
       baseline: start[key],
-      note: key.startsWith('api') ? 'the API was restarted once, at a third of the run' : key.startsWith('worker') || key === 'warm_sandboxes' ? 'the worker was SIGKILLed and replaced at two thirds of the run' : undefined,
+      note: key.startsWith('api')
+        ? 'the API was restarted once, at a third of the run'
+        : key.startsWith('worker') || key === 'warm_sandboxes'
+          ? 'the worker was SIGKILLed and replaced at two thirds of the run'
+          : undefined,
     }));
     rows.push({
       metric: `soak: evaluations lost or stuck (of ${ids.length}, ${options.minutes} min)`,
@@ -202,7 +206,9 @@ export async function soakBench(options: SoakOptions): Promise<Section> {
       name: 'soak',
       title: `Soak: ${options.minutes} min of steady mixed use on PostgreSQL + Redis, one API restart and one worker SIGKILL`,
       rows,
-      notes: ['Start figures are taken after a warm-up with nothing running; end figures after every evaluation ended. Nothing should grow without bound between them.'],
+      notes: [
+        'Start figures are taken after a warm-up with nothing running; end figures after every evaluation ended. Nothing should grow without bound between them.',
+      ],
       data: { start, end, counts, stuck: stuck.map((e) => ({ id: e.id, status: e.status, message: e.message })) },
     };
   } finally {

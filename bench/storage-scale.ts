@@ -41,7 +41,18 @@ async function hotPath(store: Storage, count: number, concurrency: number): Prom
   async function one(): Promise<void> {
     const id = newEvaluationId();
     await store.evaluations.create([
-      { id, environment: 'python', sandbox: 'bubblewrap', code: 'print("hello world")', code_sha256: 'x', stdin: null, tags: ['bench'], metadata: {}, limits: DEFAULT_LIMITS, created_at: now() },
+      {
+        id,
+        environment: 'python',
+        sandbox: 'bubblewrap',
+        code: 'print("hello world")',
+        code_sha256: 'x',
+        stdin: null,
+        tags: ['bench'],
+        metadata: {},
+        limits: DEFAULT_LIMITS,
+        created_at: now(),
+      },
     ]);
     await store.evaluations.transition(id, 'provisioning', { worker: 'w', increment_attempts: true, started_at: null }, { expectFrom: ['queued'] });
     await store.evaluations.transition(id, 'running', { started_at: now() }, { expectFrom: ['provisioning'], expectWorker: 'w' });
@@ -50,11 +61,36 @@ async function hotPath(store: Storage, count: number, concurrency: number): Prom
     await store.evaluations.transition(
       id,
       'completed',
-      { finished_at: now(), exit_code: 0, reason: 'exit_zero', message: 'ok', stdout: 'hello world\n', stderr: '', stdout_truncated: false, stderr_truncated: false, metrics },
+      {
+        finished_at: now(),
+        exit_code: 0,
+        reason: 'exit_zero',
+        message: 'ok',
+        stdout: 'hello world\n',
+        stderr: '',
+        stdout_truncated: false,
+        stderr_truncated: false,
+        metrics,
+      },
       {
         expectFrom: ['provisioning', 'running'],
         expectWorker: 'w',
-        extraEvents: [{ type: 'done', at: now(), data: { status: 'completed', exit_code: 0, signal: null, reason: 'exit_zero', message: 'ok', stdout_truncated: false, stderr_truncated: false, metrics } }],
+        extraEvents: [
+          {
+            type: 'done',
+            at: now(),
+            data: {
+              status: 'completed',
+              exit_code: 0,
+              signal: null,
+              reason: 'exit_zero',
+              message: 'ok',
+              stdout_truncated: false,
+              stderr_truncated: false,
+              metrics,
+            },
+          },
+        ],
       },
     );
   }
@@ -166,13 +202,7 @@ async function timeIt(fn: () => Promise<unknown>, runs = 5): Promise<number> {
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
-async function measure(
-  store: Storage,
-  rows: number,
-  captured: Captured[],
-  explain: (q: Captured) => Promise<string>,
-  plans: boolean,
-): Promise<void> {
+async function measure(store: Storage, rows: number, captured: Captured[], explain: (q: Captured) => Promise<string>, plans: boolean): Promise<void> {
   for (const [name, query] of benchQueries(rows)) {
     captured.length = 0;
     let count = 0;
@@ -227,7 +257,8 @@ async function sqliteBench(args: BenchArgs): Promise<void> {
       store,
       args.sqliteRows,
       captured,
-      async (q) => (raw.prepare(`explain query plan ${q.sql}`).all(...(q.parameters as unknown[])) as Array<{ detail: string }>).map((r) => r.detail).join('\n'),
+      async (q) =>
+        (raw.prepare(`explain query plan ${q.sql}`).all(...(q.parameters as unknown[])) as Array<{ detail: string }>).map((r) => r.detail).join('\n'),
       args.plans,
     );
     raw.close();
@@ -242,7 +273,12 @@ async function postgresBench(args: BenchArgs): Promise<void> {
   const schema = `crucible_bench_${randomBytes(5).toString('hex')}`;
   console.log(`\nPostgreSQL (schema ${schema})`);
   const captured: Captured[] = [];
-  const store = createPostgresStorage({ connectionString: PG_URL, schema, statementTimeoutMs: 600_000, onQuery: (sql, parameters) => captured.push({ sql, parameters }) });
+  const store = createPostgresStorage({
+    connectionString: PG_URL,
+    schema,
+    statementTimeoutMs: 600_000,
+    onQuery: (sql, parameters) => captured.push({ sql, parameters }),
+  });
   const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${schema}`, max: 2 });
   try {
     await store.init();

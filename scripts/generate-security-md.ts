@@ -42,13 +42,20 @@ function attackTable(results: ScenarioResult[]): string {
       const outcome = `${r.ok ? '✅ held' : '❌ FAILED'}: ${html(verdict)}${r.failures.length ? `<br>${r.failures.map(html).join('<br>')}` : ''}`;
       return `| **${s.title}** (\`demo:${s.name}\`) | ${html(s.attack?.tries ?? '')} | ${html(s.attack?.stoppedBy ?? '')} | ${code([...evidenceLines(r, 16), ...hostFacts(r).map((f) => `[demo, on the host] ${f}`)])} | ${outcome} |`;
     });
-  return ['| scenario | what it tries | what stops it | actual output of the program (and what the demo saw on the host) | verdict |', '|---|---|---|---|---|', ...rows].join('\n');
+  return [
+    '| scenario | what it tries | what stops it | actual output of the program (and what the demo saw on the host) | verdict |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 function behaviourTable(results: ScenarioResult[]): string {
   const rows = results
     .filter((r) => r.scenario.kind === 'behaviour')
-    .map((r) => `| \`demo:${r.scenario.name}\` | ${html(r.scenario.expected)} | ${r.ok ? '✅' : '❌'} ${html(r.run ? verdictLine(r.run.evaluation) : 'did not run')}${r.failures.length ? `<br>${r.failures.map(html).join('<br>')}` : ''} |`);
+    .map(
+      (r) =>
+        `| \`demo:${r.scenario.name}\` | ${html(r.scenario.expected)} | ${r.ok ? '✅' : '❌'} ${html(r.run ? verdictLine(r.run.evaluation) : 'did not run')}${r.failures.length ? `<br>${r.failures.map(html).join('<br>')}` : ''} |`,
+    );
   return ['| scenario | expected | actual |', '|---|---|---|', ...rows].join('\n');
 }
 

@@ -36,7 +36,10 @@ export async function feedWatcher(url: string, timeoutMs: number): Promise<{ exp
   const check = () => {
     if (expecting && [...expected].every((id) => ended.has(id))) resolveDone(performance.now());
   };
-  const timer = setTimeout(() => rejectDone(new Error(`not all evaluations ended within ${timeoutMs} ms (${[...expected].filter((id) => !ended.has(id)).length} left)`)), timeoutMs);
+  const timer = setTimeout(
+    () => rejectDone(new Error(`not all evaluations ended within ${timeoutMs} ms (${[...expected].filter((id) => !ended.has(id)).length} left)`)),
+    timeoutMs,
+  );
   void (async () => {
     try {
       for await (const m of parseSse(res.body!)) {

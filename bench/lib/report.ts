@@ -15,7 +15,11 @@ export function textTable(sections: Section[]): string {
     const rows = s.rows.map((r) => [r.metric, cell(r.crucible), cell(r.baseline), r.ratio === undefined ? '' : `${r.ratio}×`, status(r), r.note ?? '']);
     const header = ['metric', 'Crucible', 'baseline', 'ratio', 'target', 'note'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const fmt = (r: string[]) => r.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    const fmt = (r: string[]) =>
+      r
+        .map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd();
     lines.push(`  ${fmt(header)}`);
     for (const r of rows) lines.push(`  ${fmt(r)}`);
     for (const n of s.notes) lines.push(`  · ${n}`);
@@ -27,7 +31,10 @@ export function markdownTable(sections: Section[]): string {
   const esc = (v: unknown) => cell(v).replaceAll('|', '\\|');
   const out = ['| benchmark | metric | Crucible | baseline (same run) | ratio | target |', '|---|---|---:|---:|---:|---|'];
   for (const s of sections) {
-    for (const r of s.rows) out.push(`| ${s.name} | ${esc(r.metric)} | ${esc(r.crucible)} | ${esc(r.baseline)} | ${r.ratio === undefined ? '' : `${r.ratio}×`} | ${esc(status(r))} |`);
+    for (const r of s.rows)
+      out.push(
+        `| ${s.name} | ${esc(r.metric)} | ${esc(r.crucible)} | ${esc(r.baseline)} | ${r.ratio === undefined ? '' : `${r.ratio}×`} | ${esc(status(r))} |`,
+      );
   }
   return out.join('\n');
 }
@@ -36,7 +43,11 @@ export function markdownTable(sections: Section[]): string {
 export function svgChart(sections: Section[], title: string): string {
   const pairs = sections
     .filter((s) => ['humaneval', 'latency', 'load', 'sandbox'].includes(s.name))
-    .flatMap((s) => s.rows.filter((r) => typeof r.crucible === 'number' && typeof r.baseline === 'number').map((r) => ({ label: `${s.name}: ${r.metric}`, crucible: r.crucible as number, baseline: r.baseline as number })));
+    .flatMap((s) =>
+      s.rows
+        .filter((r) => typeof r.crucible === 'number' && typeof r.baseline === 'number')
+        .map((r) => ({ label: `${s.name}: ${r.metric}`, crucible: r.crucible as number, baseline: r.baseline as number })),
+    );
   const width = 760;
   const labelW = 330;
   const barW = width - labelW - 90;
@@ -54,7 +65,12 @@ export function svgChart(sections: Section[], title: string): string {
     const y = 50 + i * rowH;
     const max = Math.max(p.crucible, p.baseline) || 1;
     parts.push(`<text x="10" y="${y + 19}">${esc(p.label.length > 55 ? `${p.label.slice(0, 54)}…` : p.label)}</text>`);
-    for (const [j, [v, color]] of ([[p.baseline, '#9aa0a6'], [p.crucible, '#1a73e8']] as const).entries()) {
+    for (const [j, [v, color]] of (
+      [
+        [p.baseline, '#9aa0a6'],
+        [p.crucible, '#1a73e8'],
+      ] as const
+    ).entries()) {
       const w = Math.max(1, (v / max) * barW);
       parts.push(`<rect x="${labelW}" y="${y + 4 + j * 15}" width="${w.toFixed(1)}" height="12" fill="${color}"/>`);
       parts.push(`<text x="${labelW + w + 4}" y="${y + 14 + j * 15}">${v}</text>`);

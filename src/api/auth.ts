@@ -93,7 +93,9 @@ export function installAudit(app: FastifyInstance, audit: AuditTrail): void {
         role: actor?.role ?? null,
         project: actor?.project ?? null,
         action,
-        target: request.auditTarget ?? (typeof params?.id === 'string' ? params.id : refused ? `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}` : null),
+        target:
+          request.auditTarget ??
+          (typeof params?.id === 'string' ? params.id : refused ? `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}` : null),
         outcome: outcomeOf(reply.statusCode),
         source: request.ip ?? null,
         request_id: String(request.id),
@@ -111,34 +113,60 @@ const KeyIdParams = z.object({ id: z.string().min(1).max(64) });
 export function keyRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  api.post('/api/keys', {
-    schema: {
-      tags: ['access'],
-      summary: 'Create an API key (admin)',
-      description: 'The answer carries the key itself, once; only its SHA-256 is stored.',
-      body: CreateApiKeyRequest,
-      querystring: NoQuery,
-      response: { 201: CreatedApiKey, ...errors },
+  api.post(
+    '/api/keys',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Create an API key (admin)',
+        description: 'The answer carries the key itself, once; only its SHA-256 is stored.',
+        body: CreateApiKeyRequest,
+        querystring: NoQuery,
+        response: { 201: CreatedApiKey, ...errors },
+      },
     },
-  }, async (request, reply) => reply.code(201).header('Cache-Control', 'no-store').send(await ctx.access.createKey(actorOf(request), request.body)));
+    async (request, reply) =>
+      reply
+        .code(201)
+        .header('Cache-Control', 'no-store')
+        .send(await ctx.access.createKey(actorOf(request), request.body)),
+  );
 
-  api.get('/api/keys', {
-    schema: { tags: ['access'], summary: 'List API keys, never their secrets (admin)', querystring: NoQuery, response: { 200: ApiKeyList, ...errors } },
-  }, async (request) => ({ keys: await ctx.access.listKeys(actorOf(request)) }));
+  api.get(
+    '/api/keys',
+    {
+      schema: { tags: ['access'], summary: 'List API keys, never their secrets (admin)', querystring: NoQuery, response: { 200: ApiKeyList, ...errors } },
+    },
+    async (request) => ({ keys: await ctx.access.listKeys(actorOf(request)) }),
+  );
 
-  api.delete('/api/keys/:id', {
-    schema: { tags: ['access'], summary: 'Revoke an API key (admin); it stops working at once', params: KeyIdParams, querystring: NoQuery, response: { 200: ApiKeyInfo, ...errors } },
-  }, async (request) => ctx.access.revokeKey(actorOf(request), request.params.id));
+  api.delete(
+    '/api/keys/:id',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Revoke an API key (admin); it stops working at once',
+        params: KeyIdParams,
+        querystring: NoQuery,
+        response: { 200: ApiKeyInfo, ...errors },
+      },
+    },
+    async (request) => ctx.access.revokeKey(actorOf(request), request.params.id),
+  );
 }
 
 export function auditRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.withTypeProvider<ZodTypeProvider>().get('/api/audit', {
-    schema: {
-      tags: ['access'],
-      summary: 'The audit log, oldest first, filtered and paginated (admin)',
-      description: 'Every mutating action and refused authentication, each chained to the previous by a hash (`crucible audit verify` checks the chain).',
-      querystring: AuditQuery,
-      response: { 200: AuditPage, ...errors },
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/audit',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'The audit log, oldest first, filtered and paginated (admin)',
+        description: 'Every mutating action and refused authentication, each chained to the previous by a hash (`crucible audit verify` checks the chain).',
+        querystring: AuditQuery,
+        response: { 200: AuditPage, ...errors },
+      },
     },
-  }, async (request) => ctx.audit.list(actorOf(request), request.query));
+    async (request) => ctx.audit.list(actorOf(request), request.query),
+  );
 }

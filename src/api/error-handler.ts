@@ -24,7 +24,21 @@ interface Rendered {
   retryAfterS?: number;
 }
 
-const OUTAGE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', 'SQLITE_BUSY']);
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  'SQLITE_BUSY',
+]);
 
 /** Errors that mean "a database/queue/bus is down or overloaded", not "the request is wrong". */
 export function isDependencyOutage(err: unknown): boolean {
@@ -32,7 +46,9 @@ export function isDependencyOutage(err: unknown): boolean {
   const e = err as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof e.code === 'string' && OUTAGE_CODES.has(e.code)) return true;
   const text = `${String(e.name)} ${String(e.message)}`;
-  return /Connection is closed|MaxRetriesPerRequest|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Stream isn't writeable|ECONNREFUSED|database is locked/i.test(text);
+  return /Connection is closed|MaxRetriesPerRequest|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Stream isn't writeable|ECONNREFUSED|database is locked/i.test(
+    text,
+  );
 }
 
 /** At most this many validation issues are listed (a 500-item batch can have thousands). */
@@ -109,7 +125,10 @@ function render(err: FastifyError | Error, request: FastifyRequest): Rendered {
     return rendered('invalid_json', `The body is not valid JSON: ${err.message}`);
   }
   if (isDependencyOutage(err)) {
-    return { ...rendered('dependency_unavailable', 'A backing service (database or queue) is unavailable right now; nothing was changed. Retry shortly.'), retryAfterS: 2 };
+    return {
+      ...rendered('dependency_unavailable', 'A backing service (database or queue) is unavailable right now; nothing was changed. Retry shortly.'),
+      retryAfterS: 2,
+    };
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: fe.statusCode, body: { error: { code: ERROR_CODES[fe.statusCode] ?? 'bad_request', message: fe.message } } };

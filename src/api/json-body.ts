@@ -27,7 +27,9 @@ const invalidJson = (message: string, details?: unknown) => new CrucibleError('i
 export function unsupportedMediaType(contentType: string | undefined): CrucibleError {
   return new CrucibleError(
     'unsupported_media_type',
-    contentType ? `Content-Type ${contentType.slice(0, 100)} is not accepted; send the body as application/json.` : 'The request has a body but no Content-Type; send it as application/json.',
+    contentType
+      ? `Content-Type ${contentType.slice(0, 100)} is not accepted; send the body as application/json.`
+      : 'The request has a body but no Content-Type; send it as application/json.',
   );
 }
 
@@ -59,7 +61,7 @@ export function parseJsonBody(raw: Buffer): unknown {
   if (text.trim() === '') return undefined;
   if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
     throw new CrucibleError(
-    'nesting_too_deep',
+      'nesting_too_deep',
       `The body nests more than ${MAX_BODY_DEPTH} levels deep; no request needs that (metadata must nest at most ${REQUEST_BOUNDS.metadata_depth} levels).`,
     );
   }
@@ -151,15 +153,23 @@ function checkKeysAndNumbers(text: string): void {
         top.at = key;
         if (key === '__proto__' || (key === 'prototype' && top.underConstructor)) {
           const where = path();
-          throw new CrucibleError('forbidden_key', `The body has a "${key === '__proto__' ? '__proto__' : 'constructor.prototype'}" key (at ${where.join('.')}); such keys are refused.`, {
-            path: where,
-          });
+          throw new CrucibleError(
+            'forbidden_key',
+            `The body has a "${key === '__proto__' ? '__proto__' : 'constructor.prototype'}" key (at ${where.join('.')}); such keys are refused.`,
+            {
+              path: where,
+            },
+          );
         }
         if (!addKey(top, key)) {
           const where = path();
-          throw new CrucibleError('duplicate_key', `The body has the key "${key.slice(0, 100)}" more than once (at ${where.join('.')}); each key may appear only once per object.`, {
-            path: where,
-          });
+          throw new CrucibleError(
+            'duplicate_key',
+            `The body has the key "${key.slice(0, 100)}" more than once (at ${where.join('.')}); each key may appear only once per object.`,
+            {
+              path: where,
+            },
+          );
         }
       }
       i = end + 1;

@@ -40,7 +40,7 @@ function rejectRepeatedQueryParameters(app: FastifyInstance): void {
     if (repeated.length === 0) return;
     const details = repeated.map((k) => ({ location: 'querystring', path: [k], message: `given ${(query[k] as unknown[]).length} times` }));
     throw new CrucibleError(
-    'invalid_request',
+      'invalid_request',
       `Invalid querystring: ${repeated.map((k) => `"${k.slice(0, 50)}"`).join(', ')} given more than once; give each parameter once (lists are comma-separated).`,
       details,
     );

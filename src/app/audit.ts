@@ -27,7 +27,14 @@ export class AuditTrail {
 
   async list(actor: Actor, query: AuditQuery): Promise<AuditPage> {
     authorize(actor, 'audit:read');
-    const items = await this.log.list({ afterSeq: query.after, limit: query.limit, action: query.action, actor: query.actor, project: query.project, outcome: query.outcome });
+    const items = await this.log.list({
+      afterSeq: query.after,
+      limit: query.limit,
+      action: query.action,
+      actor: query.actor,
+      project: query.project,
+      outcome: query.outcome,
+    });
     return { items, next_after: items.length === query.limit ? items.at(-1)!.seq : null };
   }
 
@@ -41,7 +48,8 @@ export class AuditTrail {
         const expectedSeq = (previous?.seq ?? 0) + 1;
         const bad = (problem: string): AuditVerdict => ({ ok: false, entries: count, firstBad: entry.seq, problem });
         if (entry.seq !== expectedSeq) return bad(`expected entry ${expectedSeq} next, found ${entry.seq}: entries were removed or renumbered`);
-        if (entry.prev_hash !== (previous?.hash ?? GENESIS_HASH)) return bad('its previous-hash does not match the entry before it: entries were removed, inserted or reordered');
+        if (entry.prev_hash !== (previous?.hash ?? GENESIS_HASH))
+          return bad('its previous-hash does not match the entry before it: entries were removed, inserted or reordered');
         if (sealAuditEntry(entry) !== entry.hash) return bad('its content does not match its hash: the entry was altered');
         previous = entry;
         count++;

@@ -20,9 +20,7 @@ import { finalRecord } from './verdicts.js';
 export type TerminalGuard = Pick<TransitionOptions, 'expectFrom' | 'expectWorker' | 'precedingEvents'>;
 
 export class EvaluationLifecycle {
-  constructor(
-    private readonly deps: { storage: Pick<Storage, 'evaluations' | 'events'>; bus: EventBus; log: Logger; metrics?: Metrics },
-  ) {}
+  constructor(private readonly deps: { storage: Pick<Storage, 'evaluations' | 'events'>; bus: EventBus; log: Logger; metrics?: Metrics }) {}
 
   /** Moves the evaluation (compare-and-set, see EvaluationRepository.transition), then publishes what was written. */
   async transition(id: string, to: EvaluationStatus, patch?: TransitionPatch, options?: TransitionOptions): Promise<TransitionResult | null> {

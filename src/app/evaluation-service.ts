@@ -4,13 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
-import {
-  isTerminal,
-  type CreateEvaluationRequest,
-  type Evaluation,
-  type EvaluationList,
-  type ListEvaluationsQuery,
-} from '../domain/evaluation.js';
+import { isTerminal, type CreateEvaluationRequest, type Evaluation, type EvaluationList, type ListEvaluationsQuery } from '../domain/evaluation.js';
 import { badRequest, conflict, notFound, unavailable } from '../domain/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
 import { channels, type EventBus } from '../ports/bus.js';
@@ -115,8 +109,7 @@ export class EvaluationService {
     if (!evaluation || !seesProject(actor, evaluation.project)) throw notFound('evaluation', id);
     if (evaluation.status !== 'running') return evaluation;
     const events = await this.deps.storage.events.after(id, 0, 100_000);
-    const text = (type: 'stdout' | 'stderr') =>
-      events.map((e) => (e.type === type ? e.data.text : '')).join('');
+    const text = (type: 'stdout' | 'stderr') => events.map((e) => (e.type === type ? e.data.text : '')).join('');
     return { ...evaluation, stdout: text('stdout'), stderr: text('stderr') };
   }
 
@@ -158,7 +151,8 @@ export class EvaluationService {
     const current = await this.get(id, actor);
     authorize(actor, 'evaluations:cancel');
     // A researcher cancels only their own evaluations; admins any.
-    if (actor.role !== 'admin' && current.owner !== actor.id) throw forbidden(`evaluation ${id} was submitted by someone else; only they or an admin may cancel it`);
+    if (actor.role !== 'admin' && current.owner !== actor.id)
+      throw forbidden(`evaluation ${id} was submitted by someone else; only they or an admin may cancel it`);
     if (isTerminal(current.status)) throw conflict('already_terminal', `Evaluation ${id} already ended (${current.status}); nothing to cancel.`);
 
     if (current.status === 'queued') {

@@ -56,7 +56,10 @@ export class EventLogReader {
       // Sequence numbers are contiguous from 1, so `afterSeq` must name an event that exists.
       const [seen, next] = await this.deps.storage.events.after(evaluationId, afterSeq - 1, 2);
       if (seen?.seq !== afterSeq) {
-        throw badRequest('invalid_last_event_id', `Evaluation ${evaluationId} has no event ${afterSeq}; resume from an id this stream sent (or omit it to replay everything).`);
+        throw badRequest(
+          'invalid_last_event_id',
+          `Evaluation ${evaluationId} has no event ${afterSeq}; resume from an id this stream sent (or omit it to replay everything).`,
+        );
       }
       if (!next && isTerminal(evaluation.status)) return { kind: 'complete' };
     }
@@ -104,7 +107,11 @@ export class EventLogReader {
       });
       return catchingUp;
     };
-    const catchUpThenMaybeEnd = () => void catchUp().then(() => finished && sink.end(), () => undefined);
+    const catchUpThenMaybeEnd = () =>
+      void catchUp().then(
+        () => finished && sink.end(),
+        () => undefined,
+      );
 
     const subscription = await bus.subscribe(channels.evaluation(evaluationId), (payload) => {
       if (finished || sink.closed) return;
@@ -139,7 +146,10 @@ export class EventLogReader {
     });
     const timer = setTimeout(wake, timeoutMs);
     const poll = setInterval(() => {
-      this.deps.storage.evaluations.getSummary(evaluationId).then((e) => e && isTerminal(e.status) && wake(), () => undefined);
+      this.deps.storage.evaluations.getSummary(evaluationId).then(
+        (e) => e && isTerminal(e.status) && wake(),
+        () => undefined,
+      );
     }, this.options.pollMs);
     signal?.addEventListener('abort', wake, { once: true });
     if (signal?.aborted) wake();

@@ -94,7 +94,12 @@ export class Reaper {
     const guard = { expectFrom: [status], ...(worker ? { expectWorker: worker } : {}) };
     const lost = `worker ${worker ?? '(none)'} stopped while the evaluation was ${status}`;
     if (attempts < this.options.maxAttempts) {
-      const moved = await lifecycle.transition(id, 'queued', { worker: null, message: `Re-queued: ${lost} (attempt ${attempts} of ${this.options.maxAttempts}).` }, guard);
+      const moved = await lifecycle.transition(
+        id,
+        'queued',
+        { worker: null, message: `Re-queued: ${lost} (attempt ${attempts} of ${this.options.maxAttempts}).` },
+        guard,
+      );
       if (!moved) return;
       await queue.enqueue([{ evaluationId: id, environment: moved.evaluation.environment, sandbox: moved.evaluation.sandbox }]);
       log.warn({ evaluation: id, worker, attempts }, 'evaluation re-queued after its worker was lost');

@@ -6,7 +6,6 @@
 import type { CreateEvaluationInput, Evaluation, EvaluationList } from '../domain/evaluation.js';
 import type { EvaluationEvent } from '../domain/events.js';
 
-
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -38,7 +37,11 @@ export class CrucibleClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
-      throw new ApiError(0, 'unreachable', `cannot reach the Crucible server at ${this.baseUrl} (${(err as Error).cause ?? (err as Error).message}); is \`crucible serve\` running? (set --server or CRUCIBLE_URL)`);
+      throw new ApiError(
+        0,
+        'unreachable',
+        `cannot reach the Crucible server at ${this.baseUrl} (${(err as Error).cause ?? (err as Error).message}); is \`crucible serve\` running? (set --server or CRUCIBLE_URL)`,
+      );
     }
     const text = await res.text();
     const json = text ? (JSON.parse(text) as unknown) : undefined;
@@ -58,7 +61,11 @@ export class CrucibleClient {
   }
 
   list(params: Record<string, string | number | undefined>): Promise<EvaluationList> {
-    const qs = new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    const qs = new URLSearchParams(
+      Object.entries(params)
+        .filter((e): e is [string, string | number] => e[1] !== undefined)
+        .map(([k, v]): [string, string] => [k, String(v)]),
+    );
     return this.request('GET', `/api/evaluations?${qs}`);
   }
 
@@ -69,7 +76,7 @@ export class CrucibleClient {
   /** Yields the evaluation's events in order until `done`, reconnecting where it left off. */
   async *events(id: string, signal?: AbortSignal): AsyncGenerator<EvaluationEvent> {
     let last = 0;
-    for (let failures = 0; failures < 20; ) {
+    for (let failures = 0; failures < 20;) {
       try {
         const res = await fetch(new URL(`/api/evaluations/${encodeURIComponent(id)}/events`, this.baseUrl), {
           headers: { ...this.auth(), accept: 'text/event-stream', 'last-event-id': String(last) },

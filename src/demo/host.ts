@@ -45,7 +45,10 @@ export class HostProbes {
       listenerConnections: this.connections,
       leftoverProcesses: processesWithMarker(this.host.nonce),
       sentinelAlive: this.sentinel.exitCode === null && this.sentinel.signalCode === null && isAlive(this.host.sentinelPid),
-      serverHealthy: await fetch(new URL('/healthz', serverUrl)).then((r) => r.ok, () => false),
+      serverHealthy: await fetch(new URL('/healthz', serverUrl)).then(
+        (r) => r.ok,
+        () => false,
+      ),
     };
   }
 

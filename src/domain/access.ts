@@ -28,24 +28,28 @@ export const ANONYMOUS_ACTOR: Actor = Object.freeze({ id: 'anonymous', role: 'ad
 /** Key ids: `key_` + 16 base32-ish characters; the secret follows in the presented key. */
 export const API_KEY_ID = /^key_[a-z0-9]{16}$/;
 
-export const ApiKeyInfo = z.object({
-  id: z.string(),
-  name: z.string(),
-  role: Role,
-  project: z.string(),
-  created_at: z.string(),
-  expires_at: z.string().nullable(),
-  last_used_at: z.string().nullable(),
-  revoked_at: z.string().nullable(),
-}).describe('An API key as listed: never its secret');
+export const ApiKeyInfo = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: Role,
+    project: z.string(),
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    last_used_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+  })
+  .describe('An API key as listed: never its secret');
 export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;
 
-export const CreateApiKeyRequest = z.object({
-  name: z.string().min(1).max(100),
-  role: Role,
-  project: ProjectName.default(DEFAULT_PROJECT),
-  expires_in_days: z.number().int().min(1).max(3650).optional(),
-}).strict();
+export const CreateApiKeyRequest = z
+  .object({
+    name: z.string().min(1).max(100),
+    role: Role,
+    project: ProjectName.default(DEFAULT_PROJECT),
+    expires_in_days: z.number().int().min(1).max(3650).optional(),
+  })
+  .strict();
 export type CreateApiKeyRequest = z.input<typeof CreateApiKeyRequest>;
 
 export const CreatedApiKey = ApiKeyInfo.extend({

@@ -50,7 +50,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 export const AuditQuery = z
   .object({
-    after: z.coerce.number().int().min(0).optional().describe('Entries after this seq (the previous page\'s next_after)'),
+    after: z.coerce.number().int().min(0).optional().describe("Entries after this seq (the previous page's next_after)"),
     limit: z.coerce.number().int().min(1).max(500).default(100),
     action: z.string().max(100).optional(),
     actor: z.string().max(100).optional(),

@@ -23,7 +23,11 @@ export const ERROR_CATALOGUE = {
   bad_http_request: { status: 400, meaning: 'the bytes received are not HTTP/1.1; the connection is closed' },
   bad_request: { status: 400, meaning: 'a malformed request that no more specific code covers' },
   request_aborted: { status: 400, meaning: 'the client hung up before the whole body arrived; nothing was done' },
-  unauthenticated: { status: 401, meaning: 'auth is required and the request has no valid `Authorization: Bearer <key>` (missing, malformed, unknown, expired or revoked key); with `WWW-Authenticate: Bearer`' },
+  unauthenticated: {
+    status: 401,
+    meaning:
+      'auth is required and the request has no valid `Authorization: Bearer <key>` (missing, malformed, unknown, expired or revoked key); with `WWW-Authenticate: Bearer`',
+  },
   forbidden: { status: 403, meaning: "the caller's role may not do this (e.g. a viewer submitting, a non-admin managing keys)" },
   not_found: { status: 404, meaning: 'no such evaluation or route' },
   method_not_allowed: { status: 405, meaning: 'the path exists for other methods (listed in `Allow`; `OPTIONS` answers 204 with `Allow`)' },
@@ -36,13 +40,23 @@ export const ERROR_CATALOGUE = {
   uri_too_long: { status: 414, meaning: 'the URL is longer than the server accepts' },
   unsupported_media_type: { status: 415, meaning: 'not `application/json` (form, multipart, text…), a charset other than UTF-8, or a `Content-Encoding`' },
   headers_too_large: { status: 431, meaning: 'the request line and headers are too large' },
-  rate_limited: { status: 429, meaning: 'too many failed authentications from this address (30 a minute); with `Retry-After`; even a valid key is refused until then' },
+  rate_limited: {
+    status: 429,
+    meaning: 'too many failed authentications from this address (30 a minute); with `Retry-After`; even a valid key is refused until then',
+  },
   internal_error: { status: 500, meaning: 'a bug on our side; the cause is in the server log, never in the response' },
-  queue_full: { status: 503, meaning: 'the queue holds its maximum of waiting evaluations (`CRUCIBLE_MAX_QUEUE_DEPTH`); with `Retry-After`; nothing was accepted' },
+  queue_full: {
+    status: 503,
+    meaning: 'the queue holds its maximum of waiting evaluations (`CRUCIBLE_MAX_QUEUE_DEPTH`); with `Retry-After`; nothing was accepted',
+  },
   queue_unavailable: { status: 503, meaning: 'the queue cannot be reached; with `Retry-After`; nothing was accepted' },
   storage_unavailable: { status: 503, meaning: 'the database cannot be reached; with `Retry-After`; nothing was changed' },
   storage_read_only: { status: 503, meaning: 'the database accepts reads but refuses writes right now; with `Retry-After`; nothing was changed' },
-  storage_full: { status: 507, meaning: 'the disk holding the database is full; with `Retry-After`; nothing was changed, reads still work, and writes resume by themselves once space is freed' },
+  storage_full: {
+    status: 507,
+    meaning:
+      'the disk holding the database is full; with `Retry-After`; nothing was changed, reads still work, and writes resume by themselves once space is freed',
+  },
   dependency_unavailable: { status: 503, meaning: 'a backing service (database or queue) failed mid-request; with `Retry-After`; nothing was changed' },
   syntax_check_failed: { status: 503, meaning: 'the sandboxed syntax check could not complete' },
   syntax_check_unavailable: { status: 503, meaning: 'this API instance has no sandbox to run the syntax check in' },

@@ -47,13 +47,20 @@ export function queryNumber(name: string, bounds: { min: number; max: number; in
     .string()
     .regex(pattern, { message: `${name} must be ${range} written in plain digits` })
     .transform(Number)
-    .pipe(z.number().min(bounds.min, { message: `${name} must be ${range}` }).max(bounds.max, { message: `${name} must be ${range}` }));
+    .pipe(
+      z
+        .number()
+        .min(bounds.min, { message: `${name} must be ${range}` })
+        .max(bounds.max, { message: `${name} must be ${range}` }),
+    );
 }
 
 export const SANDBOX_BACKENDS = ['bubblewrap', 'gvisor'] as const;
-export const SandboxBackendName = z.enum(SANDBOX_BACKENDS).describe(
-  'Isolation backend: bubblewrap (namespaces + seccomp + cgroups, fast) or gvisor (a user-space kernel between the program and the host, slower start)',
-);
+export const SandboxBackendName = z
+  .enum(SANDBOX_BACKENDS)
+  .describe(
+    'Isolation backend: bubblewrap (namespaces + seccomp + cgroups, fast) or gvisor (a user-space kernel between the program and the host, slower start)',
+  );
 export type SandboxBackendName = z.infer<typeof SandboxBackendName>;
 
 export const ENVIRONMENTS = ['python'] as const;
@@ -129,7 +136,8 @@ export const Metadata = z
 const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 /** NUL cannot be stored as text by PostgreSQL, and Python refuses it in source code anyway. */
 const noNul = (field: string) => [(s: string) => !s.includes('\u0000'), { message: `${field} must not contain NUL (\\u0000) characters` }] as const;
-const wellFormed = (field: string) => [(s: string) => !hasLoneSurrogate(s), { message: `${field} must be valid Unicode: it contains an unpaired surrogate (e.g. \\ud800)` }] as const;
+const wellFormed = (field: string) =>
+  [(s: string) => !hasLoneSurrogate(s), { message: `${field} must be valid Unicode: it contains an unpaired surrogate (e.g. \\ud800)` }] as const;
 
 /** Python source as accepted anywhere (submissions, syntax checks): bounded, no NUL, valid Unicode. */
 /**
@@ -273,7 +281,12 @@ export const ListEvaluationsQuery = z
       .optional()
       .transform((s) => (s ? s.split(',').filter(Boolean) : undefined))
       .describe('Comma-separated tags; an evaluation must carry all of them'),
-    q: z.string().max(200).refine(...noNul('q')).optional().describe('Text search in code, tags and id'),
+    q: z
+      .string()
+      .max(200)
+      .refine(...noNul('q'))
+      .optional()
+      .describe('Text search in code, tags and id'),
     limit: queryNumber('limit', { min: 1, max: 200, integer: true }).default(50),
     cursor: z.string().max(200).optional().describe('next_cursor from the previous page'),
     project: z

@@ -70,11 +70,37 @@ export function shellExitCode(exitCode: number | null, signal: string | null): n
 }
 
 export const SIGNAL_NUMBERS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8,
-  SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
-  SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22,
-  SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29,
-  SIGPWR: 30, SIGSYS: 31,
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
 };
 
 export function signalName(num: number): string | null {
@@ -114,7 +140,10 @@ export function interpretExit(facts: ExitFacts): Verdict {
     // A fork bomb usually ends here: the time limit is what stopped it, but the refused forks are
     // what the program was doing, and the user should not have to guess.
     const forks = facts.pidsLimitHit ? ` Before that, forks were refused at the process limit (max_processes ${limits.max_processes}).` : '';
-    return verdict('timeout', `Time limit exceeded (${limits.timeout_s} s): the whole sandbox was killed (SIGKILL).${forks} Output printed before that is kept.`);
+    return verdict(
+      'timeout',
+      `Time limit exceeded (${limits.timeout_s} s): the whole sandbox was killed (SIGKILL).${forks} Output printed before that is kept.`,
+    );
   }
   const endedBadly = facts.exitCode !== 0;
   if (facts.oomKilled && endedBadly) {
@@ -152,7 +181,11 @@ export const EXIT_CODE_GUIDE: ReadonlyArray<{ code: string; meaning: string }> =
   { code: '1', meaning: 'Python default failure: an uncaught exception (traceback in stderr) or sys.exit(1).' },
   { code: '2', meaning: 'Usage error, e.g. a command-line argument error.' },
   { code: '3–125', meaning: 'A code chosen by the program itself via sys.exit(n).' },
-  { code: '137', meaning: '128 + 9 (SIGKILL): killed outright — by the memory limit (reason oom), the time limit (reason timeout), a user (cancelled), or the program itself (reason signal).' },
+  {
+    code: '137',
+    meaning:
+      '128 + 9 (SIGKILL): killed outright — by the memory limit (reason oom), the time limit (reason timeout), a user (cancelled), or the program itself (reason signal).',
+  },
   { code: '139', meaning: '128 + 11 (SIGSEGV): segmentation fault in native code.' },
   { code: '134', meaning: '128 + 6 (SIGABRT): abort, often a failed assertion in a C extension.' },
   { code: '159', meaning: '128 + 31 (SIGSYS): a forbidden system call was blocked by the sandbox filter.' },

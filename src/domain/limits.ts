@@ -16,7 +16,13 @@ export const LIMIT_BOUNDS = {
   memory_mb: { default: 512, min: 16, max: 8192, unit: 'MiB', description: 'Memory (RAM + scratch tmpfs) of the whole sandbox; no swap' },
   cpus: { default: 1, min: 0.1, max: 8, unit: 'CPUs', description: 'CPU share (CFS quota), e.g. 0.5 = half a core' },
   max_processes: { default: 64, min: 1, max: 1024, unit: 'tasks', description: 'Processes + threads alive at once inside the sandbox' },
-  max_output_bytes: { default: 1_048_576, min: 1024, max: 16_777_216, unit: 'bytes', description: 'Bytes kept of each of stdout and stderr; the rest is dropped and the stream marked truncated' },
+  max_output_bytes: {
+    default: 1_048_576,
+    min: 1024,
+    max: 16_777_216,
+    unit: 'bytes',
+    description: 'Bytes kept of each of stdout and stderr; the rest is dropped and the stream marked truncated',
+  },
   scratch_mb: { default: 64, min: 1, max: 1024, unit: 'MiB', description: 'Size of the private writable /tmp' },
 } as const satisfies Record<string, LimitBound>;
 
@@ -31,9 +37,7 @@ export interface Limits {
   scratch_mb: number;
 }
 
-export const DEFAULT_LIMITS: Limits = Object.fromEntries(
-  Object.entries(LIMIT_BOUNDS).map(([name, bound]) => [name, bound.default]),
-) as unknown as Limits;
+export const DEFAULT_LIMITS: Limits = Object.fromEntries(Object.entries(LIMIT_BOUNDS).map(([name, bound]) => [name, bound.default])) as unknown as Limits;
 
 /**
  * A program that keeps writing after its output was truncated is drained (so it is not blocked on

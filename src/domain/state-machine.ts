@@ -34,11 +34,7 @@ export class IllegalTransitionError extends Error {
     readonly from: EvaluationStatus,
     readonly to: EvaluationStatus,
   ) {
-    super(
-      isTerminal(from)
-        ? `evaluation is already ${from}; a terminal state is final`
-        : `cannot move an evaluation from ${from} to ${to}`,
-    );
+    super(isTerminal(from) ? `evaluation is already ${from}; a terminal state is final` : `cannot move an evaluation from ${from} to ${to}`);
   }
 }
 

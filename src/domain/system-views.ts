@@ -51,9 +51,7 @@ export const LatencyStats = LatencyGroup.extend({
 export type LatencyStats = z.infer<typeof LatencyStats>;
 
 export const StatsResponse = z.object({
-  buckets: z.array(
-    z.object({ start: z.string(), completed: z.number(), failed: z.number(), timeout: z.number(), cancelled: z.number() }),
-  ),
+  buckets: z.array(z.object({ start: z.string(), completed: z.number(), failed: z.number(), timeout: z.number(), cancelled: z.number() })),
   bucket_s: z.number(),
   latency: LatencyStats.describe('Percentiles over the evaluations that finished in the window'),
 });

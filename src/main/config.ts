@@ -11,43 +11,52 @@ import { SANDBOX_BACKENDS } from '../domain/evaluation.js';
 
 const env = process.env;
 
-export const PlatformConfigSchema = z.object({
-  dataDir: z.string().min(1),
-  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }).optional(),
-  redisUrl: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// URL' }).optional(),
-  /** Evaluations run at once by this process's local worker; 0 = no local worker. */
-  workers: z.number().int().min(0).max(256),
-  maxQueueDepth: z.number().int().min(1),
-  heartbeatMs: z.number().int().min(100),
-  livenessWindowMs: z.number().int().min(500),
-  reaperIntervalMs: z.number().int().min(100),
-  maxAttempts: z.number().int().min(1).max(10),
-  cancelGraceMs: z.number().int().min(0),
-  maxWaitS: z.number().min(0).max(600),
-  /** Server-Sent-Event streams one API process holds open at once; more get 503. */
-  maxStreams: z.number().int().min(1),
-  /** MiB one API process keeps for large responses its clients have not read yet; beyond, 503. */
-  maxPendingResponseMb: z.number().int().min(16),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  sandboxes: z.array(z.enum(SANDBOX_BACKENDS)).min(1),
-  /**
-   * `crucible worker` only: port of its own Prometheus endpoint (GET /metrics); none when absent.
-   * (`crucible serve` exports /metrics on its API port.)
-   */
-  metricsPort: z.number().int().min(0).max(65535).optional(),
-  /** Address the worker's metrics endpoint listens on: loopback unless the operator opens it up. */
-  metricsHost: z.string().min(1),
-  /** Key prefix in Redis and schema in PostgreSQL, so several deployments can share servers. */
-  namespace: z.string().regex(/^[a-z][a-z0-9_]*$/),
-  /** API keys required (`required`) or not (`off`); unset: decided by the listening address (see resolveAuthMode). */
-  auth: z.enum(AUTH_MODES).optional(),
-  /** Accept listening on a non-loopback address with auth off (anyone who can reach it may run code). */
-  allowUnauthenticated: z.boolean(),
-  /** Failed authentications one client address may make per minute; beyond, 429 until the minute is over. */
-  authFailuresPerMinute: z.number().int().min(1),
-}).refine((c) => Boolean(c.databaseUrl) === Boolean(c.redisUrl), {
-  message: 'scale-out needs both a PostgreSQL URL (CRUCIBLE_DATABASE_URL / --database-url) and a Redis URL (CRUCIBLE_REDIS_URL / --redis-url); give both or neither',
-});
+export const PlatformConfigSchema = z
+  .object({
+    dataDir: z.string().min(1),
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+      .optional(),
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
+      .optional(),
+    /** Evaluations run at once by this process's local worker; 0 = no local worker. */
+    workers: z.number().int().min(0).max(256),
+    maxQueueDepth: z.number().int().min(1),
+    heartbeatMs: z.number().int().min(100),
+    livenessWindowMs: z.number().int().min(500),
+    reaperIntervalMs: z.number().int().min(100),
+    maxAttempts: z.number().int().min(1).max(10),
+    cancelGraceMs: z.number().int().min(0),
+    maxWaitS: z.number().min(0).max(600),
+    /** Server-Sent-Event streams one API process holds open at once; more get 503. */
+    maxStreams: z.number().int().min(1),
+    /** MiB one API process keeps for large responses its clients have not read yet; beyond, 503. */
+    maxPendingResponseMb: z.number().int().min(16),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    sandboxes: z.array(z.enum(SANDBOX_BACKENDS)).min(1),
+    /**
+     * `crucible worker` only: port of its own Prometheus endpoint (GET /metrics); none when absent.
+     * (`crucible serve` exports /metrics on its API port.)
+     */
+    metricsPort: z.number().int().min(0).max(65535).optional(),
+    /** Address the worker's metrics endpoint listens on: loopback unless the operator opens it up. */
+    metricsHost: z.string().min(1),
+    /** Key prefix in Redis and schema in PostgreSQL, so several deployments can share servers. */
+    namespace: z.string().regex(/^[a-z][a-z0-9_]*$/),
+    /** API keys required (`required`) or not (`off`); unset: decided by the listening address (see resolveAuthMode). */
+    auth: z.enum(AUTH_MODES).optional(),
+    /** Accept listening on a non-loopback address with auth off (anyone who can reach it may run code). */
+    allowUnauthenticated: z.boolean(),
+    /** Failed authentications one client address may make per minute; beyond, 429 until the minute is over. */
+    authFailuresPerMinute: z.number().int().min(1),
+  })
+  .refine((c) => Boolean(c.databaseUrl) === Boolean(c.redisUrl), {
+    message:
+      'scale-out needs both a PostgreSQL URL (CRUCIBLE_DATABASE_URL / --database-url) and a Redis URL (CRUCIBLE_REDIS_URL / --redis-url); give both or neither',
+  });
 export type PlatformConfig = z.infer<typeof PlatformConfigSchema>;
 
 function envInt(name: string): number | undefined {

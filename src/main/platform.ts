@@ -81,7 +81,9 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
   const cleanups: Adapters['cleanups'] = [];
   const metrics = new PrometheusMetrics();
   try {
-    const { storage, queue, bus } = isEmbedded(config) ? await openEmbeddedAdapters(config, cleanups, metrics) : await openScaleOutAdapters(config, cleanups, metrics);
+    const { storage, queue, bus } = isEmbedded(config)
+      ? await openEmbeddedAdapters(config, cleanups, metrics)
+      : await openScaleOutAdapters(config, cleanups, metrics);
     // Warm sandboxes only where programs run: an API-only instance needs one now and then (syntax checks).
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
     cleanups.push(() => closeSandboxBackends(sandboxes));

@@ -42,7 +42,10 @@ async function recoverEmbedded(platform: Platform, ownWorkerId: string | null): 
 
 function startWorker(platform: Platform, concurrency: number): Worker {
   const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics } = platform;
-  const worker = new Worker({ storage, queue, bus, lifecycle, sandboxes, log, metrics }, { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs });
+  const worker = new Worker(
+    { storage, queue, bus, lifecycle, sandboxes, log, metrics },
+    { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs },
+  );
   metrics.addScrapeSource('worker', () => worker.gauges());
   return worker;
 }
@@ -81,7 +84,16 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
       log,
     );
     const address = await app.listen({ host: listen.host, port: listen.port });
-    log.info({ url: address, dataDir: isEmbedded(config) ? config.dataDir : undefined, workers: config.workers, mode: isEmbedded(config) ? 'embedded' : 'scale-out', auth: config.auth }, 'crucible serving');
+    log.info(
+      {
+        url: address,
+        dataDir: isEmbedded(config) ? config.dataDir : undefined,
+        workers: config.workers,
+        mode: isEmbedded(config) ? 'embedded' : 'scale-out',
+        auth: config.auth,
+      },
+      'crucible serving',
+    );
     const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${(app.server.address() as { port: number }).port}`;
     return {
       platform,
@@ -111,7 +123,9 @@ export interface RunningWorker {
 
 export async function startWorkerProcess(config: PlatformConfig): Promise<RunningWorker> {
   if (isEmbedded(config)) {
-    throw new Error('`crucible worker` needs PostgreSQL and Redis (--database-url / --redis-url or CRUCIBLE_DATABASE_URL / CRUCIBLE_REDIS_URL); the embedded mode runs its workers inside `crucible serve`');
+    throw new Error(
+      '`crucible worker` needs PostgreSQL and Redis (--database-url / --redis-url or CRUCIBLE_DATABASE_URL / CRUCIBLE_REDIS_URL); the embedded mode runs its workers inside `crucible serve`',
+    );
   }
   const log = createLogger(config.logLevel, 'worker');
   const platform = await openPlatform(config, log);

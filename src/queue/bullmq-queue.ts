@@ -20,14 +20,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { unavailable } from '../domain/errors.js';
 import { ENVIRONMENTS, type Environment } from '../domain/evaluation.js';
-import {
-  DEFAULT_RETRY_POLICY,
-  type ConsumeOptions,
-  type JobQueue,
-  type QueueConsumer,
-  type QueueJob,
-  type QueueRetryPolicy,
-} from '../ports/queue.js';
+import { DEFAULT_RETRY_POLICY, type ConsumeOptions, type JobQueue, type QueueConsumer, type QueueJob, type QueueRetryPolicy } from '../ports/queue.js';
 
 export interface BullmqQueueOptions {
   /** redis:// URL. */

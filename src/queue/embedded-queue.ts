@@ -15,14 +15,7 @@
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
 import { SqliteJobs, type ClaimedJob, type JobsDatabase } from './sqlite-jobs.js';
-import {
-  DEFAULT_RETRY_POLICY,
-  type ConsumeOptions,
-  type JobQueue,
-  type QueueConsumer,
-  type QueueJob,
-  type QueueRetryPolicy,
-} from '../ports/queue.js';
+import { DEFAULT_RETRY_POLICY, type ConsumeOptions, type JobQueue, type QueueConsumer, type QueueJob, type QueueRetryPolicy } from '../ports/queue.js';
 
 export interface EmbeddedQueueOptions {
   retry?: QueueRetryPolicy;

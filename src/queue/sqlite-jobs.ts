@@ -137,11 +137,7 @@ export class SqliteJobs {
   }
 
   async removeWaiting(evaluationId: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('queue_jobs')
-      .where('evaluation_id', '=', evaluationId)
-      .where('state', '=', 'waiting')
-      .executeTakeFirst();
+    const result = await this.db.deleteFrom('queue_jobs').where('evaluation_id', '=', evaluationId).where('state', '=', 'waiting').executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 

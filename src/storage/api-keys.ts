@@ -68,7 +68,12 @@ export class KyselyApiKeyStore implements ApiKeyStore {
 
   revoke(id: string, at: string): Promise<StoredApiKey | null> {
     return this.guard(async () => {
-      await this.db.updateTable('api_keys').set({ revoked_at: toMs(at) }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+      await this.db
+        .updateTable('api_keys')
+        .set({ revoked_at: toMs(at) })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .execute();
       const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? fromRow(row) : null;
     });
@@ -76,7 +81,11 @@ export class KyselyApiKeyStore implements ApiKeyStore {
 
   touch(id: string, at: string): Promise<void> {
     return this.guard(async () => {
-      await this.db.updateTable('api_keys').set({ last_used_at: toMs(at) }).where('id', '=', id).execute();
+      await this.db
+        .updateTable('api_keys')
+        .set({ last_used_at: toMs(at) })
+        .where('id', '=', id)
+        .execute();
     });
   }
 }

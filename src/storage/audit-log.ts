@@ -62,7 +62,10 @@ export class KyselyAuditLog implements AuditLog {
 
   list(query: AuditListQuery): Promise<AuditEntry[]> {
     return this.guard(async () => {
-      let select = this.db.selectFrom('audit_log').selectAll().where('seq', '>', query.afterSeq ?? 0);
+      let select = this.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('seq', '>', query.afterSeq ?? 0);
       if (query.action !== undefined) select = select.where('action', '=', query.action);
       if (query.actor !== undefined) select = select.where('actor', '=', query.actor);
       if (query.project !== undefined) select = select.where('project', '=', query.project);

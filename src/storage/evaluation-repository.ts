@@ -72,9 +72,14 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
             .execute();
           await trx
             .insertInto('evaluation_payloads')
-            .values(chunk.map((e) => ({ evaluation_id: e.id, code: e.code, stdin: e.stdin, stdin_raw: rawColumn(e.stdin_raw ?? null), stdout: '', stderr: '' })))
+            .values(
+              chunk.map((e) => ({ evaluation_id: e.id, code: e.code, stdin: e.stdin, stdin_raw: rawColumn(e.stdin_raw ?? null), stdout: '', stderr: '' })),
+            )
             .execute();
-          await this.dialect.insertTags(trx, chunk.map((e) => ({ id: e.id, tags: e.tags, created_at: e.createdMs })));
+          await this.dialect.insertTags(
+            trx,
+            chunk.map((e) => ({ id: e.id, tags: e.tags, created_at: e.createdMs })),
+          );
           await trx
             .insertInto('evaluation_events')
             .values(
@@ -189,12 +194,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     });
   }
 
-  transition(
-    id: string,
-    to: EvaluationStatus,
-    patch: TransitionPatch = {},
-    options: TransitionOptions = {},
-  ): Promise<TransitionResult | null> {
+  transition(id: string, to: EvaluationStatus, patch: TransitionPatch = {}, options: TransitionOptions = {}): Promise<TransitionResult | null> {
     return this.guard(async () => {
       const sources = sourcesOf(to).filter((s) => !options.expectFrom || options.expectFrom.includes(s));
       if (sources.length === 0) return null;
@@ -289,4 +289,3 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
 function rawColumn(bytes: Uint8Array | null): Buffer | null {
   return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
 }
-

@@ -54,13 +54,19 @@ export class KyselyEventLog implements EventLog {
     });
   }
 
-
   statusChangesAfter(position: FeedPosition, limit: number): Promise<StatusChange[]> {
     return this.guard(async () => {
       const rows = await this.db
         .selectFrom('evaluation_events')
         .innerJoin('evaluations', 'evaluations.id', 'evaluation_events.evaluation_id')
-        .select(['evaluation_events.evaluation_id', 'evaluation_events.seq', 'evaluation_events.at', 'evaluation_events.data', 'evaluations.tags', 'evaluations.project'])
+        .select([
+          'evaluation_events.evaluation_id',
+          'evaluation_events.seq',
+          'evaluation_events.at',
+          'evaluation_events.data',
+          'evaluations.tags',
+          'evaluations.project',
+        ])
         .where('evaluation_events.type', '=', 'status')
         .where((eb) =>
           eb(
@@ -76,7 +82,15 @@ export class KyselyEventLog implements EventLog {
         .execute();
       return rows.map((r) => {
         const data = decodeJson<{ status: StatusChange['status']; reason?: StatusChange['reason'] }>(r.data);
-        return { id: r.evaluation_id, seq: Number(r.seq), status: data.status, reason: data.reason ?? null, tags: decodeTags(r.tags), at: toIso(r.at), project: r.project };
+        return {
+          id: r.evaluation_id,
+          seq: Number(r.seq),
+          status: data.status,
+          reason: data.reason ?? null,
+          tags: decodeTags(r.tags),
+          at: toIso(r.at),
+          project: r.project,
+        };
       });
     });
   }

@@ -48,18 +48,9 @@ export const MIGRATIONS: readonly Migration[] = [
       // Newest-first listing and its cursor: (created_at, id) descending.
       await db.schema.createIndex('evaluations_created').on('evaluations').columns(['created_at desc', 'id desc']).execute();
       // Status filter in the same order; also serves countByStatus, oldestQueuedAt and findByStatus.
-      await db.schema
-        .createIndex('evaluations_status_created')
-        .on('evaluations')
-        .columns(['status', 'created_at desc', 'id desc'])
-        .execute();
+      await db.schema.createIndex('evaluations_status_created').on('evaluations').columns(['status', 'created_at desc', 'id desc']).execute();
       // Dashboard outcome buckets scan only finished rows of the recent past.
-      await db.schema
-        .createIndex('evaluations_finished')
-        .on('evaluations')
-        .column('finished_at')
-        .where(sql.ref('finished_at'), 'is not', null)
-        .execute();
+      await db.schema.createIndex('evaluations_finished').on('evaluations').column('finished_at').where(sql.ref('finished_at'), 'is not', null).execute();
 
       await db.schema
         .createTable('evaluation_payloads')
@@ -141,8 +132,14 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     name: 'evaluation owner and project',
     async up(db) {
-      await db.schema.alterTable('evaluations').addColumn('owner', 'text', (c) => c.notNull().defaultTo('anonymous')).execute();
-      await db.schema.alterTable('evaluations').addColumn('project', 'text', (c) => c.notNull().defaultTo('default')).execute();
+      await db.schema
+        .alterTable('evaluations')
+        .addColumn('owner', 'text', (c) => c.notNull().defaultTo('anonymous'))
+        .execute();
+      await db.schema
+        .alterTable('evaluations')
+        .addColumn('project', 'text', (c) => c.notNull().defaultTo('default'))
+        .execute();
       // A project's listing, newest first (the cursor order).
       await db.schema.createIndex('evaluations_project_created').on('evaluations').columns(['project', 'created_at desc', 'id desc']).execute();
     },
@@ -185,10 +182,7 @@ export async function migrate(db: Db, dialect: StoreDialect): Promise<void> {
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
       await migration.up(locked, dialect);
-      await locked
-        .insertInto('crucible_migrations')
-        .values({ version: migration.version, name: migration.name, applied_at: Date.now() })
-        .execute();
+      await locked.insertInto('crucible_migrations').values({ version: migration.version, name: migration.name, applied_at: Date.now() }).execute();
     }
   });
 }

@@ -9,7 +9,13 @@ import type { Db, StoreDialect } from './dialect.js';
 /** Connection-level failures: the database is down, restarting, unreachable or overloaded. */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '57014', '55P03']);
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-const UNAVAILABLE_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /not queryable/i, /connection error/i, /the database system is/i];
+const UNAVAILABLE_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /not queryable/i,
+  /connection error/i,
+  /the database system is/i,
+];
 
 function field(err: unknown, name: string): string {
   const value = typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[name] : undefined;

@@ -11,9 +11,7 @@ const RARE_TAG_ROWS = 2000;
 const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR']);
 
 function sqliteCode(err: unknown): string {
-  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
-    ? (err as { code: string }).code
-    : '';
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : '';
 }
 
 export const sqliteDialect: StoreDialect = {
@@ -31,17 +29,16 @@ export const sqliteDialect: StoreDialect = {
       .addPrimaryKeyConstraint('evaluation_tags_pk', ['evaluation_id', 'tag'])
       .modifyEnd(sql`without rowid`)
       .execute();
-    await db.schema
-      .createIndex('evaluation_tags_by_tag')
-      .on('evaluation_tags')
-      .columns(['tag', 'created_at desc', 'evaluation_id desc'])
-      .execute();
+    await db.schema.createIndex('evaluation_tags_by_tag').on('evaluation_tags').columns(['tag', 'created_at desc', 'evaluation_id desc']).execute();
   },
 
   async insertTags(trx, rows) {
     const values = rows.flatMap((r) => r.tags.map((tag) => ({ evaluation_id: r.id, tag, created_at: r.created_at })));
     for (let i = 0; i < values.length; i += 200) {
-      await trx.insertInto('evaluation_tags').values(values.slice(i, i + 200)).execute();
+      await trx
+        .insertInto('evaluation_tags')
+        .values(values.slice(i, i + 200))
+        .execute();
     }
   },
 
@@ -100,6 +97,7 @@ export const sqliteDialect: StoreDialect = {
   isUniqueViolation: (err) => sqliteCode(err) === 'SQLITE_CONSTRAINT_PRIMARYKEY' || sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE',
   isUnavailable: (err) => BUSY_CODES.has(sqliteCode(err)),
   // SQLITE_FULL is "database or disk is full"; a failed write of the WAL or journal may surface as an I/O error with ENOSPC.
-  isOutOfSpace: (err) => sqliteCode(err) === 'SQLITE_FULL' || (sqliteCode(err).startsWith('SQLITE_IOERR') && /disk|space|full/i.test(String((err as Error).message))),
+  isOutOfSpace: (err) =>
+    sqliteCode(err) === 'SQLITE_FULL' || (sqliteCode(err).startsWith('SQLITE_IOERR') && /disk|space|full/i.test(String((err as Error).message))),
   isReadOnly: (err) => sqliteCode(err).startsWith('SQLITE_READONLY'),
 };

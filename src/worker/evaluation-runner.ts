@@ -116,7 +116,9 @@ export class EvaluationRunner {
         onStart: () => {
           started = true;
           this.deps.metrics?.sandboxStart(job.sandbox, true, startSeconds());
-          enqueueWrite(() => lifecycle.transition(evaluation.id, 'running', { started_at: new Date().toISOString() }, { expectFrom: ['provisioning'], expectWorker: workerId }));
+          enqueueWrite(() =>
+            lifecycle.transition(evaluation.id, 'running', { started_at: new Date().toISOString() }, { expectFrom: ['provisioning'], expectWorker: workerId }),
+          );
         },
         onStdout: (text) => batcher.addStdout(storableOutput(text)),
         onStderr: (text) => batcher.addStderr(storableOutput(text)),
@@ -137,7 +139,10 @@ export class EvaluationRunner {
       return this.handBack(evaluation, abort.signal.reason);
     }
     if (unwritten.dropped > 0) {
-      log.warn({ evaluation: evaluation.id, dropped: unwritten.dropped }, 'live events dropped from the log during a storage outage; the final output is complete');
+      log.warn(
+        { evaluation: evaluation.id, dropped: unwritten.dropped },
+        'live events dropped from the log during a storage outage; the final output is complete',
+      );
     }
     await this.finish(evaluation, result, [...unwritten.take(), ...batcher.drain()]);
   }

@@ -115,8 +115,14 @@ describe('access matrix from the OpenAPI document (auth required)', () => {
 
   it('every route in the OpenAPI document has a decided access row, and every row a route', () => {
     expect(routes.length).toBeGreaterThan(10);
-    expect(routes.filter((r) => !(r in ACCESS_TABLE)), 'routes without an access decision').toEqual([]);
-    expect(Object.keys(ACCESS_TABLE).filter((r) => !routes.includes(r)), 'rows for routes that do not exist').toEqual([]);
+    expect(
+      routes.filter((r) => !(r in ACCESS_TABLE)),
+      'routes without an access decision',
+    ).toEqual([]);
+    expect(
+      Object.keys(ACCESS_TABLE).filter((r) => !routes.includes(r)),
+      'rows for routes that do not exist',
+    ).toEqual([]);
   });
 
   it('every route × every caller answers as the table says', async () => {

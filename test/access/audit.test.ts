@@ -77,7 +77,9 @@ const databases: Array<[string, () => Promise<Db>]> = [
 
 async function cliVerify(args: string[]): Promise<{ code: number; stdout: string }> {
   try {
-    const r = await run(process.execPath, [cliPath, 'audit', 'verify', ...args], { env: { ...process.env, CRUCIBLE_DATABASE_URL: '', CRUCIBLE_REDIS_URL: '' } });
+    const r = await run(process.execPath, [cliPath, 'audit', 'verify', ...args], {
+      env: { ...process.env, CRUCIBLE_DATABASE_URL: '', CRUCIBLE_REDIS_URL: '' },
+    });
     return { code: 0, stdout: r.stdout };
   } catch (err) {
     const e = err as { code: number; stdout: string };
@@ -91,7 +93,17 @@ for (const [name, open] of databases) {
       const db = await open();
       const trail = new AuditTrail(db.storage.audit);
       for (let i = 1; i <= 5; i++) {
-        await trail.record({ actor: `key_${i}`, role: 'researcher', project: 'alpha', action: 'evaluation.submit', target: `ev_${i}`, outcome: 'success', source: '127.0.0.1', request_id: `req-${i}`, detail: { status: 202 } });
+        await trail.record({
+          actor: `key_${i}`,
+          role: 'researcher',
+          project: 'alpha',
+          action: 'evaluation.submit',
+          target: `ev_${i}`,
+          outcome: 'success',
+          source: '127.0.0.1',
+          request_id: `req-${i}`,
+          detail: { status: 202 },
+        });
       }
       expect(await trail.verify()).toEqual({ ok: true, entries: 5 });
       return { db, trail };
@@ -100,7 +112,21 @@ for (const [name, open] of databases) {
     it('chains entries 1, 2, 3… each on the previous hash; a concurrent burst keeps the chain whole', async () => {
       const { db, trail } = await seeded();
       try {
-        await Promise.all(Array.from({ length: 10 }, (_, i) => trail.record({ actor: 'x', role: null, project: null, action: 'auth.refused', target: null, outcome: 'denied', source: null, request_id: String(i), detail: {} })));
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            trail.record({
+              actor: 'x',
+              role: null,
+              project: null,
+              action: 'auth.refused',
+              target: null,
+              outcome: 'denied',
+              source: null,
+              request_id: String(i),
+              detail: {},
+            }),
+          ),
+        );
         expect(await trail.verify()).toEqual({ ok: true, entries: 15 });
         expect((await cliVerify(db.cliArgs)).stdout).toMatch(/intact: 15 entries/);
       } finally {

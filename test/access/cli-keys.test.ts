@@ -31,7 +31,7 @@ for (const [name, where, open] of [
       const store = open(dir);
       try {
         await store.init();
-        expect((await new AccessControl(store.apiKeys, { mode: 'required' }).authenticate(`Bearer ${key}`))).toEqual({ id, role: 'admin', project: 'alpha' });
+        expect(await new AccessControl(store.apiKeys, { mode: 'required' }).authenticate(`Bearer ${key}`)).toEqual({ id, role: 'admin', project: 'alpha' });
       } finally {
         await store.close();
       }
@@ -60,4 +60,3 @@ describe('crucible serve on a reachable address', () => {
     expect(err?.stderr).toMatch(/--allow-unauthenticated/);
   });
 });
-

@@ -74,13 +74,23 @@ describe('API keys with auth required', () => {
   });
 
   it('admins create, list and revoke keys over the API; a revoked key stops working at once; others get 403', async () => {
-    const created = await api<CreatedApiKey>(server.url, 'POST', '/api/keys', { name: 'alice', role: 'viewer', project: 'alpha', expires_in_days: 30 }, bearer(admin.key));
+    const created = await api<CreatedApiKey>(
+      server.url,
+      'POST',
+      '/api/keys',
+      { name: 'alice', role: 'viewer', project: 'alpha', expires_in_days: 30 },
+      bearer(admin.key),
+    );
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'alice', role: 'viewer', project: 'alpha', revoked_at: null });
     expect(Date.parse(created.body.expires_at!)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
     const viewer = created.body.key;
     expect((await api(server.url, 'GET', '/api/evaluations', undefined, bearer(viewer))).status).toBe(200);
-    for (const [method, path, body] of [['GET', '/api/keys'], ['POST', '/api/keys', { name: 'x', role: 'admin' }], ['DELETE', `/api/keys/${admin.id}`]] as const) {
+    for (const [method, path, body] of [
+      ['GET', '/api/keys'],
+      ['POST', '/api/keys', { name: 'x', role: 'admin' }],
+      ['DELETE', `/api/keys/${admin.id}`],
+    ] as const) {
       const r = await api<{ error: { code: string } }>(server.url, method, path, body, bearer(viewer));
       expect(r.status, `${method} ${path}`).toBe(403);
       expect(r.body.error.code).toBe('forbidden');
@@ -146,4 +156,3 @@ describe('failed authentications are rate-limited per address', () => {
     }
   });
 });
-

@@ -53,7 +53,12 @@ describe('roles and projects (auth required)', () => {
   });
 
   it('another project’s evaluation does not exist: 404 for it, its output and events; lists omit it', async () => {
-    for (const path of [`/api/evaluations/${mine.id}`, `/api/evaluations/${mine.id}/stdout`, `/api/evaluations/${mine.id}/stderr`, `/api/evaluations/${mine.id}/events`]) {
+    for (const path of [
+      `/api/evaluations/${mine.id}`,
+      `/api/evaluations/${mine.id}/stdout`,
+      `/api/evaluations/${mine.id}/stderr`,
+      `/api/evaluations/${mine.id}/events`,
+    ]) {
       const r = await api<{ error: { code: string } }>(server.url, 'GET', path, undefined, as('rb'));
       expect(r.status, path).toBe(404);
       expect(r.body.error.code).toBe('not_found');
@@ -70,10 +75,15 @@ describe('roles and projects (auth required)', () => {
     for (const who of ['r2', 'va', 'admin']) {
       expect((await api(server.url, 'GET', `/api/evaluations/${mine.id}`, undefined, as(who))).status, who).toBe(200);
       const list = await api<EvaluationList>(server.url, 'GET', '/api/evaluations', undefined, as(who));
-      expect(list.body.items.map((e) => e.id), who).toContain(mine.id);
+      expect(
+        list.body.items.map((e) => e.id),
+        who,
+      ).toContain(mine.id);
     }
     expect((await api<EvaluationList>(server.url, 'GET', '/api/evaluations?project=beta', undefined, as('admin'))).body.items).toEqual([]);
-    expect((await api<EvaluationList>(server.url, 'GET', '/api/evaluations?project=alpha', undefined, as('admin'))).body.items.map((e) => e.id)).toContain(mine.id);
+    expect((await api<EvaluationList>(server.url, 'GET', '/api/evaluations?project=alpha', undefined, as('admin'))).body.items.map((e) => e.id)).toContain(
+      mine.id,
+    );
   });
 
   it('viewers may not submit; only the owner or an admin may cancel', async () => {

@@ -32,7 +32,10 @@ function expectError(r: Reply, status: number, code?: string | RegExp): ErrorBod
   expect(body, where).toBeTypeOf('object');
   expect(Object.keys(body), where).toEqual(['error']);
   const e = body.error;
-  expect(Object.keys(e).every((k) => ['code', 'message', 'details'].includes(k)), where).toBe(true);
+  expect(
+    Object.keys(e).every((k) => ['code', 'message', 'details'].includes(k)),
+    where,
+  ).toBe(true);
   expect(e.code, where).toMatch(/^[a-z][a-z0-9_]*$/);
   expect(e.message.length, where).toBeGreaterThan(10);
   if (typeof code === 'string') expect(e.code, where).toBe(code);
@@ -117,7 +120,11 @@ describe('bad input over HTTP', () => {
     let total = 0;
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: { items: unknown[]; next_cursor: string | null } } = await api(server.url, 'GET', `/api/evaluations?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { status: number; body: { items: unknown[]; next_cursor: string | null } } = await api(
+        server.url,
+        'GET',
+        `/api/evaluations?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.status).toBe(200);
       total += page.body.items.length;
       cursor = page.body.next_cursor;
@@ -231,10 +238,14 @@ describe('bad input over HTTP', () => {
 
     it('413 for a body over the limit: by Content-Length, and chunked', async () => {
       expectError(await post('/api/evaluations', JSON.stringify({ code: '#'.repeat(11 * 1024 * 1024) })), 413, 'payload_too_large');
-      const declared = await rawExchange(`POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{"code":`);
+      const declared = await rawExchange(
+        `POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{"code":`,
+      );
       expectError(rawReply(declared.text), 413, 'payload_too_large');
       const chunk = `100000\r\n${'a'.repeat(0x100000)}\r\n`;
-      const chunked = await rawExchange(`POST /api/evaluations/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(11)}`);
+      const chunked = await rawExchange(
+        `POST /api/evaluations/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(11)}`,
+      );
       expectError(rawReply(chunked.text), 413, 'payload_too_large');
     });
   });
@@ -246,8 +257,28 @@ describe('bad input over HTTP', () => {
       stdin: { valid: 'in', invalid: [null, 1, true, [], {}, 'a\u0000b', 'a\ud83d', 'x'.repeat(4_194_305)] },
       environment: { valid: 'python', invalid: [null, 1, '', 'ruby', 'PYTHON', ['python'], 'python\u0000'] },
       sandbox: { valid: 'bubblewrap', invalid: [null, 1, '', 'docker', 'Bubblewrap', ['bubblewrap']] },
-      tags: { valid: ['a'], invalid: [null, 'a', 1, {}, [1], [null], [''], ['a b'], ['-a'], ['\u202ea'], ['a\u0000'], ['t'.repeat(65)], Array.from({ length: 33 }, (_, i) => `t${i}`)] },
-      metadata: { valid: {}, invalid: [null, 'x', 1, [], [1], { x: 'a\u0000' }, { 'k\ud800': 1 }, { x: 'v'.repeat(17_000) }, JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`)] },
+      tags: {
+        valid: ['a'],
+        invalid: [
+          null,
+          'a',
+          1,
+          {},
+          [1],
+          [null],
+          [''],
+          ['a b'],
+          ['-a'],
+          ['\u202ea'],
+          ['a\u0000'],
+          ['t'.repeat(65)],
+          Array.from({ length: 33 }, (_, i) => `t${i}`),
+        ],
+      },
+      metadata: {
+        valid: {},
+        invalid: [null, 'x', 1, [], [1], { x: 'a\u0000' }, { 'k\ud800': 1 }, { x: 'v'.repeat(17_000) }, JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`)],
+      },
       timeout_s: { valid: 1, invalid: [...wrongTypes.filter((v) => v !== 1.5 && v !== 0.5), 0.05, 601, 1e308] },
       memory_mb: { valid: 64, invalid: [...wrongTypes, 15, 8193, 64.5] },
       cpus: { valid: 1, invalid: [...wrongTypes.filter((v) => v !== 1.5), 0.05, 8.5, 9] },
@@ -306,10 +337,18 @@ describe('bad input over HTTP', () => {
 
     it('400 for an empty, oversized or non-array batch, with a bounded message for many bad items', async () => {
       expectError(await post('/api/evaluations/batch', '{"evaluations":[]}'), 400, 'invalid_request');
-      expectError(await post('/api/evaluations/batch', JSON.stringify({ evaluations: Array.from({ length: 501 }, () => ({ code: 'x' })) })), 400, 'invalid_request');
-      for (const v of ['null', '{}', '"x"', '1', '{"code":"x"}']) expectError(await post('/api/evaluations/batch', `{"evaluations":${v}}`), 400, 'invalid_request');
+      expectError(
+        await post('/api/evaluations/batch', JSON.stringify({ evaluations: Array.from({ length: 501 }, () => ({ code: 'x' })) })),
+        400,
+        'invalid_request',
+      );
+      for (const v of ['null', '{}', '"x"', '1', '{"code":"x"}'])
+        expectError(await post('/api/evaluations/batch', `{"evaluations":${v}}`), 400, 'invalid_request');
       expectError(await post('/api/evaluations/batch', '{}'), 400, 'invalid_request');
-      const manyBad = await post('/api/evaluations/batch', JSON.stringify({ evaluations: Array.from({ length: 500 }, () => ({ code: '', cpus: 'x', tags: 'y', evil: 1 })) }));
+      const manyBad = await post(
+        '/api/evaluations/batch',
+        JSON.stringify({ evaluations: Array.from({ length: 500 }, () => ({ code: '', cpus: 'x', tags: 'y', evil: 1 })) }),
+      );
       const e = expectError(manyBad, 400, 'invalid_request');
       expect(e.message.length).toBeLessThan(2000);
       expect(e.message).toMatch(/and \d+ more problems/);
@@ -319,12 +358,39 @@ describe('bad input over HTTP', () => {
 
   describe('query strings', () => {
     it.each([
-      'limit=abc', 'limit=1e9', 'limit=1e1', 'limit=0x10', 'limit=-1', 'limit=1.5', 'limit=', 'limit=0', 'limit=201', 'limit=%201', 'limit=99999999999999999999',
-      'limit=1&limit=2', 'status=queued&status=failed', 'status[]=queued', 'status[0]=queued', 'status=exploded', 'status=queued,,bogus', 'tags=a&tags=b',
-      'tags=%00', 'q=%00', `q=${'q'.repeat(201)}`, 'unknown=1', '__proto__=1', 'constructor=1', 'cursor=not-a-cursor', 'cursor=%00', `cursor=${'A'.repeat(201)}`,
-      `cursor=${Buffer.from('[1,2]').toString('base64url')}`, `cursor=${Buffer.from('{"__proto__":1}').toString('base64url')}`,
-      `cursor=${Buffer.from('[1e400,"ev_x"]').toString('base64url')}`, `cursor=${Buffer.from('[1,"\\u0000"]').toString('base64url')}`,
-      `cursor=${Buffer.from('[1,"../../x"]').toString('base64url')}`, `cursor=${Buffer.from([0xff, 0xfe, 0x00, 0x01]).toString('base64url')}`,
+      'limit=abc',
+      'limit=1e9',
+      'limit=1e1',
+      'limit=0x10',
+      'limit=-1',
+      'limit=1.5',
+      'limit=',
+      'limit=0',
+      'limit=201',
+      'limit=%201',
+      'limit=99999999999999999999',
+      'limit=1&limit=2',
+      'status=queued&status=failed',
+      'status[]=queued',
+      'status[0]=queued',
+      'status=exploded',
+      'status=queued,,bogus',
+      'tags=a&tags=b',
+      'tags=%00',
+      'q=%00',
+      `q=${'q'.repeat(201)}`,
+      'unknown=1',
+      '__proto__=1',
+      'constructor=1',
+      'cursor=not-a-cursor',
+      'cursor=%00',
+      `cursor=${'A'.repeat(201)}`,
+      `cursor=${Buffer.from('[1,2]').toString('base64url')}`,
+      `cursor=${Buffer.from('{"__proto__":1}').toString('base64url')}`,
+      `cursor=${Buffer.from('[1e400,"ev_x"]').toString('base64url')}`,
+      `cursor=${Buffer.from('[1,"\\u0000"]').toString('base64url')}`,
+      `cursor=${Buffer.from('[1,"../../x"]').toString('base64url')}`,
+      `cursor=${Buffer.from([0xff, 0xfe, 0x00, 0x01]).toString('base64url')}`,
     ])('GET /api/evaluations?%s → 400', async (query) => {
       const e = expectError(await send('GET', `/api/evaluations?${query}`), 400, /^invalid_request$|^invalid_cursor$/);
       if (query.startsWith('cursor=') && !query.includes('%00') && !query.endsWith('A'.repeat(201))) expect(e.code).toBe('invalid_cursor');
@@ -345,8 +411,21 @@ describe('bad input over HTTP', () => {
     });
 
     it.each([
-      'wait=yes', 'wait=TRUE', 'wait=', 'wait_s=-1', 'wait=true&wait_s=-1', 'wait_s=abc', 'wait_s=1e2', 'wait_s=Infinity', 'wait_s=NaN', 'wait_s=', 'wait_s=601',
-      'wait=true&wait=false', 'wait_s=1&wait_s=2', 'wait=false&wait_s=5', 'foo=1',
+      'wait=yes',
+      'wait=TRUE',
+      'wait=',
+      'wait_s=-1',
+      'wait=true&wait_s=-1',
+      'wait_s=abc',
+      'wait_s=1e2',
+      'wait_s=Infinity',
+      'wait_s=NaN',
+      'wait_s=',
+      'wait_s=601',
+      'wait=true&wait=false',
+      'wait_s=1&wait_s=2',
+      'wait=false&wait_s=5',
+      'foo=1',
     ])('POST /api/evaluations?%s → 400, nothing created', async (query) => {
       const before = await countEvaluations();
       expectError(await post(`/api/evaluations?${query}`, '{"code":"print(1)"}'), 400, 'invalid_request');
@@ -354,9 +433,22 @@ describe('bad input over HTTP', () => {
     });
 
     it.each([
-      '/api/stats?minutes=abc', '/api/stats?minutes=0', '/api/stats?minutes=1441', '/api/stats?bucket_s=1e9', '/api/stats?bucket_s=4', '/api/stats?minutes=-5',
-      '/api/stats?minutes=1440&bucket_s=5', '/api/stats?foo=1', '/api/stats?minutes=1&minutes=2', '/api/queue?x=1', '/api/workers?x=1', '/api/config?x=1',
-      '/api/evaluations/batch?wait=true', '/api/evaluations/ev_x?x=1', '/api/evaluations/ev_x/cancel?force=1', '/api/events?x=1',
+      '/api/stats?minutes=abc',
+      '/api/stats?minutes=0',
+      '/api/stats?minutes=1441',
+      '/api/stats?bucket_s=1e9',
+      '/api/stats?bucket_s=4',
+      '/api/stats?minutes=-5',
+      '/api/stats?minutes=1440&bucket_s=5',
+      '/api/stats?foo=1',
+      '/api/stats?minutes=1&minutes=2',
+      '/api/queue?x=1',
+      '/api/workers?x=1',
+      '/api/config?x=1',
+      '/api/evaluations/batch?wait=true',
+      '/api/evaluations/ev_x?x=1',
+      '/api/evaluations/ev_x/cancel?force=1',
+      '/api/events?x=1',
     ])('GET/POST %s → 400', async (path) => {
       const method = path.includes('/cancel') || path.includes('/batch') ? 'POST' : 'GET';
       const r = await send(method, path, method === 'POST' ? { headers: J, body: '{"evaluations":[{"code":"x"}]}' } : {});
@@ -370,11 +462,30 @@ describe('bad input over HTTP', () => {
 
   describe('path ids', () => {
     const bad = [
-      'a'.repeat(65), 'a'.repeat(101), 'a'.repeat(5000), '..%2F..%2Fetc%2Fpasswd', 'a%2Fb', '%2e%2e', '..', '.', '%00', 'ev_x%00', '%E2%80%AE', '%F0%9F%98%80',
-      'ev%20x', "ev'x", 'ev%22x', '%3Cscript%3E', 'ev_x%0D%0AX-Injected:%201',
+      'a'.repeat(65),
+      'a'.repeat(101),
+      'a'.repeat(5000),
+      '..%2F..%2Fetc%2Fpasswd',
+      'a%2Fb',
+      '%2e%2e',
+      '..',
+      '.',
+      '%00',
+      'ev_x%00',
+      '%E2%80%AE',
+      '%F0%9F%98%80',
+      'ev%20x',
+      "ev'x",
+      'ev%22x',
+      '%3Cscript%3E',
+      'ev_x%0D%0AX-Injected:%201',
     ];
     it.each(bad)('/api/evaluations/%s → 400 on every id route', async (id) => {
-      for (const [method, suffix] of [['GET', ''], ['POST', '/cancel'], ['GET', '/events']] as const) {
+      for (const [method, suffix] of [
+        ['GET', ''],
+        ['POST', '/cancel'],
+        ['GET', '/events'],
+      ] as const) {
         const r = await send(method, `/api/evaluations/${id}${suffix}`);
         expect([400, 404], `${method} ${id}${suffix}: ${r.status} ${r.text.slice(0, 200)}`).toContain(r.status);
         expectError(r, r.status, r.status === 400 ? 'invalid_request' : 'not_found');
@@ -383,14 +494,24 @@ describe('bad input over HTTP', () => {
 
     it('400 invalid_url for a path that is not percent-encoded UTF-8', async () => {
       for (const id of ['%', '%zz', '%ED%A0%80', '%C3', '%FF']) {
-        for (const [method, suffix] of [['GET', ''], ['POST', '/cancel'], ['GET', '/events']] as const) {
+        for (const [method, suffix] of [
+          ['GET', ''],
+          ['POST', '/cancel'],
+          ['GET', '/events'],
+        ] as const) {
           expectError(await send(method, `/api/evaluations/${id}${suffix}`), 400, 'invalid_url');
         }
       }
     });
 
     it('raw bytes that are not ASCII in the request line get a JSON answer', async () => {
-      const r = await rawExchange(Buffer.concat([Buffer.from('GET /api/evaluations/'), Buffer.from([0xff, 0xc3, 0x28]), Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]));
+      const r = await rawExchange(
+        Buffer.concat([
+          Buffer.from('GET /api/evaluations/'),
+          Buffer.from([0xff, 0xc3, 0x28]),
+          Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        ]),
+      );
       const reply = rawReply(r.text);
       expect([400, 404]).toContain(reply.status);
       expectError(reply, reply.status);
@@ -410,9 +531,18 @@ describe('bad input over HTTP', () => {
 
   describe('methods', () => {
     it.each([
-      ['DELETE', '/api/evaluations'], ['PUT', '/api/evaluations'], ['PATCH', '/api/evaluations/ev_x'], ['DELETE', '/api/evaluations/ev_x'],
-      ['GET', '/api/evaluations/ev_x/cancel'], ['PUT', '/api/evaluations/ev_x/cancel'], ['POST', '/api/evaluations/ev_x/events'], ['POST', '/healthz'],
-      ['DELETE', '/api/queue'], ['POST', '/api/events'], ['GET', '/api/syntax-check'], ['PUT', '/api/evaluations/batch'],
+      ['DELETE', '/api/evaluations'],
+      ['PUT', '/api/evaluations'],
+      ['PATCH', '/api/evaluations/ev_x'],
+      ['DELETE', '/api/evaluations/ev_x'],
+      ['GET', '/api/evaluations/ev_x/cancel'],
+      ['PUT', '/api/evaluations/ev_x/cancel'],
+      ['POST', '/api/evaluations/ev_x/events'],
+      ['POST', '/healthz'],
+      ['DELETE', '/api/queue'],
+      ['POST', '/api/events'],
+      ['GET', '/api/syntax-check'],
+      ['PUT', '/api/evaluations/batch'],
     ])('405 with Allow for %s %s (the body is not even read)', async (method, path) => {
       const r = await send(method, path, { headers: J, body: '{not json' });
       expectError(r, 405, 'method_not_allowed');
@@ -456,9 +586,14 @@ describe('bad input over HTTP', () => {
     });
 
     it('400 for an event id the evaluation does not have, by header or ?after=', async () => {
-      expectError(await send('GET', `/api/evaluations/${done.id}/events`, { headers: { 'last-event-id': String(doneLastSeq + 1) } }), 400, 'invalid_last_event_id');
+      expectError(
+        await send('GET', `/api/evaluations/${done.id}/events`, { headers: { 'last-event-id': String(doneLastSeq + 1) } }),
+        400,
+        'invalid_last_event_id',
+      );
       expectError(await send('GET', `/api/evaluations/${done.id}/events?after=999999`), 400, 'invalid_last_event_id');
-      for (const q of ['after=-1', 'after=abc', 'after=1e3', 'after=1&after=2', 'zzz=1']) expectError(await send('GET', `/api/evaluations/${done.id}/events?${q}`), 400, 'invalid_request');
+      for (const q of ['after=-1', 'after=abc', 'after=1e3', 'after=1&after=2', 'zzz=1'])
+        expectError(await send('GET', `/api/evaluations/${done.id}/events?${q}`), 400, 'invalid_request');
     });
 
     it('204 after the last event of a finished evaluation (EventSource stops reconnecting); the rest otherwise', async () => {
@@ -484,7 +619,11 @@ describe('bad input over HTTP', () => {
       const cases: Array<[string, number, string]> = [
         ['HELLO\r\n\r\n', 400, 'bad_http_request'],
         ['GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'bad_http_request'],
-        ['POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'bad_http_request'],
+        [
+          'POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+          400,
+          'bad_http_request',
+        ],
         ['FOO /api/evaluations HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_http_request'],
         [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
         ['POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n', 400, 'bad_http_request'],
@@ -503,12 +642,17 @@ describe('bad input over HTTP', () => {
         // Client disappears in the middle of the body.
         const socket = net.connect(port, '127.0.0.1');
         await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-        socket.write(`POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10 + i)}`);
+        socket.write(
+          `POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10 + i)}`,
+        );
         await new Promise((r) => setTimeout(r, 20));
         socket.destroy();
       }
       // Client half-closes after sending less than its Content-Length.
-      await rawExchange(`POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 10}\r\n\r\n${body}`, { halfClose: true, waitMs: 2000 });
+      await rawExchange(`POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 10}\r\n\r\n${body}`, {
+        halfClose: true,
+        waitMs: 2000,
+      });
       // Body longer than Content-Length: the declared part is the request; the rest is junk.
       const over = await rawExchange(`POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`);
       expectError(rawReply(over.text), 400, 'invalid_json');
@@ -527,7 +671,11 @@ describe('bad input over HTTP', () => {
           const socket = net.connect(port, '127.0.0.1');
           socket.on('error', () => undefined);
           sockets.push(socket);
-          socket.write(i % 2 === 0 ? 'POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"co' : 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+          socket.write(
+            i % 2 === 0
+              ? 'POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"co'
+              : 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ',
+          );
         }
         for (let tick = 0; tick < 5; tick++) {
           for (const s of sockets) s.write('a');
@@ -542,119 +690,180 @@ describe('bad input over HTTP', () => {
     });
   });
 
-  it('fuzz: a few hundred seeded random mutations never get a 5xx or a malformed error', { timeout: Number(process.env.CRUCIBLE_FUZZ_N ?? 0) > 400 ? 600_000 : 60_000 }, async () => {
-    // Fixed by default; CRUCIBLE_FUZZ_SEED / CRUCIBLE_FUZZ_N explore further by hand.
-    let seed = Number(process.env.CRUCIBLE_FUZZ_SEED ?? 0x5eed_c0de);
-    const rounds = Number(process.env.CRUCIBLE_FUZZ_N ?? 400);
-    const random = () => {
-      // mulberry32: small, fast, deterministic
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-    const oddStrings = ['', ' ', '\u0000', '\ud800', '\udfff', '\u202e', '\ud83d\ude00', 'e\u0301', '"', '\\', '\n', '__proto__', 'constructor', 'x'.repeat(70), '1e400', 'NaN', '-0', '<script>'];
-    const oddValues: unknown[] = [null, true, false, 0, -1, 0.5, 1e9, -1e-9, 2 ** 53 + 1, [], {}, [null], { a: { b: [1] } }, ...oddStrings];
-    const base = () => ({ code: 'print(1)', stdin: '', timeout_s: 2, memory_mb: 64, cpus: 1, max_processes: 8, max_output_bytes: 2048, scratch_mb: 8, tags: ['fuzz'], metadata: { k: 'v' }, environment: 'python', sandbox: 'bubblewrap' });
-    const fields = Object.keys(base());
+  it(
+    'fuzz: a few hundred seeded random mutations never get a 5xx or a malformed error',
+    { timeout: Number(process.env.CRUCIBLE_FUZZ_N ?? 0) > 400 ? 600_000 : 60_000 },
+    async () => {
+      // Fixed by default; CRUCIBLE_FUZZ_SEED / CRUCIBLE_FUZZ_N explore further by hand.
+      let seed = Number(process.env.CRUCIBLE_FUZZ_SEED ?? 0x5eed_c0de);
+      const rounds = Number(process.env.CRUCIBLE_FUZZ_N ?? 400);
+      const random = () => {
+        // mulberry32: small, fast, deterministic
+        seed = (seed + 0x6d2b79f5) | 0;
+        let t = seed;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      const oddStrings = [
+        '',
+        ' ',
+        '\u0000',
+        '\ud800',
+        '\udfff',
+        '\u202e',
+        '\ud83d\ude00',
+        'e\u0301',
+        '"',
+        '\\',
+        '\n',
+        '__proto__',
+        'constructor',
+        'x'.repeat(70),
+        '1e400',
+        'NaN',
+        '-0',
+        '<script>',
+      ];
+      const oddValues: unknown[] = [null, true, false, 0, -1, 0.5, 1e9, -1e-9, 2 ** 53 + 1, [], {}, [null], { a: { b: [1] } }, ...oddStrings];
+      const base = () => ({
+        code: 'print(1)',
+        stdin: '',
+        timeout_s: 2,
+        memory_mb: 64,
+        cpus: 1,
+        max_processes: 8,
+        max_output_bytes: 2048,
+        scratch_mb: 8,
+        tags: ['fuzz'],
+        metadata: { k: 'v' },
+        environment: 'python',
+        sandbox: 'bubblewrap',
+      });
+      const fields = Object.keys(base());
 
-    const mutateObject = (): unknown => {
-      const o: Record<string, unknown> = base();
-      for (let n = 1 + Math.floor(random() * 3); n > 0; n--) {
-        const op = random();
-        const f = pick(fields);
-        if (op < 0.3) delete o[f];
-        else if (op < 0.8) o[f] = pick(oddValues);
-        else o[pick(oddStrings)] = pick(oddValues);
-      }
-      return o;
-    };
-    const mutateText = (text: string): string => {
-      let t = text;
-      for (let n = 1 + Math.floor(random() * 3); n > 0; n--) {
-        const at = Math.floor(random() * (t.length + 1));
-        const op = random();
-        if (op < 0.25) t = t.slice(0, at);
-        else if (op < 0.5) t = t.slice(0, at) + t.slice(at + 1 + Math.floor(random() * 5));
-        else if (op < 0.75) t = t.slice(0, at) + pick(['{', '}', '[', ']', '"', ',', ':', '\\u0000', '\\ud800', '"code":"x",', '1e999', ' ', '\u00e9']) + t.slice(at);
-        else t = t.slice(0, at) + t.slice(at, at + 20) + t.slice(at);
-      }
-      return t;
-    };
-    const body = (): string => {
-      const r = random();
-      if (r < 0.35) return JSON.stringify(mutateObject());
-      if (r < 0.55) return JSON.stringify({ evaluations: Array.from({ length: Math.floor(random() * 4) }, () => (random() < 0.5 ? base() : mutateObject())) });
-      if (r < 0.9) return mutateText(JSON.stringify(random() < 0.5 ? base() : { evaluations: [base(), base()] }));
-      return pick(['', 'null', '[]', '"x"', '{}', '{"code":"print(1)","code":"x"}', '[[[[[[', '\u00ff\u00fe']);
-    };
-    const ids = ['ev_x', 'ev_01ZZZZZZZZZZZZZZZZZZZZZZZZ', '%2e%2e', 'a%2Fb', '%00', '%ff', 'x'.repeat(120), '%E2%80%AE', ''];
-    const paths = [
-      '/api/evaluations', '/api/evaluations/batch', '/api/syntax-check', '/api/queue', '/api/workers', '/api/stats', '/api/config', '/healthz', '/readyz', '/api/nothing', '/docs/json',
-      ...ids.flatMap((id) => [`/api/evaluations/${id}`, `/api/evaluations/${id}/cancel`, `/api/evaluations/${id}/events`]),
-    ];
-    const params = ['limit', 'status', 'tags', 'q', 'cursor', 'wait', 'wait_s', 'after', 'minutes', 'bucket_s', 'x', '__proto__'];
-    // A valid wait holds the request until its (tiny, 2 s-limited) program ends: bounded.
-    const paramValues = ['', 'abc', '-1', '1e9', '0', '1', '5', '200', 'queued', 'a,b', '%00', '%ff', '%E2%80%AE', 'false', 'yes', 'Infinity', 'W10'];
-    const types = ['application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined];
+      const mutateObject = (): unknown => {
+        const o: Record<string, unknown> = base();
+        for (let n = 1 + Math.floor(random() * 3); n > 0; n--) {
+          const op = random();
+          const f = pick(fields);
+          if (op < 0.3) delete o[f];
+          else if (op < 0.8) o[f] = pick(oddValues);
+          else o[pick(oddStrings)] = pick(oddValues);
+        }
+        return o;
+      };
+      const mutateText = (text: string): string => {
+        let t = text;
+        for (let n = 1 + Math.floor(random() * 3); n > 0; n--) {
+          const at = Math.floor(random() * (t.length + 1));
+          const op = random();
+          if (op < 0.25) t = t.slice(0, at);
+          else if (op < 0.5) t = t.slice(0, at) + t.slice(at + 1 + Math.floor(random() * 5));
+          else if (op < 0.75)
+            t = t.slice(0, at) + pick(['{', '}', '[', ']', '"', ',', ':', '\\u0000', '\\ud800', '"code":"x",', '1e999', ' ', '\u00e9']) + t.slice(at);
+          else t = t.slice(0, at) + t.slice(at, at + 20) + t.slice(at);
+        }
+        return t;
+      };
+      const body = (): string => {
+        const r = random();
+        if (r < 0.35) return JSON.stringify(mutateObject());
+        if (r < 0.55)
+          return JSON.stringify({ evaluations: Array.from({ length: Math.floor(random() * 4) }, () => (random() < 0.5 ? base() : mutateObject())) });
+        if (r < 0.9) return mutateText(JSON.stringify(random() < 0.5 ? base() : { evaluations: [base(), base()] }));
+        return pick(['', 'null', '[]', '"x"', '{}', '{"code":"print(1)","code":"x"}', '[[[[[[', '\u00ff\u00fe']);
+      };
+      const ids = ['ev_x', 'ev_01ZZZZZZZZZZZZZZZZZZZZZZZZ', '%2e%2e', 'a%2Fb', '%00', '%ff', 'x'.repeat(120), '%E2%80%AE', ''];
+      const paths = [
+        '/api/evaluations',
+        '/api/evaluations/batch',
+        '/api/syntax-check',
+        '/api/queue',
+        '/api/workers',
+        '/api/stats',
+        '/api/config',
+        '/healthz',
+        '/readyz',
+        '/api/nothing',
+        '/docs/json',
+        ...ids.flatMap((id) => [`/api/evaluations/${id}`, `/api/evaluations/${id}/cancel`, `/api/evaluations/${id}/events`]),
+      ];
+      const params = ['limit', 'status', 'tags', 'q', 'cursor', 'wait', 'wait_s', 'after', 'minutes', 'bucket_s', 'x', '__proto__'];
+      // A valid wait holds the request until its (tiny, 2 s-limited) program ends: bounded.
+      const paramValues = ['', 'abc', '-1', '1e9', '0', '1', '5', '200', 'queued', 'a,b', '%00', '%ff', '%E2%80%AE', 'false', 'yes', 'Infinity', 'W10'];
+      const types = [
+        'application/json',
+        'application/json',
+        'application/json',
+        'application/json; charset=utf-8',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        undefined,
+      ];
 
-    const created: string[] = [];
-    const outcomes = new Map<string, number>();
-    const started = Date.now();
-    let count = 0;
-    const query = () => Array.from({ length: 1 + Math.floor(random() * 3) }, () => `${pick(params)}=${pick(paramValues)}`).join('&');
-    const request = (): { method: string; path: string } => {
-      const r = random();
-      // Mostly the routes that take input, so mutations get past routing to parsing and validation.
-      if (r < 0.45) return { method: 'POST', path: random() < 0.8 ? '/api/evaluations' : `/api/evaluations?${query()}` };
-      if (r < 0.6) return { method: 'POST', path: '/api/evaluations/batch' };
-      if (r < 0.65) return { method: 'POST', path: '/api/syntax-check' };
-      if (r < 0.8) return { method: 'GET', path: `${pick(['/api/evaluations', '/api/stats', '/api/evaluations/ev_x/events'])}?${query()}` };
-      // Anything else: any method on any path, with or without a query.
-      const method = pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
-      const path = pick(paths);
-      return { method, path: random() < 0.5 ? `${path}?${query()}` : path };
-    };
-    for (let i = 0; i < rounds; i++) {
-      const { method, path } = request();
-      const withBody = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
-      const type = random() < 0.85 ? 'application/json' : pick(types);
-      const headers: Record<string, string> = type ? { 'content-type': type } : {};
-      if (random() < 0.1) headers['last-event-id'] = pick(['1', 'abc', '-1', '99999999999999999999']);
-      const r = await send(method, path, withBody ? { headers, body: body(), timeoutMs: 15_000 } : { headers, timeoutMs: 15_000 });
-      count++;
-      const label = `#${i} ${method} ${path.slice(0, 100)} → ${r.status} ${r.text.slice(0, 200)}`;
-      expect(r.status, label).toBeGreaterThanOrEqual(200);
-      expect(r.status, label).toBeLessThan(500);
-      if (r.status >= 400 && method !== 'HEAD') expectError(r, r.status);
-      const kind = `${r.status} ${(r.json as ErrorBody | undefined)?.error?.code ?? ''}`.trim();
-      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
-      if (r.status === 202 && method === 'POST') {
-        const json = r.json as { id?: string; ids?: string[] };
-        created.push(...(json.ids ?? (json.id ? [json.id] : [])));
+      const created: string[] = [];
+      const outcomes = new Map<string, number>();
+      const started = Date.now();
+      let count = 0;
+      const query = () => Array.from({ length: 1 + Math.floor(random() * 3) }, () => `${pick(params)}=${pick(paramValues)}`).join('&');
+      const request = (): { method: string; path: string } => {
+        const r = random();
+        // Mostly the routes that take input, so mutations get past routing to parsing and validation.
+        if (r < 0.45) return { method: 'POST', path: random() < 0.8 ? '/api/evaluations' : `/api/evaluations?${query()}` };
+        if (r < 0.6) return { method: 'POST', path: '/api/evaluations/batch' };
+        if (r < 0.65) return { method: 'POST', path: '/api/syntax-check' };
+        if (r < 0.8) return { method: 'GET', path: `${pick(['/api/evaluations', '/api/stats', '/api/evaluations/ev_x/events'])}?${query()}` };
+        // Anything else: any method on any path, with or without a query.
+        const method = pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
+        const path = pick(paths);
+        return { method, path: random() < 0.5 ? `${path}?${query()}` : path };
+      };
+      for (let i = 0; i < rounds; i++) {
+        const { method, path } = request();
+        const withBody = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+        const type = random() < 0.85 ? 'application/json' : pick(types);
+        const headers: Record<string, string> = type ? { 'content-type': type } : {};
+        if (random() < 0.1) headers['last-event-id'] = pick(['1', 'abc', '-1', '99999999999999999999']);
+        const r = await send(method, path, withBody ? { headers, body: body(), timeoutMs: 15_000 } : { headers, timeoutMs: 15_000 });
+        count++;
+        const label = `#${i} ${method} ${path.slice(0, 100)} → ${r.status} ${r.text.slice(0, 200)}`;
+        expect(r.status, label).toBeGreaterThanOrEqual(200);
+        expect(r.status, label).toBeLessThan(500);
+        if (r.status >= 400 && method !== 'HEAD') expectError(r, r.status);
+        const kind = `${r.status} ${(r.json as ErrorBody | undefined)?.error?.code ?? ''}`.trim();
+        outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+        if (r.status === 202 && method === 'POST') {
+          const json = r.json as { id?: string; ids?: string[] };
+          created.push(...(json.ids ?? (json.id ? [json.id] : [])));
+        }
       }
-    }
-    expect(count).toBe(rounds);
-    if (process.env.CRUCIBLE_FUZZ_REPORT) console.log([...outcomes].sort((a, b) => b[1] - a[1]));
-    // The mutations reach past the first gate: many different answers, some of them successes.
-    expect(outcomes.size).toBeGreaterThanOrEqual(10);
-    expect([...outcomes.keys()].some((k) => k.startsWith('2'))).toBe(true);
-    if (rounds <= 400) expect(Date.now() - started).toBeLessThan(20_000);
-    // Whatever the fuzz created is real and intact; cancel it so it does not hold the worker.
-    for (const id of created) {
-      const r = await send('POST', `/api/evaluations/${id}/cancel`);
-      expect([200, 409], r.text).toContain(r.status);
-    }
-  });
+      expect(count).toBe(rounds);
+      if (process.env.CRUCIBLE_FUZZ_REPORT) console.log([...outcomes].sort((a, b) => b[1] - a[1]));
+      // The mutations reach past the first gate: many different answers, some of them successes.
+      expect(outcomes.size).toBeGreaterThanOrEqual(10);
+      expect([...outcomes.keys()].some((k) => k.startsWith('2'))).toBe(true);
+      if (rounds <= 400) expect(Date.now() - started).toBeLessThan(20_000);
+      // Whatever the fuzz created is real and intact; cancel it so it does not hold the worker.
+      for (const id of created) {
+        const r = await send('POST', `/api/evaluations/${id}/cancel`);
+        expect([200, 409], r.text).toContain(r.status);
+      }
+    },
+  );
 
   it('is still healthy and still runs evaluations after all of that', async () => {
     expect((await send('GET', '/healthz')).status).toBe(200);
     expect((await send('GET', '/readyz')).status).toBe(200);
     const again = await send('GET', `/api/evaluations/${done.id}`);
     expect(again.json).toEqual(done);
-    const r = await api<Evaluation>(server.url, 'POST', '/api/evaluations?wait=true', { code: 'import sys\nprint(sys.stdin.read()[::-1])', stdin: 'olleh', timeout_s: 10 });
+    const r = await api<Evaluation>(server.url, 'POST', '/api/evaluations?wait=true', {
+      code: 'import sys\nprint(sys.stdin.read()[::-1])',
+      stdin: 'olleh',
+      timeout_s: 10,
+    });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ status: 'completed', stdout: 'hello\n' });
   });

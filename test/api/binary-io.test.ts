@@ -28,7 +28,11 @@ describe('binary-safe evaluation I/O', () => {
 
   it.for(['bubblewrap', 'gvisor'])('%s: every byte goes in through stdin_base64 and comes back out exactly', async (sandbox, ctx) => {
     if (!sandboxes.includes(sandbox)) ctx.skip(`${sandbox} is not available here`);
-    const r = await api<Evaluation>(server.url, 'POST', '/api/evaluations?wait=true', { code: ECHO_REVERSED, stdin_base64: ALL_BYTES.toString('base64'), sandbox });
+    const r = await api<Evaluation>(server.url, 'POST', '/api/evaluations?wait=true', {
+      code: ECHO_REVERSED,
+      stdin_base64: ALL_BYTES.toString('base64'),
+      sandbox,
+    });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ status: 'completed', stdin: null, stdin_base64: ALL_BYTES.toString('base64') });
     // The JSON shows readable text: bytes that are not UTF-8 (and NUL) as U+FFFD.

@@ -42,10 +42,15 @@ describe('crash recovery (embedded mode)', () => {
 
     const second = await spawnServer(['--data-dir', dataDir, '--workers', '2']);
     servers.push(second);
-    const finals = await waitFor('all terminal after restart', async () => {
-      const all = await Promise.all(ids.map(async (id) => (await api<Evaluation>(second.url, 'GET', `/api/evaluations/${id}`)).body));
-      return all.every((e) => isTerminal(e.status)) && all;
-    }, 60_000, 250);
+    const finals = await waitFor(
+      'all terminal after restart',
+      async () => {
+        const all = await Promise.all(ids.map(async (id) => (await api<Evaluation>(second.url, 'GET', `/api/evaluations/${id}`)).body));
+        return all.every((e) => isTerminal(e.status)) && all;
+      },
+      60_000,
+      250,
+    );
     expect(finals.map((e) => e.status)).toEqual(Array(6).fill('completed'));
     for (const e of finals.slice(0, 2)) {
       expect(e.stdout).toContain('done');

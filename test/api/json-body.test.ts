@@ -11,7 +11,10 @@ const nested = (levels: number, inner = '') => `${'['.repeat(levels)}${inner}${'
 
 describe('parseJsonBody: valid bodies are parsed exactly', () => {
   it.each([
-    ['{"code":"print(1)","tags":["a","b"],"metadata":{"n":1.5,"ok":true,"none":null}}', { code: 'print(1)', tags: ['a', 'b'], metadata: { n: 1.5, ok: true, none: null } }],
+    [
+      '{"code":"print(1)","tags":["a","b"],"metadata":{"n":1.5,"ok":true,"none":null}}',
+      { code: 'print(1)', tags: ['a', 'b'], metadata: { n: 1.5, ok: true, none: null } },
+    ],
     ['[1,-2,0.1,1e308,-1.7976931348623157e308,5e-324,1e-400]', [1, -2, 0.1, 1e308, -1.7976931348623157e308, 5e-324, 0]],
     ['{"text":"caf\\u00e9 ☕ \\"quoted\\" \\\\ [ { not nesting"}', { text: 'café ☕ "quoted" \\ [ { not nesting' }],
     ['{"a\\\\":1,"a\\\\\\"":2,"a":3}', { 'a\\': 1, 'a\\"': 2, a: 3 }],
@@ -105,9 +108,12 @@ describe('media type and encoding', () => {
     },
   );
 
-  it.each(['application/json; charset=latin1', 'application/json; charset=utf-16', 'application/json; charset='])('%s → 415 unsupported_media_type', async (contentType) => {
-    await expectThrowsCrucible(() => assertUtf8Charset(contentType), 'unsupported_media_type', 415);
-  });
+  it.each(['application/json; charset=latin1', 'application/json; charset=utf-16', 'application/json; charset='])(
+    '%s → 415 unsupported_media_type',
+    async (contentType) => {
+      await expectThrowsCrucible(() => assertUtf8Charset(contentType), 'unsupported_media_type', 415);
+    },
+  );
 
   it.each([undefined, '', 'identity', ' Identity '])('Content-Encoding %j is accepted', (encoding) => {
     expect(assertIdentityEncoding(encoding)).toBeUndefined();

@@ -14,10 +14,25 @@ describe('evaluation lifecycle over the API', () => {
   const submit = (body: Record<string, unknown>, query = '') => api<Evaluation>(server.url, 'POST', `/api/evaluations${query}`, body);
 
   it('runs a program and returns the whole record with ?wait=true', async () => {
-    const r = await submit({ code: 'import sys\nprint("hello")\nprint("oops", file=sys.stderr)', tags: ['life', 'hello'], metadata: { model: 'm1' } }, '?wait=true');
+    const r = await submit(
+      { code: 'import sys\nprint("hello")\nprint("oops", file=sys.stderr)', tags: ['life', 'hello'], metadata: { model: 'm1' } },
+      '?wait=true',
+    );
     expect(r.status).toBe(200);
     const e = r.body;
-    expect(e).toMatchObject({ status: 'completed', exit_code: 0, signal: null, reason: 'exit_zero', stdout: 'hello\n', stderr: 'oops\n', stdout_truncated: false, tags: ['life', 'hello'], metadata: { model: 'm1' }, environment: 'python', attempts: 1 });
+    expect(e).toMatchObject({
+      status: 'completed',
+      exit_code: 0,
+      signal: null,
+      reason: 'exit_zero',
+      stdout: 'hello\n',
+      stderr: 'oops\n',
+      stdout_truncated: false,
+      tags: ['life', 'hello'],
+      metadata: { model: 'm1' },
+      environment: 'python',
+      attempts: 1,
+    });
     expect(e.code_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(e.limits).toEqual({ timeout_s: 30, memory_mb: 512, cpus: 1, max_processes: 64, max_output_bytes: 1048576, scratch_mb: 64 });
     expect(e.metrics.wall_ms).toBeGreaterThan(0);
@@ -65,7 +80,12 @@ describe('evaluation lifecycle over the API', () => {
     try {
       const client = new AbortController();
       const body = JSON.stringify({ code: 'import time\nprint("up", flush=True)\ntime.sleep(3)\nprint("done")', tags: ['hung-up'] });
-      const pending = fetch(`${server.url}/api/evaluations?wait_s=60`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: client.signal });
+      const pending = fetch(`${server.url}/api/evaluations?wait_s=60`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: client.signal,
+      });
       const listed = await waitFor('the evaluation is running', async () => {
         const page = await api<{ items: Evaluation[] }>(server.url, 'GET', '/api/evaluations?tags=hung-up');
         return page.body.items[0]?.status === 'running' && page.body.items[0];
@@ -92,7 +112,10 @@ describe('evaluation lifecycle over the API', () => {
     expect(ids).toEqual(ids.map((_, i) => i + 1));
     const statuses = messages.filter((m) => m.event === 'status').map((m) => (m.data as { data: { status: string } }).data.status);
     expect(statuses).toEqual(['queued', 'provisioning', 'running', 'completed']);
-    const out = messages.filter((m) => m.event === 'stdout').map((m) => (m.data as { data: { text: string } }).data.text).join('');
+    const out = messages
+      .filter((m) => m.event === 'stdout')
+      .map((m) => (m.data as { data: { text: string } }).data.text)
+      .join('');
     expect(out).toBe('0\n1\n2\n');
     expect(messages.at(-1)!.event).toBe('done');
     expect(messages.filter((m) => m.event === 'stdout').length).toBeGreaterThanOrEqual(2); // live, not all at the end
@@ -114,12 +137,20 @@ describe('evaluation lifecycle over the API', () => {
 
   it('streams every status change on /api/events', async () => {
     const feed = readSse(`${server.url}/api/events`, {
-      until: (_m, all) => all.some((x) => x.event === 'status' && (x.data as { status: string; tags: string[] }).tags.includes('feed') && (x.data as { status: string }).status === 'completed'),
+      until: (_m, all) =>
+        all.some(
+          (x) =>
+            x.event === 'status' &&
+            (x.data as { status: string; tags: string[] }).tags.includes('feed') &&
+            (x.data as { status: string }).status === 'completed',
+        ),
     });
     await new Promise((r) => setTimeout(r, 200));
     await submit({ code: 'print(1)', tags: ['feed'] });
     const messages = await feed;
-    const mine = messages.filter((m) => m.event === 'status' && (m.data as { tags: string[] }).tags.includes('feed')).map((m) => (m.data as { status: string }).status);
+    const mine = messages
+      .filter((m) => m.event === 'status' && (m.data as { tags: string[] }).tags.includes('feed'))
+      .map((m) => (m.data as { status: string }).status);
     expect(mine).toEqual(['queued', 'provisioning', 'running', 'completed']);
   });
 
@@ -140,7 +171,13 @@ describe('evaluation lifecycle over the API', () => {
     const mine = (await resumed).filter((m) => m.event === 'status' && (m.data as { tags: string[] }).tags.includes(tag));
     // The three missed changes of the first evaluation from the log, then the second one's, live.
     expect(mine.map((m) => `${(m.data as { id: string }).id === firstDone.body.id ? 1 : 2}:${(m.data as { status: string }).status}`)).toEqual([
-      '1:provisioning', '1:running', '1:completed', '2:queued', '2:provisioning', '2:running', '2:completed',
+      '1:provisioning',
+      '1:running',
+      '1:completed',
+      '2:queued',
+      '2:provisioning',
+      '2:running',
+      '2:completed',
     ]);
     expect(new Set(mine.map((m) => m.id)).size).toBe(7);
   });
@@ -166,11 +203,19 @@ describe('evaluation lifecycle over the API', () => {
     expect(first.body.items.map((e) => e.id)).toEqual([ids[4], ids[3]]);
     expect(first.body.items[0]).not.toHaveProperty('code');
     await submit({ code: 'print("newer")', tags: ['page'] }); // must not shift the next page
-    const second = await api<{ items: Evaluation[]; next_cursor: string | null }>(server.url, 'GET', `/api/evaluations?tags=page&limit=2&cursor=${first.body.next_cursor}`);
+    const second = await api<{ items: Evaluation[]; next_cursor: string | null }>(
+      server.url,
+      'GET',
+      `/api/evaluations?tags=page&limit=2&cursor=${first.body.next_cursor}`,
+    );
     expect(second.body.items.map((e) => e.id)).toEqual([ids[2], ids[1]]);
     const odd = await api<{ items: Evaluation[] }>(server.url, 'GET', '/api/evaluations?tags=page,odd');
     expect(odd.body.items.map((e) => e.id)).toEqual([ids[3], ids[1]]);
-    await waitFor('all page evaluations done', async () => (await api<{ items: Evaluation[] }>(server.url, 'GET', '/api/evaluations?tags=page&status=queued,provisioning,running')).body.items.length === 0);
+    await waitFor(
+      'all page evaluations done',
+      async () =>
+        (await api<{ items: Evaluation[] }>(server.url, 'GET', '/api/evaluations?tags=page&status=queued,provisioning,running')).body.items.length === 0,
+    );
     const completed = await api<{ items: Evaluation[] }>(server.url, 'GET', '/api/evaluations?tags=page&status=completed&limit=50');
     expect(completed.body.items.length).toBe(6);
   });
@@ -181,8 +226,14 @@ describe('evaluation lifecycle over the API', () => {
     });
     expect(batch.status).toBe(202);
     expect(batch.body.ids).toHaveLength(100);
-    await waitFor('100 terminal', async () => (await api<{ counts: Record<string, number> }>(server.url, 'GET', '/api/queue')).body.counts.queued === 0 &&
-      (await api<{ items: unknown[] }>(server.url, 'GET', '/api/evaluations?tags=hundred&status=completed&limit=200')).body.items.length === 100, 90_000, 250);
+    await waitFor(
+      '100 terminal',
+      async () =>
+        (await api<{ counts: Record<string, number> }>(server.url, 'GET', '/api/queue')).body.counts.queued === 0 &&
+        (await api<{ items: unknown[] }>(server.url, 'GET', '/api/evaluations?tags=hundred&status=completed&limit=200')).body.items.length === 100,
+      90_000,
+      250,
+    );
     const sample = await api<Evaluation>(server.url, 'GET', `/api/evaluations/${batch.body.ids[42]}`);
     expect(sample.body.stdout).toBe('84\n');
   }, 120_000);
@@ -198,7 +249,9 @@ describe('evaluation lifecycle over the API', () => {
   it('checks syntax without running the code', async () => {
     const ok = await api<{ ok: boolean }>(server.url, 'POST', '/api/syntax-check', { code: 'print(1)' });
     expect(ok.body).toEqual({ ok: true, errors: [] });
-    const bad = await api<{ ok: boolean; errors: Array<{ line: number; message: string }> }>(server.url, 'POST', '/api/syntax-check', { code: 'x = 1\nif x\n  print(x)' });
+    const bad = await api<{ ok: boolean; errors: Array<{ line: number; message: string }> }>(server.url, 'POST', '/api/syntax-check', {
+      code: 'x = 1\nif x\n  print(x)',
+    });
     expect(bad.body.ok).toBe(false);
     expect(bad.body.errors[0]!.line).toBe(2);
     // Code a submission would refuse is refused here the same way, before any compiler sees it.

@@ -31,13 +31,17 @@ describe('slow event-stream clients', () => {
     global.gc?.();
     const before = process.memoryUsage().rss;
     const sockets = await Promise.all(
-      Array.from({ length: 20 }, () => new Promise<net.Socket>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => {
-          s.write(`GET /api/evaluations/${evaluation.id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
-          s.pause(); // never read: the kernel's buffers fill, then the server's would
-          resolve(s);
-        });
-      })),
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect(port, '127.0.0.1', () => {
+              s.write(`GET /api/evaluations/${evaluation.id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+              s.pause(); // never read: the kernel's buffers fill, then the server's would
+              resolve(s);
+            });
+          }),
+      ),
     );
     try {
       await new Promise((r) => setTimeout(r, 2000));
@@ -54,13 +58,16 @@ describe('slow event-stream clients', () => {
   it('refuses a large response with 503 server_busy while unread ones fill the budget, and serves it again once they are gone', async () => {
     const port = Number(new URL(server.url).port);
     const stalled = await Promise.all(
-      [0, 1].map(() => new Promise<net.Socket>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => {
-          s.write(`GET /api/evaluations/${evaluation.id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-          s.pause();
-          setTimeout(() => resolve(s), 300); // the server has answered (into buffers nobody reads)
-        });
-      })),
+      [0, 1].map(
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect(port, '127.0.0.1', () => {
+              s.write(`GET /api/evaluations/${evaluation.id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+              s.pause();
+              setTimeout(() => resolve(s), 300); // the server has answered (into buffers nobody reads)
+            });
+          }),
+      ),
     );
     try {
       const refused = await fetch(`${server.url}/api/evaluations/${evaluation.id}`);
@@ -73,10 +80,14 @@ describe('slow event-stream clients', () => {
     } finally {
       for (const s of stalled) s.destroy();
     }
-    const served = await waitFor('the budget freed', async () => {
-      const r = await fetch(`${server.url}/api/evaluations/${evaluation.id}`);
-      return r.status === 200 && ((await r.json()) as Evaluation);
-    }, 5000);
+    const served = await waitFor(
+      'the budget freed',
+      async () => {
+        const r = await fetch(`${server.url}/api/evaluations/${evaluation.id}`);
+        return r.status === 200 && ((await r.json()) as Evaluation);
+      },
+      5000,
+    );
     expect(served.stdout).toBe(evaluation.stdout);
   }, 30_000);
 

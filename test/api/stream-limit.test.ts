@@ -34,12 +34,16 @@ describe('event stream limit', () => {
     expect((await api(server.url, 'GET', `/api/evaluations/${running.body.id}`)).status).toBe(200);
 
     first.close();
-    const again = await waitFor('a place freed', async () => {
-      const next = await open('/api/events');
-      if (next.res.status === 200) return next;
-      next.close();
-      return null;
-    }, 5000);
+    const again = await waitFor(
+      'a place freed',
+      async () => {
+        const next = await open('/api/events');
+        if (next.res.status === 200) return next;
+        next.close();
+        return null;
+      },
+      5000,
+    );
     again.close();
     second.close();
     await api(server.url, 'POST', `/api/evaluations/${running.body.id}/cancel`);

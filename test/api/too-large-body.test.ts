@@ -42,7 +42,9 @@ describe('bodies over the limit', () => {
   it('lists every request size bound in /api/config and as maxLength in the OpenAPI document', async () => {
     const config = await api<{ request_bounds: Record<string, number> }>(server.url, 'GET', '/api/config');
     expect(config.body.request_bounds).toEqual({ ...REQUEST_BOUNDS });
-    const openapi = await api<{ paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { properties: Record<string, { maxLength?: number }> } }> } } }> }>(server.url, 'GET', '/docs/json');
+    const openapi = await api<{
+      paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { properties: Record<string, { maxLength?: number }> } }> } } }>;
+    }>(server.url, 'GET', '/docs/json');
     const create = openapi.body.paths['/api/evaluations']!.post!.requestBody.content['application/json']!.schema.properties;
     expect(create.code!.maxLength).toBe(REQUEST_BOUNDS.code_bytes);
     expect(create.stdin!.maxLength).toBe(REQUEST_BOUNDS.stdin_bytes);

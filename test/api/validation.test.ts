@@ -73,7 +73,11 @@ describe('API input validation and errors', () => {
   });
 
   it('404 for an unknown evaluation, on every route', async () => {
-    for (const [method, path] of [['GET', '/api/evaluations/ev_nope'], ['POST', '/api/evaluations/ev_nope/cancel'], ['GET', '/api/evaluations/ev_nope/events']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/evaluations/ev_nope'],
+      ['POST', '/api/evaluations/ev_nope/cancel'],
+      ['GET', '/api/evaluations/ev_nope/events'],
+    ] as const) {
       const r = await api<ErrorBody>(server.url, method, path, method === 'POST' ? {} : undefined);
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(r.body.error.code).toBe('not_found');
@@ -138,7 +142,9 @@ describe('API input validation and errors', () => {
     const r = await api<{ openapi: string; paths: Record<string, unknown> }>(server.url, 'GET', '/docs/json');
     expect(r.status).toBe(200);
     expect(r.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(r.body.paths)).toEqual(expect.arrayContaining(['/api/evaluations', '/api/evaluations/{id}', '/api/evaluations/{id}/events', '/api/queue', '/api/workers']));
+    expect(Object.keys(r.body.paths)).toEqual(
+      expect.arrayContaining(['/api/evaluations', '/api/evaluations/{id}', '/api/evaluations/{id}/events', '/api/queue', '/api/workers']),
+    );
   });
 
   it('is still healthy after all of that', async () => {

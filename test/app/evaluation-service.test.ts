@@ -36,9 +36,7 @@ describe('submit', () => {
     expect(await p.queuedJobs()).toEqual([evaluation!.id]);
     expect(expectGapFree(await storedEvents(p.storage, evaluation!.id))).toEqual(['status:queued']);
     await waitFor(() => feed.payloads.length === 1);
-    expect(feed.json<StatusChange>()).toEqual([
-      expect.objectContaining({ id: evaluation!.id, status: 'queued', reason: null, tags: ['batch-7', 'nightly'] }),
-    ]);
+    expect(feed.json<StatusChange>()).toEqual([expect.objectContaining({ id: evaluation!.id, status: 'queued', reason: null, tags: ['batch-7', 'nightly'] })]);
   });
 
   it('answers 503 queue_full with a Retry-After when the batch would overflow the queue, storing nothing', async () => {

@@ -149,7 +149,7 @@ describe('follow', () => {
       subscribe: async (channel, onMessage) => {
         subscribed++;
         const sub = await p.bus.subscribe(channel, onMessage);
-        return { unsubscribe: () => ((subscribed--), sub.unsubscribe()) };
+        return { unsubscribe: () => (subscribed--, sub.unsubscribe()) };
       },
     });
     const reader = new EventLogReader({ storage: p.storage, bus }, { pollMs: 60_000 });

@@ -12,7 +12,10 @@ beforeEach(async () => {
 afterEach(() => p.close());
 
 function reaper(options: Partial<ReaperOptions> = {}): Reaper {
-  return new Reaper({ storage: p.storage, queue: p.queue, lifecycle: p.lifecycle, log: p.log }, { livenessWindowMs: LIVENESS_MS, maxAttempts: 3, requeueAfterMs: 60_000, ...options });
+  return new Reaper(
+    { storage: p.storage, queue: p.queue, lifecycle: p.lifecycle, log: p.log },
+    { livenessWindowMs: LIVENESS_MS, maxAttempts: 3, requeueAfterMs: 60_000, ...options },
+  );
 }
 
 /** An evaluation running on `worker`, whose last heartbeat was `ageMs` ago. */

@@ -63,11 +63,14 @@ describe('SystemQueries', () => {
     await p.lifecycle.finish(failed.id, resultWithoutRun(failed, { platformError: 'x' }), { expectFrom: ['queued'] });
     const view = await queries().stats(5, 60);
     expect(view.bucket_s).toBe(60);
-    const totals = view.buckets.reduce((t, b) => ({ cancelled: t.cancelled + b.cancelled, failed: t.failed + b.failed, completed: t.completed + b.completed }), {
-      cancelled: 0,
-      failed: 0,
-      completed: 0,
-    });
+    const totals = view.buckets.reduce(
+      (t, b) => ({ cancelled: t.cancelled + b.cancelled, failed: t.failed + b.failed, completed: t.completed + b.completed }),
+      {
+        cancelled: 0,
+        failed: 0,
+        completed: 0,
+      },
+    );
     expect(totals).toEqual({ cancelled: 1, failed: 1, completed: 0 });
   });
 
@@ -86,7 +89,10 @@ describe('SystemQueries', () => {
   it('readiness(): ok when everything answers', async () => {
     expect(await queries().readiness()).toEqual({
       ready: true,
-      report: { status: 'ok', checks: { storage: { ok: true }, queue: { ok: true }, bus: { ok: true }, 'sandbox:bubblewrap': { ok: true }, 'sandbox:gvisor': { ok: true } } },
+      report: {
+        status: 'ok',
+        checks: { storage: { ok: true }, queue: { ok: true }, bus: { ok: true }, 'sandbox:bubblewrap': { ok: true }, 'sandbox:gvisor': { ok: true } },
+      },
     });
   });
 
@@ -100,8 +106,14 @@ describe('SystemQueries', () => {
 
   it('readiness(): unavailable when the bus or the queue does not answer', async () => {
     const busDown = await queries({ bus: wrapBus(p.bus, { ping: failing('bus') }) }).readiness();
-    expect(busDown).toMatchObject({ ready: false, report: { status: 'unavailable', checks: { bus: { ok: false, detail: 'bus is down' }, queue: { ok: true } } } });
+    expect(busDown).toMatchObject({
+      ready: false,
+      report: { status: 'unavailable', checks: { bus: { ok: false, detail: 'bus is down' }, queue: { ok: true } } },
+    });
     const queueDown = await queries({ queue: wrapQueue(p.queue, { ping: failing('queue') }) }).readiness();
-    expect(queueDown).toMatchObject({ ready: false, report: { status: 'unavailable', checks: { queue: { ok: false, detail: 'queue is down' }, bus: { ok: true } } } });
+    expect(queueDown).toMatchObject({
+      ready: false,
+      report: { status: 'unavailable', checks: { queue: { ok: false, detail: 'queue is down' }, bus: { ok: true } } },
+    });
   });
 });

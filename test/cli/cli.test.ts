@@ -48,7 +48,15 @@ describe('crucible CLI', () => {
   });
 
   it('prints help for every command', async () => {
-    for (const args of [['--help'], ['serve', '--help'], ['worker', '--help'], ['run', '--help'], ['status', '--help'], ['list', '--help'], ['cancel', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['serve', '--help'],
+      ['worker', '--help'],
+      ['run', '--help'],
+      ['status', '--help'],
+      ['list', '--help'],
+      ['cancel', '--help'],
+    ]) {
       const r = await runCli(args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toContain('Usage: crucible');
@@ -56,7 +64,10 @@ describe('crucible CLI', () => {
   });
 
   it('runs a file, streams its output and exits with its exit code', async () => {
-    const r = await runCli(['run', file('exit3.py', 'import sys\nprint("to stdout")\nprint("to stderr", file=sys.stderr)\nsys.exit(3)'), '--tag', 'cli', '--timeout-s', '5'], { server: server.url });
+    const r = await runCli(
+      ['run', file('exit3.py', 'import sys\nprint("to stdout")\nprint("to stderr", file=sys.stderr)\nsys.exit(3)'), '--tag', 'cli', '--timeout-s', '5'],
+      { server: server.url },
+    );
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('to stdout\n');
     expect(r.stderr).toContain('to stderr');

@@ -37,7 +37,10 @@ describe('exit interpretation', () => {
   });
 
   it('cancellation wins over the timeout and the kill', () => {
-    expect(interpretExit({ ...base, exitCode: null, signal: 'SIGKILL', timedOut: true, cancelled: true })).toMatchObject({ status: 'cancelled', reason: 'cancelled' });
+    expect(interpretExit({ ...base, exitCode: null, signal: 'SIGKILL', timedOut: true, cancelled: true })).toMatchObject({
+      status: 'cancelled',
+      reason: 'cancelled',
+    });
   });
 
   it('a platform error is never blamed on the program', () => {

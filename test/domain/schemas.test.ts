@@ -22,7 +22,11 @@ describe('request schemas', () => {
   });
 
   it('parses list filters', () => {
-    expect(ListEvaluationsQuery.parse({ status: 'completed,failed', tags: 'a,b', limit: '10' })).toMatchObject({ status: ['completed', 'failed'], tags: ['a', 'b'], limit: 10 });
+    expect(ListEvaluationsQuery.parse({ status: 'completed,failed', tags: 'a,b', limit: '10' })).toMatchObject({
+      status: ['completed', 'failed'],
+      tags: ['a', 'b'],
+      limit: 10,
+    });
     expect(ListEvaluationsQuery.safeParse({ status: 'done' }).success).toBe(false);
   });
 

@@ -28,7 +28,16 @@ export async function launchBrowser(serverUrl: string): Promise<Browser> {
     headless: true,
     viewport: { width: 1440, height: 900 },
     deviceScaleFactor: 1,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const externalRequests: string[] = [];
   const pageErrors: string[] = [];

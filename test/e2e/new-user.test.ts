@@ -68,7 +68,9 @@ async function commentOnCurrentLineContrast(): Promise<number> {
   const [fg, bg] = await page.evaluate(() => {
     const comment = [...document.querySelectorAll<HTMLElement>('.monaco-editor .view-line span span')].find((s) => s.textContent?.startsWith('#'));
     // The gutter's part of the line is transparent; the text's part carries the highlight.
-    const line = [...document.querySelectorAll<HTMLElement>('.monaco-editor .current-line')].map((e) => getComputedStyle(e).backgroundColor).find((c) => !c.startsWith('rgba(0, 0, 0, 0'));
+    const line = [...document.querySelectorAll<HTMLElement>('.monaco-editor .current-line')]
+      .map((e) => getComputedStyle(e).backgroundColor)
+      .find((c) => !c.startsWith('rgba(0, 0, 0, 0'));
     return [comment ? getComputedStyle(comment).color : '', line ?? ''];
   });
   const rgb = (c: string) => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
@@ -133,7 +135,10 @@ async function openEditor(code: string): Promise<void> {
   await page.goto(`${server.url}/`);
   await page.evaluate(
     ([key, c]) => {
-      localStorage.setItem(key as string, JSON.stringify({ code: c, tags: [], stdin: '', environment: 'python', sandbox: 'bubblewrap', timeout_s: 30, memory_mb: 512 }));
+      localStorage.setItem(
+        key as string,
+        JSON.stringify({ code: c, tags: [], stdin: '', environment: 'python', sandbox: 'bubblewrap', timeout_s: 30, memory_mb: 512 }),
+      );
       sessionStorage.clear(); // no earlier run in the result column
     },
     [DRAFT_KEY, code] as const,
@@ -228,7 +233,7 @@ describe('a new user', () => {
     expect(await metrics.textContent()).not.toContain('Waiting for samples');
     for (const chart of await metrics.locator('figure').all()) {
       const [from, to] = await chart.locator('[data-testid="x-axis"] text').allTextContents();
-      expect(from, await chart.textContent() ?? '').not.toBe(to);
+      expect(from, (await chart.textContent()) ?? '').not.toBe(to);
     }
   });
 
@@ -378,7 +383,12 @@ describe('a new user', () => {
     await wrap.click();
     expect(await wrap.getAttribute('aria-pressed')).toBe('true');
     expect(await overflow()).toBeLessThanOrEqual(0);
-    expect(await stdout.locator('.output-line').first().evaluate((el) => el.getBoundingClientRect().height)).toBeGreaterThan(18 * 2);
+    expect(
+      await stdout
+        .locator('.output-line')
+        .first()
+        .evaluate((el) => el.getBoundingClientRect().height),
+    ).toBeGreaterThan(18 * 2);
     await stdout.getByText('short').waitFor(); // the line after the wrapped one is still there
     await wrap.click();
     expect(await overflow()).toBeGreaterThan(0);

@@ -65,7 +65,9 @@ describe('web UI end to end', () => {
     await page.keyboard.press('Delete');
     await page.keyboard.type('import time, sys\n', { delay: 40 });
     // Some CPU and a growing allocation per tick, so the live charts have something to show.
-    await page.keyboard.type('for i in range(6): x = b"x" * (i * 15_000_000); print("tick", i, sum(range(2_000_000)), flush=True); time.sleep(0.25)\n', { delay: 40 });
+    await page.keyboard.type('for i in range(6): x = b"x" * (i * 15_000_000); print("tick", i, sum(range(2_000_000)), flush=True); time.sleep(0.25)\n', {
+      delay: 40,
+    });
     // Typed brackets get auto-closed by Monaco, so the ANSI escape is assembled with chr(27)/chr(91).
     await page.keyboard.type('E = chr(27) + chr(91); print(E + "32mdone" + E + "0m <b>not bold</b>"); print("bye", file=sys.stderr)', { delay: 40 });
 
@@ -235,7 +237,11 @@ describe('web UI end to end', () => {
       expect(res.status).toBe(202);
     }
     await page.locator('.activity li').nth(2).waitFor({ timeout: 10_000 });
-    await page.getByTestId('tile-running').locator('.tile-value').getByText(/^[1-9]\d*$/).waitFor({ timeout: 10_000 });
+    await page
+      .getByTestId('tile-running')
+      .locator('.tile-value')
+      .getByText(/^[1-9]\d*$/)
+      .waitFor({ timeout: 10_000 });
     await page.waitForTimeout(5500); // one more poll, so the live chart has a line
     await page.screenshot({ path: screenshotPath('dashboard') });
   });

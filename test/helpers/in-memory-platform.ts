@@ -179,10 +179,14 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 2_000,
 
 /** Waits until the evaluation reaches `status` in storage. */
 export function waitForStatus(storage: Storage, id: string, status: EvaluationStatus, timeoutMs = 2_000): Promise<Evaluation> {
-  return waitFor(async () => {
-    const e = await storage.evaluations.get(id);
-    return e?.status === status ? e : null;
-  }, timeoutMs, `${id} to be ${status}`);
+  return waitFor(
+    async () => {
+      const e = await storage.evaluations.get(id);
+      return e?.status === status ? e : null;
+    },
+    timeoutMs,
+    `${id} to be ${status}`,
+  );
 }
 
 /** A bus that forwards to `inner`, with publish (or ping) replaced. */

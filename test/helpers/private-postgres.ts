@@ -19,7 +19,10 @@ export interface PrivatePostgres extends RestartableServer {
 export function postgresBinDir(): string | null {
   const root = '/usr/lib/postgresql';
   if (!fs.existsSync(root)) return null;
-  const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin/initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = fs
+    .readdirSync(root)
+    .filter((v) => fs.existsSync(path.join(root, v, 'bin/initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? path.join(root, versions[0], 'bin') : null;
 }
 
@@ -43,9 +46,30 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const dir = tempDir('crucible-pg-');
   const data = path.join(dir, 'data');
   fs.chownSync(dir, uid, gid);
-  execFileSync(path.join(bin, 'initdb'), ['-D', data, '--auth=trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync'], { uid, gid, stdio: 'pipe', timeout: 30_000 });
+  execFileSync(path.join(bin, 'initdb'), ['-D', data, '--auth=trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync'], {
+    uid,
+    gid,
+    stdio: 'pipe',
+    timeout: 30_000,
+  });
   const server = await restartableServer({
-    argv: [path.join(bin, 'postgres'), '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'shared_buffers=16MB', '-c', 'max_connections=50'],
+    argv: [
+      path.join(bin, 'postgres'),
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'shared_buffers=16MB',
+      '-c',
+      'max_connections=50',
+    ],
     ready: /database system is ready to accept connections/,
     // Immediate shutdown: connections are cut at once and the next start runs crash recovery.
     killSignal: 'SIGQUIT',

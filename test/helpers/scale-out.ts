@@ -53,10 +53,7 @@ export class ScaleOutDeployment {
 
   /** `crucible serve --workers 0` on 127.0.0.1 (an API-only instance with the reaper). */
   async startApi(env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-    const server = await spawnServer(
-      ['--workers', '0', '--database-url', this.databaseUrl, '--redis-url', this.redisUrl],
-      { ...this.env, ...env },
-    );
+    const server = await spawnServer(['--workers', '0', '--database-url', this.databaseUrl, '--redis-url', this.redisUrl], { ...this.env, ...env });
     this.teardown.add(`api ${server.child.pid}`, () => server.kill('SIGKILL'));
     return server;
   }
@@ -64,10 +61,15 @@ export class ScaleOutDeployment {
   /** `crucible worker`, ready once it printed its id (it has registered and is taking jobs). */
   async startWorker(options: WorkerOptions = {}): Promise<WorkerProcess> {
     const argv = [
-      process.execPath, cliPath, 'worker',
-      '--concurrency', String(options.concurrency ?? 2),
-      '--database-url', options.databaseUrl ?? this.databaseUrl,
-      '--redis-url', options.redisUrl ?? this.redisUrl,
+      process.execPath,
+      cliPath,
+      'worker',
+      '--concurrency',
+      String(options.concurrency ?? 2),
+      '--database-url',
+      options.databaseUrl ?? this.databaseUrl,
+      '--redis-url',
+      options.redisUrl ?? this.redisUrl,
     ];
     const proc = await startProcess(options.wrap ? options.wrap(argv) : argv, {
       env: { ...process.env, ...this.env, ...options.env },
@@ -136,10 +138,15 @@ export async function getEvaluation(url: string, id: string): Promise<Evaluation
 export async function waitAllTerminal(url: string, ids: string[], timeoutMs: number): Promise<Evaluation[]> {
   let last: Array<Evaluation | null> = [];
   try {
-    return await waitFor(`${ids.length} evaluations terminal`, async () => {
-      last = await Promise.all(ids.map((id) => getEvaluation(url, id).catch(() => null)));
-      return last.every((e) => e && isTerminal(e.status)) && (last as Evaluation[]);
-    }, timeoutMs, 250);
+    return await waitFor(
+      `${ids.length} evaluations terminal`,
+      async () => {
+        last = await Promise.all(ids.map((id) => getEvaluation(url, id).catch(() => null)));
+        return last.every((e) => e && isTerminal(e.status)) && (last as Evaluation[]);
+      },
+      timeoutMs,
+      250,
+    );
   } catch (err) {
     const states = last.map((e, i) => (e ? `${e.id} ${e.status} worker=${e.worker} attempts=${e.attempts}` : `${ids[i]} unreadable`));
     throw new Error(`${(err as Error).message}: ${states.join('; ')}`);

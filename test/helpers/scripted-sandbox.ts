@@ -38,7 +38,11 @@ export interface ScriptedSandbox extends SandboxBackend {
 const NO_FACTS = NO_EXIT_FACTS;
 
 /** The RunResult a real backend would report for these facts and this output. */
-export function runResult(limits: Limits, ending: ScriptEnding | { cancelled: true }, output: { stdout?: string; stderr?: string; wallMs?: number } = {}): RunResult {
+export function runResult(
+  limits: Limits,
+  ending: ScriptEnding | { cancelled: true },
+  output: { stdout?: string; stderr?: string; wallMs?: number } = {},
+): RunResult {
   if ('platformError' in ending) return resultWithoutRun(limits, { platformError: ending.platformError });
   const facts: ExitFacts =
     'cancelled' in ending

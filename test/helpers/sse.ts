@@ -15,7 +15,10 @@ export async function readSse(
   const timer = setTimeout(() => abort.abort(), options.timeoutMs ?? 30_000);
   const messages: SseMessage[] = [];
   try {
-    const res = await fetch(url, { headers: { accept: 'text/event-stream', ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}) }, signal: abort.signal });
+    const res = await fetch(url, {
+      headers: { accept: 'text/event-stream', ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}) },
+      signal: abort.signal,
+    });
     if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status}`);
     for await (const m of parseSse(res.body)) {
       const message = { id: m.id, event: m.event, data: JSON.parse(m.data) as unknown };

@@ -82,7 +82,13 @@ describe('embedded queue restart', () => {
     const producer = createEmbeddedQueue(ownConnection(dir), { pollIntervalMs: 60_000 });
     const consumerQueue = createEmbeddedQueue(ownConnection(dir), { pollIntervalMs: 60_000 });
     const got: string[] = [];
-    const consumer = consumerQueue.consume({ workerId: 'w', concurrency: 1, environments: ['python'], handler: async (j) => void got.push(j.evaluationId), onExhausted: async () => {} });
+    const consumer = consumerQueue.consume({
+      workerId: 'w',
+      concurrency: 1,
+      environments: ['python'],
+      handler: async (j) => void got.push(j.evaluationId),
+      onExhausted: async () => {},
+    });
     await consumerQueue.ping();
     const t0 = performance.now();
     await producer.enqueue([job('x')]);

@@ -25,22 +25,37 @@ describe('dead worker with the default timing', () => {
     const marker = `crucible-dead-${randomBytes(4).toString('hex')}`;
     const doomed = await deployment.startWorker({ concurrency: 1 });
     const victim = await submit(url, { code: tickingProgram(marker, 40, 0.25), tags: ['dead-worker'] });
-    await waitFor('victim running on the doomed worker', async () => {
-      const e = await getEvaluation(url, victim.id);
-      return e.status === 'running' && e.worker === doomed.id;
-    }, 30_000, 50);
+    await waitFor(
+      'victim running on the doomed worker',
+      async () => {
+        const e = await getEvaluation(url, victim.id);
+        return e.status === 'running' && e.worker === doomed.id;
+      },
+      30_000,
+      50,
+    );
     // Then the load, so the other worker is saturated while the doomed one dies.
     const busy = await deployment.startWorker({ concurrency: 2 });
     const load: Evaluation[] = [];
     for (let i = 0; i < 8; i++) load.push(await submit(url, { code: BUSY, tags: ['dead-worker-load'] }));
-    await waitFor('the busy worker saturated', async () => (await Promise.all(load.map((e) => getEvaluation(url, e.id)))).filter((e) => e.worker === busy.id && e.status === 'running').length === 2, 30_000, 50);
+    await waitFor(
+      'the busy worker saturated',
+      async () => (await Promise.all(load.map((e) => getEvaluation(url, e.id)))).filter((e) => e.worker === busy.id && e.status === 'running').length === 2,
+      30_000,
+      50,
+    );
 
     const killedAt = Date.now();
     await doomed.kill('SIGKILL');
-    const requeued = await waitFor('victim re-queued', async () => {
-      const e = await getEvaluation(url, victim.id);
-      return e.status !== 'running' && e.status !== 'provisioning' && e;
-    }, 15_000, 50);
+    const requeued = await waitFor(
+      'victim re-queued',
+      async () => {
+        const e = await getEvaluation(url, victim.id);
+        return e.status !== 'running' && e.status !== 'provisioning' && e;
+      },
+      15_000,
+      50,
+    );
     const boundMs = Date.now() - killedAt;
     console.info(`dead worker: re-queued ${boundMs} ms after SIGKILL with the default timing, under load`);
     expect(boundMs).toBeLessThanOrEqual(5_000);

@@ -38,7 +38,11 @@ describe.skipIf(!isRoot)('full data directory (embedded mode)', () => {
     const accepted: string[] = [];
     let refused: { status: number; body: { error: { code: string; message: string } }; headers: Headers } | null = null;
     for (let i = 0; i < 200 && !refused; i++) {
-      const r = await api<Evaluation & { error: { code: string; message: string } }>(url, 'POST', '/api/evaluations', { code: CHATTY, tags: ['disk-full'], max_output_bytes: 1 << 20 });
+      const r = await api<Evaluation & { error: { code: string; message: string } }>(url, 'POST', '/api/evaluations', {
+        code: CHATTY,
+        tags: ['disk-full'],
+        max_output_bytes: 1 << 20,
+      });
       if (r.status === 202) accepted.push(r.body.id);
       else refused = r;
       // Give the worker time to write the output that fills the disk.
@@ -57,24 +61,37 @@ describe.skipIf(!isRoot)('full data directory (embedded mode)', () => {
 
     // Space returns: no restart, no operator action beyond freeing space.
     execFileSync('mount', ['-o', 'remount,size=256m', mountPoint]);
-    const after = await waitFor('a submission accepted again', async () => {
-      const r = await api<Evaluation>(url, 'POST', '/api/evaluations?wait=true', { code: 'print("space is back")', tags: ['disk-full'] });
-      return r.status === 200 && r.body;
-    }, 30_000, 500);
+    const after = await waitFor(
+      'a submission accepted again',
+      async () => {
+        const r = await api<Evaluation>(url, 'POST', '/api/evaluations?wait=true', { code: 'print("space is back")', tags: ['disk-full'] });
+        return r.status === 200 && r.body;
+      },
+      30_000,
+      500,
+    );
     expect(after.stdout).toBe('space is back\n');
 
     // Every acknowledged evaluation finishes with its whole output: nothing lost, nothing stuck.
-    const finals = await waitFor('every accepted evaluation terminal', async () => {
-      const all = await Promise.all(accepted.map(async (id) => (await api<Evaluation>(url, 'GET', `/api/evaluations/${id}`)).body));
-      return all.every((e) => isTerminal(e.status)) && all;
-    }, 150_000, 1000);
+    const finals = await waitFor(
+      'every accepted evaluation terminal',
+      async () => {
+        const all = await Promise.all(accepted.map(async (id) => (await api<Evaluation>(url, 'GET', `/api/evaluations/${id}`)).body));
+        return all.every((e) => isTerminal(e.status)) && all;
+      },
+      150_000,
+      1000,
+    );
     for (const e of finals) {
       expect(e.status, `${e.id}: ${e.message}`).toBe('completed');
       expect(e.stdout.length).toBe(768 * 1024);
       // The live events that could not be written while the disk was full were kept and written
       // afterwards: replaying the stream gives the whole output, in order, without a gap.
       const events = await readSse(`${url}/api/evaluations/${e.id}/events`);
-      const streamed = events.filter((m) => m.event === 'stdout').map((m) => (m.data as { data: { text: string } }).data.text).join('');
+      const streamed = events
+        .filter((m) => m.event === 'stdout')
+        .map((m) => (m.data as { data: { text: string } }).data.text)
+        .join('');
       expect(streamed).toBe(e.stdout);
       expect(events.map((m) => Number(m.id))).toEqual(events.map((_, i) => i + 1));
     }

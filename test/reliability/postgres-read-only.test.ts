@@ -43,10 +43,15 @@ describe.skipIf(unsupported !== null)('PostgreSQL refusing writes', () => {
     await waitFor('running', async () => (await getEvaluation(url, ticking.id)).status === 'running', 15_000, 50);
 
     await setReadOnly(postgres.url, true);
-    const refused = await waitFor('a refused submission', async () => {
-      const r = await api<{ error: { code: string } }>(url, 'POST', '/api/evaluations', { code: 'print(1)' });
-      return r.status === 503 && r;
-    }, 10_000, 100);
+    const refused = await waitFor(
+      'a refused submission',
+      async () => {
+        const r = await api<{ error: { code: string } }>(url, 'POST', '/api/evaluations', { code: 'print(1)' });
+        return r.status === 503 && r;
+      },
+      10_000,
+      100,
+    );
     expect(refused.body.error.code).toBe('storage_read_only');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await api(url, 'GET', `/api/evaluations/${ticking.id}`)).status).toBe(200);
@@ -54,16 +59,24 @@ describe.skipIf(unsupported !== null)('PostgreSQL refusing writes', () => {
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     await setReadOnly(postgres.url, false);
 
-    const after = await waitFor('accepted again', async () => {
-      const r = await api<{ id: string }>(url, 'POST', '/api/evaluations', { code: 'print("writable")' });
-      return r.status === 202 && r.body;
-    }, 15_000, 200);
+    const after = await waitFor(
+      'accepted again',
+      async () => {
+        const r = await api<{ id: string }>(url, 'POST', '/api/evaluations', { code: 'print("writable")' });
+        return r.status === 202 && r.body;
+      },
+      15_000,
+      200,
+    );
     const [done, plain] = await waitAllTerminal(url, [ticking.id, after.id], 30_000);
     expect(done).toMatchObject({ status: 'completed', attempts: 1, worker: worker.id });
     expect(done!.stdout).toBe(`${Array.from({ length: 24 }, (_, i) => `tick ${i}\n`).join('')}done\n`);
     expect(plain).toMatchObject({ status: 'completed', stdout: 'writable\n' });
     const events = await readSse(`${url}/api/evaluations/${ticking.id}/events`);
-    const streamed = events.filter((m) => m.event === 'stdout').map((m) => (m.data as { data: { text: string } }).data.text).join('');
+    const streamed = events
+      .filter((m) => m.event === 'stdout')
+      .map((m) => (m.data as { data: { text: string } }).data.text)
+      .join('');
     expect(streamed).toBe(done!.stdout);
     expect(events.map((m) => Number(m.id))).toEqual(events.map((_, i) => i + 1));
   }, 120_000);

@@ -49,10 +49,14 @@ describe('bubblewrap attacks', () => {
   }, 60_000);
 
   const test = (title: string, fn: () => Promise<void>, timeoutMs = 30_000) =>
-    it(title, async (ctx) => {
-      if (skipReason) ctx.skip(skipReason);
-      await fn();
-    }, timeoutMs);
+    it(
+      title,
+      async (ctx) => {
+        if (skipReason) ctx.skip(skipReason);
+        await fn();
+      },
+      timeoutMs,
+    );
 
   test('every sandbox runs as a host uid of its own (65534 inside), so per-user kernel limits are not shared', async () => {
     const marker = `crucible-ids-${process.pid}-${Date.now()}`;
@@ -128,10 +132,30 @@ t = threading.Thread(target=print, args=("thread ran",)); t.start(); t.join()
 `;
     const r = await run(code);
     expect(r.reason).toBe('exit_zero');
-    const lines = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.lastIndexOf(' ')), l.slice(l.lastIndexOf(' ') + 1)]));
+    const lines = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.lastIndexOf(' ')), l.slice(l.lastIndexOf(' ') + 1)]),
+    );
     for (const family of ['inet', 'inet6', 'netlink', 'packet', 'vsock', 'alg']) expect(lines[`socket ${family}`]).toBe('EAFNOSUPPORT');
     expect(lines['socket unix']).toBe('ok');
-    for (const call of ['ptrace attach 1', 'process_vm_readv', 'keyctl', 'add_key', 'bpf', 'perf_event_open', 'userfaultfd', 'io_uring_setup', 'unshare user', 'setns', 'clone newuser', 'mount', 'chroot', 'TIOCSTI']) {
+    for (const call of [
+      'ptrace attach 1',
+      'process_vm_readv',
+      'keyctl',
+      'add_key',
+      'bpf',
+      'perf_event_open',
+      'userfaultfd',
+      'io_uring_setup',
+      'unshare user',
+      'setns',
+      'clone newuser',
+      'mount',
+      'chroot',
+      'TIOCSTI',
+    ]) {
       expect([call, lines[call]]).toEqual([call, 'EPERM']);
     }
     // clone3's flags are out of the filter's reach: ENOSYS, so libc falls back to clone (threads above).

@@ -4,11 +4,15 @@ import { BubblewrapBackend } from '../../src/sandbox/bubblewrap/backend.js';
 import { cgroupDriver } from '../../src/sandbox/index.js';
 import { registerSandboxSuite } from './suite.js';
 
-registerSandboxSuite('bubblewrap', async () => {
-  const backend = new BubblewrapBackend({ cgroups: cgroupDriver() });
-  if ((await backend.health()).ok) await backend.warm();
-  return backend;
-}, { slowMs: 0, rawExitStatus: true, programMetrics: true, inodeCap: true });
+registerSandboxSuite(
+  'bubblewrap',
+  async () => {
+    const backend = new BubblewrapBackend({ cgroups: cgroupDriver() });
+    if ((await backend.health()).ok) await backend.warm();
+    return backend;
+  },
+  { slowMs: 0, rawExitStatus: true, programMetrics: true, inodeCap: true },
+);
 
 describe('bubblewrap: a sandbox that cannot start', () => {
   it('ends as platform_error with the reason, never a rejection', async (ctx) => {

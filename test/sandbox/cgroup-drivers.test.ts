@@ -72,6 +72,13 @@ describe('cgroup v1 mount discovery', () => {
       cpu: '/sys/fs/cgroup/cpu,cpuacct',
       cpuacct: '/sys/fs/cgroup/cpu,cpuacct',
     });
-    expect(findV1Mounts(hybrid.split('\n').filter((l) => !l.includes('pids')).join('\n'))).toBeNull();
+    expect(
+      findV1Mounts(
+        hybrid
+          .split('\n')
+          .filter((l) => !l.includes('pids'))
+          .join('\n'),
+      ),
+    ).toBeNull();
   });
 });

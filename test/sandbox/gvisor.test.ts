@@ -24,7 +24,10 @@ describe('gvisor: runsc code is not the sandbox memory', () => {
     // Drop just runsc's cached pages (as memory pressure or a reboot would): whoever reads them
     // next is charged for them. Before the fix that was the sandbox, which then thrashed.
     const runsc = chooseRunsc().path;
-    execFileSync('/usr/bin/python3', ['-c', `import os; fd = os.open(${JSON.stringify(runsc)}, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)`]);
+    execFileSync('/usr/bin/python3', [
+      '-c',
+      `import os; fd = os.open(${JSON.stringify(runsc)}, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)`,
+    ]);
     const started = Date.now();
     const r = await backend.run({
       code: 'chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))',
@@ -39,13 +42,19 @@ describe('gvisor: runsc code is not the sandbox memory', () => {
 });
 
 describe("gvisor with Debian 12's runsc (the fallback when Debian 13's cannot be fetched)", () => {
-  it('runsc dying of a refused host thread is a platform error, not the program\'s exit 2', async (ctx) => {
+  it("runsc dying of a refused host thread is a platform error, not the program's exit 2", async (ctx) => {
     if (!existsSync(SYSTEM_RUNSC)) ctx.skip(`${SYSTEM_RUNSC} is not installed`);
     const backend = new GvisorBackend({ cgroups: cgroupDriver(), runscPath: SYSTEM_RUNSC });
     const health = await backend.health();
     if (!health.ok) ctx.skip(health.detail);
-    const code = 'import os, time\nif os.fork() == 0:\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\nfor i in range(60):\n    print("parent alive", i, flush=True)\n    time.sleep(0.1)';
-    const r = await backend.run({ code, environment: 'python', limits: { ...DEFAULT_LIMITS, max_processes: 32, timeout_s: 8 }, runId: `gv-old-${process.pid}` });
+    const code =
+      'import os, time\nif os.fork() == 0:\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\nfor i in range(60):\n    print("parent alive", i, flush=True)\n    time.sleep(0.1)';
+    const r = await backend.run({
+      code,
+      environment: 'python',
+      limits: { ...DEFAULT_LIMITS, max_processes: 32, timeout_s: 8 },
+      runId: `gv-old-${process.pid}`,
+    });
     await backend.close();
     expect([0, null]).toContain(r.exit_code);
     if (r.reason === 'platform_error') expect(r.message).toMatch(/gVisor runtime died \(runsc exit 2\)/);

@@ -56,7 +56,8 @@ for (const name of ['bubblewrap', 'gvisor'] as const) {
 
       await probe[name]!.cleanupStale();
       expect(crucibleCgroupsOf(server.pid!)).toEqual([]);
-      if (name === 'gvisor') expect(existsSync(`/run/crucible/gvisor`) && readdirSync('/run/crucible/gvisor').some((d) => d.startsWith(`p${server.pid}-`))).toBe(false);
+      if (name === 'gvisor')
+        expect(existsSync(`/run/crucible/gvisor`) && readdirSync('/run/crucible/gvisor').some((d) => d.startsWith(`p${server.pid}-`))).toBe(false);
       await probe[name]!.close?.();
     }, 60_000);
   });

@@ -29,11 +29,7 @@ export interface SuiteOptions {
 
 let runCounter = 0;
 
-export function registerSandboxSuite(
-  name: string,
-  create: () => Promise<SandboxBackend>,
-  opts: SuiteOptions = { slowMs: 0 },
-): void {
+export function registerSandboxSuite(name: string, create: () => Promise<SandboxBackend>, opts: SuiteOptions = { slowMs: 0 }): void {
   describe(`sandbox: ${name}`, () => {
     let backend: SandboxBackend;
     let skipReason: string | null = null;
@@ -50,10 +46,14 @@ export function registerSandboxSuite(
     };
     /** `it` that is skipped at run time (visibly, with the reason) when the backend is unavailable. */
     const test = (title: string, fn: () => Promise<void>, timeoutMs = 20_000) =>
-      it(title, async (ctx) => {
-        if (skipReason) ctx.skip(`${name} unavailable: ${skipReason}`);
-        await fn();
-      }, timeoutMs + opts.slowMs);
+      it(
+        title,
+        async (ctx) => {
+          if (skipReason) ctx.skip(`${name} unavailable: ${skipReason}`);
+          await fn();
+        },
+        timeoutMs + opts.slowMs,
+      );
 
     beforeAll(async () => {
       process.env.CRUCIBLE_SECRET_TOKEN = 'hunter2-do-not-leak';
@@ -419,7 +419,7 @@ for p in sorted(glob.glob("/proc/sys/kernel/shm*") + glob.glob("/proc/sys/kernel
       expect([term.reason, term.exit_code, term.signal]).toEqual(['signal', null, 'SIGTERM']);
     }, 40_000);
 
-    test('the program cannot forge its ending: init\'s status fd is out of reach, init ignores its signals', async () => {
+    test("the program cannot forge its ending: init's status fd is out of reach, init ignores its signals", async () => {
       const code = `
 import os, signal
 for path in ("/proc/1/fd/3", "/proc/1/fd/1"):
@@ -531,11 +531,15 @@ print("parent done")
     test('live samples arrive while the program runs', async () => {
       const samples: number[] = [];
       let started = false;
-      const r = await run('import time\nx = b"x" * (30 << 20)\ntime.sleep(0.7)', {}, {
-        sampleIntervalMs: 100,
-        onSample: (s) => samples.push(s.memory_bytes),
-        onStart: () => (started = true),
-      });
+      const r = await run(
+        'import time\nx = b"x" * (30 << 20)\ntime.sleep(0.7)',
+        {},
+        {
+          sampleIntervalMs: 100,
+          onSample: (s) => samples.push(s.memory_bytes),
+          onStart: () => (started = true),
+        },
+      );
       expect(r.reason).toBe('exit_zero');
       expect(started).toBe(true);
       expect(samples.length).toBeGreaterThanOrEqual(3);

@@ -11,22 +11,15 @@ import type { Evaluation } from '../../src/domain/evaluation.js';
 import { processesWithMarker } from '../helpers/processes.js';
 import { privatePostgresSupport, startPrivatePostgres } from '../helpers/private-postgres.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
-import {
-  getEvaluation,
-  listWorkers,
-  PG_URL,
-  REDIS_URL,
-  ScaleOutDeployment,
-  submit,
-  tickingProgram,
-  waitAllTerminal,
-} from '../helpers/scale-out.js';
+import { getEvaluation, listWorkers, PG_URL, REDIS_URL, ScaleOutDeployment, submit, tickingProgram, waitAllTerminal } from '../helpers/scale-out.js';
 import { api, waitFor } from '../helpers/server.js';
 import { readSse, type SseMessage } from '../helpers/sse.js';
 
 const newMarker = (what: string) => `crucible-${what}-${randomBytes(4).toString('hex')}`;
-const programUp = (marker: string, timeoutMs = 15_000) => waitFor(`program ${marker} running`, async () => processesWithMarker(marker).length > 0, timeoutMs, 50);
-const programGone = (marker: string, timeoutMs = 5_000) => waitFor(`program ${marker} gone`, async () => processesWithMarker(marker).length === 0, timeoutMs, 50);
+const programUp = (marker: string, timeoutMs = 15_000) =>
+  waitFor(`program ${marker} running`, async () => processesWithMarker(marker).length > 0, timeoutMs, 50);
+const programGone = (marker: string, timeoutMs = 5_000) =>
+  waitFor(`program ${marker} gone`, async () => processesWithMarker(marker).length === 0, timeoutMs, 50);
 
 /** Asserts a 503 in the API's error shape, with Retry-After. */
 function expectUnavailable(res: { status: number; body: unknown; headers: Headers }): void {
@@ -66,8 +59,15 @@ describe('scale-out faults', () => {
     expect(failed!.message).toContain(`worker ${doomed.id} stopped while the evaluation was running`);
     expect(boundMs).toBeLessThan(8_000);
 
-    const rest = await waitAllTerminal(url, behind.map((e) => e.id), 20_000);
-    expect(rest.map((e) => [e.status, e.worker, e.stdout])).toEqual([['completed', replacement.id, 'a\n'], ['completed', replacement.id, 'b\n']]);
+    const rest = await waitAllTerminal(
+      url,
+      behind.map((e) => e.id),
+      20_000,
+    );
+    expect(rest.map((e) => [e.status, e.worker, e.stdout])).toEqual([
+      ['completed', replacement.id, 'a\n'],
+      ['completed', replacement.id, 'b\n'],
+    ]);
     await waitFor('dead worker unlisted', async () => (await listWorkers(url)).map((w) => w.id).join() === replacement.id, 10_000);
   }, 60_000);
 
@@ -118,7 +118,11 @@ describe('scale-out faults', () => {
     await first.kill('SIGKILL');
     const second = await d.startApi();
     const events = `${second.url}/api/evaluations/${evaluation.id}/events`;
-    const stdoutOf = (messages: SseMessage[]) => messages.filter((m) => m.event === 'stdout').map((m) => (m.data as { data: { text: string } }).data.text).join('');
+    const stdoutOf = (messages: SseMessage[]) =>
+      messages
+        .filter((m) => m.event === 'stdout')
+        .map((m) => (m.data as { data: { text: string } }).data.text)
+        .join('');
 
     // Read a few live ticks, drop the connection, resume from the last id seen.
     const part = await readSse(events, { until: (_m, all) => /tick 30/.test(stdoutOf(all)), timeoutMs: 20_000 });
@@ -165,33 +169,37 @@ describe('scale-out faults', () => {
   }, 60_000);
 
   const noPrivatePostgres = privatePostgresSupport();
-  it.skipIf(noPrivatePostgres !== null)(`PostgreSQL restarted (private cluster): 503 while it is down, then recovery, nothing lost${noPrivatePostgres ? ` — skipped: ${noPrivatePostgres}` : ''}`, async () => {
-    const pg = await startPrivatePostgres();
-    const d = deploy(pg.url, REDIS_URL);
-    d.teardown.add('private postgres', () => pg.destroy());
-    const { url } = await d.startApi();
-    await d.startWorker({ concurrency: 2 });
-    const before = await api<Evaluation>(url, 'POST', '/api/evaluations?wait=true', { code: 'print("before")' });
-    expect(before.body.status).toBe('completed');
+  it.skipIf(noPrivatePostgres !== null)(
+    `PostgreSQL restarted (private cluster): 503 while it is down, then recovery, nothing lost${noPrivatePostgres ? ` — skipped: ${noPrivatePostgres}` : ''}`,
+    async () => {
+      const pg = await startPrivatePostgres();
+      const d = deploy(pg.url, REDIS_URL);
+      d.teardown.add('private postgres', () => pg.destroy());
+      const { url } = await d.startApi();
+      await d.startWorker({ concurrency: 2 });
+      const before = await api<Evaluation>(url, 'POST', '/api/evaluations?wait=true', { code: 'print("before")' });
+      expect(before.body.status).toBe('completed');
 
-    // The program ends while the database is down: its result must still be recorded.
-    const marker = newMarker('pg');
-    const across = await submit(url, { code: tickingProgram(marker, 4, 0.5) });
-    await programUp(marker);
-    await pg.kill();
-    expectUnavailable(await api(url, 'POST', '/api/evaluations', { code: 'print("during")' }));
-    expectUnavailable(await api(url, 'GET', `/api/evaluations/${across.id}`));
-    const ready = await api<{ checks: Record<string, { ok: boolean }> }>(url, 'GET', '/readyz');
-    expect(ready.status).toBe(503);
-    expect(ready.body.checks.storage!.ok).toBe(false);
-    await programGone(marker, 10_000);
-    await new Promise((r) => setTimeout(r, 1_000));
+      // The program ends while the database is down: its result must still be recorded.
+      const marker = newMarker('pg');
+      const across = await submit(url, { code: tickingProgram(marker, 4, 0.5) });
+      await programUp(marker);
+      await pg.kill();
+      expectUnavailable(await api(url, 'POST', '/api/evaluations', { code: 'print("during")' }));
+      expectUnavailable(await api(url, 'GET', `/api/evaluations/${across.id}`));
+      const ready = await api<{ checks: Record<string, { ok: boolean }> }>(url, 'GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks.storage!.ok).toBe(false);
+      await programGone(marker, 10_000);
+      await new Promise((r) => setTimeout(r, 1_000));
 
-    await pg.start();
-    await waitFor('ready again', async () => (await api(url, 'GET', '/readyz')).status === 200, 15_000, 200);
-    const after = await submit(url, { code: 'print("after")' });
-    const finals = await waitAllTerminal(url, [across.id, after.id], 30_000);
-    expect(finals.map((e) => e.status)).toEqual(['completed', 'completed']);
-    expect(finals[0]!.stdout).toContain('done');
-  }, 60_000);
+      await pg.start();
+      await waitFor('ready again', async () => (await api(url, 'GET', '/readyz')).status === 200, 15_000, 200);
+      const after = await submit(url, { code: 'print("after")' });
+      const finals = await waitAllTerminal(url, [across.id, after.id], 30_000);
+      expect(finals.map((e) => e.status)).toEqual(['completed', 'completed']);
+      expect(finals[0]!.stdout).toContain('done');
+    },
+    60_000,
+  );
 });

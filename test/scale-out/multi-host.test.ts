@@ -64,15 +64,19 @@ describe.skipIf(unsupported !== null)('scale-out across hosts (network namespace
 
   afterAll(() => deployment.cleanup());
 
-  it('runs evaluations on both hosts and finishes a killed host\'s evaluations on the other', async () => {
+  it("runs evaluations on both hosts and finishes a killed host's evaluations on the other", async () => {
     const { url } = apiServer;
     const [first, second] = workers as [WorkerProcess & { host: NetnsHost }, WorkerProcess & { host: NetnsHost }];
 
     // Both workers registered from their own host, reaching PostgreSQL only through their veth.
-    const registered = await waitFor('two workers listed', async () => {
-      const list = await listWorkers(url);
-      return list.length === 2 && list.every((w) => w.alive) && list;
-    }, 10_000);
+    const registered = await waitFor(
+      'two workers listed',
+      async () => {
+        const list = await listWorkers(url);
+        return list.length === 2 && list.every((w) => w.alive) && list;
+      },
+      10_000,
+    );
     expect(registered.map((w) => w.host).sort()).toEqual([first.host.hostname, second.host.hostname].sort());
     expect(registered.map((w) => w.id).sort()).toEqual([first.id, second.id].sort());
 
@@ -83,11 +87,16 @@ describe.skipIf(unsupported !== null)('scale-out across hosts (network namespace
     const quick: Evaluation[] = [];
     for (let i = 0; i < 6; i++) quick.push(await submit(url, { code: `print(${i} * 7)`, tags: ['multi-host'] }));
 
-    const running = await waitFor('slow evaluations running on both hosts', async () => {
-      const all = await Promise.all(slow.map((e) => getEvaluation(url, e.id)));
-      const holders = new Set(all.filter((e) => e.status === 'running').map((e) => e.worker));
-      return holders.has(first.id) && holders.has(second.id) && all;
-    }, 20_000, 100);
+    const running = await waitFor(
+      'slow evaluations running on both hosts',
+      async () => {
+        const all = await Promise.all(slow.map((e) => getEvaluation(url, e.id)));
+        const holders = new Set(all.filter((e) => e.status === 'running').map((e) => e.worker));
+        return holders.has(first.id) && holders.has(second.id) && all;
+      },
+      20_000,
+      100,
+    );
     const victim = first;
     const victimEvaluations = running.filter((e) => e.worker === victim.id && e.status === 'running');
     const victimMarkers = victimEvaluations.map((e) => `${marker}-${slow.findIndex((s) => s.id === e.id)}`);
@@ -101,18 +110,32 @@ describe.skipIf(unsupported !== null)('scale-out across hosts (network namespace
     await waitFor('sandboxes of the killed worker gone', async () => victimMarkers.every((m) => processesWithMarker(m).length === 0), 5_000, 50);
 
     // The reaper notices the missing heartbeat and re-queues; the other host runs them again.
-    const timings = await Promise.all(victimEvaluations.map(async (e) => {
-      const requeued = await waitFor('re-queued', async () => {
-        const now = await getEvaluation(url, e.id);
-        return now.worker !== victim.id && Date.now();
-      }, 20_000, 50);
-      const rerun = await waitFor('running on the other host', async () => {
-        const now = await getEvaluation(url, e.id);
-        return now.worker === second.id && ['running', 'completed'].includes(now.status) && Date.now();
-      }, 20_000, 50);
-      return { requeuedMs: requeued - killedAt, rerunMs: rerun - killedAt };
-    }));
-    console.info(`multi-host: worker SIGKILL → re-queued after ${timings.map((t) => t.requeuedMs).join('/')} ms, running again on the other host after ${timings.map((t) => t.rerunMs).join('/')} ms (liveness window 3000 ms)`);
+    const timings = await Promise.all(
+      victimEvaluations.map(async (e) => {
+        const requeued = await waitFor(
+          're-queued',
+          async () => {
+            const now = await getEvaluation(url, e.id);
+            return now.worker !== victim.id && Date.now();
+          },
+          20_000,
+          50,
+        );
+        const rerun = await waitFor(
+          'running on the other host',
+          async () => {
+            const now = await getEvaluation(url, e.id);
+            return now.worker === second.id && ['running', 'completed'].includes(now.status) && Date.now();
+          },
+          20_000,
+          50,
+        );
+        return { requeuedMs: requeued - killedAt, rerunMs: rerun - killedAt };
+      }),
+    );
+    console.info(
+      `multi-host: worker SIGKILL → re-queued after ${timings.map((t) => t.requeuedMs).join('/')} ms, running again on the other host after ${timings.map((t) => t.rerunMs).join('/')} ms (liveness window 3000 ms)`,
+    );
     for (const t of timings) {
       // Liveness window (3 s) + heartbeat (0.5 s) + reaper interval (0.5 s), with slack for a busy machine.
       expect(t.requeuedMs).toBeLessThan(8_000);
@@ -120,7 +143,11 @@ describe.skipIf(unsupported !== null)('scale-out across hosts (network namespace
       expect(t.rerunMs).toBeLessThan(12_000);
     }
 
-    const finals = await waitAllTerminal(url, [...slow, ...quick].map((e) => e.id), 30_000);
+    const finals = await waitAllTerminal(
+      url,
+      [...slow, ...quick].map((e) => e.id),
+      30_000,
+    );
     const byId = new Map(finals.map((e) => [e.id, e]));
     expect(finals.map((e) => e.status)).toEqual(Array(10).fill('completed'));
     for (const e of victimEvaluations) {
@@ -133,10 +160,14 @@ describe.skipIf(unsupported !== null)('scale-out across hosts (network namespace
     expect(quick.every((q) => byId.get(q.id)!.stdout.trim() === String(quick.indexOf(q) * 7))).toBe(true);
 
     // The dead worker is gone from the list; the survivor still runs.
-    await waitFor('only the survivor listed', async () => {
-      const list = await listWorkers(url);
-      return list.length === 1 && list[0]!.id === second.id;
-    }, 10_000);
+    await waitFor(
+      'only the survivor listed',
+      async () => {
+        const list = await listWorkers(url);
+        return list.length === 1 && list[0]!.id === second.id;
+      },
+      10_000,
+    );
     expect(second.alive()).toBe(true);
     await waitFor('no sandbox left', async () => slow.every((_, i) => processesWithMarker(`${marker}-${i}`).length === 0), 10_000);
   }, 90_000);

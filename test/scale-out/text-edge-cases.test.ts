@@ -21,7 +21,10 @@ describe('scale-out: binary output and NUL characters', () => {
     const [done] = await waitAllTerminal(apiServer.url, [e.id], 30_000);
     expect(done).toMatchObject({ status: 'completed', stdout: 'a\uFFFDb\uFFFD\uFFFDc\n', stderr: '\uFFFD' });
     const events = await readSse(`${apiServer.url}/api/evaluations/${e.id}/events`);
-    const streamed = events.filter((m) => m.event === 'stdout').map((m) => (m.data as { data: { text: string } }).data.text).join('');
+    const streamed = events
+      .filter((m) => m.event === 'stdout')
+      .map((m) => (m.data as { data: { text: string } }).data.text)
+      .join('');
     expect(streamed).toBe('a\uFFFDb\uFFFD\uFFFDc\n');
   });
 

@@ -18,26 +18,30 @@ describe('worker lifecycle', () => {
   });
 
   // Hiding /sys/fs/cgroup takes a mount namespace of our own, so root.
-  it.skipIf(process.getuid?.() !== 0)('refuses to start where no sandbox backend works, and takes no job', async () => {
-    const { url } = await deployment.startApi();
-    const waiting = await submit(url, { code: 'print("kept for a healthy worker")' });
-    const hideCgroups = (argv: string[]) => ['unshare', '--mount', 'sh', '-c', 'mount -t tmpfs none /sys/fs/cgroup && exec "$@"', 'sh', ...argv];
-    const broken = await deployment.startWorker({ wrap: hideCgroups }).then(
-      () => null,
-      (err: Error) => err.message,
-    );
-    expect(broken).toMatch(/exited early \(1\)/);
-    expect(broken).toMatch(/no sandbox backend works on this host/);
-    expect(await listWorkers(url)).toEqual([]);
+  it.skipIf(process.getuid?.() !== 0)(
+    'refuses to start where no sandbox backend works, and takes no job',
+    async () => {
+      const { url } = await deployment.startApi();
+      const waiting = await submit(url, { code: 'print("kept for a healthy worker")' });
+      const hideCgroups = (argv: string[]) => ['unshare', '--mount', 'sh', '-c', 'mount -t tmpfs none /sys/fs/cgroup && exec "$@"', 'sh', ...argv];
+      const broken = await deployment.startWorker({ wrap: hideCgroups }).then(
+        () => null,
+        (err: Error) => err.message,
+      );
+      expect(broken).toMatch(/exited early \(1\)/);
+      expect(broken).toMatch(/no sandbox backend works on this host/);
+      expect(await listWorkers(url)).toEqual([]);
 
-    const healthy = await deployment.startWorker();
-    // It lists the sandboxes that work on its host, as the API on the same machine sees them.
-    const config = await api<{ sandboxes: Array<{ name: string; available: boolean }> }>(url, 'GET', '/api/config');
-    const working = config.body.sandboxes.filter((s) => s.available).map((s) => s.name);
-    expect((await listWorkers(url)).map((w) => w.sandboxes)).toEqual([working]);
-    const [done] = await waitAllTerminal(url, [waiting.id], 20_000);
-    expect(done).toMatchObject({ status: 'completed', worker: healthy.id, attempts: 1 });
-  }, 60_000);
+      const healthy = await deployment.startWorker();
+      // It lists the sandboxes that work on its host, as the API on the same machine sees them.
+      const config = await api<{ sandboxes: Array<{ name: string; available: boolean }> }>(url, 'GET', '/api/config');
+      const working = config.body.sandboxes.filter((s) => s.available).map((s) => s.name);
+      expect((await listWorkers(url)).map((w) => w.sandboxes)).toEqual([working]);
+      const [done] = await waitAllTerminal(url, [waiting.id], 20_000);
+      expect(done).toMatchObject({ status: 'completed', worker: healthy.id, attempts: 1 });
+    },
+    60_000,
+  );
 
   it('SIGTERM: finishes what ends within the grace period, hands the rest back to the queue (re-run elsewhere, not cancelled)', async () => {
     // A liveness window longer than the 10 s grace period (as with the defaults, 10 s vs 10 s):
@@ -48,7 +52,12 @@ describe('worker lifecycle', () => {
     const marker = `crucible-term-${randomBytes(4).toString('hex')}`;
     const short = await submit(url, { code: tickingProgram(`${marker}-short`, 4, 0.5) });
     const long = await submit(url, { code: tickingProgram(`${marker}-long`, 30, 0.5) });
-    await waitFor('both running', async () => processesWithMarker(`${marker}-short`).length > 0 && processesWithMarker(`${marker}-long`).length > 0, 15_000, 50);
+    await waitFor(
+      'both running',
+      async () => processesWithMarker(`${marker}-short`).length > 0 && processesWithMarker(`${marker}-long`).length > 0,
+      15_000,
+      50,
+    );
 
     await leaving.kill('SIGTERM'); // waits for the exit: about the 10 s grace period
     expect(leaving.child.exitCode).toBe(0);

@@ -147,7 +147,10 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.evaluations.create(batch);
       const first = await store.evaluations.list({ limit: 2 });
       const rest = await store.evaluations.list({ limit: 10, cursor: first.next_cursor! });
-      const expected = batch.map((b) => b.id).sort().reverse();
+      const expected = batch
+        .map((b) => b.id)
+        .sort()
+        .reverse();
       expect([...first.items, ...rest.items].map((i) => i.id)).toEqual(expected);
     });
 
@@ -185,7 +188,12 @@ export function storeContract(name: string, harness: StoreHarness): void {
 
     it('applies legal transitions with their patch and status events', async () => {
       const e = await created();
-      const claimed = await store.evaluations.transition(e.id, 'provisioning', { worker: 'w1', increment_attempts: true, started_at: null }, { expectFrom: ['queued'] });
+      const claimed = await store.evaluations.transition(
+        e.id,
+        'provisioning',
+        { worker: 'w1', increment_attempts: true, started_at: null },
+        { expectFrom: ['queued'] },
+      );
       expect(claimed!.evaluation).toMatchObject({ status: 'provisioning', worker: 'w1', attempts: 1, code: e.code });
       expect(claimed!.events).toEqual([
         { seq: 2, at: expect.any(String), type: 'status', data: { status: 'provisioning', reason: null, message: null, worker: 'w1' } },
@@ -284,7 +292,12 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const e = await created();
       await toRunning(e.id);
       const batches = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => store.events.append(e.id, Array.from({ length: (i % 3) + 1 }, (_, j) => out(`${i}.${j}`)))),
+        Array.from({ length: 30 }, (_, i) =>
+          store.events.append(
+            e.id,
+            Array.from({ length: (i % 3) + 1 }, (_, j) => out(`${i}.${j}`)),
+          ),
+        ),
       );
       // Each batch got consecutive numbers.
       for (const batch of batches) batch.forEach((ev, j) => expect(ev.seq).toBe(batch[0]!.seq + j));
@@ -347,7 +360,14 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const end = await store.evaluations.transition(
         e.id,
         'completed',
-        { finished_at: new Date().toISOString(), exit_code: 0, reason: 'exit_zero', stdout: '12', stderr: 'w', metrics: { wall_ms: 5, cpu_ms: 2, peak_memory_bytes: 1000 } },
+        {
+          finished_at: new Date().toISOString(),
+          exit_code: 0,
+          reason: 'exit_zero',
+          stdout: '12',
+          stderr: 'w',
+          metrics: { wall_ms: 5, cpu_ms: 2, peak_memory_bytes: 1000 },
+        },
         { expectFrom: ['running'], expectWorker: 'fast', extraEvents: [{ type: 'done', at: new Date().toISOString(), data: doneData('completed') }] },
       );
       expect(end!.evaluation).toMatchObject({ status: 'completed', stdout: '12', stderr: 'w', exit_code: 0 });
@@ -366,7 +386,12 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const all = await store.events.statusChangesAfter({ atMs: 0, evaluationId: '', seq: 0 }, 100);
       const mine = all.filter((c) => c.id === a.id || c.id === b.id);
       expect(mine.map((c) => [c.id === a.id ? 'a' : 'b', c.status, c.seq])).toEqual(
-        expect.arrayContaining([['a', 'queued', 1], ['b', 'queued', 1], ['a', 'provisioning', 2], ['b', 'provisioning', 2]]),
+        expect.arrayContaining([
+          ['a', 'queued', 1],
+          ['b', 'queued', 1],
+          ['a', 'provisioning', 2],
+          ['b', 'provisioning', 2],
+        ]),
       );
       expect(mine.find((c) => c.id === b.id)!.tags).toEqual(['feed-b', 'x']);
       // Feed order, and a position excludes itself and everything before it.
@@ -411,7 +436,10 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.workers.upsert(w);
       await store.workers.upsert({ ...w, id: 'host-b:9', host: 'host-b', pid: 9 });
       await store.workers.upsert({ ...w, running: 3, last_seen: '2030-01-01T00:00:10.000Z' });
-      expect(await store.workers.list()).toEqual([{ ...w, running: 3, last_seen: '2030-01-01T00:00:10.000Z' }, { ...w, id: 'host-b:9', host: 'host-b', pid: 9 }]);
+      expect(await store.workers.list()).toEqual([
+        { ...w, running: 3, last_seen: '2030-01-01T00:00:10.000Z' },
+        { ...w, id: 'host-b:9', host: 'host-b', pid: 9 },
+      ]);
       await store.workers.remove('host-a:123');
       await store.workers.remove('host-a:123');
       expect((await store.workers.list()).map((x) => x.id)).toEqual(['host-b:9']);
@@ -458,7 +486,10 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const a = await created({ sandbox: 'bubblewrap' });
       const b = await created({ sandbox: 'gvisor' });
       const never = await created();
-      for (const [e, waitMs, runMs] of [[a, 1500, 2500], [b, 200, 100]] as const) {
+      for (const [e, waitMs, runMs] of [
+        [a, 1500, 2500],
+        [b, 200, 100],
+      ] as const) {
         await store.evaluations.transition(e.id, 'provisioning', { worker: 'w1', increment_attempts: true });
         await store.evaluations.transition(e.id, 'running', { started_at: at(e, waitMs) });
         await store.evaluations.transition(e.id, 'completed', { finished_at: at(e, waitMs + runMs), reason: 'exit_zero' });
@@ -483,7 +514,12 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect((await store.evaluations.list({ limit: 10, project: 'alpha' })).items.map((e) => e.id)).toEqual([a.id]);
       expect((await store.evaluations.list({ limit: 10, project: 'default' })).items.map((e) => e.id)).toEqual([b.id]);
       const changes = await store.events.statusChangesAfter({ atMs: 0, evaluationId: '', seq: 0 }, 10);
-      expect(changes.map((c) => [c.id, c.project])).toEqual(expect.arrayContaining([[a.id, 'alpha'], [b.id, 'default']]));
+      expect(changes.map((c) => [c.id, c.project])).toEqual(
+        expect.arrayContaining([
+          [a.id, 'alpha'],
+          [b.id, 'default'],
+        ]),
+      );
     });
 
     describe('API keys', () => {

@@ -37,7 +37,11 @@ describe('PostgreSQL store specifics', () => {
   });
 
   it('reports an unreachable database as storage_unavailable (503), without hanging', async () => {
-    const store = createPostgresStorage({ connectionString: 'postgres://postgres@127.0.0.1:1/test', schema: 'crucible_test_unreachable', connectTimeoutMs: 1000 });
+    const store = createPostgresStorage({
+      connectionString: 'postgres://postgres@127.0.0.1:1/test',
+      schema: 'crucible_test_unreachable',
+      connectTimeoutMs: 1000,
+    });
     try {
       const err = await store.ping().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CrucibleError);

@@ -27,7 +27,14 @@ beforeEach(async () => {
 afterEach(() => p.close());
 
 function runner(sandbox: ScriptedSandbox, lifecycle: EvaluationLifecycle = p.lifecycle): EvaluationRunner {
-  return new EvaluationRunner({ evaluations: p.storage.evaluations, lifecycle, sandboxes: { bubblewrap: sandbox }, log: p.log, workerId: WORKER, flushIntervalMs: 5 });
+  return new EvaluationRunner({
+    evaluations: p.storage.evaluations,
+    lifecycle,
+    sandboxes: { bubblewrap: sandbox },
+    log: p.log,
+    workerId: WORKER,
+    flushIntervalMs: 5,
+  });
 }
 
 const jobOf = (e: Evaluation): QueueJob => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox });
@@ -51,17 +58,37 @@ describe('EvaluationRunner', () => {
   it('claims, runs and records the verdict: queued → provisioning → running → completed', async () => {
     const submitted = await submitOne(p);
     const live = await recordChannel(p.bus, channels.evaluation(submitted.id));
-    const sandbox = scriptedSandbox({ steps: [{ start: true }, { stdout: 'hello\n' }, { sample }, { pauseMs: 20 }, { stderr: 'note\n' }, { stdout: 'bye\n' }] });
+    const sandbox = scriptedSandbox({
+      steps: [{ start: true }, { stdout: 'hello\n' }, { sample }, { pauseMs: 20 }, { stderr: 'note\n' }, { stdout: 'bye\n' }],
+    });
     await runner(sandbox).run(jobOf(submitted), new AbortController());
 
     const evaluation = (await p.storage.evaluations.get(submitted.id))!;
-    expect(evaluation).toMatchObject({ status: 'completed', reason: 'exit_zero', exit_code: 0, worker: WORKER, attempts: 1, stdout: 'hello\nbye\n', stderr: 'note\n' });
+    expect(evaluation).toMatchObject({
+      status: 'completed',
+      reason: 'exit_zero',
+      exit_code: 0,
+      worker: WORKER,
+      attempts: 1,
+      stdout: 'hello\nbye\n',
+      stderr: 'note\n',
+    });
     expect(evaluation.started_at).not.toBeNull();
     expect(sandbox.runs).toEqual([expect.objectContaining({ code: submitted.code, runId: submitted.id, limits: submitted.limits })]);
 
     const events = await storedEvents(p.storage, submitted.id);
     // The first batch is flushed live; the rest goes with the verdict, before it.
-    expect(expectGapFree(events)).toEqual(['status:queued', 'status:provisioning', 'status:running', 'stdout', 'metrics', 'stdout', 'stderr', 'status:completed', 'done']);
+    expect(expectGapFree(events)).toEqual([
+      'status:queued',
+      'status:provisioning',
+      'status:running',
+      'stdout',
+      'metrics',
+      'stdout',
+      'stderr',
+      'status:completed',
+      'done',
+    ]);
     expect(events.flatMap((e) => (e.type === 'stdout' ? [e.data.text] : []))).toEqual(['hello\n', 'bye\n']);
     expect(events.at(-1)).toMatchObject({ type: 'done', data: { status: 'completed', reason: 'exit_zero', exit_code: 0 } });
     await waitFor(() => live.payloads.length === events.length - 1);
@@ -93,7 +120,9 @@ describe('EvaluationRunner', () => {
 
   it('throws InfrastructureError, leaving it queued, when its sandbox is not configured here', async () => {
     const submitted = await submitOne(p, { sandbox: 'gvisor' });
-    const outcome = await runner(scriptedSandbox({ steps: [] })).run(jobOf(submitted), new AbortController()).catch((err: unknown) => err);
+    const outcome = await runner(scriptedSandbox({ steps: [] }))
+      .run(jobOf(submitted), new AbortController())
+      .catch((err: unknown) => err);
     expect(outcome).toBeInstanceOf(InfrastructureError);
     expect((await p.storage.evaluations.get(submitted.id))?.status).toBe('queued');
   });
@@ -102,7 +131,9 @@ describe('EvaluationRunner', () => {
     const abort = new AbortController();
     const submitted = await submitOne(p);
     const sandbox = scriptedSandbox({ steps: [{ start: true }, { stdout: 'partial\n' }, { untilAborted: true }] });
-    const running = runner(sandbox).run(jobOf(submitted), abort).catch((err: unknown) => err);
+    const running = runner(sandbox)
+      .run(jobOf(submitted), abort)
+      .catch((err: unknown) => err);
     await waitFor(async () => (await storedEvents(p.storage, submitted.id)).some((e) => e.type === 'stdout'));
     abort.abort(new WorkerShutdown(WORKER));
 

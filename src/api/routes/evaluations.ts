@@ -2,14 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  BatchCreateRequest,
-  CreateEvaluationRequest,
-  Evaluation,
-  EvaluationList,
-  isTerminal,
-  ListEvaluationsQuery,
-} from '../../domain/evaluation.js';
+import { BatchCreateRequest, CreateEvaluationRequest, Evaluation, EvaluationList, isTerminal, ListEvaluationsQuery } from '../../domain/evaluation.js';
 import { badRequest, ErrorBody } from '../../domain/errors.js';
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import { actorOf } from '../auth.js';
@@ -21,121 +14,153 @@ const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody,
 export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  api.post('/api/evaluations', {
-    schema: {
-      tags: ['evaluations'],
-      summary: 'Submit a Python program',
-      description: 'Queues the program and answers 202 at once; with ?wait=true (or wait_s) the request is held until the evaluation ends (200) or the wait runs out (202).',
-      body: CreateEvaluationRequest,
-      querystring: CreateQuery,
-      response: { 200: Evaluation, 202: Evaluation, ...errors },
-    },
-  }, async (request, reply) => {
-    const [created] = await ctx.evaluations.submit([request.body], actorOf(request));
-    const evaluation = created!;
-    const waitS = request.query.wait_s ?? (request.query.wait ? Math.min(60, ctx.maxWaitS) : 0);
-    if (waitS <= 0) return reply.code(202).header('Location', `/api/evaluations/${evaluation.id}`).send(evaluation);
-    // A client that hangs up stops the wait (the evaluation itself goes on, as submitted).
-    const gone = new AbortController();
-    reply.raw.once('close', () => gone.abort());
-    const after = await ctx.evaluations.waitForTerminal(evaluation.id, Math.min(waitS, ctx.maxWaitS) * 1000, gone.signal);
-    return reply.code(isTerminal(after.status) ? 200 : 202).header('Location', `/api/evaluations/${evaluation.id}`).send(after);
-  });
-
-  api.post('/api/evaluations/batch', {
-    schema: {
-      tags: ['evaluations'],
-      summary: 'Submit several programs at once',
-      description: 'All or nothing: either every evaluation is queued (ids returned in request order) or none is.',
-      body: BatchCreateRequest,
-      querystring: NoQuery,
-      response: { 202: BatchCreateResponse, ...errors },
-    },
-  }, async (request, reply) => {
-    const created = await ctx.evaluations.submit(request.body.evaluations, actorOf(request));
-    return reply.code(202).send({ ids: created.map((e) => e.id) });
-  });
-
-  api.get('/api/evaluations', {
-    schema: {
-      tags: ['evaluations'],
-      summary: 'List evaluations, newest first',
-      querystring: ListEvaluationsQuery,
-      response: { 200: EvaluationList, ...errors },
-    },
-  }, async (request) => ctx.evaluations.list(request.query, actorOf(request)));
-
-  api.get('/api/evaluations/:id', {
-    schema: {
-      tags: ['evaluations'],
-      summary: 'Read one evaluation with its outputs and verdict',
-      params: EvaluationIdParams,
-      querystring: NoQuery,
-      response: { 200: Evaluation, ...errors },
-    },
-  }, async (request) => ctx.evaluations.get(request.params.id, actorOf(request)));
-
-  for (const stream of ['stdout', 'stderr'] as const) {
-    api.get(`/api/evaluations/:id/${stream}`, {
+  api.post(
+    '/api/evaluations',
+    {
       schema: {
         tags: ['evaluations'],
-        summary: `The program's ${stream}, byte for byte`,
-        description: `The bytes exactly as the program wrote them (up to max_output_bytes; a longer stream keeps its head and tail around a marker line), including NUL and bytes that are not UTF-8, which the JSON's \`${stream}\` text shows as U+FFFD.`,
+        summary: 'Submit a Python program',
+        description:
+          'Queues the program and answers 202 at once; with ?wait=true (or wait_s) the request is held until the evaluation ends (200) or the wait runs out (202).',
+        body: CreateEvaluationRequest,
+        querystring: CreateQuery,
+        response: { 200: Evaluation, 202: Evaluation, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const [created] = await ctx.evaluations.submit([request.body], actorOf(request));
+      const evaluation = created!;
+      const waitS = request.query.wait_s ?? (request.query.wait ? Math.min(60, ctx.maxWaitS) : 0);
+      if (waitS <= 0) return reply.code(202).header('Location', `/api/evaluations/${evaluation.id}`).send(evaluation);
+      // A client that hangs up stops the wait (the evaluation itself goes on, as submitted).
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      const after = await ctx.evaluations.waitForTerminal(evaluation.id, Math.min(waitS, ctx.maxWaitS) * 1000, gone.signal);
+      return reply
+        .code(isTerminal(after.status) ? 200 : 202)
+        .header('Location', `/api/evaluations/${evaluation.id}`)
+        .send(after);
+    },
+  );
+
+  api.post(
+    '/api/evaluations/batch',
+    {
+      schema: {
+        tags: ['evaluations'],
+        summary: 'Submit several programs at once',
+        description: 'All or nothing: either every evaluation is queued (ids returned in request order) or none is.',
+        body: BatchCreateRequest,
+        querystring: NoQuery,
+        response: { 202: BatchCreateResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const created = await ctx.evaluations.submit(request.body.evaluations, actorOf(request));
+      return reply.code(202).send({ ids: created.map((e) => e.id) });
+    },
+  );
+
+  api.get(
+    '/api/evaluations',
+    {
+      schema: {
+        tags: ['evaluations'],
+        summary: 'List evaluations, newest first',
+        querystring: ListEvaluationsQuery,
+        response: { 200: EvaluationList, ...errors },
+      },
+    },
+    async (request) => ctx.evaluations.list(request.query, actorOf(request)),
+  );
+
+  api.get(
+    '/api/evaluations/:id',
+    {
+      schema: {
+        tags: ['evaluations'],
+        summary: 'Read one evaluation with its outputs and verdict',
         params: EvaluationIdParams,
         querystring: NoQuery,
-        response: { 200: z.unknown().describe('application/octet-stream'), ...errors },
+        response: { 200: Evaluation, ...errors },
       },
-    }, async (request, reply) => {
-      const bytes = await ctx.evaluations.output(request.params.id, stream, actorOf(request));
-      return reply
-        .type('application/octet-stream')
-        .header('Content-Disposition', `attachment; filename="${request.params.id}.${stream}"`)
-        .header('X-Content-Type-Options', 'nosniff')
-        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    });
+    },
+    async (request) => ctx.evaluations.get(request.params.id, actorOf(request)),
+  );
+
+  for (const stream of ['stdout', 'stderr'] as const) {
+    api.get(
+      `/api/evaluations/:id/${stream}`,
+      {
+        schema: {
+          tags: ['evaluations'],
+          summary: `The program's ${stream}, byte for byte`,
+          description: `The bytes exactly as the program wrote them (up to max_output_bytes; a longer stream keeps its head and tail around a marker line), including NUL and bytes that are not UTF-8, which the JSON's \`${stream}\` text shows as U+FFFD.`,
+          params: EvaluationIdParams,
+          querystring: NoQuery,
+          response: { 200: z.unknown().describe('application/octet-stream'), ...errors },
+        },
+      },
+      async (request, reply) => {
+        const bytes = await ctx.evaluations.output(request.params.id, stream, actorOf(request));
+        return reply
+          .type('application/octet-stream')
+          .header('Content-Disposition', `attachment; filename="${request.params.id}.${stream}"`)
+          .header('X-Content-Type-Options', 'nosniff')
+          .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      },
+    );
   }
 
-  api.post('/api/evaluations/:id/cancel', {
-    schema: {
-      tags: ['evaluations'],
-      summary: 'Cancel a queued evaluation or kill a running one',
-      description: '409 if it already ended.',
-      params: EvaluationIdParams,
-      querystring: NoQuery,
-      body: z.unknown().optional(),
-      response: { 200: Evaluation, ...errors },
-    },
-  }, async (request) => ctx.evaluations.cancel(request.params.id, actorOf(request)));
-
-  api.get('/api/evaluations/:id/events', {
-    schema: {
-      tags: ['evaluations'],
-      summary: 'Server-Sent Events: status, stdout, stderr, metrics, done',
-      description:
-        'Each event carries its per-evaluation sequence number as the SSE id and the whole event as JSON data. Reconnect with Last-Event-ID (or ?after=) to get exactly what was missed; a finished evaluation replays its whole history. The stream ends after `done`; reconnecting after it gets 204 (which tells EventSource to stop). 400 for an event id this evaluation does not have.',
-      params: EvaluationIdParams,
-      querystring: EventsQuery,
-      response: {
-        200: z.void().describe('text/event-stream'),
-        204: z.void().describe('The client already has every event of a finished evaluation'),
-        400: ErrorBody,
-        404: ErrorBody,
+  api.post(
+    '/api/evaluations/:id/cancel',
+    {
+      schema: {
+        tags: ['evaluations'],
+        summary: 'Cancel a queued evaluation or kill a running one',
+        description: '409 if it already ended.',
+        params: EvaluationIdParams,
+        querystring: NoQuery,
+        body: z.unknown().optional(),
+        response: { 200: Evaluation, ...errors },
       },
     },
-  }, async (request, reply) => {
-    const { id } = request.params;
-    const after = lastEventId(request.headers['last-event-id']) ?? request.query.after ?? 0;
-    // 404 and 400 before the stream opens; 204 (which also stops an EventSource reconnecting)
-    // when the client already saw the end.
-    const plan = await ctx.events.plan(id, after, actorOf(request));
-    if (plan.kind === 'complete') return reply.code(204).send();
-    if (answeredHead(request, reply)) return reply;
-    const sse = openSse(request, reply, ctx.streams);
-    await ctx.events.follow(id, after, sseEventSink(sse)).catch((err: unknown) => {
-      request.log.warn({ err: String(err) }, 'event stream ended with an error');
-      sse.end();
-    });
-  });
+    async (request) => ctx.evaluations.cancel(request.params.id, actorOf(request)),
+  );
+
+  api.get(
+    '/api/evaluations/:id/events',
+    {
+      schema: {
+        tags: ['evaluations'],
+        summary: 'Server-Sent Events: status, stdout, stderr, metrics, done',
+        description:
+          'Each event carries its per-evaluation sequence number as the SSE id and the whole event as JSON data. Reconnect with Last-Event-ID (or ?after=) to get exactly what was missed; a finished evaluation replays its whole history. The stream ends after `done`; reconnecting after it gets 204 (which tells EventSource to stop). 400 for an event id this evaluation does not have.',
+        params: EvaluationIdParams,
+        querystring: EventsQuery,
+        response: {
+          200: z.void().describe('text/event-stream'),
+          204: z.void().describe('The client already has every event of a finished evaluation'),
+          400: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const after = lastEventId(request.headers['last-event-id']) ?? request.query.after ?? 0;
+      // 404 and 400 before the stream opens; 204 (which also stops an EventSource reconnecting)
+      // when the client already saw the end.
+      const plan = await ctx.events.plan(id, after, actorOf(request));
+      if (plan.kind === 'complete') return reply.code(204).send();
+      if (answeredHead(request, reply)) return reply;
+      const sse = openSse(request, reply, ctx.streams);
+      await ctx.events.follow(id, after, sseEventSink(sse)).catch((err: unknown) => {
+        request.log.warn({ err: String(err) }, 'event stream ended with an error');
+        sse.end();
+      });
+    },
+  );
 }
 
 /** The Last-Event-ID header as a sequence number; absent or blank: undefined; anything else: 400. */

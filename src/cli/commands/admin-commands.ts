@@ -61,7 +61,13 @@ const cliEntry = (action: string, target: string, detail: Record<string, unknown
 });
 
 const row = (k: ApiKeyInfo) =>
-  [k.id, k.role.padEnd(10), k.project.padEnd(12), k.revoked_at ? 'revoked' : k.expires_at && Date.parse(k.expires_at) <= Date.now() ? 'expired' : 'active ', k.name].join('  ');
+  [
+    k.id,
+    k.role.padEnd(10),
+    k.project.padEnd(12),
+    k.revoked_at ? 'revoked' : k.expires_at && Date.parse(k.expires_at) <= Date.now() ? 'expired' : 'active ',
+    k.name,
+  ].join('  ');
 
 export function registerAdminCommands(program: Command): void {
   const keys = program.command('keys').description('Manage API keys in the database directly (no server needed)');
@@ -78,7 +84,12 @@ export function registerAdminCommands(program: Command): void {
     try {
       if (!(ROLES as readonly string[]).includes(flags.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
       const created = await withAdmin(flags, async (a) => {
-        const key = await a.access.createKey(LOCAL_ADMIN, { name: flags.name, role: flags.role as Role, project: flags.project, expires_in_days: flags.expiresIn });
+        const key = await a.access.createKey(LOCAL_ADMIN, {
+          name: flags.name,
+          role: flags.role as Role,
+          project: flags.project,
+          expires_in_days: flags.expiresIn,
+        });
         await a.audit.record(cliEntry('key.create', key.id, { role: key.role, project: key.project }));
         return key;
       });
@@ -118,17 +129,19 @@ export function registerAdminCommands(program: Command): void {
   );
 
   const audit = program.command('audit').description('The hash-chained audit log, read directly from the database');
-  storeOptions(audit.command('verify').description('Check the chain; exits 1 naming the first altered, removed or reordered entry')).action(async (flags: StoreFlags) => {
-    try {
-      const verdict = await withAdmin(flags, (a) => a.audit.verify());
-      if (verdict.ok) {
-        process.stdout.write(`audit log intact: ${verdict.entries} entries\n`);
-        return;
+  storeOptions(audit.command('verify').description('Check the chain; exits 1 naming the first altered, removed or reordered entry')).action(
+    async (flags: StoreFlags) => {
+      try {
+        const verdict = await withAdmin(flags, (a) => a.audit.verify());
+        if (verdict.ok) {
+          process.stdout.write(`audit log intact: ${verdict.entries} entries\n`);
+          return;
+        }
+        process.stdout.write(`audit log BROKEN at entry ${verdict.firstBad}: ${verdict.problem} (${verdict.entries} entries before it verified)\n`);
+        process.exit(1);
+      } catch (err) {
+        fail(err);
       }
-      process.stdout.write(`audit log BROKEN at entry ${verdict.firstBad}: ${verdict.problem} (${verdict.entries} entries before it verified)\n`);
-      process.exit(1);
-    } catch (err) {
-      fail(err);
-    }
-  });
+    },
+  );
 }

@@ -21,7 +21,8 @@ function client(cmd: Command): CrucibleClient {
 function reportAndExit(err: unknown): never {
   if (err instanceof ApiError) {
     process.stderr.write(`crucible: ${err.message}${err.code && err.status ? ` (${err.code}, HTTP ${err.status})` : ''}\n`);
-    if (Array.isArray(err.details)) for (const d of err.details as Array<{ path?: string[]; message?: string }>) process.stderr.write(`  - ${(d.path ?? []).join('.')}: ${d.message}\n`);
+    if (Array.isArray(err.details))
+      for (const d of err.details as Array<{ path?: string[]; message?: string }>) process.stderr.write(`  - ${(d.path ?? []).join('.')}: ${d.message}\n`);
   } else {
     process.stderr.write(`crucible: ${err instanceof Error ? err.message : String(err)}\n`);
   }
@@ -112,7 +113,9 @@ export function registerClientCommands(program: Command): void {
         const e = await client(cmd).get(id);
         if (flags.json) process.stdout.write(`${JSON.stringify(e, null, 2)}\n`);
         else {
-          process.stdout.write(`${e.id}  [${e.tags.join(', ')}]\ncreated ${e.created_at}  started ${e.started_at ?? '-'}  finished ${e.finished_at ?? '-'}\n${verdictLine(e)}\n`);
+          process.stdout.write(
+            `${e.id}  [${e.tags.join(', ')}]\ncreated ${e.created_at}  started ${e.started_at ?? '-'}  finished ${e.finished_at ?? '-'}\n${verdictLine(e)}\n`,
+          );
           if (e.stdout) process.stdout.write(`--- stdout${e.stdout_truncated ? ' (truncated)' : ''} ---\n${e.stdout}${e.stdout.endsWith('\n') ? '' : '\n'}`);
           if (e.stderr) process.stdout.write(`--- stderr${e.stderr_truncated ? ' (truncated)' : ''} ---\n${e.stderr}${e.stderr.endsWith('\n') ? '' : '\n'}`);
         }
@@ -132,7 +135,13 @@ export function registerClientCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { status?: string; tag: string[]; query?: string; limit: number; cursor?: string; json?: boolean }, cmd: Command) => {
       try {
-        const page = await client(cmd).list({ status: flags.status, tags: flags.tag.length ? flags.tag.join(',') : undefined, q: flags.query, limit: flags.limit, cursor: flags.cursor });
+        const page = await client(cmd).list({
+          status: flags.status,
+          tags: flags.tag.length ? flags.tag.join(',') : undefined,
+          q: flags.query,
+          limit: flags.limit,
+          cursor: flags.cursor,
+        });
         if (flags.json) process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
         else {
           for (const e of page.items) process.stdout.write(`${summaryRow(e)}\n`);

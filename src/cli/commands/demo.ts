@@ -29,7 +29,13 @@ export function registerDemo(program: Command): void {
           onResult: flags.json ? undefined : (r) => process.stdout.write(`${formatResult(r, flags.evidence)}\n`),
         });
         if (flags.json) {
-          const results = report.results.map((r) => ({ name: r.scenario.name, ok: r.ok, failures: r.failures, evaluation: r.run?.evaluation ?? null, host: r.run?.host ?? null }));
+          const results = report.results.map((r) => ({
+            name: r.scenario.name,
+            ok: r.ok,
+            failures: r.failures,
+            evaluation: r.run?.evaluation ?? null,
+            host: r.run?.host ?? null,
+          }));
           process.stdout.write(`${JSON.stringify({ ...report, results }, null, 2)}\n`);
         } else process.stdout.write(`\n${formatSummary(report)}\n`);
         process.exitCode = report.ok ? 0 : 1;

@@ -92,7 +92,7 @@ while True:
       tries: "write to /, /usr and /etc; read /etc/shadow, /root, /home, the server's data directory (SQLite database) and the server's environment",
       stoppedBy: 'mount namespace with a minimal read-only root (only /usr and two files of /etc), unprivileged uid, clean environment',
     },
-    expected: 'completed; every write and secret read blocked; the server\'s environment variable is absent',
+    expected: "completed; every write and secret read blocked; the server's environment variable is absent",
     request: (host) => ({
       code: attack(String.raw`
 DATA = ${py(host.dataDir)}
@@ -164,7 +164,7 @@ attempt("write /proc/sys/kernel/core_pattern", lambda: open("/proc/sys/kernel/co
       tries: "list the host's processes, signal the server, SIGKILL a host process the demo started, read its command line",
       stoppedBy: 'PID namespace (host PIDs do not exist inside) with a fresh /proc; unprivileged uid',
     },
-    expected: 'completed; only the sandbox\'s own processes are visible; the host sentinel process is still alive afterwards',
+    expected: "completed; only the sandbox's own processes are visible; the host sentinel process is still alive afterwards",
     request: (host) => ({
       code: attack(String.raw`
 import signal
@@ -186,9 +186,10 @@ attempt(f"read /proc/{SENTINEL}/cmdline", lambda: open(f"/proc/{SENTINEL}/cmdlin
     kind: 'attack',
     attack: {
       tries: 'double-fork + setsid a process that sleeps 120 s, then exit at once',
-      stoppedBy: 'crucible-init is PID 1 of the PID namespace: when the program exits, the namespace and every process in it are killed; the launcher reaps every descendant and the cgroup is emptied',
+      stoppedBy:
+        'crucible-init is PID 1 of the PID namespace: when the program exits, the namespace and every process in it are killed; the launcher reaps every descendant and the cgroup is emptied',
     },
-    expected: 'completed at once (not after 120 s); afterwards no host process carries the daemon\'s marker',
+    expected: "completed at once (not after 120 s); afterwards no host process carries the daemon's marker",
     request: (host) => ({
       code: String.raw`
 import os, time
@@ -219,7 +220,8 @@ print(f"daemon started by double fork + setsid (pid {alive}), tagged {marker}; t
     kind: 'attack',
     attack: {
       tries: 'write to /tmp until the disk is full, then to the read-only root, then to /dev/shm',
-      stoppedBy: 'the only writable places are memory-backed and inside the sandbox: /tmp and /dev/shm are tmpfs mounts of scratch_mb each (ENOSPC), counted in the memory cgroup; the root is read-only; the host disk is never reached',
+      stoppedBy:
+        'the only writable places are memory-backed and inside the sandbox: /tmp and /dev/shm are tmpfs mounts of scratch_mb each (ENOSPC), counted in the memory cgroup; the root is read-only; the host disk is never reached',
     },
     expected: 'ENOSPC after 16 MiB in /tmp and in /dev/shm, /var/tmp absent and /usr read-only; the program completes; the host disk is never touched',
     request: () => ({
@@ -247,7 +249,10 @@ attempt("fill /dev/shm", lambda: fill("/dev/shm/fill"))
     check: (run) => [
       ...verdict(run, 'completed', 'exit_zero', 0),
       ...nothingEscaped(run, 4),
-      ...that((run.evaluation.stdout.match(/No space left on device after 16 MiB/g) ?? []).length === 2, 'both /tmp and /dev/shm must end in ENOSPC at the scratch size'),
+      ...that(
+        (run.evaluation.stdout.match(/No space left on device after 16 MiB/g) ?? []).length === 2,
+        'both /tmp and /dev/shm must end in ENOSPC at the scratch size',
+      ),
     ],
   },
 ];

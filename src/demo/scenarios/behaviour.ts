@@ -11,13 +11,17 @@ export const behaviourScenarios: Scenario[] = [
     kind: 'behaviour',
     expected: 'completed, exit 0, stdout "Hello, world!"',
     request: () => ({ code: 'print("Hello, world!")\n' }),
-    check: (run) => [...verdict(run, 'completed', 'exit_zero', 0), ...that(run.evaluation.stdout === 'Hello, world!\n', `stdout: got ${JSON.stringify(run.evaluation.stdout)}`)],
+    check: (run) => [
+      ...verdict(run, 'completed', 'exit_zero', 0),
+      ...that(run.evaluation.stdout === 'Hello, world!\n', `stdout: got ${JSON.stringify(run.evaluation.stdout)}`),
+    ],
   },
   {
     name: 'steps',
     title: 'Step-by-step output, streamed live',
     kind: 'behaviour',
-    expected: 'completed; the 5 lines (0.4 s apart) are persisted as separate stdout events spread over ≥ 1 s and reach the SSE client at different times, not all at the end',
+    expected:
+      'completed; the 5 lines (0.4 s apart) are persisted as separate stdout events spread over ≥ 1 s and reach the SSE client at different times, not all at the end',
     request: () => ({
       code: String.raw`
 import time
@@ -109,14 +113,18 @@ while True:
       ...verdict(run, 'failed', 'oom'),
       ...contains(run, 'message', 'Memory limit exceeded (64 MiB)'),
       ...contains(run, 'stdout', 'allocated 8 MiB'),
-      ...that((run.evaluation.metrics.peak_memory_bytes ?? 0) >= 48 * MiB, `peak memory should approach 64 MiB, got ${run.evaluation.metrics.peak_memory_bytes}`),
+      ...that(
+        (run.evaluation.metrics.peak_memory_bytes ?? 0) >= 48 * MiB,
+        `peak memory should approach 64 MiB, got ${run.evaluation.metrics.peak_memory_bytes}`,
+      ),
     ],
   },
   {
     name: 'cpu-limit',
     title: 'CPU burn under a 0.5 CPU limit',
     kind: 'behaviour',
-    expected: 'completed; busy for 2 s of wall time but cpu_ms ≈ half of wall_ms, never more (ratio ≤ 0.6): the CFS quota throttles it (less than 0.5 only when the host is busy)',
+    expected:
+      'completed; busy for 2 s of wall time but cpu_ms ≈ half of wall_ms, never more (ratio ≤ 0.6): the CFS quota throttles it (less than 0.5 only when the host is busy)',
     request: () => ({
       code: String.raw`
 import time
@@ -133,7 +141,10 @@ print(f"busy for 2 s of wall time, {n} iterations")
       const ratio = wall_ms && cpu_ms !== null ? cpu_ms / wall_ms : 0;
       // The quota caps the ratio from above; below, a busy host (a parallel test suite) can starve
       // the program to a few percent, so the floor only asks that CPU time was measured.
-      return [...verdict(run, 'completed', 'exit_zero', 0), ...that(ratio > 0 && ratio <= 0.6, `cpu_ms/wall_ms should be ≤ 0.5 (+ measurement slack), got ${cpu_ms}/${wall_ms} = ${ratio.toFixed(2)}`)];
+      return [
+        ...verdict(run, 'completed', 'exit_zero', 0),
+        ...that(ratio > 0 && ratio <= 0.6, `cpu_ms/wall_ms should be ≤ 0.5 (+ measurement slack), got ${cpu_ms}/${wall_ms} = ${ratio.toFixed(2)}`),
+      ];
     },
   },
   {
@@ -164,14 +175,18 @@ for _ in range(512):
     title: 'Reading standard input',
     kind: 'behaviour',
     expected: 'completed; sums the numbers given on stdin (3 + 4 + 5 = 12)',
-    request: () => ({ code: 'import sys\nnumbers = [int(x) for x in sys.stdin.read().split()]\nprint(f"sum of {numbers} = {sum(numbers)}")\n', stdin: '3\n4\n5\n' }),
+    request: () => ({
+      code: 'import sys\nnumbers = [int(x) for x in sys.stdin.read().split()]\nprint(f"sum of {numbers} = {sum(numbers)}")\n',
+      stdin: '3\n4\n5\n',
+    }),
     check: (run) => [...verdict(run, 'completed', 'exit_zero', 0), ...contains(run, 'stdout', 'sum of [3, 4, 5] = 12')],
   },
   {
     name: 'stress',
     title: 'Stress test: CPU and memory in two processes',
     kind: 'behaviour',
-    expected: 'completed; two forked workers sieve primes below 3 million and churn ~60 MiB each; the parent verifies 216816 primes; peak memory and CPU are measured (cpu_ms > 100 and within the 1-CPU quota: ≤ 1.2 × wall_ms; peak > 50 MiB)',
+    expected:
+      'completed; two forked workers sieve primes below 3 million and churn ~60 MiB each; the parent verifies 216816 primes; peak memory and CPU are measured (cpu_ms > 100 and within the 1-CPU quota: ≤ 1.2 × wall_ms; peak > 50 MiB)',
     request: () => ({
       code: String.raw`
 import os
@@ -218,7 +233,10 @@ print("both workers agree: 216816")
         // The work is fixed (~250 ms of CPU on a fast machine) while the wall time depends on how
         // busy the host is, so no lower bound relative to the wall time: measured, non-trivial,
         // and never more than the 1-CPU quota allows.
-        ...that((m.cpu_ms ?? 0) > 100 && (m.cpu_ms ?? Infinity) <= 1.2 * (m.wall_ms ?? 0), `cpu_ms should be measured, over 100 ms and within the 1-CPU quota (≤ 1.2 × wall_ms ${m.wall_ms}), got ${m.cpu_ms}`),
+        ...that(
+          (m.cpu_ms ?? 0) > 100 && (m.cpu_ms ?? Infinity) <= 1.2 * (m.wall_ms ?? 0),
+          `cpu_ms should be measured, over 100 ms and within the 1-CPU quota (≤ 1.2 × wall_ms ${m.wall_ms}), got ${m.cpu_ms}`,
+        ),
         ...that((m.peak_memory_bytes ?? 0) > 50 * MiB, `peak memory should exceed 50 MiB, got ${m.peak_memory_bytes}`),
       ];
     },

@@ -88,21 +88,24 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
   }
 
   private launch(scratchMb: number, cgroup: SandboxCgroup, dropTo: { uid: number; gid: number }): Launch {
-    return new Launch({
-      command: this.helpers.launcher,
-      args: launcherArgs(
-        { cgroupDirs: cgroup.joinDirs, dropTo, seccompFd: SECCOMP_FD, openFd: { fd: INIT_FD, path: this.helpers.init }, scratch: scratchMounts(scratchMb) },
-        this.bwrap,
-        bwrapArgs({
-          initFd: INIT_FD,
-          pythonPath: this.python,
-          seccompFd: SECCOMP_FD,
-          hiddenDirs: this.hiddenDirs,
-        }),
-      ),
-      env: sandboxEnvironment(),
-      codeFd: true,
-    }, this.launchers.start);
+    return new Launch(
+      {
+        command: this.helpers.launcher,
+        args: launcherArgs(
+          { cgroupDirs: cgroup.joinDirs, dropTo, seccompFd: SECCOMP_FD, openFd: { fd: INIT_FD, path: this.helpers.init }, scratch: scratchMounts(scratchMb) },
+          this.bwrap,
+          bwrapArgs({
+            initFd: INIT_FD,
+            pythonPath: this.python,
+            seccompFd: SECCOMP_FD,
+            hiddenDirs: this.hiddenDirs,
+          }),
+        ),
+        env: sandboxEnvironment(),
+        codeFd: true,
+      },
+      this.launchers.start,
+    );
   }
 }
 

@@ -139,24 +139,30 @@ export class GvisorBackend extends CgroupSandboxBackend {
       init: this.runscBinary.passFd ? { hostPath: this.helpers.init, path: SANDBOX_INIT_PATH, statusFd: STATUS_FD } : undefined,
     });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
-    const launch = new Launch({
-      command: this.helpers.launcher,
-      args: launcherArgs({ cgroupDirs: cgroup.joinDirs }, this.runsc, [
-        '--root', this.stateDir,
-        `--platform=${this.runscBinary.platform}`,
-        '--network=none',
-        // Enforce the spec's seccomp policy (the same one bubblewrap gets) inside gVisor's kernel.
-        '--oci-seccomp',
-        // The launcher already put runsc in the run's cgroup; runsc must not move it elsewhere.
-        '--ignore-cgroups',
-        'run',
-        // The status channel, for crucible-init inside (see oci-spec.ts).
-        ...(this.runscBinary.passFd ? ['--pass-fd', `${STATUS_FD}:${STATUS_FD}`] : []),
-        '--bundle', bundle, id,
-      ]),
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-      codeFd: false,
-    }, this.launchers.start);
+    const launch = new Launch(
+      {
+        command: this.helpers.launcher,
+        args: launcherArgs({ cgroupDirs: cgroup.joinDirs }, this.runsc, [
+          '--root',
+          this.stateDir,
+          `--platform=${this.runscBinary.platform}`,
+          '--network=none',
+          // Enforce the spec's seccomp policy (the same one bubblewrap gets) inside gVisor's kernel.
+          '--oci-seccomp',
+          // The launcher already put runsc in the run's cgroup; runsc must not move it elsewhere.
+          '--ignore-cgroups',
+          'run',
+          // The status channel, for crucible-init inside (see oci-spec.ts).
+          ...(this.runscBinary.passFd ? ['--pass-fd', `${STATUS_FD}:${STATUS_FD}`] : []),
+          '--bundle',
+          bundle,
+          id,
+        ]),
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+        codeFd: false,
+      },
+      this.launchers.start,
+    );
     this.containers.set(launch, { id, bundle });
     return launch;
   }

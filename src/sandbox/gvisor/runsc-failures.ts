@@ -10,9 +10,7 @@ const GO_RUNTIME_FATAL_EXIT = 2;
 /** runsc reports its own failures (bad bundle, cannot start the sandbox) on stderr with exit 128. */
 export function runscFailure(ending: ProgramEnding, stderr: string): string | null {
   if (ending.exitCode !== 128) return null;
-  const line = stderr
-    .split('\n')
-    .find((l) => /(creating|starting|running) container|runsc:|cannot|failed to/i.test(l));
+  const line = stderr.split('\n').find((l) => /(creating|starting|running) container|runsc:|cannot|failed to/i.test(l));
   return line ? `runsc could not run the container: ${line.trim().slice(0, 400)}` : null;
 }
 
@@ -24,7 +22,7 @@ export function runscFailure(ending: ProgramEnding, stderr: string): string | nu
  * be reported as the program's "exit 2" with reason pids_limit.
  */
 export function runscDied(ending: ProgramEnding, facts: { pidsLimitHit: boolean; reportsStatus: boolean }): string | null {
-  const starved = facts.pidsLimitHit ? ': the host task limit refused runsc threads of its own (the program\'s processes multiply them)' : '';
+  const starved = facts.pidsLimitHit ? ": the host task limit refused runsc threads of its own (the program's processes multiply them)" : '';
   const runsc = ending.signal ? `runsc killed by ${ending.signal}` : `runsc exit ${ending.exitCode}`;
   if (facts.reportsStatus) return `the gVisor runtime ended without reporting how the program ended (${runsc})${starved}`;
   // Without a report, only the Go runtime's own crash code after a refused thread is certain.

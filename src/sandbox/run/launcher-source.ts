@@ -53,11 +53,15 @@ export class LauncherSource {
     const binary = join(dir, SPAWNER_BINARY);
     try {
       if (missingExecutables([binary]).length) throw new Error(`${binary} is missing`);
-      const spawner = Spawner.start(binary, (worked, why) => {
-        if (this.spawners.get(dir) === spawner) this.spawners.delete(dir);
-        // One that never came up will not do better next time.
-        if (!worked) this.giveUp(dir, why);
-      }, this.spawnTimeoutMs);
+      const spawner = Spawner.start(
+        binary,
+        (worked, why) => {
+          if (this.spawners.get(dir) === spawner) this.spawners.delete(dir);
+          // One that never came up will not do better next time.
+          if (!worked) this.giveUp(dir, why);
+        },
+        this.spawnTimeoutMs,
+      );
       this.spawners.set(dir, spawner);
       return spawner;
     } catch (err) {

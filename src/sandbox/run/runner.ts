@@ -47,7 +47,12 @@ export class SandboxRunner {
     this.cgroups = new CgroupPool(driver, starter.prefix);
     this.warm =
       starter.warmSandboxes > 0
-        ? new WarmPool(this.cgroups, (key, cgroup) => starter.start(key, cgroup, null), (s) => this.retire(s), starter.warmSandboxes)
+        ? new WarmPool(
+            this.cgroups,
+            (key, cgroup) => starter.start(key, cgroup, null),
+            (s) => this.retire(s),
+            starter.warmSandboxes,
+          )
         : null;
     this.defaultKey = defaultSpec ? starter.keyOf(defaultSpec) : null;
   }

@@ -2,12 +2,7 @@
 import type { MetricsSample } from '../../domain/events.js';
 import type { SandboxCgroup } from '../cgroups/driver.js';
 
-export function startSampler(
-  cgroup: SandboxCgroup,
-  startedAt: number,
-  intervalMs: number,
-  onSample: (sample: MetricsSample) => void,
-): () => void {
+export function startSampler(cgroup: SandboxCgroup, startedAt: number, intervalMs: number, onSample: (sample: MetricsSample) => void): () => void {
   const timer = setInterval(() => {
     try {
       const u = cgroup.usage();

@@ -40,9 +40,7 @@ interface Pending {
   watchdog: NodeJS.Timeout;
 }
 
-const signalNames = new Map<number, NodeJS.Signals>(
-  Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
-);
+const signalNames = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 export class Spawner {
   private readonly pending = new Map<number, Pending>();
@@ -100,7 +98,15 @@ export class Spawner {
       return { kill: () => undefined };
     }
     const watchdog = setTimeout(() => this.unresponsive(id), this.spawnTimeoutMs).unref();
-    this.pending.set(id, { events, spawned: false, streams: [null, null, null, null, null], expected: cmd.codeFd ? 5 : 4, attached: false, exited: false, watchdog });
+    this.pending.set(id, {
+      events,
+      spawned: false,
+      streams: [null, null, null, null, null],
+      expected: cmd.codeFd ? 5 : 4,
+      attached: false,
+      exited: false,
+      watchdog,
+    });
     this.idle(false);
     this.send(fields);
     return { kill: () => this.pending.has(id) && this.send(['K', String(id)]) };
@@ -128,8 +134,7 @@ export class Spawner {
       clearTimeout(p.watchdog);
       p.events.spawned(Number(rest[0]));
       this.handOver(id, p);
-    }
-    else if (kind === 'failed') this.forget(id, p, rest.join(' '));
+    } else if (kind === 'failed') this.forget(id, p, rest.join(' '));
     else if (kind === 'exit') {
       const [code, signal] = rest.map(Number) as [number, number];
       p.exited = true;

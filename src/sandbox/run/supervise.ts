@@ -80,9 +80,7 @@ class SupervisedRun {
     applied: CgroupLimits,
   ) {
     this.callbacks = guarded(callbacks);
-    this.fromProgramStart = options.measureFromProgramStart
-      ? new ProgramStartAccounting(cgroup, applied, spec.limits.memory_mb * 1024 * 1024)
-      : null;
+    this.fromProgramStart = options.measureFromProgramStart ? new ProgramStartAccounting(cgroup, applied, spec.limits.memory_mb * 1024 * 1024) : null;
     const max = spec.limits.max_output_bytes;
     this.stdout = new OutputCapture(max, this.callbacks.onStdout);
     this.stderr = new OutputCapture(max, this.callbacks.onStderr);
@@ -253,11 +251,7 @@ class SupervisedRun {
         `the sandbox was ended from outside while the program ran (${describe(ending)})`
       );
     }
-    return (
-      this.options.startFailure?.(ending, this.stderr.text()) ??
-      this.options.unreportedEnding?.(ending, { pidsLimitHit, reportsStatus: false }) ??
-      null
-    );
+    return this.options.startFailure?.(ending, this.stderr.text()) ?? this.options.unreportedEnding?.(ending, { pidsLimitHit, reportsStatus: false }) ?? null;
   }
 }
 

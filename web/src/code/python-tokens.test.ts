@@ -5,7 +5,8 @@ const kinds = (line: Token[]) => line.filter((t) => t.text.trim() !== '').map((t
 
 describe('tokenizePython', () => {
   it('never loses a character', () => {
-    const code = 'import sys\n@dataclass\nclass A(B):\n    def f(self, x=0x1F, y=1.5e-3j):\n        s = rb"\\"q" + f\'{x}\'  # note\n        """doc\n  still doc\n"""; print(é, s)\n\t\n';
+    const code =
+      'import sys\n@dataclass\nclass A(B):\n    def f(self, x=0x1F, y=1.5e-3j):\n        s = rb"\\"q" + f\'{x}\'  # note\n        """doc\n  still doc\n"""; print(é, s)\n\t\n';
     expect(tokenizePython(code).map((l) => l.map((t) => t.text).join(''))).toEqual(code.split('\n'));
   });
 

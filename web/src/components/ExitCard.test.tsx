@@ -26,7 +26,9 @@ describe('ExitCard', () => {
   });
 
   it('says where the code comes from once, and drops a message that only repeats the title', () => {
-    render(<ExitCard exit={{ ...oom, reason: 'cancelled', message: 'Cancelled by a user; the sandbox was killed.' }} status="cancelled" guide={EXIT_CODE_GUIDE} />);
+    render(
+      <ExitCard exit={{ ...oom, reason: 'cancelled', message: 'Cancelled by a user; the sandbox was killed.' }} status="cancelled" guide={EXIT_CODE_GUIDE} />,
+    );
     const card = screen.getByTestId('exit-card');
     expect(card.textContent).toContain('SIGKILL → 137 (128 + 9)');
     expect(card.textContent).not.toContain('exit code —');

@@ -27,7 +27,18 @@ interface Props {
 
 const PAD = { left: 52, right: 10, top: 10, bottom: 20 };
 
-export function LineChart({ title, series, formatY, formatX, minYMax = 1, xDomain, refLine, height = 130, summary, emptyText = 'Waiting for samples…' }: Props) {
+export function LineChart({
+  title,
+  series,
+  formatY,
+  formatX,
+  minYMax = 1,
+  xDomain,
+  refLine,
+  height = 130,
+  summary,
+  emptyText = 'Waiting for samples…',
+}: Props) {
   const [ref, width] = useElementWidth<HTMLDivElement>(320);
   const all = series.flatMap((s) => s.points);
   const hasData = all.length > 0;

@@ -11,9 +11,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const pane = (output: OutputText, height?: number) => (
-  <OutputPane title="stdout" output={output} truncated={false} emptyText="none" height={height} />
-);
+const pane = (output: OutputText, height?: number) => <OutputPane title="stdout" output={output} truncated={false} emptyText="none" height={height} />;
 
 /** The text of each rendered line, without its line number. */
 const shownLines = (container: HTMLElement) => [...container.querySelectorAll('.output-line .lt')].map((l) => l.textContent);

@@ -112,7 +112,14 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
         <button type="button" className="btn btn-ghost btn-xs" onClick={() => void copy('shown')} disabled={output.bytes === 0} title="Copy the text as shown">
           {copied === 'shown' ? 'Copied' : 'Copy'}
         </button>
-        <button type="button" className="btn btn-ghost btn-xs" onClick={() => void copy('raw')} disabled={output.bytes === 0} title="Copy the raw output, escape sequences included" aria-label={`Copy raw ${title}`}>
+        <button
+          type="button"
+          className="btn btn-ghost btn-xs"
+          onClick={() => void copy('raw')}
+          disabled={output.bytes === 0}
+          title="Copy the raw output, escape sequences included"
+          aria-label={`Copy raw ${title}`}
+        >
           {copied === 'raw' ? 'Copied' : 'Copy raw'}
         </button>
         <button

@@ -15,8 +15,11 @@ export function SetAsideNotice({ setAside, onRestore, onDismiss }: Props) {
   return (
     <div className="notice" role="status" data-testid="set-aside-notice">
       <p>
-        This is the code of <Link href={evaluationPath(setAside.replacedBy)} className="mono">{setAside.replacedBy}</Link>. Your previous draft was
-        set aside.
+        This is the code of{' '}
+        <Link href={evaluationPath(setAside.replacedBy)} className="mono">
+          {setAside.replacedBy}
+        </Link>
+        . Your previous draft was set aside.
       </p>
       <div className="notice-actions">
         <button type="button" className="btn btn-sm" onClick={onRestore}>

@@ -30,7 +30,11 @@ describe('ThemeSwitch', () => {
   it('is a labelled group of three radio buttons, System checked by default', () => {
     renderSwitch(true);
     const group = screen.getByRole('group', { name: 'Theme' });
-    expect(within(group).getAllByRole('radio').map((r) => (r as HTMLInputElement).value)).toEqual(['light', 'dark', 'system']);
+    expect(
+      within(group)
+        .getAllByRole('radio')
+        .map((r) => (r as HTMLInputElement).value),
+    ).toEqual(['light', 'dark', 'system']);
     expect(radio('System').checked).toBe(true);
     expect(document.documentElement.dataset.theme).toBe('dark');
     // The system option says what it resolves to.

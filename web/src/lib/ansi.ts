@@ -32,10 +32,7 @@ export function isPlain(s: AnsiStyle): boolean {
 }
 
 export function sameStyle(a: AnsiStyle, b: AnsiStyle): boolean {
-  return (
-    a === b ||
-    (a.fg === b.fg && a.bg === b.bg && !a.bold === !b.bold && !a.dim === !b.dim && !a.italic === !b.italic && !a.underline === !b.underline)
-  );
+  return a === b || (a.fg === b.fg && a.bg === b.bg && !a.bold === !b.bold && !a.dim === !b.dim && !a.italic === !b.italic && !a.underline === !b.underline);
 }
 
 /** Applies the parameters of one SGR sequence (ESC [ … m) to a style, returning a new style. */

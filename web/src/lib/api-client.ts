@@ -94,10 +94,8 @@ export function listQueryString(f: ListFilters): string {
 export const api = {
   config: () => request<ConfigResponse>('/api/config'),
   create: (body: CreateEvaluationInput) => post<Evaluation>('/api/evaluations', body),
-  get: (id: string, signal?: AbortSignal) =>
-    request<Evaluation>(`/api/evaluations/${encodeURIComponent(id)}`, signal ? { signal } : {}),
-  list: (f: ListFilters, signal?: AbortSignal) =>
-    request<EvaluationPage>(`/api/evaluations${listQueryString(f)}`, signal ? { signal } : {}),
+  get: (id: string, signal?: AbortSignal) => request<Evaluation>(`/api/evaluations/${encodeURIComponent(id)}`, signal ? { signal } : {}),
+  list: (f: ListFilters, signal?: AbortSignal) => request<EvaluationPage>(`/api/evaluations${listQueryString(f)}`, signal ? { signal } : {}),
   cancel: (id: string) => post<Evaluation>(`/api/evaluations/${encodeURIComponent(id)}/cancel`, {}),
   syntaxCheck: (code: string, signal?: AbortSignal) => post<SyntaxCheckResponse>('/api/syntax-check', { code }, signal),
   queue: () => request<QueueStats>('/api/queue'),

@@ -49,7 +49,10 @@ describe('api client errors', () => {
 
   it('turns an error body into an ApiError with code, message and issues', async () => {
     const body = { error: { code: 'validation_error', message: 'Invalid request', details: [{ path: ['timeout_s'], message: 'too big' }] } };
-    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json' } })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json' } })),
+    );
     const err = await api.create({ code: 'x', timeout_s: 1e6 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     const e = err as ApiError;
@@ -58,9 +61,15 @@ describe('api client errors', () => {
   });
 
   it('reports a non-JSON failure and a network failure readably', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' })),
+    );
     await expect(api.queue()).rejects.toMatchObject({ status: 502, code: 'http_error', message: 'The server answered 502 Bad Gateway' });
-    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))),
+    );
     await expect(api.queue()).rejects.toMatchObject({ status: 0, code: 'network' });
   });
 });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit, formatPercent, formatRelativeTime, formatTimestamp, messageBeyondTitle } from './format';
+import {
+  elapsedBetween,
+  exitStatusText,
+  formatBytes,
+  formatDuration,
+  formatMemoryLimit,
+  formatPercent,
+  formatRelativeTime,
+  formatTimestamp,
+  messageBeyondTitle,
+} from './format';
 import { guideIndexFor } from './exit-guide';
 import { EXIT_CODE_GUIDE } from '../../../src/domain/exit-interpretation';
 

@@ -7,12 +7,7 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from
 
 const NAVIGATE_EVENT = 'crucible:navigate';
 
-export type Route =
-  | { name: 'editor' }
-  | { name: 'history' }
-  | { name: 'dashboard' }
-  | { name: 'evaluation'; id: string }
-  | { name: 'not-found' };
+export type Route = { name: 'editor' } | { name: 'history' } | { name: 'dashboard' } | { name: 'evaluation'; id: string } | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';

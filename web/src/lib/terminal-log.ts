@@ -16,18 +16,7 @@
  * units: a terminal would give wide (CJK, emoji) characters two cells, which only matters when a
  * redraw overwrites part of a line containing them.
  */
-import {
-  applySgr,
-  isPlain,
-  PLAIN,
-  readControlString,
-  readEscape,
-  sameStyle,
-  startsEscape,
-  type AnsiSegment,
-  type AnsiStyle,
-  type ControlString,
-} from './ansi';
+import { applySgr, isPlain, PLAIN, readControlString, readEscape, sameStyle, startsEscape, type AnsiSegment, type AnsiStyle, type ControlString } from './ansi';
 
 /**
  * A finished line: its text when it has no style at all (most output, and MBs of it, so no

@@ -14,7 +14,9 @@ function fakeEnvironment(opts: { stored?: string; systemDark?: boolean; storageT
     throw new Error('storage disabled');
   };
   const env = {
-    storage: opts.storageThrows ? { getItem: fail, setItem: fail } : { getItem: (k: string) => saved.get(k) ?? null, setItem: (k: string, v: string) => void saved.set(k, v) },
+    storage: opts.storageThrows
+      ? { getItem: fail, setItem: fail }
+      : { getItem: (k: string) => saved.get(k) ?? null, setItem: (k: string, v: string) => void saved.set(k, v) },
     darkQuery,
     root: { setAttribute: (k: string, v: string) => void attrs.set(k, v) },
   } as unknown as ThemeEnvironment;

@@ -124,7 +124,12 @@ export function DashboardPage() {
         </p>
       )}
       <section className="tiles" aria-label="Key numbers">
-        <Tile label="Queue depth" value={queue?.depth} testId="tile-queue" sub={queue?.oldest_queued_age_ms ? `oldest waiting ${formatDuration(queue.oldest_queued_age_ms)}` : `max ${queue?.max_depth ?? '—'}`} />
+        <Tile
+          label="Queue depth"
+          value={queue?.depth}
+          testId="tile-queue"
+          sub={queue?.oldest_queued_age_ms ? `oldest waiting ${formatDuration(queue.oldest_queued_age_ms)}` : `max ${queue?.max_depth ?? '—'}`}
+        />
         <Tile label="Running" value={running} testId="tile-running" sub={capacity ? `${busy}/${capacity} slots busy` : 'no live workers'} />
         <Tile label="Workers" value={workers ? alive.length : undefined} testId="tile-workers" sub={workers ? `${workers.length - alive.length} stale` : ''} />
         <Tile
@@ -238,7 +243,21 @@ export function DashboardPage() {
   );
 }
 
-function Tile({ label, value, unit, sub, testId, tone }: { label: string; value: number | string | null | undefined; unit?: string; sub?: string; testId: string; tone?: 'bad' | undefined }) {
+function Tile({
+  label,
+  value,
+  unit,
+  sub,
+  testId,
+  tone,
+}: {
+  label: string;
+  value: number | string | null | undefined;
+  unit?: string;
+  sub?: string;
+  testId: string;
+  tone?: 'bad' | undefined;
+}) {
   return (
     <div className={`tile${tone ? ` tone-${tone}` : ''}`} data-testid={testId}>
       <div className="tile-label">{label}</div>
@@ -254,7 +273,14 @@ function Tile({ label, value, unit, sub, testId, tone }: { label: string; value:
 function LoadBar({ running, capacity }: { running: number; capacity: number }) {
   const ratio = capacity > 0 ? Math.min(1, running / capacity) : 0;
   return (
-    <div className="loadbar" role="meter" aria-valuemin={0} aria-valuemax={capacity} aria-valuenow={running} aria-label={`${running} of ${capacity} slots busy`}>
+    <div
+      className="loadbar"
+      role="meter"
+      aria-valuemin={0}
+      aria-valuemax={capacity}
+      aria-valuenow={running}
+      aria-label={`${running} of ${capacity} slots busy`}
+    >
       <div className="loadbar-track">
         <div className="loadbar-fill" style={{ width: `${ratio * 100}%` }} />
       </div>

@@ -320,8 +320,8 @@ export function EditorPage() {
           <div className="run-placeholder">
             <h2>Nothing run yet</h2>
             <p className="muted">
-              Press <kbd>{RUN_SHORTCUT}</kbd> or <strong>Run</strong>. The program runs in an isolated sandbox with the limits on the left; its
-              status, output and resource use stream in here live.
+              Press <kbd>{RUN_SHORTCUT}</kbd> or <strong>Run</strong>. The program runs in an isolated sandbox with the limits on the left; its status, output
+              and resource use stream in here live.
             </p>
           </div>
         )}

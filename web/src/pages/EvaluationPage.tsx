@@ -96,7 +96,12 @@ export function EvaluationPage({ id }: { id: string }) {
             {copied ? 'Link copied' : 'Copy link'}
           </button>
           {/* Same origin, so `download` saves the API's answer as a file instead of opening it. */}
-          <a className="btn btn-ghost" href={`/api/evaluations/${encodeURIComponent(evaluation.id)}`} download={`${evaluation.id}.json`} data-testid="download-json">
+          <a
+            className="btn btn-ghost"
+            href={`/api/evaluations/${encodeURIComponent(evaluation.id)}`}
+            download={`${evaluation.id}.json`}
+            data-testid="download-json"
+          >
             Download JSON
           </a>
           <button type="button" className="btn" onClick={openInEditor} data-testid="open-in-editor">
