@@ -55,7 +55,12 @@ export function createPostgresStorage(options: PostgresStoreOptions): Storage {
     },
   });
   // Without a listener, an idle connection killed by a PostgreSQL restart would crash the process.
-  pool.on('error', options.onPoolError ?? (() => {}));
+  const onPoolError = options.onPoolError ?? (() => {});
+  pool.on('error', onPoolError);
+  // The pool listens on idle clients only: a connection that dies while checked out (or in the
+  // moment it is handed back) emits on the client itself, which must never be an uncaught
+  // exception. The query in flight still fails (503) and the pool drops the client.
+  pool.on('connect', (client) => client.on('error', onPoolError));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryLogger(options.onQuery) });
   return createKyselyStorage(db, postgresDialect(schema));
 }
