@@ -108,9 +108,14 @@ export class EvaluationService {
     // Another project's evaluation does not exist for this caller.
     if (!evaluation || !seesProject(actor, evaluation.project)) throw notFound('evaluation', id);
     if (evaluation.status !== 'running') return evaluation;
+    return { ...evaluation, ...(await this.streamedSoFar(id)) };
+  }
+
+  /** A running evaluation's output so far, from its live events (the stored text is written at the end). */
+  private async streamedSoFar(id: string): Promise<{ stdout: string; stderr: string }> {
     const events = await this.deps.storage.events.after(id, 0, 100_000);
     const text = (type: 'stdout' | 'stderr') => events.map((e) => (e.type === type ? e.data.text : '')).join('');
-    return { ...evaluation, stdout: text('stdout'), stderr: text('stderr') };
+    return { stdout: text('stdout'), stderr: text('stderr') };
   }
 
   /**
@@ -122,8 +127,9 @@ export class EvaluationService {
     const stored = await this.deps.storage.evaluations.readOutput(id, stream);
     if (!stored) throw notFound('evaluation', id);
     if (stored.raw) return stored.raw;
-    // While it runs, the output streamed so far (the stored text is written at the end).
-    const text = stored.text === '' ? (await this.get(id))[stream] : stored.text;
+    // Empty text is either really empty or a running evaluation's (its text is stored at the end).
+    const running = stored.text === '' && (await this.deps.storage.evaluations.getSummary(id))?.status === 'running';
+    const text = running ? (await this.streamedSoFar(id))[stream] : stored.text;
     return new Uint8Array(Buffer.from(text, 'utf8'));
   }
 
