@@ -6,12 +6,12 @@
  * moves an evaluation (worker, API cancel, reaper) counts exactly the moves it made, and
  * Prometheus sums the processes.
  */
-import { isTerminal, type Evaluation } from '../domain/evaluation.js';
+import { isTerminal, type EvaluationSummary } from '../domain/evaluation.js';
 import type { Metrics } from '../ports/metrics.js';
 
 const secondsBetween = (fromIso: string, toIso: string) => Math.max(0, (Date.parse(toIso) - Date.parse(fromIso)) / 1000);
 
-export function observeTransition(metrics: Metrics, e: Evaluation, nowMs = Date.now()): void {
+export function observeTransition(metrics: Metrics, e: EvaluationSummary, nowMs = Date.now()): void {
   const kind = { environment: e.environment, sandbox: e.sandbox };
   // The wait a user sees: submission to their program starting (a re-run after a platform failure
   // includes the failed attempt; the sandbox start is its own histogram as well).

@@ -183,7 +183,7 @@ export class EvaluationService {
 
   private async forceCancel(evaluation: Evaluation, from: Evaluation['status'][], message: string): Promise<Evaluation | null> {
     const moved = await this.deps.lifecycle.finish(evaluation.id, resultWithoutRun(evaluation, { cancelled: true, detail: message }), { expectFrom: from });
-    return moved?.evaluation ?? null;
+    return moved ? this.deps.storage.evaluations.get(evaluation.id) : null;
   }
 
   /**

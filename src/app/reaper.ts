@@ -115,9 +115,12 @@ export class Reaper {
 
   private async requeueLost(now: number): Promise<void> {
     const { storage, queue, log } = this.deps;
-    // A bounded read by the status index, not an exact count: this runs every pass, at any size.
+    // This runs every pass, at any size, and usually finds nothing lost: compare the queue's depth
+    // with a count of queued evaluations that stops one past it (an index read, no rows fetched),
+    // and read the evaluations themselves only when storage holds more than the queue.
+    const depth = await queue.depth();
+    if ((await storage.evaluations.countInStatus(['queued'], depth + 1)) <= depth) return;
     const queued = await storage.evaluations.findByStatus(['queued'], { limit: 500 });
-    if (queued.length === 0 || (await queue.depth()) >= queued.length) return;
     const old = queued.filter((e) => now - Date.parse(e.created_at) >= this.options.requeueAfterMs);
     if (old.length === 0) return;
     await queue.enqueue(old.map((e) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox })));

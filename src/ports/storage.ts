@@ -74,9 +74,19 @@ export interface TransitionOptions {
   extraEvents?: NewEvaluationEvent[];
 }
 
+/**
+ * A moved evaluation without its code, stdin and output: a transition never reads those back (a
+ * finish would otherwise re-read megabytes of output it has just written). `get` has them.
+ */
 export interface TransitionResult {
-  evaluation: Evaluation;
+  evaluation: EvaluationSummary;
   /** The preceding events, the status event and the extra events, with their sequence numbers, in order. */
+  events: EvaluationEvent[];
+}
+
+/** A new evaluation as stored (everything it was created with) and its first event. */
+export interface CreatedEvaluation {
+  evaluation: Evaluation;
   events: EvaluationEvent[];
 }
 
@@ -119,7 +129,7 @@ export interface QueuedInEnvironment {
 /** Evaluations and their state changes. */
 export interface EvaluationRepository {
   /** Inserts evaluations in status `queued`, each with its first event (seq 1, status queued), atomically. */
-  create(evaluations: NewEvaluation[]): Promise<TransitionResult[]>;
+  create(evaluations: NewEvaluation[]): Promise<CreatedEvaluation[]>;
   get(id: string): Promise<Evaluation | null>;
   /** The evaluation without its code, stdin and output (cheap, whatever their size). */
   getSummary(id: string): Promise<EvaluationSummary | null>;
@@ -139,6 +149,8 @@ export interface EvaluationRepository {
   readOutput(id: string, stream: 'stdout' | 'stderr'): Promise<StoredOutput | null>;
   /** Evaluations in the given statuses, oldest first, optionally only those held by some workers. */
   findByStatus(statuses: EvaluationStatus[], options?: { workers?: string[]; limit?: number }): Promise<EvaluationSummary[]>;
+  /** How many evaluations are in the given statuses, counting no further than `cap` (a bounded index read at any table size). */
+  countInStatus(statuses: EvaluationStatus[], cap: number): Promise<number>;
 }
 
 /** The per-evaluation log of events, numbered 1, 2, 3… without gaps. */

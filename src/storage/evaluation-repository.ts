@@ -21,11 +21,12 @@ import type {
   TransitionOptions,
   TransitionPatch,
   TransitionResult,
+  CreatedEvaluation,
 } from '../ports/storage.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Db, StoreDialect, Tx } from './dialect.js';
 import { chunks, INSERT_CHUNK, insertEvents, uniqueTags } from './event-rows.js';
-import { PAYLOAD_COLUMNS, toEvaluation, toIso, toMs, toSummary, type PayloadRow } from './rows.js';
+import { PAYLOAD_COLUMNS, toEvaluation, toIso, toMs, toSummary } from './rows.js';
 import type { EvaluationsTable } from './schema.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
 import { likePattern, searchFloor, textMatch } from './text-search.js';
@@ -42,7 +43,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     this.guard = storeGuard(dialect);
   }
 
-  create(evaluations: NewEvaluation[]): Promise<TransitionResult[]> {
+  create(evaluations: NewEvaluation[]): Promise<CreatedEvaluation[]> {
     return this.guard(async () => {
       if (evaluations.length === 0) return [];
       const prepared = evaluations.map((e) => ({ ...e, tags: uniqueTags(e.tags), createdMs: toMs(e.created_at) }));
@@ -218,14 +219,14 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
         const row = await update.returningAll().executeTakeFirst();
         if (!row) return null;
 
-        const payload = await this.writePayload(trx, id, patch);
+        await this.writeOutput(trx, id, patch);
         const statusEvent: NewEvaluationEvent = {
           type: 'status',
           at: new Date(now).toISOString(),
           data: { status: to, reason: row.reason as Evaluation['reason'], message: row.message, worker: row.worker },
         };
         const events = await insertEvents(trx, id, Number(row.last_seq) - eventCount + 1, [...before, statusEvent, ...extra]);
-        return { evaluation: toEvaluation(row, payload), events };
+        return { evaluation: toSummary(row), events };
       });
     });
   }
@@ -241,6 +242,18 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
         .limit(options.limit ?? DEFAULT_FIND_LIMIT)
         .execute();
       return rows.map(toSummary);
+    });
+  }
+
+  countInStatus(statuses: EvaluationStatus[], cap: number): Promise<number> {
+    return this.guard(async () => {
+      if (statuses.length === 0 || cap <= 0) return 0;
+      const bounded = this.db.selectFrom('evaluations').select('id').where('status', 'in', statuses).limit(cap).as('bounded');
+      const row = await this.db
+        .selectFrom(bounded)
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
     });
   }
 
@@ -266,12 +279,10 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     return set;
   }
 
-  /** Writes stdout/stderr if the patch has them; returns the payload either way. */
-  private async writePayload(trx: Tx, id: string, patch: TransitionPatch): Promise<PayloadRow> {
-    if (patch.stdout === undefined && patch.stderr === undefined) {
-      return trx.selectFrom('evaluation_payloads').select(PAYLOAD_COLUMNS).where('evaluation_id', '=', id).executeTakeFirstOrThrow();
-    }
-    return trx
+  /** Writes stdout/stderr when the patch has them (a finish); other transitions leave the payload alone. */
+  private async writeOutput(trx: Tx, id: string, patch: TransitionPatch): Promise<void> {
+    if (patch.stdout === undefined && patch.stderr === undefined) return;
+    await trx
       .updateTable('evaluation_payloads')
       .set({
         stdout: patch.stdout,
@@ -280,7 +291,6 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
         ...(patch.stderr_raw === undefined ? {} : { stderr_raw: rawColumn(patch.stderr_raw) }),
       })
       .where('evaluation_id', '=', id)
-      .returning(PAYLOAD_COLUMNS)
       .executeTakeFirstOrThrow();
   }
 }

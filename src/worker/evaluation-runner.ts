@@ -6,7 +6,7 @@
  * persisted in the order they happened even though the sandbox reports them from callbacks.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Evaluation } from '../domain/evaluation.js';
+import type { EvaluationSummary } from '../domain/evaluation.js';
 import type { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import { resultWithoutRun, terminalStatusOf } from '../app/verdicts.js';
 import type { NewEvaluationEvent } from '../domain/events.js';
@@ -77,6 +77,9 @@ export class EvaluationRunner {
     }
     const evaluation = claimed.evaluation;
     if (abort.signal.reason instanceof WorkerShutdown) return this.handBack(evaluation, abort.signal.reason);
+    // What to run, read once it is ours (the claim itself does not read the payload back).
+    const input = await this.deps.evaluations.get(evaluation.id);
+    if (!input) return;
     if (abort.signal.aborted) {
       await this.finish(evaluation, resultWithoutRun(evaluation, { cancelled: true }), []);
       return;
@@ -105,8 +108,8 @@ export class EvaluationRunner {
     const startSeconds = () => (performance.now() - claimedAt) / 1000;
     const result = await backend.run(
       {
-        code: evaluation.code,
-        stdin: evaluation.stdin_base64 === null ? (evaluation.stdin ?? undefined) : Buffer.from(evaluation.stdin_base64, 'base64'),
+        code: input.code,
+        stdin: input.stdin_base64 === null ? (input.stdin ?? undefined) : Buffer.from(input.stdin_base64, 'base64'),
         environment: evaluation.environment,
         limits: evaluation.limits,
         runId: evaluation.id,
@@ -148,7 +151,7 @@ export class EvaluationRunner {
   }
 
   /** Puts an evaluation this worker will not finish back to `queued`; the queue delivers it again. */
-  private async handBack(evaluation: Evaluation, why: WorkerShutdown): Promise<never> {
+  private async handBack(evaluation: EvaluationSummary, why: WorkerShutdown): Promise<never> {
     const { lifecycle, workerId } = this.deps;
     await lifecycle.transition(
       evaluation.id,
@@ -163,7 +166,7 @@ export class EvaluationRunner {
    * Records the last pending output, the verdict and its `done` event in one transaction, in that
    * order, so a watcher has every byte of output before it sees the terminal status.
    */
-  private async finish(evaluation: Evaluation, result: RunResult, pending: NewEvaluationEvent[]): Promise<void> {
+  private async finish(evaluation: EvaluationSummary, result: RunResult, pending: NewEvaluationEvent[]): Promise<void> {
     const { lifecycle, evaluations, workerId, log } = this.deps;
     const moved = await this.persistently(`record its ${terminalStatusOf(result)} result`, evaluation.id, () =>
       lifecycle.finish(evaluation.id, result, { expectFrom: ['provisioning', 'running'], expectWorker: workerId, precedingEvents: pending }),

@@ -2,7 +2,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EvaluationLifecycle } from '../../src/app/evaluation-lifecycle.js';
 import { resultWithoutRun } from '../../src/app/verdicts.js';
-import type { Evaluation } from '../../src/domain/evaluation.js';
 import { EvaluationEvent as EventSchema, type NewEvaluationEvent, type StatusChange } from '../../src/domain/events.js';
 import { channels } from '../../src/ports/bus.js';
 import {
@@ -81,7 +80,7 @@ describe('EvaluationLifecycle', () => {
 
   it('finish writes the pending output, then the status, then done, in one gap-free run', async () => {
     const { id } = await submitOne(p);
-    const evaluation: Evaluation = await claim(p, id, 'w1');
+    const evaluation = await claim(p, id, 'w1');
     const seen = await recordChannel(p.bus, channels.evaluation(id));
     const result = runResult(evaluation.limits, { exitCode: 3 }, { stdout: 'a\nb\n', stderr: 'oops\n' });
 
@@ -91,7 +90,8 @@ describe('EvaluationLifecycle', () => {
       precedingEvents: [output('stdout', 'b\n'), output('stderr', 'oops\n')],
     });
 
-    expect(moved?.evaluation).toMatchObject({ status: 'failed', reason: 'exit_nonzero', exit_code: 3, stdout: 'a\nb\n', stderr: 'oops\n' });
+    expect(moved?.evaluation).toMatchObject({ status: 'failed', reason: 'exit_nonzero', exit_code: 3 });
+    expect(await p.storage.evaluations.get(id)).toMatchObject({ stdout: 'a\nb\n', stderr: 'oops\n' });
     const stored = await storedEvents(p.storage, id);
     expect(expectGapFree(stored)).toEqual(['status:queued', 'status:provisioning', 'status:running', 'stdout', 'stderr', 'status:failed', 'done']);
     expect(stored.at(-1)).toMatchObject({ type: 'done', data: { status: 'failed', reason: 'exit_nonzero', exit_code: 3 } });

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLogReader, type EventSink } from '../../src/app/event-log-reader.js';
 import { resultWithoutRun } from '../../src/app/verdicts.js';
-import type { Evaluation } from '../../src/domain/evaluation.js';
+import type { EvaluationSummary } from '../../src/domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent } from '../../src/domain/events.js';
 import { channels } from '../../src/ports/bus.js';
 import {
@@ -57,7 +57,7 @@ const stdout = (text: string): NewEvaluationEvent => ({ type: 'stdout', at: new 
 const texts = (events: EvaluationEvent[]) => events.flatMap((e) => (e.type === 'stdout' ? [e.data.text] : []));
 
 let p: InMemoryPlatform;
-let evaluation: Evaluation;
+let evaluation: EvaluationSummary;
 beforeEach(async () => {
   p = await openInMemoryPlatform(); // the fallback poll is a minute: only the bus or a gap can wake the reader
   evaluation = await claim(p, (await submitOne(p)).id, 'w1'); // seq 1-3: queued, provisioning, running

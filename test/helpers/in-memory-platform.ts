@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { EvaluationLifecycle } from '../../src/app/evaluation-lifecycle.js';
 import { EvaluationService, type EvaluationServiceOptions } from '../../src/app/evaluation-service.js';
 import { EventLogReader } from '../../src/app/event-log-reader.js';
-import type { CreateEvaluationRequest, Evaluation, EvaluationStatus, SandboxBackendName } from '../../src/domain/evaluation.js';
+import type { CreateEvaluationRequest, Evaluation, EvaluationStatus, EvaluationSummary, SandboxBackendName } from '../../src/domain/evaluation.js';
 import { EvaluationEvent as EventSchema, type EvaluationEvent } from '../../src/domain/events.js';
 import { createMemoryBus } from '../../src/events/memory-bus.js';
 import type { EventBus } from '../../src/ports/bus.js';
@@ -101,7 +101,7 @@ export async function submitOne(platform: InMemoryPlatform, overrides: Partial<C
  * Takes a queued evaluation as worker `worker` would: out of the queue, claimed (provisioning,
  * attempts + 1) and, unless `until` says provisioning, started (running).
  */
-export async function claim(platform: InMemoryPlatform, id: string, worker: string, until: 'provisioning' | 'running' = 'running'): Promise<Evaluation> {
+export async function claim(platform: InMemoryPlatform, id: string, worker: string, until: 'provisioning' | 'running' = 'running'): Promise<EvaluationSummary> {
   await platform.queue.remove(id);
   const claimed = await platform.lifecycle.transition(id, 'provisioning', { worker, increment_attempts: true }, { expectFrom: ['queued'] });
   expect(claimed, `claim ${id}`).not.toBeNull();
