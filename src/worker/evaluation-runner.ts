@@ -106,6 +106,9 @@ export class EvaluationRunner {
     const result = await backend.run(
       {
         code: evaluation.code,
+        files: evaluation.files,
+        entrypoint: evaluation.entrypoint,
+        command: evaluation.command,
         stdin: evaluation.stdin_base64 === null ? (evaluation.stdin ?? undefined) : Buffer.from(evaluation.stdin_base64, 'base64'),
         environment: evaluation.environment,
         limits: evaluation.limits,
