@@ -237,7 +237,7 @@ describe('bad input over HTTP', () => {
     });
 
     it('413 for a body over the limit: by Content-Length, and chunked', async () => {
-      expectError(await post('/api/evaluations', JSON.stringify({ code: '#'.repeat(11 * 1024 * 1024) })), 413, 'payload_too_large');
+      expectError(await post('/api/evaluations', JSON.stringify({ code: '#'.repeat(15 * 1024 * 1024) })), 413, 'payload_too_large');
       const declared = await rawExchange(
         `POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{"code":`,
       );

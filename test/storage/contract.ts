@@ -106,7 +106,17 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.events.after(input.id, 0)).toEqual(result!.events);
       expect(await store.evaluations.get('ev_missing')).toBeNull();
       // The summary is the same record without code, stdin and output.
-      const { code: _code, stdin: _stdin, stdin_base64: _stdinBase64, stdout: _stdout, stderr: _stderr, ...summary } = got!;
+      const {
+        code: _code,
+        files: _files,
+        entrypoint: _entrypoint,
+        command: _command,
+        stdin: _stdin,
+        stdin_base64: _stdinBase64,
+        stdout: _stdout,
+        stderr: _stderr,
+        ...summary
+      } = got!;
       expect(await store.evaluations.getSummary(input.id)).toEqual(summary);
       expect(await store.evaluations.getSummary('ev_missing')).toBeNull();
     });
