@@ -244,7 +244,7 @@ describe('bad input over HTTP', () => {
       expectError(rawReply(declared.text), 413, 'payload_too_large');
       const chunk = `100000\r\n${'a'.repeat(0x100000)}\r\n`;
       const chunked = await rawExchange(
-        `POST /api/evaluations/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(11)}`,
+        `POST /api/evaluations/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(15)}`,
       );
       expectError(rawReply(chunked.text), 413, 'payload_too_large');
     });

@@ -82,7 +82,7 @@ describe('artifacts in the web UI', () => {
     }, `/api/evaluations/${id}/artifacts/report.html`);
     expect(download.type).toBe('text/plain; charset=utf-8');
     expect(download.disposition).toMatch(/^attachment;/);
-    expect(download.size).toBe(41);
+    expect(download.size).toBe(40);
 
     await page.goto(`${server.url}/evaluations/${id}`);
     await checkArtifacts(page, id);

@@ -431,6 +431,33 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.evaluations.readOutput('ev_missing', 'stdout')).toBeNull();
     });
 
+    it('keeps a multi-file program and the artifacts recorded with the verdict, bytes exact', async () => {
+      const files = [
+        { path: 'pkg/a.py', content: 'print("é")', encoding: 'utf-8' as const },
+        { path: 'blob.bin', content: 'AAH/', encoding: 'base64' as const },
+      ];
+      const e = await created({ code: '', files, command: ['python3', '-m', 'pkg'] });
+      expect(e).toMatchObject({ files, command: ['python3', '-m', 'pkg'], entrypoint: null });
+      expect((await store.evaluations.get(e.id))!).toMatchObject({ files, command: ['python3', '-m', 'pkg'], entrypoint: null });
+      expect(await store.evaluations.listArtifacts(e.id)).toEqual({ items: [], dropped: [], dropped_more: 0 });
+      await toRunning(e.id);
+      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0xff]);
+      const artifacts = {
+        items: [{ path: 'plots/a.png', size_bytes: png.length, sha256: 'f'.repeat(64), content_type: 'image/png', content: png }],
+        dropped: [{ path: 'passwd', size_bytes: null, reason: 'not_a_regular_file' as const }],
+        dropped_more: 7,
+      };
+      expect(await store.evaluations.transition(e.id, 'completed', { artifacts }, { expectWorker: 'w1' })).not.toBeNull();
+      const { content: _content, ...info } = artifacts.items[0]!;
+      expect(await store.evaluations.listArtifacts(e.id)).toEqual({ items: [info], dropped: artifacts.dropped, dropped_more: 7 });
+      const read = await store.evaluations.readArtifact(e.id, 'plots/a.png');
+      expect(Buffer.from(read!.content).equals(Buffer.from(png))).toBe(true);
+      expect(await store.evaluations.readArtifact(e.id, 'nope.png')).toBeNull();
+      expect(await store.evaluations.listArtifacts('ev_missing')).toBeNull();
+      // An evaluation from before files existed reads as main.py run by python.
+      expect((await created()).entrypoint).toBe('main.py');
+    });
+
     it('keeps a worker registry', async () => {
       const w = {
         id: 'host-a:123',
