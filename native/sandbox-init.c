@@ -1,22 +1,35 @@
 /*
  * crucible-init: PID 1 inside a sandbox (bubblewrap: `bwrap --as-pid-1`; gVisor: the
- * container's process, with the status fd handed in by `runsc run --pass-fd`).
+ * container's process, with the status and program fds handed in by `runsc run --pass-fd`).
  *
- *   crucible-init [--user UID:GID] STATUS_FD CODE_FD CODE_PATH PROGRAM ARGS...
+ *   crucible-init [--user UID:GID] STATUS_FD PROGRAM_FD WORKDIR
  *
- * --user: run PROGRAM as UID:GID (no supplementary groups), init staying who it was. Used under
- * gVisor, where init starts as the sandbox's root (with only CAP_SETUID/CAP_SETGID/CAP_SETPCAP): gVisor does
- * not shield a PID 1 from its namespace's signals as Linux does, so a program of the same uid
- * could kill init (and with it the report of its own ending) or list its fds.
- * CODE_FD "-" means the code is already at CODE_PATH (gVisor binds it in from the bundle).
+ * --user: run the program (and unpack and collect its files) as UID:GID (no supplementary
+ * groups), init staying who it was. Used under gVisor, where init starts as the sandbox's root
+ * (with only CAP_SETUID/CAP_SETGID/CAP_SETPCAP): gVisor does not shield a PID 1 from its
+ * namespace's signals as Linux does, so a program of the same uid could kill init (and with it
+ * the report of its own ending) or list its fds.
  *
  * 1. writes "ready" to STATUS_FD: the sandbox is fully set up (namespaces, mounts, seccomp,
  *    no capabilities). A server can start sandboxes ahead of time and keep them waiting here.
- * 2. reads the program's code from CODE_FD until end of file into CODE_PATH (read-only mode);
- *    the end of the code is the signal to start.
- * 3. runs PROGRAM as its child, writes "started", reaps every orphan in the PID namespace, and
- *    when PROGRAM ends writes its raw wait status as "exit <status>", then exits, which makes
- *    the kernel kill whatever is left in the namespace (daemons cannot outlive the program).
+ * 2. reads the program from PROGRAM_FD until end of file (the end is the signal to start). It is
+ *    a sequence of records, each a text header line and, for some, raw bytes after it:
+ *      arg <n>\n<n bytes>              one argv entry of the program, in order (argv[0] is
+ *                                      looked up in PATH)
+ *      file <p> <n>\n<p bytes><n bytes>  a file of the working directory: relative path, content
+ *      collect <files> <bytes>\n       collect WORKDIR/out after the program, within these limits
+ *      run\n                           end of the program; nothing may follow
+ *    The server builds it (src/sandbox/run/program-bundle.ts) from a validated request; init
+ *    checks it again (paths stay inside WORKDIR) since it is the last line of defence.
+ * 3. forks the program's process, which becomes the program's user, writes the files into
+ *    WORKDIR (so they are the program's own, writable, and count against WORKDIR's tmpfs),
+ *    creates WORKDIR/out, changes into WORKDIR and executes argv. Init writes "started", reaps
+ *    every orphan in the PID namespace, and when the program ends writes its raw wait status as
+ *    "exit <status>".
+ * 4. with `collect`: a collector process, again as the program's user, first SIGKILLs every
+ *    other process of the sandbox (a daemon left behind cannot change files while they are
+ *    read), then walks WORKDIR/out and writes what it finds to STATUS_FD (see collect()).
+ * 5. exits, which makes the kernel kill whatever is left in the namespace.
  *
  * bwrap and runsc themselves only report 128+signal, so a program calling sys.exit(137) would look like a
  * SIGKILL; the raw status keeps the two apart. As PID 1 it cannot be killed from inside the
@@ -24,6 +37,7 @@
  * write fake statuses nor reach the fd through /proc.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -32,12 +46,22 @@
 #include <string.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
 #include <unistd.h>
 
 #define SETUP_FAILED 125
+/* The largest program the server sends (code + files + argv, with headers), with room to spare. */
+#define MAX_BUNDLE_BYTES (64L * 1024 * 1024)
+#define MAX_ARGS 256
+#define MAX_FILES 1024
+/* Collection bounds that hold whatever the request's limits say. */
+#define MAX_DEPTH 16
+#define MAX_PATH_BYTES 1024
+#define MAX_SCANNED 100000
+#define MAX_DROPS_LISTED 100
 
 static int status_fd = -1;
 
@@ -46,29 +70,291 @@ static void report_failure(const char *what, const char *arg) {
   _exit(SETUP_FAILED);
 }
 
-static void receive_code(int code_fd, const char *path) {
-  int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (out < 0) report_failure("cannot create", path);
-  char buf[65536];
+static void protocol_error(const char *what) {
+  errno = EPROTO;
+  report_failure("bad program bundle:", what);
+}
+
+/* ---- the program bundle ------------------------------------------------------------------ */
+
+struct file_entry {
+  char *path;
+  const char *content;
+  long size;
+};
+
+struct program {
+  char *argv[MAX_ARGS + 1];
+  int argc;
+  struct file_entry files[MAX_FILES];
+  int nfiles;
+  int collect;
+  long max_artifacts, max_artifact_bytes;
+};
+
+static char *read_all(int fd, long *len) {
+  long cap = 65536, n = 0;
+  char *buf = malloc(cap);
+  if (!buf) report_failure("out of memory reading", "the program");
   for (;;) {
-    ssize_t n = read(code_fd, buf, sizeof buf);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      report_failure("cannot read the program code for", path);
+    if (n == cap) {
+      if (cap >= MAX_BUNDLE_BYTES) protocol_error("larger than the maximum");
+      cap *= 2;
+      buf = realloc(buf, cap);
+      if (!buf) report_failure("out of memory reading", "the program");
     }
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = write(out, buf + off, (size_t)(n - off));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        report_failure("cannot write", path);
-      }
-      off += w;
+    ssize_t r = read(fd, buf + n, (size_t)(cap - n));
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      report_failure("cannot read", "the program");
+    }
+    n += r;
+  }
+  close(fd);
+  *len = n;
+  return buf;
+}
+
+/* Takes `n` bytes at *pos as a fresh NUL-terminated string. */
+static char *take(const char *buf, long len, long *pos, long n) {
+  if (n < 0 || n > len - *pos) protocol_error("truncated record");
+  char *s = malloc((size_t)n + 1);
+  if (!s) report_failure("out of memory reading", "the program");
+  memcpy(s, buf + *pos, (size_t)n);
+  s[n] = '\0';
+  *pos += n;
+  return s;
+}
+
+static void parse_program(const char *buf, long len, struct program *p) {
+  long pos = 0;
+  memset(p, 0, sizeof *p);
+  for (;;) {
+    const char *nl = memchr(buf + pos, '\n', (size_t)(len - pos));
+    if (!nl || nl - (buf + pos) > 100) protocol_error("bad header line");
+    char line[128];
+    memcpy(line, buf + pos, (size_t)(nl - (buf + pos)));
+    line[nl - (buf + pos)] = '\0';
+    pos = nl - buf + 1;
+    long a, b;
+    char tail;
+    if (sscanf(line, "arg %ld%c", &a, &tail) == 1) {
+      if (p->argc == MAX_ARGS) protocol_error("too many arguments");
+      p->argv[p->argc++] = take(buf, len, &pos, a);
+    } else if (sscanf(line, "file %ld %ld%c", &a, &b, &tail) == 2) {
+      if (p->nfiles == MAX_FILES) protocol_error("too many files");
+      struct file_entry *f = &p->files[p->nfiles++];
+      f->path = take(buf, len, &pos, a);
+      if (b < 0 || b > len - pos) protocol_error("truncated file");
+      f->content = buf + pos;
+      f->size = b;
+      pos += b;
+    } else if (sscanf(line, "collect %ld %ld%c", &a, &b, &tail) == 2) {
+      if (a < 0 || b < 0) protocol_error("negative collection limit");
+      p->collect = 1;
+      p->max_artifacts = a;
+      p->max_artifact_bytes = b;
+    } else if (!strcmp(line, "run")) {
+      if (pos != len) protocol_error("data after run");
+      break;
+    } else {
+      protocol_error("unknown record");
     }
   }
-  close(out);
-  close(code_fd);
+  if (p->argc == 0) protocol_error("no program to run");
+  p->argv[p->argc] = NULL;
 }
+
+/* ---- files in ---------------------------------------------------------------------------- */
+
+/* A relative path of plain names: no empty, "." or ".." segment, no leading "/". */
+static int safe_relative_path(const char *path) {
+  if (!*path || *path == '/' || strlen(path) > MAX_PATH_BYTES) return 0;
+  for (const char *seg = path;;) {
+    const char *end = strchrnul(seg, '/');
+    size_t n = (size_t)(end - seg);
+    if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) return 0;
+    if (!*end) return 1;
+    seg = end + 1;
+  }
+}
+
+static void write_all(int fd, const char *data, long n, const char *what) {
+  for (long off = 0; off < n;) {
+    ssize_t w = write(fd, data + off, (size_t)(n - off));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      report_failure("cannot write", what);
+    }
+    off += w;
+  }
+}
+
+/* Creates `path` under `root` (directories as needed, never following a link). */
+static void place_file(int root, const struct file_entry *f) {
+  if (!safe_relative_path(f->path)) {
+    errno = EINVAL;
+    report_failure("refusing the file path", f->path);
+  }
+  char *copy = strdup(f->path);
+  int dir = dup(root);
+  char *seg = copy, *slash;
+  while ((slash = strchr(seg, '/'))) {
+    *slash = '\0';
+    if (mkdirat(dir, seg, 0755) < 0 && errno != EEXIST) report_failure("cannot create the directory for", f->path);
+    int next = openat(dir, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) report_failure("cannot open the directory for", f->path);
+    close(dir);
+    dir = next;
+    seg = slash + 1;
+  }
+  int out = openat(dir, seg, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (out < 0) report_failure("cannot create", f->path);
+  write_all(out, f->content, f->size, f->path);
+  close(out);
+  close(dir);
+  free(copy);
+}
+
+static void place_files(const char *workdir, const struct program *p) {
+  int root = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (root < 0) report_failure("cannot open the working directory", workdir);
+  for (int i = 0; i < p->nfiles; i++) place_file(root, &p->files[i]);
+  if (mkdirat(root, "out", 0755) < 0 && errno != EEXIST) report_failure("cannot create the output directory in", workdir);
+  close(root);
+}
+
+/* ---- files out --------------------------------------------------------------------------- */
+
+/*
+ * The collector reads the sandbox's files from inside the sandbox, as the program's user, in the
+ * sandbox's mount namespace: it can only ever see what the program could see, so no link, mount
+ * or race can make it read a host file. It still never follows a symlink (every open is relative
+ * to an open directory, with O_NOFOLLOW), opens only what lstat calls a regular file (then checks
+ * again on the open fd, with O_NONBLOCK so a fifo swapped in cannot block it), judges a file by
+ * its size before reading a byte (a 1 GiB sparse file is dropped unread), reads at most the
+ * remaining byte budget, and scans a bounded number of entries at a bounded depth.
+ *
+ * Records on STATUS_FD (after "exit"):
+ *   artifact <p> <n>\n<p bytes of path><n bytes of content>
+ *   drop <reason> <p> <size>\n<p bytes of path>     (the first MAX_DROPS_LISTED; size -1: unknown)
+ *   collected <more>\n                              the end; <more> drops were not listed
+ */
+struct collection {
+  long max_files, max_bytes;
+  long kept, used, scanned, listed_drops, more_drops;
+};
+
+static void emit_drop(struct collection *c, const char *reason, const char *path, long size) {
+  if (c->listed_drops >= MAX_DROPS_LISTED) {
+    c->more_drops++;
+    return;
+  }
+  c->listed_drops++;
+  dprintf(status_fd, "drop %s %zu %ld\n", reason, strlen(path), size);
+  write_all(status_fd, path, (long)strlen(path), "the artifacts");
+}
+
+static void emit_file(struct collection *c, int dir, const char *name, const char *path) {
+  int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) close(fd);
+    emit_drop(c, "unreadable", path, -1);
+    return;
+  }
+  long room = c->max_bytes - c->used;
+  if (st.st_size > room) {
+    close(fd);
+    emit_drop(c, "max_artifact_bytes", path, (long)st.st_size);
+    return;
+  }
+  /*
+   * Exactly the size seen, streamed through a small buffer (no allocation the size of the file:
+   * the sandbox's memory limit must not decide the program's verdict after it ended). Should the
+   * file change meanwhile (nothing of the program runs any more, so it cannot), it is cut at or
+   * padded with zeros up to that size.
+   */
+  long size = (long)st.st_size;
+  dprintf(status_fd, "artifact %zu %ld\n", strlen(path), size);
+  write_all(status_fd, path, (long)strlen(path), "the artifacts");
+  static char buf[65536];
+  for (long sent = 0; sent < size;) {
+    long want = size - sent < (long)sizeof buf ? size - sent : (long)sizeof buf;
+    ssize_t r = read(fd, buf, (size_t)want);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      memset(buf, 0, (size_t)want);
+      r = want;
+    }
+    write_all(status_fd, buf, r, "the artifacts");
+    sent += r;
+  }
+  close(fd);
+  c->kept++;
+  c->used += size;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks one directory (`dir` is an open fd, taken over) in name order. */
+static void collect_dir(struct collection *c, int dir, const char *prefix, int depth) {
+  DIR *d = fdopendir(dir);
+  if (!d) {
+    close(dir);
+    return;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (++c->scanned > MAX_SCANNED) break;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 64;
+      char **grown = realloc(names, cap * sizeof *names);
+      if (!grown) break;
+      names = grown;
+    }
+    names[n] = strdup(e->d_name);
+    if (names[n]) n++;
+  }
+  qsort(names, n, sizeof *names, by_name);
+  for (size_t i = 0; i < n; i++) {
+    char path[MAX_PATH_BYTES + 1];
+    int len = snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "/" : "", names[i]);
+    struct stat st;
+    if (len < 0 || len > MAX_PATH_BYTES) emit_drop(c, "invalid_name", names[i], -1);
+    else if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) emit_drop(c, "unreadable", path, -1);
+    else if (S_ISDIR(st.st_mode)) {
+      int sub = depth < MAX_DEPTH ? openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+      if (sub < 0) emit_drop(c, depth < MAX_DEPTH ? "unreadable" : "too_deep", path, -1);
+      else collect_dir(c, sub, path, depth + 1);
+    } else if (!S_ISREG(st.st_mode)) emit_drop(c, "not_a_regular_file", path, -1);
+    else if (c->kept >= c->max_files) emit_drop(c, "max_artifacts", path, (long)st.st_size);
+    else emit_file(c, dirfd(d), names[i], path);
+    free(names[i]);
+  }
+  free(names);
+  closedir(d);
+}
+
+static void collect(const char *workdir, const struct program *p) {
+  /* The program has ended; whatever it left running goes before its files are read. */
+  for (int round = 0; round < 3; round++) kill(-1, SIGKILL);
+  struct collection c = {.max_files = p->max_artifacts, .max_bytes = p->max_artifact_bytes};
+  int root = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int out = root >= 0 ? openat(root, "out", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  if (out >= 0) collect_dir(&c, out, "", 0);
+  else if (root >= 0 && faccessat(root, "out", F_OK, AT_SYMLINK_NOFOLLOW) == 0) emit_drop(&c, "not_a_regular_file", "out", -1);
+  if (c.scanned > MAX_SCANNED) emit_drop(&c, "scan_limit", "", -1);
+  dprintf(status_fd, "collected %ld\n", c.more_drops);
+}
+
+/* ---- processes --------------------------------------------------------------------------- */
 
 /* Becomes UID:GID for good (all three ids, no groups); any failure ends the child. */
 static void become(const char *spec) {
@@ -85,6 +371,19 @@ static void become(const char *spec) {
   if (getuid() != uid || geteuid() != uid || getgid() != gid) report_failure("could not become", spec);
 }
 
+/* Waits for `child`, reaping every orphan meanwhile; returns its raw wait status. */
+static int wait_for(pid_t child) {
+  for (;;) {
+    int st;
+    pid_t pid = waitpid(-1, &st, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      _exit(SETUP_FAILED); /* cannot happen: it is our child */
+    }
+    if (pid == child) return st;
+  }
+}
+
 int main(int argc, char **argv) {
   const char *user = NULL;
   if (argc > 2 && !strcmp(argv[1], "--user")) {
@@ -92,18 +391,22 @@ int main(int argc, char **argv) {
     argv += 2;
     argc -= 2;
   }
-  if (argc < 5) {
-    fprintf(stderr, "usage: crucible-init [--user UID:GID] STATUS_FD CODE_FD CODE_PATH PROGRAM ARGS...\n");
+  if (argc != 4) {
+    fprintf(stderr, "usage: crucible-init [--user UID:GID] STATUS_FD PROGRAM_FD WORKDIR\n");
     return SETUP_FAILED;
   }
   status_fd = atoi(argv[1]);
-  int code_fd = strcmp(argv[2], "-") ? atoi(argv[2]) : -1;
+  int program_fd = atoi(argv[2]);
+  const char *workdir = argv[3];
   prctl(PR_SET_DUMPABLE, 0);
   if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) < 0) status_fd = -1;
-  if (code_fd >= 0) fcntl(code_fd, F_SETFD, FD_CLOEXEC);
+  fcntl(program_fd, F_SETFD, FD_CLOEXEC);
 
   if (status_fd >= 0) dprintf(status_fd, "ready\n");
-  if (code_fd >= 0) receive_code(code_fd, argv[3]);
+  long len;
+  char *bundle = read_all(program_fd, &len);
+  static struct program program;
+  parse_program(bundle, len, &program);
 
   pid_t child = fork();
   if (child < 0) report_failure("fork in sandbox", "");
@@ -112,21 +415,27 @@ int main(int argc, char **argv) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (user) become(user);
+    place_files(workdir, &program);
+    if (chdir(workdir) < 0) report_failure("cannot enter", workdir);
     /* Whatever bwrap left open (beyond stdio) is not the program's business. */
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-    execv(argv[4], &argv[4]);
-    report_failure("cannot execute in sandbox", argv[4]);
+    execvp(program.argv[0], program.argv);
+    /* A command that does not exist is the program's failure (as in a shell), not the sandbox's. */
+    int err = errno;
+    dprintf(2, "crucible: cannot run %s: %s\n", program.argv[0], strerror(err));
+    _exit(err == ENOENT ? 127 : 126);
   }
   if (status_fd >= 0) dprintf(status_fd, "started\n");
-  for (;;) {
-    int st;
-    pid_t pid = waitpid(-1, &st, 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      return SETUP_FAILED; /* cannot happen: the program is our child */
+  int st = wait_for(child);
+  if (status_fd >= 0) dprintf(status_fd, "exit %d\n", st);
+  if (program.collect && status_fd >= 0) {
+    pid_t collector = fork();
+    if (collector == 0) {
+      if (user) become(user);
+      collect(workdir, &program);
+      _exit(0);
     }
-    if (pid != child) continue; /* an orphan re-parented to us */
-    if (status_fd >= 0) dprintf(status_fd, "exit %d\n", st);
-    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+    if (collector > 0) wait_for(collector);
   }
+  return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }

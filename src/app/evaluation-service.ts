@@ -5,8 +5,10 @@
 import { createHash } from 'node:crypto';
 import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
 import { isTerminal, type CreateEvaluationRequest, type Evaluation, type EvaluationList, type ListEvaluationsQuery } from '../domain/evaluation.js';
-import { badRequest, conflict, notFound, unavailable } from '../domain/errors.js';
+import { badRequest, conflict, CrucibleError, notFound, unavailable } from '../domain/errors.js';
+import type { ArtifactList, CollectedArtifact } from '../domain/artifacts.js';
 import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
+import { MAIN_FILE } from '../domain/program-files.js';
 import { channels, type EventBus } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
@@ -133,6 +135,26 @@ export class EvaluationService {
     return new Uint8Array(Buffer.from(text, 'utf8'));
   }
 
+  /** The files the evaluation's program left in /sandbox/out, and what was dropped; same access rules as the evaluation. */
+  async artifacts(id: string, actor: Actor = ANONYMOUS_ACTOR): Promise<ArtifactList> {
+    await this.assertVisible(id, actor);
+    const list = await this.deps.storage.evaluations.listArtifacts(id);
+    if (!list) throw notFound('evaluation', id);
+    return list;
+  }
+
+  /** One artifact with its bytes; 404 `artifact_not_found` when the evaluation has none at `path`. */
+  async artifact(id: string, path: string, actor: Actor = ANONYMOUS_ACTOR): Promise<CollectedArtifact> {
+    await this.assertVisible(id, actor);
+    const artifact = await this.deps.storage.evaluations.readArtifact(id, path);
+    if (artifact) return artifact;
+    if (!(await this.deps.storage.evaluations.getSummary(id))) throw notFound('evaluation', id);
+    throw new CrucibleError(
+      'artifact_not_found',
+      `Evaluation ${id} has no artifact "${path.slice(0, 200)}"; GET /api/evaluations/${id}/artifacts lists its artifacts.`,
+    );
+  }
+
   /** Newest first; a non-admin only ever lists their own project. */
   list(query: ListEvaluationsQuery, actor: Actor = ANONYMOUS_ACTOR): Promise<EvaluationList> {
     authorize(actor, 'evaluations:read');
@@ -203,13 +225,19 @@ function toNewEvaluation(request: CreateEvaluationRequest, createdAt: string): N
     max_processes: request.max_processes ?? DEFAULT_LIMITS.max_processes,
     max_output_bytes: request.max_output_bytes ?? DEFAULT_LIMITS.max_output_bytes,
     scratch_mb: request.scratch_mb ?? DEFAULT_LIMITS.scratch_mb,
+    max_artifacts: request.max_artifacts ?? DEFAULT_LIMITS.max_artifacts,
+    max_artifact_bytes: request.max_artifact_bytes ?? DEFAULT_LIMITS.max_artifact_bytes,
   };
+  const code = request.code ?? '';
   return {
     id: newEvaluationId(),
     environment: request.environment,
     sandbox: request.sandbox,
-    code: request.code,
-    code_sha256: createHash('sha256').update(request.code).digest('hex'),
+    code,
+    code_sha256: createHash('sha256').update(code).digest('hex'),
+    files: request.files ?? [],
+    command: request.command ?? null,
+    entrypoint: request.command ? null : (request.entrypoint ?? MAIN_FILE),
     stdin: request.stdin ?? null,
     stdin_raw: request.stdin_base64 === undefined ? null : new Uint8Array(Buffer.from(request.stdin_base64, 'base64')),
     tags: [...new Set(request.tags)],

@@ -32,7 +32,7 @@ export class SyntaxChecker {
       stdin: code,
       environment: 'python',
       runId: `syntax-${process.pid}-${++this.counter}-${Date.now()}`,
-      limits: { ...DEFAULT_LIMITS, timeout_s: 5, memory_mb: 256, max_processes: 8, scratch_mb: 1 },
+      limits: { ...DEFAULT_LIMITS, timeout_s: 5, memory_mb: 256, max_processes: 8, scratch_mb: 1, max_artifacts: 0 },
     });
     if (result.reason !== 'exit_zero') {
       throw unavailable('syntax_check_failed', `The syntax check could not complete: ${result.message}`);

@@ -40,6 +40,7 @@ export function finalRecord(
       stdout_truncated: result.stdout_truncated,
       stderr_truncated: result.stderr_truncated,
       metrics: result.metrics,
+      ...(result.artifacts ? { artifacts: result.artifacts } : {}),
     },
     done: {
       type: 'done',

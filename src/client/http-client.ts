@@ -3,6 +3,7 @@
  * requests with API errors turned into readable exceptions, and an SSE reader that resumes with
  * Last-Event-ID when the connection drops.
  */
+import type { ArtifactList } from '../domain/artifacts.js';
 import type { CreateEvaluationInput, Evaluation, EvaluationList } from '../domain/evaluation.js';
 import type { EvaluationEvent } from '../domain/events.js';
 
@@ -67,6 +68,18 @@ export class CrucibleClient {
         .map(([k, v]): [string, string] => [k, String(v)]),
     );
     return this.request('GET', `/api/evaluations?${qs}`);
+  }
+
+  artifacts(id: string): Promise<ArtifactList> {
+    return this.request('GET', `/api/evaluations/${encodeURIComponent(id)}/artifacts`);
+  }
+
+  /** One artifact's bytes. */
+  async artifactBytes(id: string, path: string): Promise<Uint8Array> {
+    const url = new URL(`/api/evaluations/${encodeURIComponent(id)}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`, this.baseUrl);
+    const res = await fetch(url, { headers: this.auth() });
+    if (!res.ok) throw new ApiError(res.status, `http_${res.status}`, `cannot download artifact ${path}: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
   }
 
   cancel(id: string): Promise<Evaluation> {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LIMIT_BOUNDS, REQUEST_BOUNDS, type LimitName } from './limits.js';
+import { ProgramFile, pathProblem, programProblems } from './program-files.js';
 
 export const EVALUATION_STATUSES = ['queued', 'provisioning', 'running', 'completed', 'failed', 'timeout', 'cancelled'] as const;
 export const EvaluationStatus = z.enum(EVALUATION_STATUSES).describe('Lifecycle state of an evaluation');
@@ -83,6 +84,8 @@ export const LimitsSchema = z.object({
   max_processes: limitField('max_processes', true),
   max_output_bytes: limitField('max_output_bytes', true),
   scratch_mb: limitField('scratch_mb', true),
+  max_artifacts: limitField('max_artifacts', true),
+  max_artifact_bytes: limitField('max_artifact_bytes', true),
 });
 
 const Tag = z
@@ -171,9 +174,55 @@ export const ProgramSource = z
   .refine(...noNul('code'))
   .refine(...wellFormed('code'));
 
+/** A file's content: base64 must be well-formed; text follows the same rules as code. */
+const RequestFile = ProgramFile.superRefine((f, ctx) => {
+  const problem =
+    f.encoding === 'base64'
+      ? isBase64(f.content)
+        ? null
+        : 'must be standard base64 (A–Z, a–z, 0–9, +, /, padded with =)'
+      : f.content.includes('\u0000')
+        ? 'must not contain NUL (\\u0000) characters; send binary files with encoding "base64"'
+        : hasLoneSurrogate(f.content)
+          ? 'must be valid Unicode: it contains an unpaired surrogate (e.g. \\ud800)'
+          : null;
+  if (problem) ctx.addIssue({ code: 'custom', path: ['content'], message: `content of "${f.path.slice(0, 80)}" ${problem}` });
+});
+
+const CommandArg = z
+  .string()
+  .min(1, { message: 'command arguments must not be empty' })
+  .max(REQUEST_BOUNDS.command_arg_bytes, { message: `each command argument must be at most ${REQUEST_BOUNDS.command_arg_bytes} characters` })
+  .refine(...noNul('command arguments'))
+  .refine(...wellFormed('command arguments'));
+
 export const CreateEvaluationRequest = z
   .object({
-    code: ProgramSource.min(1, { message: 'code must not be empty' }).describe('Python source to run'),
+    code: ProgramSource.min(1, { message: 'code must not be empty' })
+      .optional()
+      .describe('Python source to run, as main.py (the shorthand for a one-file program; give code or files, or both)'),
+    files: z
+      .array(RequestFile)
+      .max(REQUEST_BOUNDS.files, { message: `at most ${REQUEST_BOUNDS.files} files` })
+      .optional()
+      .describe(
+        `Files placed in the working directory /sandbox before the program starts (at most ${REQUEST_BOUNDS.files}, ${REQUEST_BOUNDS.files_bytes} bytes in total); with code, code is main.py`,
+      ),
+    entrypoint: z
+      .string()
+      .max(REQUEST_BOUNDS.file_path_bytes)
+      .superRefine((p, ctx) => {
+        const problem = pathProblem(p);
+        if (problem) ctx.addIssue({ code: 'custom', message: `entrypoint ${problem}` });
+      })
+      .optional()
+      .describe("The script among the files run with the environment's python (default main.py)"),
+    command: z
+      .array(CommandArg)
+      .min(1, { message: 'command must name a program to run' })
+      .max(REQUEST_BOUNDS.command_args, { message: `command may have at most ${REQUEST_BOUNDS.command_args} arguments` })
+      .optional()
+      .describe('The argv to run in /sandbox instead of python on the entrypoint, e.g. ["python3", "-m", "unittest"]; argv[0] is looked up in PATH'),
     stdin: z
       .string()
       .max(REQUEST_BOUNDS.stdin_bytes, { message: `stdin must be at most ${REQUEST_BOUNDS.stdin_bytes} bytes` })
@@ -198,6 +247,8 @@ export const CreateEvaluationRequest = z
     max_processes: LimitsSchema.shape.max_processes.optional(),
     max_output_bytes: LimitsSchema.shape.max_output_bytes.optional(),
     scratch_mb: LimitsSchema.shape.scratch_mb.optional(),
+    max_artifacts: LimitsSchema.shape.max_artifacts.optional(),
+    max_artifact_bytes: LimitsSchema.shape.max_artifact_bytes.optional(),
     tags: z.array(Tag).max(REQUEST_BOUNDS.tags).default([]).describe('Labels for filtering history'),
     metadata: Metadata.default({}),
   })
@@ -205,6 +256,11 @@ export const CreateEvaluationRequest = z
   .refine((r) => r.stdin === undefined || r.stdin_base64 === undefined, {
     message: 'give stdin (text) or stdin_base64 (bytes), not both',
     path: ['stdin_base64'],
+  })
+  .superRefine((r, ctx) => {
+    for (const problem of programProblems({ ...r, scratch_mb: r.scratch_mb ?? LIMIT_BOUNDS.scratch_mb.default })) {
+      ctx.addIssue({ code: 'custom', path: problem.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), message: problem.message });
+    }
   });
 export type CreateEvaluationRequest = z.infer<typeof CreateEvaluationRequest>;
 export type CreateEvaluationInput = z.input<typeof CreateEvaluationRequest>;
@@ -227,8 +283,11 @@ export const Evaluation = z.object({
   status: EvaluationStatus,
   environment: Environment,
   sandbox: SandboxBackendName,
-  code: z.string(),
+  code: z.string().describe('main.py as given in code ("" when the program came as files only)'),
   code_sha256: z.string(),
+  files: z.array(ProgramFile).describe('The files given with the request (empty for a one-file program)'),
+  entrypoint: z.string().nullable().describe('The script run with python (null when a command runs)'),
+  command: z.array(z.string()).nullable().describe('The argv run instead of an entrypoint'),
   stdin: z.string().nullable(),
   stdin_base64: z.string().nullable().describe('Binary stdin as given in stdin_base64 (then stdin is null)'),
   tags: z.array(z.string()),
@@ -254,7 +313,16 @@ export const Evaluation = z.object({
 export type Evaluation = z.infer<typeof Evaluation>;
 
 /** Summary row used by listings: everything but the (possibly large) code, stdin and outputs. */
-export const EvaluationSummary = Evaluation.omit({ code: true, stdin: true, stdin_base64: true, stdout: true, stderr: true });
+export const EvaluationSummary = Evaluation.omit({
+  code: true,
+  files: true,
+  entrypoint: true,
+  command: true,
+  stdin: true,
+  stdin_base64: true,
+  stdout: true,
+  stderr: true,
+});
 export type EvaluationSummary = z.infer<typeof EvaluationSummary>;
 
 export const ListEvaluationsQuery = z

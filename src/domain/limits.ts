@@ -23,7 +23,27 @@ export const LIMIT_BOUNDS = {
     unit: 'bytes',
     description: 'Bytes kept of each of stdout and stderr; the rest is dropped and the stream marked truncated',
   },
-  scratch_mb: { default: 64, min: 1, max: 1024, unit: 'MiB', description: 'Size of the private writable /tmp' },
+  scratch_mb: {
+    default: 64,
+    min: 1,
+    max: 1024,
+    unit: 'MiB',
+    description: 'Size of each private writable tmpfs: /tmp, /dev/shm and the working directory /sandbox (which holds the files)',
+  },
+  max_artifacts: {
+    default: 20,
+    min: 0,
+    max: 1000,
+    unit: 'files',
+    description: 'Files collected from /sandbox/out when the program ends; the rest are listed as dropped (0 = collect nothing)',
+  },
+  max_artifact_bytes: {
+    default: 16_777_216,
+    min: 0,
+    max: 67_108_864,
+    unit: 'bytes',
+    description: 'Total bytes of the collected files; a file that does not fit is listed as dropped, unread',
+  },
 } as const satisfies Record<string, LimitBound>;
 
 export type LimitName = keyof typeof LIMIT_BOUNDS;
@@ -35,6 +55,8 @@ export interface Limits {
   max_processes: number;
   max_output_bytes: number;
   scratch_mb: number;
+  max_artifacts: number;
+  max_artifact_bytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = Object.fromEntries(Object.entries(LIMIT_BOUNDS).map(([name, bound]) => [name, bound.default])) as unknown as Limits;
@@ -55,6 +77,13 @@ export const REQUEST_BOUNDS = {
   metadata_bytes: 16_384,
   metadata_depth: 32,
   batch_size: 500,
-  /** Largest request body: a full batch of small programs, or one program with maximal code and stdin. */
-  body_bytes: 1_048_576 * 2 + 4_194_304 * 2,
+  /** Files of a multi-file program (`files`), their total decoded size, and one path's length. */
+  files: 100,
+  files_bytes: 2_097_152,
+  file_path_bytes: 255,
+  /** `command`: how many arguments, and the size of each. */
+  command_args: 64,
+  command_arg_bytes: 4096,
+  /** Largest request body: a full batch of small programs, or one program with maximal code, stdin and files. */
+  body_bytes: 1_048_576 * 2 + 4_194_304 * 2 + 2_097_152 * 2,
 } as const;

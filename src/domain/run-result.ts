@@ -7,6 +7,7 @@
 import type { Metrics, Reason } from './evaluation.js';
 import { interpretExit, NO_EXIT_FACTS } from './exit-interpretation.js';
 import type { Limits } from './limits.js';
+import type { CollectedArtifacts } from './artifacts.js';
 
 export interface RunResult {
   exit_code: number | null;
@@ -24,6 +25,8 @@ export interface RunResult {
   stdout_truncated: boolean;
   stderr_truncated: boolean;
   metrics: Metrics;
+  /** Files collected from /sandbox/out after the program ended (absent: nothing was collected). */
+  artifacts?: CollectedArtifacts;
 }
 
 export type EndingWithoutRun = { cancelled: true; detail?: string } | { platformError: string };

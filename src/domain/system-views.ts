@@ -77,7 +77,9 @@ export const ConfigResponse = z.object({
   exit_code_guide: z.array(z.object({ code: z.string(), meaning: z.string() })),
   request_bounds: z
     .record(z.string(), z.number())
-    .describe('Size bounds of requests: code_bytes, stdin_bytes (UTF-8 bytes), tags, tag_length, metadata_bytes, metadata_depth, batch_size, body_bytes'),
+    .describe(
+      'Size bounds of requests: code_bytes, stdin_bytes (UTF-8 bytes), tags, tag_length, metadata_bytes, metadata_depth, batch_size, files (count), files_bytes (decoded total), file_path_bytes, command_args, command_arg_bytes, body_bytes',
+    ),
 });
 export type ConfigResponse = z.infer<typeof ConfigResponse>;
 

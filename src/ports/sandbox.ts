@@ -5,13 +5,20 @@
 import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
 import type { MetricsSample } from '../domain/events.js';
 import type { Limits } from '../domain/limits.js';
+import type { ProgramFile } from '../domain/program-files.js';
 import type { RunResult } from '../domain/run-result.js';
 
 export type { RunResult };
 
 export interface SandboxSpec {
-  /** Python source, run as the program's main module. */
+  /** Python source, placed as main.py in the working directory ("" = none: the program is `files`). */
   code: string;
+  /** Further files of the working directory /sandbox (see domain/program-files.ts). */
+  files?: readonly ProgramFile[];
+  /** The script python runs (default main.py); ignored when `command` is given. */
+  entrypoint?: string | null;
+  /** The argv to run instead (argv[0] looked up in PATH). */
+  command?: readonly string[] | null;
   /** Fed to the program's standard input (text as UTF-8, or bytes as they are), then closed. Absent = empty stdin. */
   stdin?: string | Buffer;
   environment: Environment;

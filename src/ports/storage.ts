@@ -17,6 +17,8 @@ import type {
 } from '../domain/evaluation.js';
 import type { EvaluationEvent, FeedPosition, NewEvaluationEvent, StatusChange } from '../domain/events.js';
 import type { Limits } from '../domain/limits.js';
+import type { ArtifactInfo, ArtifactList, CollectedArtifacts } from '../domain/artifacts.js';
+import type { ProgramFile } from '../domain/program-files.js';
 import type { Role } from '../domain/access.js';
 import type { AuditEntry, NewAuditEntry } from '../domain/audit.js';
 import type { DurationSample } from '../domain/percentiles.js';
@@ -27,6 +29,11 @@ export interface NewEvaluation {
   sandbox: SandboxBackendName;
   code: string;
   code_sha256: string;
+  /** Files of a multi-file program, as given (default none). */
+  files?: ProgramFile[];
+  /** The script run with python; null when `command` runs. Default main.py. */
+  entrypoint?: string | null;
+  command?: string[] | null;
   stdin: string | null;
   /** Binary stdin (then `stdin` is null). */
   stdin_raw?: Uint8Array | null;
@@ -58,6 +65,8 @@ export interface TransitionPatch {
   worker?: string | null;
   /** Add one to `attempts` (set when a worker picks the evaluation up). */
   increment_attempts?: boolean;
+  /** The files the run collected from /sandbox/out (replacing any of an earlier attempt). */
+  artifacts?: CollectedArtifacts;
 }
 
 export interface TransitionOptions {
@@ -147,6 +156,10 @@ export interface EvaluationRepository {
   transition(id: string, to: EvaluationStatus, patch?: TransitionPatch, options?: TransitionOptions): Promise<TransitionResult | null>;
   /** One output stream as stored: its text, and its exact bytes when the text cannot say them. Null: no such evaluation. */
   readOutput(id: string, stream: 'stdout' | 'stderr'): Promise<StoredOutput | null>;
+  /** The artifacts' list (without content) and what was dropped. Null: no such evaluation. */
+  listArtifacts(id: string): Promise<ArtifactList | null>;
+  /** One artifact with its bytes. Null: no such evaluation or artifact. */
+  readArtifact(id: string, path: string): Promise<(ArtifactInfo & { content: Uint8Array }) | null>;
   /** Evaluations in the given statuses, oldest first, optionally only those held by some workers. */
   findByStatus(statuses: EvaluationStatus[], options?: { workers?: string[]; limit?: number }): Promise<EvaluationSummary[]>;
   /** How many evaluations are in the given statuses, counting no further than `cap` (a bounded index read at any table size). */

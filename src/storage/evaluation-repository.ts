@@ -26,7 +26,9 @@ import type {
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Db, StoreDialect, Tx } from './dialect.js';
 import { chunks, INSERT_CHUNK, insertEvents, uniqueTags } from './event-rows.js';
-import { PAYLOAD_COLUMNS, toEvaluation, toIso, toMs, toSummary } from './rows.js';
+import { decodeJson, PAYLOAD_COLUMNS, toEvaluation, toIso, toMs, toSummary } from './rows.js';
+import type { ArtifactList, CollectedArtifact, CollectedArtifacts } from '../domain/artifacts.js';
+import { MAIN_FILE } from '../domain/program-files.js';
 import type { EvaluationsTable } from './schema.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
 import { likePattern, searchFloor, textMatch } from './text-search.js';
@@ -74,7 +76,17 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
           await trx
             .insertInto('evaluation_payloads')
             .values(
-              chunk.map((e) => ({ evaluation_id: e.id, code: e.code, stdin: e.stdin, stdin_raw: rawColumn(e.stdin_raw ?? null), stdout: '', stderr: '' })),
+              chunk.map((e) => ({
+                evaluation_id: e.id,
+                code: e.code,
+                stdin: e.stdin,
+                stdin_raw: rawColumn(e.stdin_raw ?? null),
+                stdout: '',
+                stderr: '',
+                files: e.files?.length ? JSON.stringify(e.files) : null,
+                entrypoint: e.command ? null : (e.entrypoint ?? MAIN_FILE),
+                command: e.command ? JSON.stringify(e.command) : null,
+              })),
             )
             .execute();
           await this.dialect.insertTags(
@@ -103,6 +115,9 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
           sandbox: e.sandbox,
           code: e.code,
           code_sha256: e.code_sha256,
+          files: e.files ?? [],
+          entrypoint: e.command ? null : (e.entrypoint ?? MAIN_FILE),
+          command: e.command ?? null,
           stdin: e.stdin,
           stdin_base64: e.stdin_raw ? Buffer.from(e.stdin_raw).toString('base64') : null,
           tags: e.tags,
@@ -220,6 +235,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
         if (!row) return null;
 
         await this.writeOutput(trx, id, patch);
+        if (patch.artifacts) await this.writeArtifacts(trx, id, patch.artifacts);
         const statusEvent: NewEvaluationEvent = {
           type: 'status',
           at: new Date(now).toISOString(),
@@ -228,6 +244,29 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
         const events = await insertEvents(trx, id, Number(row.last_seq) - eventCount + 1, [...before, statusEvent, ...extra]);
         return { evaluation: toSummary(row), events };
       });
+    });
+  }
+
+  listArtifacts(id: string): Promise<ArtifactList | null> {
+    return this.guard(async () => {
+      const payload = await this.db.selectFrom('evaluation_payloads').select('artifacts_dropped').where('evaluation_id', '=', id).executeTakeFirst();
+      if (!payload) return null;
+      const items = await this.db
+        .selectFrom('evaluation_artifacts')
+        .select(['path', 'size_bytes', 'sha256', 'content_type'])
+        .where('evaluation_id', '=', id)
+        .orderBy('path')
+        .execute();
+      const left = payload.artifacts_dropped ? decodeJson<Omit<ArtifactList, 'items'>>(payload.artifacts_dropped) : { dropped: [], dropped_more: 0 };
+      return { items: items.map((a) => ({ ...a, size_bytes: Number(a.size_bytes) })), dropped: left.dropped, dropped_more: left.dropped_more };
+    });
+  }
+
+  readArtifact(id: string, path: string): Promise<CollectedArtifact | null> {
+    return this.guard(async () => {
+      const row = await this.db.selectFrom('evaluation_artifacts').selectAll().where('evaluation_id', '=', id).where('path', '=', path).executeTakeFirst();
+      if (!row) return null;
+      return { path: row.path, size_bytes: Number(row.size_bytes), sha256: row.sha256, content_type: row.content_type, content: new Uint8Array(row.content) };
     });
   }
 
@@ -277,6 +316,26 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     }
     if (patch.worker !== undefined) set.worker = patch.worker;
     return set;
+  }
+
+  /**
+   * Replaces the evaluation's artifacts with a run's (a re-run after a lost worker starts afresh),
+   * in the transaction that records the verdict: a result is never visible without its files.
+   */
+  private async writeArtifacts(trx: Tx, id: string, artifacts: CollectedArtifacts): Promise<void> {
+    await trx.deleteFrom('evaluation_artifacts').where('evaluation_id', '=', id).execute();
+    // One row per statement: a row may hold up to max_artifact_bytes, far beyond a batch's comfort.
+    for (const a of artifacts.items) {
+      await trx
+        .insertInto('evaluation_artifacts')
+        .values({ evaluation_id: id, path: a.path, size_bytes: a.size_bytes, sha256: a.sha256, content_type: a.content_type, content: rawColumn(a.content)! })
+        .execute();
+    }
+    await trx
+      .updateTable('evaluation_payloads')
+      .set({ artifacts_dropped: JSON.stringify({ dropped: artifacts.dropped, dropped_more: artifacts.dropped_more }) })
+      .where('evaluation_id', '=', id)
+      .execute();
   }
 
   /** Writes stdout/stderr when the patch has them (a finish); other transitions leave the payload alone. */

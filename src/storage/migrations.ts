@@ -166,6 +166,29 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 7,
+    name: 'multi-file programs and collected artifacts',
+    async up(db, dialect) {
+      const json = sql.raw(dialect.types.json);
+      // The program as given: files (JSON array of {path, content, encoding}), entrypoint, command.
+      await db.schema.alterTable('evaluation_payloads').addColumn('files', json).execute();
+      await db.schema.alterTable('evaluation_payloads').addColumn('entrypoint', 'text').execute();
+      await db.schema.alterTable('evaluation_payloads').addColumn('command', json).execute();
+      // What the collection left behind: {dropped: [...], dropped_more}; null = nothing collected.
+      await db.schema.alterTable('evaluation_payloads').addColumn('artifacts_dropped', json).execute();
+      await db.schema
+        .createTable('evaluation_artifacts')
+        .addColumn('evaluation_id', 'text', (c) => c.notNull().references('evaluations.id').onDelete('cascade'))
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('size_bytes', sql.raw(dialect.types.bigint), (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('content', sql.raw(dialect.types.bytes), (c) => c.notNull())
+        .addPrimaryKeyConstraint('evaluation_artifacts_pk', ['evaluation_id', 'path'])
+        .execute();
+    },
+  },
 ];
 
 /** Brings the schema up to date. Safe to run from several processes at once. */

@@ -2,14 +2,15 @@
 import type { Selectable } from 'kysely';
 import type { Environment, Evaluation, EvaluationSummary, Reason, SandboxBackendName } from '../domain/evaluation.js';
 import type { EvaluationEvent } from '../domain/events.js';
-import type { Limits } from '../domain/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
+import { MAIN_FILE, type ProgramFile } from '../domain/program-files.js';
 import type { EvaluationEventsTable, EvaluationPayloadsTable, EvaluationsTable } from './schema.js';
 
 export type EvaluationRow = Selectable<EvaluationsTable>;
-export type PayloadRow = Pick<Selectable<EvaluationPayloadsTable>, 'code' | 'stdin' | 'stdin_raw' | 'stdout' | 'stderr'>;
+export type PayloadRow = Pick<Selectable<EvaluationPayloadsTable>, 'code' | 'stdin' | 'stdin_raw' | 'stdout' | 'stderr' | 'files' | 'entrypoint' | 'command'>;
 
 /** The payload columns an Evaluation is made of (never the output bytes: those are read on their own). */
-export const PAYLOAD_COLUMNS = ['code', 'stdin', 'stdin_raw', 'stdout', 'stderr'] as const;
+export const PAYLOAD_COLUMNS = ['code', 'stdin', 'stdin_raw', 'stdout', 'stderr', 'files', 'entrypoint', 'command'] as const;
 
 export function toMs(iso: string): number {
   const ms = Date.parse(iso);
@@ -47,7 +48,8 @@ export function toSummary(row: EvaluationRow): EvaluationSummary {
     code_sha256: row.code_sha256,
     tags: decodeTags(row.tags),
     metadata: decodeJson<Record<string, unknown>>(row.metadata),
-    limits: decodeJson<Limits>(row.limits),
+    // Limits added later (the artifact limits) read as their defaults on older rows.
+    limits: { ...DEFAULT_LIMITS, ...decodeJson<Partial<Limits>>(row.limits) },
     created_at: toIso(row.created_at),
     started_at: toIso(row.started_at),
     finished_at: toIso(row.finished_at),
@@ -69,6 +71,7 @@ export function toEvaluation(row: EvaluationRow, payload: PayloadRow): Evaluatio
   return {
     ...toSummary(row),
     code: payload.code,
+    ...programColumns(payload),
     stdin: payload.stdin,
     stdin_base64: payload.stdin_raw ? Buffer.from(payload.stdin_raw).toString('base64') : null,
     stdout: payload.stdout,
@@ -78,4 +81,11 @@ export function toEvaluation(row: EvaluationRow, payload: PayloadRow): Evaluatio
 
 export function toEvent(row: Pick<Selectable<EvaluationEventsTable>, 'seq' | 'type' | 'at' | 'data'>): EvaluationEvent {
   return { seq: Number(row.seq), at: toIso(row.at), type: row.type, data: decodeJson(row.data) } as EvaluationEvent;
+}
+
+/** files / entrypoint / command; rows written before migration 7 ran code as main.py. */
+function programColumns(payload: PayloadRow): Pick<Evaluation, 'files' | 'entrypoint' | 'command'> {
+  const command = payload.command === null || payload.command === undefined ? null : decodeJson<string[]>(payload.command);
+  const files = payload.files === null || payload.files === undefined ? [] : decodeJson<ProgramFile[]>(payload.files);
+  return { files, command, entrypoint: command ? null : (payload.entrypoint ?? MAIN_FILE) };
 }

@@ -47,6 +47,22 @@ export interface EvaluationPayloadsTable {
   stdin_raw: Uint8Array | null;
   stdout_raw: Uint8Array | null;
   stderr_raw: Uint8Array | null;
+  /** The program as given (migration 7; null on older rows): JSON files, the entrypoint, a JSON argv. */
+  files: unknown;
+  entrypoint: string | null;
+  command: unknown;
+  /** JSON {dropped, dropped_more} of the artifact collection; null when nothing was collected. */
+  artifacts_dropped: unknown;
+}
+
+/** Files collected from /sandbox/out, one row each (content as bytes). */
+export interface EvaluationArtifactsTable {
+  evaluation_id: string;
+  path: string;
+  size_bytes: number;
+  sha256: string;
+  content_type: string;
+  content: Uint8Array;
 }
 
 export interface EvaluationEventsTable {
@@ -114,6 +130,7 @@ export interface MigrationsTable {
 export interface Database {
   evaluations: EvaluationsTable;
   evaluation_payloads: EvaluationPayloadsTable;
+  evaluation_artifacts: EvaluationArtifactsTable;
   evaluation_events: EvaluationEventsTable;
   evaluation_tags: EvaluationTagsTable;
   workers: WorkersTable;

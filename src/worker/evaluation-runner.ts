@@ -109,6 +109,9 @@ export class EvaluationRunner {
     const result = await backend.run(
       {
         code: input.code,
+        files: input.files,
+        entrypoint: input.entrypoint,
+        command: input.command,
         stdin: input.stdin_base64 === null ? (input.stdin ?? undefined) : Buffer.from(input.stdin_base64, 'base64'),
         environment: evaluation.environment,
         limits: evaluation.limits,

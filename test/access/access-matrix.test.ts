@@ -28,6 +28,10 @@ export const ACCESS_TABLE: Record<string, Row> = {
   'GET /api/evaluations/{id}/stdout': readOwnProject,
   'GET /api/evaluations/{id}/stderr': readOwnProject,
   'GET /api/evaluations/{id}/events': readOwnProject,
+  'GET /api/evaluations/{id}/artifacts': readOwnProject,
+  // No worker here, so no artifact: those who may see the evaluation get artifact_not_found, the others not_found
+  // (test/api/files-and-artifacts.test.ts reads real artifacts across projects).
+  'GET /api/evaluations/{id}/artifacts/{*}': all(404),
   'POST /api/evaluations/{id}/cancel': { expect: { viewer: 403, researcherOther: 404, researcherSame: 200, admin: 200 } },
   'GET /api/events': all(200),
   'GET /api/queue': all(200),

@@ -237,14 +237,14 @@ describe('bad input over HTTP', () => {
     });
 
     it('413 for a body over the limit: by Content-Length, and chunked', async () => {
-      expectError(await post('/api/evaluations', JSON.stringify({ code: '#'.repeat(11 * 1024 * 1024) })), 413, 'payload_too_large');
+      expectError(await post('/api/evaluations', JSON.stringify({ code: '#'.repeat(15 * 1024 * 1024) })), 413, 'payload_too_large');
       const declared = await rawExchange(
         `POST /api/evaluations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{"code":`,
       );
       expectError(rawReply(declared.text), 413, 'payload_too_large');
       const chunk = `100000\r\n${'a'.repeat(0x100000)}\r\n`;
       const chunked = await rawExchange(
-        `POST /api/evaluations/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(11)}`,
+        `POST /api/evaluations/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(15)}`,
       );
       expectError(rawReply(chunked.text), 413, 'payload_too_large');
     });

@@ -34,7 +34,16 @@ describe('evaluation lifecycle over the API', () => {
       attempts: 1,
     });
     expect(e.code_sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(e.limits).toEqual({ timeout_s: 30, memory_mb: 512, cpus: 1, max_processes: 64, max_output_bytes: 1048576, scratch_mb: 64 });
+    expect(e.limits).toEqual({
+      timeout_s: 30,
+      memory_mb: 512,
+      cpus: 1,
+      max_processes: 64,
+      max_output_bytes: 1048576,
+      scratch_mb: 64,
+      max_artifacts: 20,
+      max_artifact_bytes: 16_777_216,
+    });
     expect(e.metrics.wall_ms).toBeGreaterThan(0);
     expect(e.metrics.cpu_ms).toBeGreaterThan(0);
     expect(e.metrics.peak_memory_bytes).toBeGreaterThan(1_000_000);

@@ -61,7 +61,7 @@ describe('API input validation and errors', () => {
   });
 
   it('413 for a body larger than the server accepts', async () => {
-    const r = await api<ErrorBody>(server.url, 'POST', '/api/evaluations', { code: 'x'.repeat(12 * 1024 * 1024) });
+    const r = await api<ErrorBody>(server.url, 'POST', '/api/evaluations', { code: 'x'.repeat(15 * 1024 * 1024) });
     expect(r.status).toBe(413);
     expect(r.body.error.code).toBe('payload_too_large');
   });

@@ -74,6 +74,32 @@ describe('crucible CLI', () => {
     expect(r.stderr).toMatch(/failed · exit 3 · exit_nonzero/);
   });
 
+  it('runs a directory with --command, several files with the first as entrypoint, and saves --artifacts', async () => {
+    const project = path.join(dir, 'project');
+    fs.mkdirSync(path.join(project, 'pkg'), { recursive: true });
+    fs.mkdirSync(path.join(project, '__pycache__'));
+    fs.writeFileSync(path.join(project, '__pycache__', 'junk.pyc'), Buffer.from([0, 1, 2]));
+    fs.writeFileSync(path.join(project, 'pkg', '__init__.py'), '');
+    fs.writeFileSync(
+      path.join(project, 'pkg', '__main__.py'),
+      'import os\nprint(sorted(os.listdir(".")))\nopen("out/result.txt", "w").write("42")\nopen("out/raw.bin", "wb").write(bytes([0, 255]))\n',
+    );
+    fs.writeFileSync(path.join(project, 'blob.bin'), Buffer.from([0, 159, 255]));
+    const saved = path.join(dir, 'saved');
+    const r = await runCli(['run', project, '--command', 'python3 -m pkg', '--artifacts', saved], { server: server.url });
+    expect(r.stderr).toContain('2 artifact(s) saved');
+    expect(r.stdout).toBe("['blob.bin', 'out', 'pkg']\n");
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(saved, 'result.txt'), 'utf8')).toBe('42');
+    expect([...fs.readFileSync(path.join(saved, 'raw.bin'))]).toEqual([0, 255]);
+
+    const main = file('first.py', 'import helper\nhelper.hi()');
+    const helper = file('helper.py', 'def hi():\n    print("hi from helper")');
+    const two = await runCli(['run', main, helper], { server: server.url });
+    expect(two.stdout).toBe('hi from helper\n');
+    expect(two.code).toBe(0);
+  });
+
   it('feeds --stdin and a program from standard input', async () => {
     const input = file('input.txt', 'hello from stdin\n');
     const r = await runCli(['run', '-', '--stdin', input], { server: server.url, stdin: 'import sys\nprint(sys.stdin.read().upper(), end="")' });

@@ -31,6 +31,15 @@ describe('request schemas', () => {
   });
 
   it('has consistent defaults', () => {
-    expect(DEFAULT_LIMITS).toEqual({ timeout_s: 30, memory_mb: 512, cpus: 1, max_processes: 64, max_output_bytes: 1_048_576, scratch_mb: 64 });
+    expect(DEFAULT_LIMITS).toEqual({
+      timeout_s: 30,
+      memory_mb: 512,
+      cpus: 1,
+      max_processes: 64,
+      max_output_bytes: 1_048_576,
+      scratch_mb: 64,
+      max_artifacts: 20,
+      max_artifact_bytes: 16_777_216,
+    });
   });
 });

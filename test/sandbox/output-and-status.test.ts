@@ -117,7 +117,11 @@ describe('status decoding', () => {
     expect(s.ready).toBe(true);
     expect(started).toBe(1);
     expect(s.ending).toEqual({ exitCode: 3, signal: null });
-    s.push(Buffer.from('error bwrap failed\n'));
-    expect(s.setupError).toBe('bwrap failed');
+    // After the program's end only the artifact collector speaks: its failure is not the set-up's.
+    s.push(Buffer.from('error cannot write the artifacts\n'));
+    expect(s.setupError).toBeNull();
+    const failed = new StatusChannel();
+    failed.push(Buffer.from('error bwrap failed\n'));
+    expect(failed.setupError).toBe('bwrap failed');
   });
 });

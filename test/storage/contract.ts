@@ -106,7 +106,17 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.events.after(input.id, 0)).toEqual(result!.events);
       expect(await store.evaluations.get('ev_missing')).toBeNull();
       // The summary is the same record without code, stdin and output.
-      const { code: _code, stdin: _stdin, stdin_base64: _stdinBase64, stdout: _stdout, stderr: _stderr, ...summary } = got!;
+      const {
+        code: _code,
+        files: _files,
+        entrypoint: _entrypoint,
+        command: _command,
+        stdin: _stdin,
+        stdin_base64: _stdinBase64,
+        stdout: _stdout,
+        stderr: _stderr,
+        ...summary
+      } = got!;
       expect(await store.evaluations.getSummary(input.id)).toEqual(summary);
       expect(await store.evaluations.getSummary('ev_missing')).toBeNull();
     });
@@ -422,6 +432,33 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(Buffer.from(stdout!.raw!).equals(Buffer.from(raw))).toBe(true);
       expect(await store.evaluations.readOutput(e.id, 'stderr')).toEqual({ text: 'plain', raw: null });
       expect(await store.evaluations.readOutput('ev_missing', 'stdout')).toBeNull();
+    });
+
+    it('keeps a multi-file program and the artifacts recorded with the verdict, bytes exact', async () => {
+      const files = [
+        { path: 'pkg/a.py', content: 'print("é")', encoding: 'utf-8' as const },
+        { path: 'blob.bin', content: 'AAH/', encoding: 'base64' as const },
+      ];
+      const e = await created({ code: '', files, command: ['python3', '-m', 'pkg'] });
+      expect(e).toMatchObject({ files, command: ['python3', '-m', 'pkg'], entrypoint: null });
+      expect((await store.evaluations.get(e.id))!).toMatchObject({ files, command: ['python3', '-m', 'pkg'], entrypoint: null });
+      expect(await store.evaluations.listArtifacts(e.id)).toEqual({ items: [], dropped: [], dropped_more: 0 });
+      await toRunning(e.id);
+      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0xff]);
+      const artifacts = {
+        items: [{ path: 'plots/a.png', size_bytes: png.length, sha256: 'f'.repeat(64), content_type: 'image/png', content: png }],
+        dropped: [{ path: 'passwd', size_bytes: null, reason: 'not_a_regular_file' as const }],
+        dropped_more: 7,
+      };
+      expect(await store.evaluations.transition(e.id, 'completed', { artifacts }, { expectWorker: 'w1' })).not.toBeNull();
+      const { content: _content, ...info } = artifacts.items[0]!;
+      expect(await store.evaluations.listArtifacts(e.id)).toEqual({ items: [info], dropped: artifacts.dropped, dropped_more: 7 });
+      const read = await store.evaluations.readArtifact(e.id, 'plots/a.png');
+      expect(Buffer.from(read!.content).equals(Buffer.from(png))).toBe(true);
+      expect(await store.evaluations.readArtifact(e.id, 'nope.png')).toBeNull();
+      expect(await store.evaluations.listArtifacts('ev_missing')).toBeNull();
+      // An evaluation from before files existed reads as main.py run by python.
+      expect((await created()).entrypoint).toBe('main.py');
     });
 
     it('keeps a worker registry', async () => {

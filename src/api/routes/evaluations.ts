@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BatchCreateRequest, CreateEvaluationRequest, Evaluation, EvaluationList, isTerminal, ListEvaluationsQuery } from '../../domain/evaluation.js';
 import { badRequest, ErrorBody } from '../../domain/errors.js';
+import { ARTIFACT_CSP, ArtifactList, servedInline } from '../../domain/artifacts.js';
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import { actorOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
@@ -112,6 +113,48 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     );
   }
 
+  api.get(
+    '/api/evaluations/:id/artifacts',
+    {
+      schema: {
+        tags: ['evaluations'],
+        summary: 'The files the program left in /sandbox/out',
+        description:
+          'Collected when the program ended, within max_artifacts and max_artifact_bytes; what was left behind (over a limit, a symlink, a fifo…) is listed in `dropped` with the reason.',
+        params: EvaluationIdParams,
+        querystring: NoQuery,
+        response: { 200: ArtifactList, ...errors },
+      },
+    },
+    async (request) => ctx.evaluations.artifacts(request.params.id, actorOf(request)),
+  );
+
+  api.get(
+    '/api/evaluations/:id/artifacts/*',
+    {
+      schema: {
+        tags: ['evaluations'],
+        summary: 'One artifact, byte for byte',
+        description: `PNG, JPEG, GIF and WebP (recognised by their bytes, never the name) are served inline; everything else, SVG and HTML included, as an attachment. Always with \`X-Content-Type-Options: nosniff\` and \`Content-Security-Policy: ${ARTIFACT_CSP}\`. 404 \`artifact_not_found\` for a path the evaluation has no artifact at.`,
+        params: EvaluationIdParams.extend({ '*': z.string().min(1).max(4096).describe('The artifact path, as listed') }),
+        querystring: NoQuery,
+        response: { 200: z.unknown().describe('The artifact bytes'), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const artifact = await ctx.evaluations.artifact(request.params.id, request.params['*'], actorOf(request));
+      const name = artifact.path.split('/').pop()!;
+      const disposition = servedInline(artifact.content_type) ? 'inline' : 'attachment';
+      return reply
+        .type(artifact.content_type)
+        .header('Content-Disposition', `${disposition}; filename="${asciiName(name)}"; filename*=UTF-8''${encodeURIComponent(name)}`)
+        .header('X-Content-Type-Options', 'nosniff')
+        .header('Content-Security-Policy', ARTIFACT_CSP)
+        .header('Cache-Control', 'private, max-age=300')
+        .send(Buffer.from(artifact.content.buffer, artifact.content.byteOffset, artifact.content.byteLength));
+    },
+  );
+
   api.post(
     '/api/evaluations/:id/cancel',
     {
@@ -161,6 +204,11 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       });
     },
   );
+}
+
+/** A file name safe inside a quoted header value (the exact name goes in filename*). */
+function asciiName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 /** The Last-Event-ID header as a sequence number; absent or blank: undefined; anything else: 400. */

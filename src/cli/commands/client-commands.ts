@@ -1,10 +1,12 @@
 /** `crucible run | status | list | cancel`: talk to a running server over its HTTP API. */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { isTerminal, type CreateEvaluationInput } from '../../domain/evaluation.js';
 import { ApiError, CrucibleClient } from '../../client/http-client.js';
 import { cliExitCode, summaryRow, verdictLine } from '../../client/terminal-format.js';
 import { Spinner } from '../spinner.js';
+import { artifactTarget, programFromPaths, readSource } from '../program-files.js';
 
 const num = (v: string) => {
   const n = Number(v);
@@ -29,19 +31,30 @@ function reportAndExit(err: unknown): never {
   process.exit(2);
 }
 
-function readSource(file: string): string {
-  try {
-    return file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+/** Downloads every artifact of an evaluation into `dir`; returns how many. */
+async function saveArtifacts(api: CrucibleClient, id: string, dir: string): Promise<number> {
+  const list = await api.artifacts(id);
+  for (const artifact of list.items) {
+    const target = artifactTarget(dir, artifact.path);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, await api.artifactBytes(id, artifact.path));
   }
+  const dropped = list.dropped.length + list.dropped_more;
+  if (dropped > 0) process.stderr.write(`crucible: ${dropped} file(s) of /sandbox/out were not collected (see GET /api/evaluations/${id}/artifacts)\n`);
+  return list.items.length;
 }
 
 export function registerClientCommands(program: Command): void {
   program
     .command('run')
-    .description('Submit a Python file, stream its output live, and exit with its exit code')
-    .argument('<file>', 'Python file to run (- for standard input)')
+    .description('Submit a Python program, stream its output live, and exit with its exit code')
+    .argument(
+      '<paths...>',
+      'one Python file (- for standard input) run as main.py; or several files (the first runs; paths relative to the current directory); or a directory (its files; main.py runs)',
+    )
+    .option('--entrypoint <path>', 'the file among them to run with python')
+    .option('--command <argv>', 'run this command line in /sandbox instead (split at spaces), e.g. "python3 -m unittest"')
+    .option('--artifacts <dir>', 'save the files the program leaves in /sandbox/out here')
     .option('--timeout-s <s>', 'wall-clock limit in seconds', num)
     .option('--memory-mb <mb>', 'memory limit in MiB', num)
     .option('--cpus <n>', 'CPU share, e.g. 0.5', num)
@@ -51,12 +64,16 @@ export function registerClientCommands(program: Command): void {
     .option('--stdin <file>', 'file fed to the program on standard input')
     .option('--tag <tag>', 'tag (repeatable)', collect, [])
     .option('--json', 'print the final evaluation as JSON instead of streaming')
-    .action(async (file: string, flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (paths: string[], flags: Record<string, unknown>, cmd: Command) => {
       const api = client(cmd);
       const spinner = new Spinner();
       try {
+        const program = programFromPaths(paths);
+        const command = typeof flags.command === 'string' ? flags.command.split(' ').filter(Boolean) : undefined;
         const input: CreateEvaluationInput = {
-          code: readSource(file),
+          ...program,
+          ...(typeof flags.entrypoint === 'string' ? { entrypoint: flags.entrypoint } : {}),
+          ...(command ? { command, entrypoint: undefined } : {}),
           stdin: typeof flags.stdin === 'string' ? readSource(flags.stdin) : undefined,
           timeout_s: flags.timeoutS as number | undefined,
           memory_mb: flags.memoryMb as number | undefined,
@@ -91,6 +108,10 @@ export function registerClientCommands(program: Command): void {
           spinner.stop();
         }
         const final = await api.get(created.id);
+        if (typeof flags.artifacts === 'string') {
+          const saved = await saveArtifacts(api, final.id, flags.artifacts);
+          if (!flags.json) process.stderr.write(`crucible: ${saved} artifact(s) saved in ${flags.artifacts}\n`);
+        }
         if (flags.json) process.stdout.write(`${JSON.stringify(final, null, 2)}\n`);
         else {
           if (final.stdout_truncated || final.stderr_truncated) process.stderr.write('crucible: output was truncated at the limit\n');

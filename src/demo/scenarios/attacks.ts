@@ -219,11 +219,12 @@ print(f"daemon started by double fork + setsid (pid {alive}), tagged {marker}; t
     title: 'Filling the disk',
     kind: 'attack',
     attack: {
-      tries: 'write to /tmp until the disk is full, then to the read-only root, then to /dev/shm',
+      tries: 'write to /tmp until the disk is full, then to the read-only root, then to /dev/shm and the working directory /sandbox',
       stoppedBy:
-        'the only writable places are memory-backed and inside the sandbox: /tmp and /dev/shm are tmpfs mounts of scratch_mb each (ENOSPC), counted in the memory cgroup; the root is read-only; the host disk is never reached',
+        'the only writable places are memory-backed and inside the sandbox: /tmp, /dev/shm and the working directory /sandbox are tmpfs mounts of scratch_mb each (ENOSPC), counted in the memory cgroup; the root is read-only; the host disk is never reached',
     },
-    expected: 'ENOSPC after 16 MiB in /tmp and in /dev/shm, /var/tmp absent and /usr read-only; the program completes; the host disk is never touched',
+    expected:
+      'ENOSPC after 16 MiB in /tmp and /dev/shm (15 in /sandbox, which holds the program too), /var/tmp absent and /usr read-only; the program completes; the host disk is never touched',
     request: () => ({
       code: attack(String.raw`
 def fill(path):
@@ -242,16 +243,19 @@ os.remove("/tmp/fill")
 attempt("write /var/tmp/fill", lambda: fill("/var/tmp/fill"))
 attempt("write /usr/fill", lambda: fill("/usr/fill"))
 attempt("fill /dev/shm", lambda: fill("/dev/shm/fill"))
+os.remove("/dev/shm/fill")
+attempt("fill /sandbox", lambda: fill("/sandbox/fill"))
 `),
       scratch_mb: 16,
       memory_mb: 128,
     }),
     check: (run) => [
       ...verdict(run, 'completed', 'exit_zero', 0),
-      ...nothingEscaped(run, 4),
+      ...nothingEscaped(run, 5),
       ...that(
-        (run.evaluation.stdout.match(/No space left on device after 16 MiB/g) ?? []).length === 2,
-        'both /tmp and /dev/shm must end in ENOSPC at the scratch size',
+        // /sandbox also holds the program itself, so its last whole MiB may not fit.
+        (run.evaluation.stdout.match(/No space left on device after 1[56] MiB/g) ?? []).length === 3,
+        '/tmp, /dev/shm and /sandbox must each end in ENOSPC at the scratch size',
       ),
     ],
   },

@@ -60,7 +60,7 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
       start: (key, cgroup) => this.start(Number(key), cgroup),
       warmSandboxes: this.options.warmSandboxes ?? 2,
       overhead: { tasks: OVERHEAD_TASKS, memoryBytes: 0 },
-      supervise: { reportsStatus: true, startupGraceMs: 0 },
+      supervise: { reportsStatus: true, startupGraceMs: 0, python: this.python },
     };
   }
 
@@ -96,7 +96,6 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
           this.bwrap,
           bwrapArgs({
             initFd: INIT_FD,
-            pythonPath: this.python,
             seccompFd: SECCOMP_FD,
             hiddenDirs: this.hiddenDirs,
           }),
@@ -109,9 +108,9 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
   }
 }
 
-/** /tmp and /dev/shm: scratch_mb each, and as many inodes as pages (scratch.ts). */
+/** /tmp, /dev/shm and the working directory: scratch_mb each, and as many inodes as pages (scratch.ts). */
 function scratchMounts(scratchMb: number) {
   const sizeBytes = scratchMb * 1024 * 1024;
   const inodes = scratchInodes(sizeBytes);
-  return [SCRATCH_MOUNTS.tmp, SCRATCH_MOUNTS.shm].map((dir) => ({ dir, sizeBytes, inodes }));
+  return [SCRATCH_MOUNTS.tmp, SCRATCH_MOUNTS.shm, SCRATCH_MOUNTS.work].map((dir) => ({ dir, sizeBytes, inodes }));
 }

@@ -5,14 +5,10 @@
  * where machine-specific configuration lives), not /home, /root, /var, the repository or any
  * data directory.
  */
-import { REQUEST_BOUNDS } from '../../domain/limits.js';
+import { SANDBOX_WORKDIR } from '../../domain/program-files.js';
 import { CODE_FD, STATUS_FD } from '../run/launch-fds.js';
 import { SANDBOX_INNER_ID } from './host-identities.js';
 
-/** Where things appear inside the sandbox. */
-export const SANDBOX_CODE_DIR = '/sandbox';
-export const SANDBOX_CODE_PATH = `${SANDBOX_CODE_DIR}/main.py`;
-const CODE_DIR_BYTES = REQUEST_BOUNDS.code_bytes + 64 * 1024;
 // Named for what it is, so a program listing / does not mistake it for the server's .crucible data dir.
 export const SANDBOX_INIT_PATH = '/sandbox-init';
 
@@ -28,12 +24,11 @@ export const HIDDEN_USR_DIRS = ['/usr/etc'] as const;
  * over them in a private mount namespace (the host only ever sees the empty directories). Not under /run/crucible, which is root-only
  * (0700) and which bwrap, already unprivileged, could not traverse.
  */
-export const SCRATCH_MOUNTS = { tmp: '/run/crucible-scratch/tmp', shm: '/run/crucible-scratch/shm' } as const;
+export const SCRATCH_MOUNTS = { tmp: '/run/crucible-scratch/tmp', shm: '/run/crucible-scratch/shm', work: '/run/crucible-scratch/work' } as const;
 
 export interface BwrapOptions {
   /** fd on which the launcher opened crucible-init, copied into the sandbox as its PID 1. */
   initFd: number;
-  pythonPath: string;
   seccompFd: number;
   /** Existing directories under /usr to cover with an empty read-only tmpfs (a missing one cannot be a mount point). */
   hiddenDirs: readonly string[];
@@ -118,14 +113,12 @@ export function bwrapArgs(o: BwrapOptions): string[] {
     '--bind',
     SCRATCH_MOUNTS.shm,
     '/dev/shm',
-    // The program's file, written by crucible-init when the code arrives (so a sandbox can be
-    // set up before its program is known). Sized for the largest accepted program.
-    '--size',
-    String(CODE_DIR_BYTES),
-    '--perms',
-    '0755',
-    '--tmpfs',
-    SANDBOX_CODE_DIR,
+    // The working directory: a third scratch tmpfs (scratch_mb, inode-capped) where
+    // crucible-init writes the program's files when they arrive (so a sandbox can be set up
+    // before its program is known), and where the program writes /sandbox/out.
+    '--bind',
+    SCRATCH_MOUNTS.work,
+    SANDBOX_WORKDIR,
     '--perms',
     '0555',
     '--file',
@@ -141,8 +134,6 @@ export function bwrapArgs(o: BwrapOptions): string[] {
     SANDBOX_INIT_PATH,
     String(STATUS_FD),
     String(CODE_FD),
-    SANDBOX_CODE_PATH,
-    o.pythonPath,
-    SANDBOX_CODE_PATH,
+    SANDBOX_WORKDIR,
   ];
 }

@@ -17,7 +17,8 @@ import { CgroupSandboxBackend, type CgroupBackendOptions } from '../run/cgroup-b
 import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
 import type { SandboxSpec } from '../../ports/sandbox.js';
-import { STATUS_FD } from '../run/launch-fds.js';
+import { CODE_FD, STATUS_FD } from '../run/launch-fds.js';
+import { MAIN_FILE, SANDBOX_WORKDIR } from '../../domain/program-files.js';
 import { SANDBOX_INIT_PATH } from '../bubblewrap/bwrap-args.js';
 import { ociSpec } from './oci-spec.js';
 import { chooseRunsc, type RunscBinary } from './runsc-binary.js';
@@ -39,7 +40,8 @@ export interface GvisorOptions extends CgroupBackendOptions {
   gid?: number;
 }
 
-const CODE_PATH = '/sandbox/main.py';
+const CODE_PATH = `${SANDBOX_WORKDIR}/${MAIN_FILE}`;
+const PYTHON = '/usr/bin/python3';
 /**
  * Host tasks of runsc itself (the run command, gofer, sentry threads, ptrace stubs): a low host
  * pids.max crashes the sandbox, so the host cap is generous and the program's own limit is
@@ -98,6 +100,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
       // With --pass-fd, crucible-init reports start and raw wait status as under bubblewrap.
       supervise: {
         reportsStatus: this.runscBinary.passFd,
+        python: PYTHON,
         startupGraceMs: STARTUP_GRACE_MS,
         // Time, CPU, memory and the memory limit are the program's, not runsc's start-up.
         measureFromProgramStart: this.runscBinary.passFd ? { startupLimitMs: STARTUP_LIMIT_MS } : undefined,
@@ -124,19 +127,29 @@ export class GvisorBackend extends CgroupSandboxBackend {
     const id = `crucible-${process.pid}-${containerCounter++}`;
     const bundle = join(this.bundles, id);
     mkdirSync(bundle, { recursive: true, mode: 0o700 });
-    const codeFile = join(bundle, 'main.py');
-    writeFileSync(codeFile, spec.code, { mode: 0o644 });
+    const withInit = this.runscBinary.passFd;
+    const codeFile = join(bundle, MAIN_FILE);
+    if (!withInit) {
+      // Without init nothing can carry files in, a command or artifacts out: only a one-file program runs.
+      if (spec.files?.length || spec.command?.length || (spec.entrypoint ?? MAIN_FILE) !== MAIN_FILE) {
+        throw new Error(
+          `multi-file programs and commands need a runsc with --pass-fd (this is ${this.runscBinary.version ?? 'an old build'}; see scripts/install-runsc.sh)`,
+        );
+      }
+      writeFileSync(codeFile, spec.code, { mode: 0o644 });
+    }
     const config = ociSpec({
       rootfs: this.rootfs,
       codeFile,
       codePath: CODE_PATH,
-      pythonPath: '/usr/bin/python3',
+      pythonPath: PYTHON,
+      workdir: SANDBOX_WORKDIR,
       env: sandboxEnvironment(),
       limits: spec.limits,
       uid: this.options.uid ?? 65534,
       gid: this.options.gid ?? 65534,
       seccomp: this.seccompPolicy(),
-      init: this.runscBinary.passFd ? { hostPath: this.helpers.init, path: SANDBOX_INIT_PATH, statusFd: STATUS_FD } : undefined,
+      init: withInit ? { hostPath: this.helpers.init, path: SANDBOX_INIT_PATH, statusFd: STATUS_FD, programFd: CODE_FD } : undefined,
     });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
     const launch = new Launch(
@@ -152,14 +165,14 @@ export class GvisorBackend extends CgroupSandboxBackend {
           // The launcher already put runsc in the run's cgroup; runsc must not move it elsewhere.
           '--ignore-cgroups',
           'run',
-          // The status channel, for crucible-init inside (see oci-spec.ts).
-          ...(this.runscBinary.passFd ? ['--pass-fd', `${STATUS_FD}:${STATUS_FD}`] : []),
+          // The status channel and the program, for crucible-init inside (see oci-spec.ts).
+          ...(withInit ? ['--pass-fd', `${STATUS_FD}:${STATUS_FD}`, '--pass-fd', `${CODE_FD}:${CODE_FD}`] : []),
           '--bundle',
           bundle,
           id,
         ]),
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-        codeFd: false,
+        codeFd: withInit,
       },
       this.launchers.start,
     );

@@ -7,10 +7,15 @@ import type { Limits } from '../../domain/limits.js';
 
 export interface OciSpecInput {
   rootfs: string;
-  /** Host path of the program's code (a per-run file in a root-only directory). */
+  /**
+   * Without crucible-init only: host path of the program's code (a per-run file in a root-only
+   * directory), bound read-only at codePath and run by pythonPath.
+   */
   codeFile: string;
   codePath: string;
   pythonPath: string;
+  /** The working directory (a scratch tmpfs; with init, the program's files arrive there). */
+  workdir: string;
   env: Record<string, string>;
   limits: Limits;
   uid: number;
@@ -19,9 +24,10 @@ export interface OciSpecInput {
   seccomp: object;
   /**
    * crucible-init as the container's PID 1 (host binary, bound read-only at `path`), reporting
-   * on `statusFd` (handed in with `runsc run --pass-fd`); absent = Python is PID 1 itself.
+   * on `statusFd` and reading the program from `programFd` (both handed in with `runsc run
+   * --pass-fd`); absent = Python is PID 1 itself.
    */
-  init?: { hostPath: string; path: string; statusFd: number };
+  init?: { hostPath: string; path: string; statusFd: number; programFd: number };
 }
 
 const CPU_PERIOD_US = 100_000;
@@ -45,11 +51,9 @@ export function ociSpec(o: OciSpecInput): object {
     process: {
       terminal: false,
       user,
-      args: o.init
-        ? [o.init.path, '--user', `${o.uid}:${o.gid}`, String(o.init.statusFd), '-', o.codePath, o.pythonPath, o.codePath]
-        : [o.pythonPath, o.codePath],
+      args: o.init ? [o.init.path, '--user', `${o.uid}:${o.gid}`, String(o.init.statusFd), String(o.init.programFd), o.workdir] : [o.pythonPath, o.codePath],
       env: Object.entries(o.env).map(([k, v]) => `${k}=${v}`),
-      cwd: '/tmp',
+      cwd: o.init ? o.workdir : '/tmp',
       capabilities: caps,
       noNewPrivileges: true,
       rlimits: [
@@ -68,8 +72,10 @@ export function ociSpec(o: OciSpecInput): object {
       // Without its own mount, gVisor's /dev/shm is root's and 0755: multiprocessing (which keeps
       // its semaphores there) failed with EACCES. Bounded like /tmp, as under bubblewrap.
       scratch('/dev/shm'),
-      { destination: o.codePath, type: 'bind', source: o.codeFile, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
-      ...(o.init ? [{ destination: o.init.path, type: 'bind', source: o.init.hostPath, options: ['rbind', 'ro', 'nosuid', 'nodev'] }] : []),
+      // With init: the working directory, where init (as the program's user) writes the files.
+      ...(o.init
+        ? [scratch(o.workdir), { destination: o.init.path, type: 'bind', source: o.init.hostPath, options: ['rbind', 'ro', 'nosuid', 'nodev'] }]
+        : [{ destination: o.codePath, type: 'bind', source: o.codeFile, options: ['rbind', 'ro', 'nosuid', 'nodev'] }]),
     ],
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],

@@ -5,8 +5,26 @@
  *   "ready"         the sandbox is set up and waits for the program's code
  *   "started"       the program is isolated and about to run
  *   "exit <n>"      raw wait(2) status of the program
+ * and after "exit", the artifact collection's records (raw bytes after their header line, see
+ * collect() in native/sandbox-init.c), handed to the run's ArtifactReceiver:
+ *   "artifact <p> <n>" + p bytes of path + n bytes of content
+ *   "drop <reason> <p> <size>" + p bytes of path
+ *   "collected <more>"
  */
 import { signalName } from '../../domain/exit-interpretation.js';
+import type { ArtifactReceiver } from './artifact-receiver.js';
+
+/** A header line longer than this is not ours: the channel stops reading. */
+const MAX_LINE = 4096;
+/** A collected path longer than this is refused (the collector sends at most 1024 bytes). */
+const MAX_PATH_BYTES = 4096;
+
+interface PendingBody {
+  remaining: number;
+  /** null: the bytes are skipped, not kept. */
+  parts: Buffer[] | null;
+  done: (body: Buffer) => void;
+}
 
 export interface ProgramEnding {
   exitCode: number | null;
@@ -14,7 +32,11 @@ export interface ProgramEnding {
 }
 
 export class StatusChannel {
-  private buffered = '';
+  private line = Buffer.alloc(0);
+  private body: PendingBody | null = null;
+  private broken = false;
+  /** Where collected artifacts go; without one they are skipped. */
+  receiver: ArtifactReceiver | null = null;
   ready = false;
   started = false;
   setupError: string | null = null;
@@ -23,17 +45,49 @@ export class StatusChannel {
   endedAt: number | null = null;
   onReady: () => void = () => undefined;
   onStarted: () => void = () => undefined;
+  /** The program's ending was reported (artifact records may follow). */
+  onEnded: () => void = () => undefined;
 
   push(chunk: Buffer): void {
-    this.buffered += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = this.buffered.indexOf('\n')) >= 0) {
-      this.line(this.buffered.slice(0, nl));
-      this.buffered = this.buffered.slice(nl + 1);
+    let data = chunk;
+    while (data.length > 0 && !this.broken) {
+      if (this.body) {
+        const take = Math.min(this.body.remaining, data.length);
+        this.body.parts?.push(data.subarray(0, take));
+        this.body.remaining -= take;
+        data = data.subarray(take);
+        if (this.body.remaining === 0) {
+          const { parts, done } = this.body;
+          this.body = null;
+          if (parts) done(Buffer.concat(parts));
+        }
+        continue;
+      }
+      const nl = data.indexOf(10);
+      if (nl < 0) {
+        this.line = Buffer.concat([this.line, data]);
+        if (this.line.length > MAX_LINE) this.broken = true;
+        return;
+      }
+      const text = Buffer.concat([this.line, data.subarray(0, nl)]).toString('utf8');
+      this.line = Buffer.alloc(0);
+      data = data.subarray(nl + 1);
+      this.handle(text);
     }
   }
 
-  private line(line: string): void {
+  /** Reads `bytes` raw bytes next; `keep` false skips them. */
+  private expect(bytes: number, keep: boolean, done: (body: Buffer) => void): void {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      this.broken = true;
+      return;
+    }
+    if (bytes === 0) return keep ? done(Buffer.alloc(0)) : undefined;
+    this.body = { remaining: bytes, parts: keep ? [] : null, done };
+  }
+
+  private handle(line: string): void {
+    if (this.ending) return this.collectionRecord(line);
     if (line === 'ready') {
       this.ready = true;
       this.onReady();
@@ -45,8 +99,30 @@ export class StatusChannel {
     } else if (line.startsWith('exit ')) {
       this.ending = decodeWaitStatus(Number(line.slice(5)));
       this.endedAt = performance.now();
+      this.onEnded();
     } else if (line.startsWith('error ')) {
       this.setupError ??= line.slice(6);
+    }
+  }
+
+  /**
+   * A record of the artifact collection (after the program's ending). A collector that fails
+   * says "error ...": the run stands, its collection is merely incomplete (no "collected").
+   */
+  private collectionRecord(line: string): void {
+    const receiver = this.receiver;
+    const [kind, ...fields] = line.split(' ');
+    if (kind === 'artifact' && fields.length === 2) {
+      const pathBytes = Number(fields[0]);
+      const size = Number(fields[1]);
+      const keep = receiver !== null && pathBytes <= MAX_PATH_BYTES && receiver.accepts(size);
+      this.expect(pathBytes + size, keep, (body) => receiver?.artifact(body.subarray(0, pathBytes), body.subarray(pathBytes)));
+    } else if (kind === 'drop' && fields.length === 3) {
+      const pathBytes = Number(fields[1]);
+      const keep = receiver !== null && pathBytes <= MAX_PATH_BYTES;
+      this.expect(pathBytes, keep, (body) => receiver?.drop(fields[0]!, body.toString('utf8'), Number(fields[2])));
+    } else if (kind === 'collected' && fields.length === 1) {
+      receiver?.collected(Number(fields[0]));
     }
   }
 }

@@ -16,10 +16,14 @@ import { OutputCapture } from './output-capture.js';
 import { ProgramStartAccounting } from './program-start.js';
 import { startSampler } from './sampler.js';
 import { decodeShellCode, type ProgramEnding } from './status-channel.js';
+import { ArtifactReceiver } from './artifact-receiver.js';
+import { collectsArtifacts, programBundle } from './program-bundle.js';
 
 export interface SuperviseOptions {
   /** True when the sandbox writes "started" / "exit <status>" lines to the status fd. */
   reportsStatus: boolean;
+  /** The python that runs an entrypoint (inside the sandbox). */
+  python: string;
   /** Extra time before the timeout starts counting, for backends with a slow start and no "started" report (old gVisor). */
   startupGraceMs: number;
   /**
@@ -42,9 +46,15 @@ export interface SuperviseOptions {
   startFailure?: (ending: ProgramEnding, stderr: string) => string | null;
 }
 
-type KillCause = 'timeout' | 'cancelled' | 'output_limit' | 'startup';
+type KillCause = 'timeout' | 'cancelled' | 'output_limit' | 'startup' | 'collection';
 
 const DEFAULT_SAMPLE_MS = 250;
+/**
+ * How long collecting /sandbox/out may take once the program ended (it reads at most
+ * max_artifact_bytes, 64 MiB at most, from a tmpfs): beyond it the sandbox is killed and the
+ * collection listed as incomplete. The verdict is the program's either way.
+ */
+export const COLLECTION_LIMIT_MS = 10_000;
 
 export async function superviseRun(
   launch: Launch,
@@ -70,6 +80,9 @@ class SupervisedRun {
   private readonly cleanups: Array<() => void> = [];
   private readonly callbacks: RunCallbacks;
   private readonly fromProgramStart: ProgramStartAccounting | null;
+  private readonly artifacts: ArtifactReceiver | null;
+  /** The cgroup's figures when the program ended: what the collection uses after is not the program's. */
+  private atEnd: { usage: CgroupUsage; events: CgroupEvents } | null = null;
 
   constructor(
     private readonly launch: Launch,
@@ -84,6 +97,7 @@ class SupervisedRun {
     const max = spec.limits.max_output_bytes;
     this.stdout = new OutputCapture(max, this.callbacks.onStdout);
     this.stderr = new OutputCapture(max, this.callbacks.onStderr);
+    this.artifacts = collectsArtifacts(spec) ? new ArtifactReceiver(spec.limits) : null;
   }
 
   async run(): Promise<RunResult> {
@@ -107,11 +121,13 @@ class SupervisedRun {
   private go(launch: Launch): void {
     launch.status.onStarted = () => this.programStarted();
     if (launch.status.started) this.programStarted();
+    launch.status.receiver = this.artifacts;
+    launch.status.onEnded = () => this.programEnded();
     this.capture(launch.stdout, this.stdout);
     this.capture(launch.stderr, this.stderr);
     this.feed(launch.stdin, this.spec.stdin ?? '');
-    const code = launch.code;
-    if (code) this.feed(code, this.spec.code);
+    const program = launch.code;
+    if (program) this.feed(program, programBundle(this.spec, this.options.python));
     if (!this.options.reportsStatus) this.callbacks.onStart?.();
 
     const startup = this.options.measureFromProgramStart;
@@ -150,6 +166,16 @@ class SupervisedRun {
     this.callbacks.onStart?.();
   }
 
+  /** The program ended: its figures are taken now, and the collection of its files gets its own time limit. */
+  private programEnded(): void {
+    try {
+      this.atEnd = { usage: this.cgroup.usage(), events: this.cgroup.events() };
+    } catch {
+      // the cgroup is going away; assemble() reads what it can
+    }
+    if (this.artifacts) this.setTimer(() => this.kill('collection'), COLLECTION_LIMIT_MS);
+  }
+
   /** Writes everything then closes; a program that exits without reading (EPIPE) is fine. */
   private feed(stream: Writable, data: string | Buffer): void {
     stream.on('error', () => undefined);
@@ -179,9 +205,9 @@ class SupervisedRun {
     let usage: CgroupUsage | null = null;
     let events: CgroupEvents | null = null;
     try {
-      usage = this.cgroup.usage();
+      usage = this.atEnd?.usage ?? this.cgroup.usage();
       if (this.fromProgramStart) usage = this.fromProgramStart.programUsage(usage);
-      events = this.cgroup.events();
+      events = this.atEnd?.events ?? this.cgroup.events();
     } catch {
       // metrics unavailable; OOM / pids verdicts then default to "not hit"
     }
@@ -219,6 +245,8 @@ class SupervisedRun {
         cpu_ms: ran && usage ? round1(usage.cpuNs / 1e6) : null,
         peak_memory_bytes: ran && usage ? usage.peakMemoryBytes : null,
       },
+      // Collected only from a program that ended by itself (init reported it): a killed sandbox has none.
+      ...(this.artifacts && launch.status.ending && !failed ? { artifacts: this.artifacts.result() } : {}),
     };
   }
 

@@ -13,6 +13,7 @@ import { formatDuration } from '../lib/format';
 import { outputFromString } from '../lib/output-text';
 import type { RunExit } from '../lib/run-state';
 import { useEvaluationStream } from '../lib/use-evaluation-stream';
+import { ArtifactsPanel } from './ArtifactsPanel';
 import { ExitCard } from './ExitCard';
 import { OutputPane } from './OutputPane';
 import { RunMetrics } from './RunMetrics';
@@ -110,6 +111,8 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
       )}
       <StatusTimeline steps={state.steps} status={status} />
       {exit && status && isTerminal(status) && <ExitCard exit={exit} status={status as TerminalStatus} guide={config.exit_code_guide} />}
+      {/* Artifacts are stored with the verdict: there are some to show once the run is over. */}
+      {exit && status && isTerminal(status) && <ArtifactsPanel id={id} />}
       {/* Charts and outputs mount just after the first paint, so the status and verdict come first. */}
       {painted ? (
         <>

@@ -4,6 +4,7 @@
  */
 import type { CreateEvaluationInput, Evaluation, EvaluationStatus, EvaluationSummary } from '../../../src/domain/evaluation';
 import type { ConfigResponse, QueueStats, StatsResponse, SyntaxCheckResponse, WorkerView } from '../../../src/domain/system-views';
+import type { ArtifactList } from '../../../src/domain/artifacts';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
 
 /** One zod issue as the API reports it in `error.details`. */
@@ -97,9 +98,15 @@ export const api = {
   get: (id: string, signal?: AbortSignal) => request<Evaluation>(`/api/evaluations/${encodeURIComponent(id)}`, signal ? { signal } : {}),
   list: (f: ListFilters, signal?: AbortSignal) => request<EvaluationPage>(`/api/evaluations${listQueryString(f)}`, signal ? { signal } : {}),
   cancel: (id: string) => post<Evaluation>(`/api/evaluations/${encodeURIComponent(id)}/cancel`, {}),
+  artifacts: (id: string, signal?: AbortSignal) => request<ArtifactList>(`/api/evaluations/${encodeURIComponent(id)}/artifacts`, signal ? { signal } : {}),
   syntaxCheck: (code: string, signal?: AbortSignal) => post<SyntaxCheckResponse>('/api/syntax-check', { code }, signal),
   queue: () => request<QueueStats>('/api/queue'),
   workers: () => request<{ workers: WorkerView[]; liveness_window_ms: number }>('/api/workers'),
   stats: (minutes: number, bucketS: number) => request<StatsResponse>(`/api/stats?minutes=${minutes}&bucket_s=${bucketS}`),
   health: () => fetch('/healthz', { headers: { accept: 'application/json' } }),
 };
+
+/** Where one artifact's bytes are served (each path segment encoded, the slashes kept). */
+export function artifactUrl(id: string, path: string): string {
+  return `/api/evaluations/${encodeURIComponent(id)}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`;
+}

@@ -37,7 +37,9 @@ export function EvaluationPage({ id }: { id: string }) {
     try {
       const e = evaluation;
       const created = await api.create({
-        code: e.code,
+        ...(e.code ? { code: e.code } : {}),
+        ...(e.files.length ? { files: e.files } : {}),
+        ...(e.command ? { command: e.command } : e.entrypoint && e.entrypoint !== 'main.py' ? { entrypoint: e.entrypoint } : {}),
         ...(e.stdin !== null ? { stdin: e.stdin } : {}),
         environment: e.environment,
         sandbox: e.sandbox,
@@ -123,12 +125,24 @@ export function EvaluationPage({ id }: { id: string }) {
         </div>
         <aside className="detail-side">
           <Facts e={evaluation} />
-          <section className="card" aria-label="Code">
-            <h2 className="card-title">
-              Code <span className="muted small mono">sha256 {evaluation.code_sha256.slice(0, 12)}</span>
-            </h2>
-            <CodeView code={evaluation.code} label="Program source" />
-          </section>
+          {evaluation.code !== '' && (
+            <section className="card" aria-label="Code">
+              <h2 className="card-title">
+                Code <span className="muted small mono">sha256 {evaluation.code_sha256.slice(0, 12)}</span>
+              </h2>
+              <CodeView code={evaluation.code} label="Program source" />
+            </section>
+          )}
+          {evaluation.files.map((f) => (
+            <section className="card" aria-label={`File ${f.path}`} key={f.path} data-testid="program-file">
+              <h2 className="card-title mono">{f.path}</h2>
+              {f.encoding === 'utf-8' ? (
+                <CodeView code={f.content} label={f.path} />
+              ) : (
+                <p className="muted small">binary, {formatBytes(Math.floor((f.content.length * 3) / 4))} (base64)</p>
+              )}
+            </section>
+          ))}
           {evaluation.stdin !== null && evaluation.stdin !== '' && (
             <section className="card" aria-label="stdin">
               <h2 className="card-title">stdin</h2>
@@ -163,10 +177,12 @@ function Facts({ e }: { e: Evaluation }) {
           {e.worker ?? '—'}
           {e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}
         </dd>
+        <dt>Runs</dt>
+        <dd className="mono small">{e.command ? e.command.join(' ') : `python ${e.entrypoint ?? 'main.py'}`}</dd>
         <dt>Limits</dt>
         <dd>
           {l.timeout_s} s · {formatMemoryLimit(l.memory_mb)} · {l.cpus} CPU · {l.max_processes} procs · {formatBytes(l.max_output_bytes)} output ·{' '}
-          {formatMemoryLimit(l.scratch_mb)} /tmp
+          {formatMemoryLimit(l.scratch_mb)} scratch · {l.max_artifacts} artifacts ≤ {formatBytes(l.max_artifact_bytes)}
         </dd>
         <dt>Tags</dt>
         <dd>

@@ -1,0 +1,91 @@
+/**
+ * Artifacts in the browser against a real `crucible serve`: a program writes a PNG (plain Python:
+ * zlib + struct, standing in for a matplotlib plot) and an HTML file to /sandbox/out; the run
+ * view and the detail page list both, show the PNG as a picture, and offer every file for
+ * download. Screenshots go to test-artifacts/screenshots/.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { PNG_WRITER } from '../sandbox/fixtures/png-writer.js';
+import { screenshotPath } from './browser.js';
+import type { RunningServer } from './crucible-server.js';
+import { e2eSession } from './session.js';
+
+const DRAFT_KEY = 'crucible.draft.v1';
+const PROGRAM = `${PNG_WRITER}
+import os
+write_png(os.environ["CRUCIBLE_OUTPUT_DIR"] + "/plot.png", size=64)
+open("/sandbox/out/report.html", "w").write("<h1>report</h1><script>alert(1)</script>")
+print("plotted")
+`;
+
+const session = e2eSession();
+let server: RunningServer;
+let page: Page;
+beforeAll(() => ({ server, page } = session));
+
+/** The image has arrived and decoded (naturalWidth is 0 until then, and for a broken image). */
+async function imageWidth(page: Page, alt: string): Promise<number> {
+  const img = page.getByRole('img', { name: alt });
+  await img.waitFor();
+  await page.waitForFunction((a) => {
+    const el = document.querySelector(`img[alt="${a}"]`) as HTMLImageElement | null;
+    return el !== null && el.complete;
+  }, alt);
+  return img.evaluate((el) => (el as HTMLImageElement).naturalWidth);
+}
+
+async function checkArtifacts(page: Page, id: string): Promise<void> {
+  const panel = page.getByTestId('artifacts');
+  await panel.waitFor();
+  const items = panel.getByTestId('artifact');
+  expect(await items.count()).toBe(2);
+  expect(await items.nth(0).textContent()).toContain('plot.png');
+  expect(await items.nth(1).textContent()).toContain('report.html');
+  expect(await imageWidth(page, 'plot.png')).toBe(64);
+  // HTML is offered for download only, never rendered.
+  expect(await panel.getByRole('img', { name: 'report.html' }).count()).toBe(0);
+  const links = panel.getByRole('link', { name: 'Download' });
+  expect(await links.nth(0).getAttribute('href')).toBe(`/api/evaluations/${id}/artifacts/plot.png`);
+  expect(await links.nth(1).getAttribute('href')).toBe(`/api/evaluations/${id}/artifacts/report.html`);
+  expect(await links.nth(1).getAttribute('download')).toBe('report.html');
+}
+
+describe('artifacts in the web UI', () => {
+  it('shows a plot written by the program inline on the run view and the detail page, every file downloadable', async () => {
+    await page.goto(`${server.url}/`);
+    await page.evaluate(
+      ([key, code]) =>
+        localStorage.setItem(
+          key as string,
+          JSON.stringify({ code, stdin: '', tags: ['e2e-artifacts'], environment: 'python', sandbox: 'bubblewrap', timeout_s: 30, memory_mb: 512 }),
+        ),
+      [DRAFT_KEY, PROGRAM] as const,
+    );
+    await page.reload();
+    await page.locator('.monaco-editor').first().waitFor();
+    await page.getByTestId('run').click();
+    const panel = page.getByTestId('run-panel');
+    await panel.waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-panel"]')?.getAttribute('data-status') === 'completed', undefined, {
+      timeout: 30_000,
+    });
+    const id = ((await page.locator('.run-link').textContent()) ?? '').replace('↗', '').trim();
+    expect(id).toMatch(/^ev_/);
+    await checkArtifacts(page, id);
+    await page.getByTestId('artifacts').screenshot({ path: screenshotPath('artifacts-run-view') });
+
+    // The download link serves the bytes the list describes.
+    const download = await page.evaluate(async (url) => {
+      const res = await fetch(url);
+      return { type: res.headers.get('content-type'), disposition: res.headers.get('content-disposition'), size: (await res.arrayBuffer()).byteLength };
+    }, `/api/evaluations/${id}/artifacts/report.html`);
+    expect(download.type).toBe('text/plain; charset=utf-8');
+    expect(download.disposition).toMatch(/^attachment;/);
+    expect(download.size).toBe(40);
+
+    await page.goto(`${server.url}/evaluations/${id}`);
+    await checkArtifacts(page, id);
+    await page.screenshot({ path: screenshotPath('artifacts-detail-page'), fullPage: true });
+  }, 90_000);
+});
