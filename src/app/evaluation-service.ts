@@ -4,7 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
-import { isTerminal, type CreateEvaluationRequest, type Evaluation, type EvaluationList, type ListEvaluationsQuery } from '../domain/evaluation.js';
+import { liveWorkers, waitingReason } from '../domain/environment-routing.js';
+import {
+  isTerminal,
+  type CreateEvaluationRequest,
+  type Evaluation,
+  type EvaluationList,
+  type EvaluationSummary,
+  type ListEvaluationsQuery,
+} from '../domain/evaluation.js';
 import { badRequest, conflict, notFound, unavailable } from '../domain/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
 import { channels, type EventBus } from '../ports/bus.js';
@@ -34,7 +42,7 @@ export interface EvaluationServiceOptions {
   maxQueueDepth: number;
   /** How long a cancel waits for the worker to kill the sandbox and record it before forcing it. */
   cancelGraceMs: number;
-  /** A worker whose heartbeat is older than this is not counted as offering its sandboxes. */
+  /** A worker whose heartbeat is older than this is not counted as offering its sandboxes or serving its environments. */
   livenessWindowMs: number;
 }
 
@@ -54,8 +62,7 @@ export class EvaluationService {
    * workers may be starting.
    */
   private async assertSandboxesOffered(requests: CreateEvaluationRequest[]): Promise<void> {
-    const now = Date.now();
-    const alive = (await this.workers()).filter((w) => now - Date.parse(w.last_seen) <= this.options.livenessWindowMs);
+    const alive = await this.liveWorkers();
     if (alive.length === 0) return;
     const offered = new Set(alive.flatMap((w) => w.sandboxes));
     const missing = [...new Set(requests.map((r) => r.sandbox))].filter((s) => !offered.has(s));
@@ -64,6 +71,20 @@ export class EvaluationService {
         available: [...offered],
       });
     }
+  }
+
+  private async liveWorkers(): Promise<WorkerInfo[]> {
+    return liveWorkers(await this.workers(), this.options.livenessWindowMs);
+  }
+
+  /**
+   * Fills `waiting_reason` of queued evaluations whose environment no live worker serves (storage
+   * knows nothing of workers, so it always says null). The worker list is cached for a second.
+   */
+  private async withWaitingReasons<T extends EvaluationSummary>(evaluations: T[]): Promise<T[]> {
+    if (!evaluations.some((e) => e.status === 'queued')) return evaluations;
+    const alive = await this.liveWorkers();
+    return evaluations.map((e) => (e.status === 'queued' ? { ...e, waiting_reason: waitingReason(e.environment, alive) } : e));
   }
 
   async submit(requests: CreateEvaluationRequest[], actor: Actor = ANONYMOUS_ACTOR): Promise<Evaluation[]> {
@@ -98,7 +119,7 @@ export class EvaluationService {
       this.deps.metrics?.evaluationSubmitted({ environment: evaluation.environment, sandbox: evaluation.sandbox });
       await lifecycle.publish(evaluation, events);
     }
-    return created.map((c) => c.evaluation);
+    return this.withWaitingReasons(created.map((c) => c.evaluation));
   }
 
   /** The evaluation; while it runs, with the output streamed so far (stored whole only at the end). */
@@ -107,6 +128,7 @@ export class EvaluationService {
     const evaluation = await this.deps.storage.evaluations.get(id);
     // Another project's evaluation does not exist for this caller.
     if (!evaluation || !seesProject(actor, evaluation.project)) throw notFound('evaluation', id);
+    if (evaluation.status === 'queued') return (await this.withWaitingReasons([evaluation]))[0]!;
     if (evaluation.status !== 'running') return evaluation;
     return { ...evaluation, ...(await this.streamedSoFar(id)) };
   }
@@ -134,9 +156,10 @@ export class EvaluationService {
   }
 
   /** Newest first; a non-admin only ever lists their own project. */
-  list(query: ListEvaluationsQuery, actor: Actor = ANONYMOUS_ACTOR): Promise<EvaluationList> {
+  async list(query: ListEvaluationsQuery, actor: Actor = ANONYMOUS_ACTOR): Promise<EvaluationList> {
     authorize(actor, 'evaluations:read');
-    return this.deps.storage.evaluations.list(actor.role === 'admin' ? query : { ...query, project: actor.project });
+    const page = await this.deps.storage.evaluations.list(actor.role === 'admin' ? query : { ...query, project: actor.project });
+    return { ...page, items: await this.withWaitingReasons(page.items) };
   }
 
   /** 404 unless the evaluation exists and the actor may read it. */
