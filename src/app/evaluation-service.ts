@@ -57,19 +57,27 @@ export class EvaluationService {
   }
 
   /**
-   * Refuses a sandbox backend that no live worker offers (e.g. gvisor where runsc is missing),
-   * instead of queueing work that could only fail. With no live worker at all, work is accepted:
-   * workers may be starting.
+   * Refuses a sandbox backend that no live worker serving the evaluation's environment offers
+   * (e.g. gvisor where runsc is missing), instead of queueing work that could only fail. With no
+   * live worker serving the environment, work is accepted: it waits, saying why (waiting_reason),
+   * until one starts.
    */
   private async assertSandboxesOffered(requests: CreateEvaluationRequest[]): Promise<void> {
     const alive = await this.liveWorkers();
     if (alive.length === 0) return;
-    const offered = new Set(alive.flatMap((w) => w.sandboxes));
-    const missing = [...new Set(requests.map((r) => r.sandbox))].filter((s) => !offered.has(s));
-    if (missing.length > 0) {
-      throw badRequest('sandbox_unavailable', `No running worker offers the ${missing.join(', ')} sandbox; available: ${[...offered].join(', ') || 'none'}.`, {
-        available: [...offered],
-      });
+    for (const environment of new Set(requests.map((r) => r.environment))) {
+      const serving = alive.filter((w) => w.environments.includes(environment));
+      if (serving.length === 0) continue;
+      const offered = [...new Set(serving.flatMap((w) => w.sandboxes))];
+      const wanted = new Set(requests.filter((r) => r.environment === environment).map((r) => r.sandbox));
+      const missing = [...wanted].filter((s) => !offered.includes(s));
+      if (missing.length > 0) {
+        throw badRequest(
+          'sandbox_unavailable',
+          `No running worker serving environment "${environment}" offers the ${missing.join(', ')} sandbox; available: ${offered.join(', ') || 'none'}.`,
+          { available: offered, environment },
+        );
+      }
     }
   }
 

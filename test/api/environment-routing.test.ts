@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/domain/evaluation.js';
 import type { QueueStats, WorkerList } from '../../src/domain/system-views.js';
+import { find, scrape } from '../helpers/prometheus-text.js';
 import { api, cliPath, startTestServer, tempDir, waitFor } from '../helpers/server.js';
 
 describe('routing by environment (embedded server)', () => {
@@ -18,7 +19,7 @@ describe('routing by environment (embedded server)', () => {
   });
   afterAll(() => server?.stop());
 
-  it('runs python, keeps python-data queued with the reason, and shows both in /api/queue and /api/workers', async () => {
+  it('runs python, keeps python-data queued with the reason, and shows both in /api/queue, /api/workers and the metrics', async () => {
     const python = await api<Evaluation>(server.url, 'POST', '/api/evaluations?wait=true', { code: 'print("ran")' });
     expect(python.body).toMatchObject({ status: 'completed', stdout: 'ran\n', worker: server.worker!.id, waiting_reason: null });
 
@@ -37,6 +38,13 @@ describe('routing by environment (embedded server)', () => {
     });
     const workers = (await api<WorkerList>(server.url, 'GET', '/api/workers')).body.workers;
     expect(workers.map((w) => w.environments)).toEqual([['python']]);
+    // The per-environment gauges say the same.
+    const { samples } = await scrape(`${server.url}/metrics`);
+    const value = (name: string, labels: Record<string, string>) => find(samples, name, labels)[0]?.value;
+    expect(value('crucible_queue_waiting', { environment: 'python-data' })).toBe(1);
+    expect(value('crucible_queue_waiting', { environment: 'python' })).toBe(0);
+    expect(value('crucible_workers', { environment: 'python', alive: 'true' })).toBe(1);
+    expect(value('crucible_workers', { environment: 'python-data', alive: 'true' })).toBe(0);
 
     // Still waiting a moment later: nobody took it.
     await new Promise((r) => setTimeout(r, 300));
