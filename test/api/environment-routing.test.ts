@@ -4,8 +4,9 @@
  * environment every host has). Two workers serving different environments on this engine are in
  * test/app/environment-routing.test.ts.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/domain/evaluation.js';
 import type { QueueStats, WorkerList } from '../../src/domain/system-views.js';
@@ -49,6 +50,10 @@ describe('routing by environment (embedded server)', () => {
     // Still waiting a moment later: nobody took it.
     await new Promise((r) => setTimeout(r, 300));
     expect((await api<Evaluation>(server.url, 'GET', `/api/evaluations/${data.body.id}`)).body.status).toBe('queued');
+    // `crucible status` says why it waits.
+    // (Not spawnSync: the server runs in this process and must keep answering.)
+    const status = await promisify(execFile)(process.execPath, [cliPath, '--server', server.url, 'status', data.body.id], { timeout: 15_000 });
+    expect(status.stdout).toContain('waiting: No live worker serves environment "python-data" (live workers serve: python)');
     await api(server.url, 'POST', `/api/evaluations/${data.body.id}/cancel`);
     await waitFor('cancelled', async () => (await api<Evaluation>(server.url, 'GET', `/api/evaluations/${data.body.id}`)).body.status === 'cancelled', 5_000);
   });
