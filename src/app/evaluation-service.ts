@@ -4,7 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
-import { isTerminal, type CreateEvaluationRequest, type Evaluation, type EvaluationList, type ListEvaluationsQuery } from '../domain/evaluation.js';
+import { liveWorkers, waitingReason } from '../domain/environment-routing.js';
+import {
+  isTerminal,
+  type CreateEvaluationRequest,
+  type Evaluation,
+  type EvaluationList,
+  type EvaluationSummary,
+  type ListEvaluationsQuery,
+} from '../domain/evaluation.js';
 import { badRequest, conflict, CrucibleError, notFound, unavailable } from '../domain/errors.js';
 import type { ArtifactList, CollectedArtifact } from '../domain/artifacts.js';
 import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
@@ -36,7 +44,7 @@ export interface EvaluationServiceOptions {
   maxQueueDepth: number;
   /** How long a cancel waits for the worker to kill the sandbox and record it before forcing it. */
   cancelGraceMs: number;
-  /** A worker whose heartbeat is older than this is not counted as offering its sandboxes. */
+  /** A worker whose heartbeat is older than this is not counted as offering its sandboxes or serving its environments. */
   livenessWindowMs: number;
 }
 
@@ -51,21 +59,42 @@ export class EvaluationService {
   }
 
   /**
-   * Refuses a sandbox backend that no live worker offers (e.g. gvisor where runsc is missing),
-   * instead of queueing work that could only fail. With no live worker at all, work is accepted:
-   * workers may be starting.
+   * Refuses a sandbox backend that no live worker serving the evaluation's environment offers
+   * (e.g. gvisor where runsc is missing), instead of queueing work that could only fail. With no
+   * live worker serving the environment, work is accepted: it waits, saying why (waiting_reason),
+   * until one starts.
    */
   private async assertSandboxesOffered(requests: CreateEvaluationRequest[]): Promise<void> {
-    const now = Date.now();
-    const alive = (await this.workers()).filter((w) => now - Date.parse(w.last_seen) <= this.options.livenessWindowMs);
+    const alive = await this.liveWorkers();
     if (alive.length === 0) return;
-    const offered = new Set(alive.flatMap((w) => w.sandboxes));
-    const missing = [...new Set(requests.map((r) => r.sandbox))].filter((s) => !offered.has(s));
-    if (missing.length > 0) {
-      throw badRequest('sandbox_unavailable', `No running worker offers the ${missing.join(', ')} sandbox; available: ${[...offered].join(', ') || 'none'}.`, {
-        available: [...offered],
-      });
+    for (const environment of new Set(requests.map((r) => r.environment))) {
+      const serving = alive.filter((w) => w.environments.includes(environment));
+      if (serving.length === 0) continue;
+      const offered = [...new Set(serving.flatMap((w) => w.sandboxes))];
+      const wanted = new Set(requests.filter((r) => r.environment === environment).map((r) => r.sandbox));
+      const missing = [...wanted].filter((s) => !offered.includes(s));
+      if (missing.length > 0) {
+        throw badRequest(
+          'sandbox_unavailable',
+          `No running worker serving environment "${environment}" offers the ${missing.join(', ')} sandbox; available: ${offered.join(', ') || 'none'}.`,
+          { available: offered, environment },
+        );
+      }
     }
+  }
+
+  private async liveWorkers(): Promise<WorkerInfo[]> {
+    return liveWorkers(await this.workers(), this.options.livenessWindowMs);
+  }
+
+  /**
+   * Fills `waiting_reason` of queued evaluations whose environment no live worker serves (storage
+   * knows nothing of workers, so it always says null). The worker list is cached for a second.
+   */
+  private async withWaitingReasons<T extends EvaluationSummary>(evaluations: T[]): Promise<T[]> {
+    if (!evaluations.some((e) => e.status === 'queued')) return evaluations;
+    const alive = await this.liveWorkers();
+    return evaluations.map((e) => (e.status === 'queued' ? { ...e, waiting_reason: waitingReason(e.environment, alive) } : e));
   }
 
   async submit(requests: CreateEvaluationRequest[], actor: Actor = ANONYMOUS_ACTOR): Promise<Evaluation[]> {
@@ -100,7 +129,7 @@ export class EvaluationService {
       this.deps.metrics?.evaluationSubmitted({ environment: evaluation.environment, sandbox: evaluation.sandbox });
       await lifecycle.publish(evaluation, events);
     }
-    return created.map((c) => c.evaluation);
+    return this.withWaitingReasons(created.map((c) => c.evaluation));
   }
 
   /** The evaluation; while it runs, with the output streamed so far (stored whole only at the end). */
@@ -109,6 +138,7 @@ export class EvaluationService {
     const evaluation = await this.deps.storage.evaluations.get(id);
     // Another project's evaluation does not exist for this caller.
     if (!evaluation || !seesProject(actor, evaluation.project)) throw notFound('evaluation', id);
+    if (evaluation.status === 'queued') return (await this.withWaitingReasons([evaluation]))[0]!;
     if (evaluation.status !== 'running') return evaluation;
     return { ...evaluation, ...(await this.streamedSoFar(id)) };
   }
@@ -156,9 +186,10 @@ export class EvaluationService {
   }
 
   /** Newest first; a non-admin only ever lists their own project. */
-  list(query: ListEvaluationsQuery, actor: Actor = ANONYMOUS_ACTOR): Promise<EvaluationList> {
+  async list(query: ListEvaluationsQuery, actor: Actor = ANONYMOUS_ACTOR): Promise<EvaluationList> {
     authorize(actor, 'evaluations:read');
-    return this.deps.storage.evaluations.list(actor.role === 'admin' ? query : { ...query, project: actor.project });
+    const page = await this.deps.storage.evaluations.list(actor.role === 'admin' ? query : { ...query, project: actor.project });
+    return { ...page, items: await this.withWaitingReasons(page.items) };
   }
 
   /** 404 unless the evaluation exists and the actor may read it. */

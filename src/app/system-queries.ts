@@ -3,6 +3,7 @@
  * finished evaluations over time, limits and backends, and readiness. Read-only use cases over the
  * storage, queue, bus and sandbox ports.
  */
+import { liveWorkers, unservedEnvironments } from '../domain/environment-routing.js';
 import { ENVIRONMENTS, EVALUATION_STATUSES, type EvaluationStatus } from '../domain/evaluation.js';
 import { EXIT_CODE_GUIDE } from '../domain/exit-interpretation.js';
 import { LIMIT_BOUNDS, REQUEST_BOUNDS } from '../domain/limits.js';
@@ -64,14 +65,35 @@ export class SystemQueries {
   }
 
   async queue(): Promise<QueueStats> {
-    const [counts, depth, oldest] = await Promise.all([this.countByStatus(), this.deps.queue.depth(), this.deps.storage.stats.oldestQueuedAt()]);
+    const { storage, queue } = this.deps;
+    const [counts, depth, oldest, queued, workers] = await Promise.all([
+      this.countByStatus(),
+      queue.depth(),
+      storage.stats.oldestQueuedAt(),
+      storage.stats.queuedByEnvironment(),
+      storage.workers.list(),
+    ]);
+    const now = Date.now();
+    const ageMs = (at: string | null) => (at ? Math.max(0, now - Date.parse(at)) : null);
+    const alive = liveWorkers(workers, this.options.livenessWindowMs, now);
     const full = Object.fromEntries(EVALUATION_STATUSES.map((s) => [s, counts[s] ?? 0])) as Record<EvaluationStatus, number>;
     return {
       counts: full,
       depth,
       max_depth: this.options.maxQueueDepth,
       oldest_queued_at: oldest,
-      oldest_queued_age_ms: oldest ? Math.max(0, Date.now() - Date.parse(oldest)) : null,
+      oldest_queued_age_ms: ageMs(oldest),
+      by_environment: ENVIRONMENTS.map((environment) => {
+        const q = queued.find((row) => row.environment === environment);
+        return {
+          environment,
+          depth: q?.waiting ?? 0,
+          oldest_queued_at: q?.oldest_queued_at ?? null,
+          oldest_queued_age_ms: ageMs(q?.oldest_queued_at ?? null),
+          live_workers: alive.filter((w) => w.environments.includes(environment)).length,
+        };
+      }),
+      unserved_environments: unservedEnvironments(alive),
     };
   }
 
@@ -82,8 +104,9 @@ export class SystemQueries {
     // Counted from the evaluations themselves: heartbeats carry a count that is up to one beat old.
     const running = new Map<string, number>();
     for (const e of held) if (e.worker) running.set(e.worker, (running.get(e.worker) ?? 0) + 1);
+    const alive = new Set(liveWorkers(workers, this.options.livenessWindowMs, now).map((w) => w.id));
     return {
-      workers: workers.map((w) => ({ ...w, running: running.get(w.id) ?? 0, alive: now - Date.parse(w.last_seen) <= this.options.livenessWindowMs })),
+      workers: workers.map((w) => ({ ...w, running: running.get(w.id) ?? 0, alive: alive.has(w.id) })),
       liveness_window_ms: this.options.livenessWindowMs,
     };
   }

@@ -17,7 +17,7 @@ export const ERROR_CATALOGUE = {
   nesting_too_deep: { status: 400, meaning: 'the body nests more than 64 levels' },
   invalid_cursor: { status: 400, meaning: '`cursor` is not a `next_cursor` this API returned' },
   invalid_last_event_id: { status: 400, meaning: '`Last-Event-ID` / `?after=` names an event the evaluation does not have' },
-  sandbox_unavailable: { status: 400, meaning: 'no live worker offers the requested sandbox' },
+  sandbox_unavailable: { status: 400, meaning: 'no live worker serving the environment offers the requested sandbox' },
   invalid_url: { status: 400, meaning: 'malformed percent-encoding in the path' },
   invalid_content_length: { status: 400, meaning: 'a body shorter or longer than its Content-Length' },
   bad_http_request: { status: 400, meaning: 'the bytes received are not HTTP/1.1; the connection is closed' },

@@ -64,7 +64,7 @@ export const SandboxBackendName = z
   );
 export type SandboxBackendName = z.infer<typeof SandboxBackendName>;
 
-export const ENVIRONMENTS = ['python'] as const;
+export const ENVIRONMENTS = ['python', 'python-data', 'python-ml', 'python-3.13'] as const;
 export const Environment = z.enum(ENVIRONMENTS).describe('Execution environment (interpreter and libraries)');
 export type Environment = z.infer<typeof Environment>;
 
@@ -306,6 +306,12 @@ export const Evaluation = z.object({
   stderr_truncated: z.boolean(),
   metrics: Metrics,
   worker: z.string().nullable(),
+  waiting_reason: z
+    .string()
+    .nullable()
+    .describe(
+      'Set while the evaluation is queued and no live worker serves its environment: why it is not being picked up and what would change that. It stays queued and runs as soon as such a worker joins. Null otherwise.',
+    ),
   attempts: z.number().int().describe('How many times a worker picked it up (re-runs happen only after platform failures)'),
   owner: z.string().describe('Who submitted it: an API key id, or "anonymous" (auth off)'),
   project: z.string().describe('The project it belongs to (the submitting key\'s; "default" with auth off)'),

@@ -12,6 +12,20 @@ export const QueueStats = z.object({
   max_depth: z.number().describe('Beyond this, new submissions get 503 with Retry-After'),
   oldest_queued_at: z.string().nullable(),
   oldest_queued_age_ms: z.number().nullable(),
+  by_environment: z
+    .array(
+      z.object({
+        environment: z.enum(ENVIRONMENTS),
+        depth: z.number().describe('Evaluations of this environment waiting for a worker (status queued)'),
+        oldest_queued_at: z.string().nullable(),
+        oldest_queued_age_ms: z.number().nullable(),
+        live_workers: z.number().describe('Live workers that serve this environment (0: its evaluations stay queued until one starts)'),
+      }),
+    )
+    .describe('Every known environment, in catalogue order, also when nothing waits in it'),
+  unserved_environments: z
+    .array(z.enum(ENVIRONMENTS))
+    .describe("Known environments no live worker serves: their evaluations stay queued (see an evaluation's waiting_reason)"),
 });
 export type QueueStats = z.infer<typeof QueueStats>;
 

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { AUTH_MODES, isLoopbackHost, type AuthMode } from '../domain/access.js';
-import { SANDBOX_BACKENDS } from '../domain/evaluation.js';
+import { parseEnvironmentList } from '../domain/environment-routing.js';
+import { ENVIRONMENTS, SANDBOX_BACKENDS } from '../domain/evaluation.js';
 
 const env = process.env;
 
@@ -37,6 +38,11 @@ export const PlatformConfigSchema = z
     maxPendingResponseMb: z.number().int().min(16),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     sandboxes: z.array(z.enum(SANDBOX_BACKENDS)).min(1),
+    /**
+     * Environments this process's worker serves (takes jobs of); unset: every environment
+     * available on this host. Unused when the process runs no worker.
+     */
+    environments: z.array(z.enum(ENVIRONMENTS)).min(1).optional(),
     /**
      * `crucible worker` only: port of its own Prometheus endpoint (GET /metrics); none when absent.
      * (`crucible serve` exports /metrics on its API port.)
@@ -84,6 +90,7 @@ export function defaultConfig(): PlatformConfig {
     maxPendingResponseMb: envInt('CRUCIBLE_MAX_PENDING_RESPONSE_MB') ?? 256,
     logLevel: (env.CRUCIBLE_LOG_LEVEL as PlatformConfig['logLevel'] | undefined) ?? 'info',
     sandboxes: ['bubblewrap', 'gvisor'],
+    environments: env.CRUCIBLE_ENVIRONMENTS ? parseEnvironmentList(env.CRUCIBLE_ENVIRONMENTS, 'CRUCIBLE_ENVIRONMENTS') : undefined,
     namespace: env.CRUCIBLE_NAMESPACE ?? 'crucible',
     metricsPort: envInt('CRUCIBLE_METRICS_PORT'),
     // Metrics reveal load and failure patterns: exposed beyond the host only when asked for.

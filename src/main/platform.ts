@@ -15,6 +15,7 @@ import { SyntaxChecker } from '../app/syntax-check.js';
 import { SystemQueries } from '../app/system-queries.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import type { EventBus } from '../ports/bus.js';
+import type { HostEnvironments } from '../ports/host-environments.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
@@ -22,6 +23,7 @@ import type { Storage } from '../ports/storage.js';
 import { closeSandboxBackends, createSandboxBackends } from '../sandbox/index.js';
 import { openEmbeddedAdapters, openScaleOutAdapters, type Adapters } from './adapters.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
+import { everyKnownEnvironment } from './host-environments.js';
 
 /** The use cases, built once per process on top of the adapters. */
 export interface UseCases {
@@ -42,6 +44,8 @@ export interface Platform extends UseCases {
   queue: JobQueue;
   bus: EventBus;
   sandboxes: SandboxBackends;
+  /** What is available on this host: a worker serves these unless config.environments narrows them. */
+  hostEnvironments: HostEnvironments;
   /** This process's metrics (Prometheus); the roles add their scrape-time gauges and serve it. */
   metrics: Metrics;
   log: PinoLogger;
@@ -96,6 +100,7 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
       queue,
       bus,
       sandboxes,
+      hostEnvironments: everyKnownEnvironment,
       metrics,
       log,
       async close() {

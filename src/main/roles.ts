@@ -10,6 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../api/server.js';
 import { platformGauges } from '../app/platform-gauges.js';
 import { StreamGate } from '../api/stream-gate.js';
+import { servedEnvironments } from '../domain/environment-routing.js';
+import type { Environment } from '../domain/evaluation.js';
 import { Worker } from '../worker/worker.js';
 import { isEmbedded, resolveAuthMode, type PlatformConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -40,12 +42,17 @@ async function recoverEmbedded(platform: Platform, ownWorkerId: string | null): 
   await platform.reaper.sweep({ presumeDead: (id) => id !== ownWorkerId });
 }
 
-function startWorker(platform: Platform, concurrency: number): Worker {
+/**
+ * The environments this process's worker serves: --environments if each is available on this
+ * host, else all available here (a clear start-up error otherwise).
+ */
+async function workerEnvironments(platform: Platform): Promise<Environment[]> {
+  return servedEnvironments(platform.config.environments, await platform.hostEnvironments.available());
+}
+
+function startWorker(platform: Platform, concurrency: number, environments: Environment[]): Worker {
   const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics } = platform;
-  const worker = new Worker(
-    { storage, queue, bus, lifecycle, sandboxes, log, metrics },
-    { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs },
-  );
+  const worker = new Worker({ storage, queue, bus, lifecycle, sandboxes, log, metrics }, { concurrency, environments, heartbeatMs: config.heartbeatMs });
   metrics.addScrapeSource('worker', () => worker.gauges());
   return worker;
 }
@@ -56,7 +63,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
   const platform = await openPlatform(config, log);
   let worker: Worker | null = null;
   try {
-    worker = config.workers > 0 ? startWorker(platform, config.workers) : null;
+    worker = config.workers > 0 ? startWorker(platform, config.workers, await workerEnvironments(platform)) : null;
     if (isEmbedded(config)) await recoverEmbedded(platform, worker?.id ?? null);
     await worker?.start();
     platform.reaper.start(config.reaperIntervalMs, worker ? [worker.id] : []);
@@ -89,6 +96,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
         url: address,
         dataDir: isEmbedded(config) ? config.dataDir : undefined,
         workers: config.workers,
+        environments: worker?.environments,
         mode: isEmbedded(config) ? 'embedded' : 'scale-out',
         auth: config.auth,
       },
@@ -129,13 +137,15 @@ export async function startWorkerProcess(config: PlatformConfig): Promise<Runnin
   }
   const log = createLogger(config.logLevel, 'worker');
   const platform = await openPlatform(config, log);
+  let environments: Environment[];
   try {
+    environments = await workerEnvironments(platform);
     await requireASandbox(platform);
   } catch (err) {
     await platform.close();
     throw err;
   }
-  const worker = startWorker(platform, Math.max(1, config.workers));
+  const worker = startWorker(platform, Math.max(1, config.workers), environments);
   let metricsServer: MetricsServer | null = null;
   try {
     await worker.start();

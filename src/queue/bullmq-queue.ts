@@ -177,16 +177,19 @@ class BullmqQueue implements JobQueue {
   }
 }
 
-/** Bounds handler runs across this consumer's per-environment workers to `concurrency`. */
+/** Bounds handler runs across this consumer's per-environment workers to `concurrency`; waiters are served in arrival order. */
 class Slots {
-  private free: number;
+  private freeSlots: number;
   private readonly waiters: Array<() => void> = [];
   constructor(size: number) {
-    this.free = size;
+    this.freeSlots = size;
+  }
+  get free(): number {
+    return this.freeSlots;
   }
   async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
+    if (this.freeSlots > 0) {
+      this.freeSlots--;
       return;
     }
     await new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -194,10 +197,21 @@ class Slots {
   release(): void {
     const next = this.waiters.shift();
     if (next) next();
-    else this.free++;
+    else this.freeSlots++;
   }
 }
 
+/**
+ * Takes jobs of several environments with one concurrency bound: one BullMQ worker per
+ * environment queue, all sharing `concurrency` slots.
+ *
+ * - Fairness: a fetched job waits for a slot in arrival order, so environments with work take
+ *   turns; a busy environment cannot starve another.
+ * - Prefetch is kept small: a job waiting for a slot is held by this worker (locked), out of
+ *   reach of idle workers. Each BullMQ worker may fetch only as many jobs as it has in hand plus
+ *   its share of the free slots (at least one), so with every slot busy a worker holds at most one
+ *   waiting job per environment that has none running — the one that runs next.
+ */
 class BullmqConsumer implements QueueConsumer {
   private readonly workers: Worker[];
   private closing: Promise<void> | null = null;
@@ -211,38 +225,54 @@ class BullmqConsumer implements QueueConsumer {
     private readonly onClosed: () => void,
   ) {
     const slots = new Slots(options.concurrency);
-    const process = async (job: Job<QueueJob>) => {
+    const inHand = new Map<Worker, number>();
+    // Each environment's worker may fetch what it has in hand plus its share of the free slots.
+    const share = (free: number) => Math.ceil(free / options.environments.length);
+    const rebalance = () => {
+      for (const [worker, held] of inHand) worker.concurrency = Math.max(1, held + share(slots.free));
+    };
+    const processFor = (worker: () => Worker) => async (job: Job<QueueJob>) => {
       // attemptsStarted counts deliveries, including ones whose worker died (stalled).
       const attempt = Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1);
+      const self = worker();
+      inHand.set(self, (inHand.get(self) ?? 0) + 1);
       await slots.acquire();
+      rebalance();
       try {
         await options.handler(job.data, attempt);
       } catch (err) {
         if (attempt < retry.maxAttempts) throw err; // BullMQ retries after its backoff
         await options.onExhausted(job.data, err instanceof Error ? err : new Error(String(err)));
       } finally {
+        inHand.set(self, (inHand.get(self) ?? 1) - 1);
         slots.release();
+        rebalance();
       }
     };
     this.workers = options.environments.map((environment: Environment) => {
-      const worker = new Worker<QueueJob>(queueName(environment), process, {
-        prefix,
-        concurrency: options.concurrency,
-        lockDuration: queueOptions.lockDurationMs ?? LOCK_DURATION_MS,
-        stalledInterval: queueOptions.stalledIntervalMs ?? STALLED_INTERVAL_MS,
-        maxStalledCount: retry.maxAttempts,
-        // Idle workers wake on the queue's marker key at once; this only bounds close().
-        drainDelay: 5,
-        removeOnComplete: { count: 0 },
-        removeOnFail: { count: 0 },
-        connection: {
-          url: queueOptions.connection,
-          // Workers wait out Redis outages instead of failing commands.
-          maxRetriesPerRequest: null,
-          connectionName: `crucible-worker-${prefix}-${options.workerId}`,
+      const worker: Worker<QueueJob> = new Worker<QueueJob>(
+        queueName(environment),
+        processFor(() => worker),
+        {
+          prefix,
+          concurrency: Math.max(1, share(options.concurrency)),
+          lockDuration: queueOptions.lockDurationMs ?? LOCK_DURATION_MS,
+          stalledInterval: queueOptions.stalledIntervalMs ?? STALLED_INTERVAL_MS,
+          maxStalledCount: retry.maxAttempts,
+          // Idle workers wake on the queue's marker key at once; this only bounds close().
+          drainDelay: 5,
+          removeOnComplete: { count: 0 },
+          removeOnFail: { count: 0 },
+          connection: {
+            url: queueOptions.connection,
+            // Workers wait out Redis outages instead of failing commands.
+            maxRetriesPerRequest: null,
+            connectionName: `crucible-worker-${prefix}-${options.workerId}`,
+          },
         },
-      });
+      );
       worker.on('error', onError);
+      inHand.set(worker, 0);
       return worker;
     });
   }

@@ -136,6 +136,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
           stderr_truncated: false,
           metrics: { wall_ms: null, cpu_ms: null, peak_memory_bytes: null },
           worker: null,
+          waiting_reason: null,
           attempts: 0,
           owner: e.owner ?? 'anonymous',
           project: e.project ?? 'default',

@@ -61,6 +61,8 @@ export function toSummary(row: EvaluationRow): EvaluationSummary {
     stderr_truncated: Boolean(row.stderr_truncated),
     metrics: { wall_ms: num(row.wall_ms), cpu_ms: num(row.cpu_ms), peak_memory_bytes: num(row.peak_memory_bytes) },
     worker: row.worker,
+    // Storage does not know the workers: the use cases fill it in for queued evaluations.
+    waiting_reason: null,
     attempts: Number(row.attempts),
     owner: row.owner,
     project: row.project,

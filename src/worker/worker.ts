@@ -62,6 +62,11 @@ export class Worker {
     });
   }
 
+  /** The environments this worker takes jobs of. */
+  get environments(): readonly Environment[] {
+    return this.options.environments;
+  }
+
   get running(): number {
     return this.active.size;
   }
@@ -91,7 +96,7 @@ export class Worker {
       handler: (job) => this.handle(job),
       onExhausted: (job, error) => this.giveUp(job, error),
     });
-    log.info({ worker: this.id, concurrency: this.options.concurrency }, 'worker started');
+    log.info({ worker: this.id, concurrency: this.options.concurrency, environments: this.options.environments }, 'worker started');
   }
 
   /** Stops taking jobs and waits for the ones in hand; the registry entry goes last. */

@@ -77,10 +77,22 @@ describe('submit', () => {
     await registerWorker(p.storage, 'w-stale', { sandboxes: ['gvisor'], ageMs: 60_000 });
     const service = p.service();
     const err = await expectCrucibleError(service.submit([request({ sandbox: 'gvisor' })]), 'sandbox_unavailable', 400);
-    expect(err.details).toEqual({ available: ['bubblewrap'] });
+    expect(err.details).toEqual({ available: ['bubblewrap'], environment: 'python' });
     expect(await p.queue.depth()).toBe(0);
     const [accepted] = await service.submit([request({ sandbox: 'bubblewrap' })]);
     expect(accepted?.status).toBe('queued');
+  });
+
+  it("judges the sandbox by the workers serving the environment: another environment's gvisor does not count, an unserved environment waits", async () => {
+    await registerWorker(p.storage, 'w-plain', { sandboxes: ['bubblewrap'], environments: ['python'] });
+    await registerWorker(p.storage, 'w-data', { sandboxes: ['bubblewrap', 'gvisor'], environments: ['python-data'] });
+    const service = p.service();
+    const err = await expectCrucibleError(service.submit([request({ sandbox: 'gvisor' })]), 'sandbox_unavailable', 400);
+    expect(err.message).toBe('No running worker serving environment "python" offers the gvisor sandbox; available: bubblewrap.');
+    const [data] = await service.submit([request({ sandbox: 'gvisor', environment: 'python-data' })]);
+    expect(data).toMatchObject({ status: 'queued', waiting_reason: null });
+    const [ml] = await service.submit([request({ sandbox: 'gvisor', environment: 'python-ml' })]);
+    expect(ml!.waiting_reason).toMatch(/^No live worker serves environment "python-ml" \(live workers serve: python, python-data\)/);
   });
 });
 

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { EvaluationLifecycle } from '../../src/app/evaluation-lifecycle.js';
 import { EvaluationService, type EvaluationServiceOptions } from '../../src/app/evaluation-service.js';
 import { EventLogReader } from '../../src/app/event-log-reader.js';
-import type { CreateEvaluationRequest, Evaluation, EvaluationStatus, EvaluationSummary, SandboxBackendName } from '../../src/domain/evaluation.js';
+import type { CreateEvaluationRequest, Environment, Evaluation, EvaluationStatus, EvaluationSummary, SandboxBackendName } from '../../src/domain/evaluation.js';
 import { EvaluationEvent as EventSchema, type EvaluationEvent } from '../../src/domain/events.js';
 import { createMemoryBus } from '../../src/events/memory-bus.js';
 import type { EventBus } from '../../src/ports/bus.js';
@@ -114,7 +114,7 @@ export async function claim(platform: InMemoryPlatform, id: string, worker: stri
 export async function registerWorker(
   storage: Storage,
   id: string,
-  options: { ageMs?: number; sandboxes?: SandboxBackendName[]; running?: number } = {},
+  options: { ageMs?: number; sandboxes?: SandboxBackendName[]; running?: number; environments?: Environment[] } = {},
 ): Promise<WorkerInfo> {
   const now = Date.now();
   const worker: WorkerInfo = {
@@ -123,7 +123,7 @@ export async function registerWorker(
     pid: 4242,
     capacity: 4,
     running: options.running ?? 0,
-    environments: ['python'],
+    environments: options.environments ?? ['python'],
     sandboxes: options.sandboxes ?? ['bubblewrap'],
     started_at: new Date(now - 60_000).toISOString(),
     last_seen: new Date(now - (options.ageMs ?? 0)).toISOString(),

@@ -29,6 +29,8 @@ export interface WorkerProcess extends Proc {
 
 export interface WorkerOptions {
   concurrency?: number;
+  /** --environments (comma-separated); default: the worker's own default (all available on the host). */
+  environments?: string;
   databaseUrl?: string;
   redisUrl?: string;
   /** Wraps the argv, e.g. to run it inside a network namespace. */
@@ -70,6 +72,7 @@ export class ScaleOutDeployment {
       options.databaseUrl ?? this.databaseUrl,
       '--redis-url',
       options.redisUrl ?? this.redisUrl,
+      ...(options.environments === undefined ? [] : ['--environments', options.environments]),
     ];
     const proc = await startProcess(options.wrap ? options.wrap(argv) : argv, {
       env: { ...process.env, ...this.env, ...options.env },
@@ -158,6 +161,7 @@ export interface WorkerRow {
   host: string;
   pid: number;
   running: number;
+  environments: string[];
   sandboxes: string[];
   alive: boolean;
 }

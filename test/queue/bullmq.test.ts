@@ -28,6 +28,44 @@ describe('BullMQ queue specifics', () => {
   });
 });
 
+describe('BullMQ consumer of several environments', () => {
+  it('holds few jobs it cannot run yet: idle workers elsewhere can still take them', async () => {
+    const prefix = testPrefix();
+    const queue = createBullmqQueue({ connection: REDIS_URL, prefix });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let running = 0;
+    let done = 0;
+    const consumer = queue.consume({
+      workerId: 'several',
+      concurrency: 2,
+      environments: ['python', 'python-data', 'python-ml'],
+      handler: async () => {
+        running++;
+        await gate;
+        done++;
+      },
+      onExhausted: async () => {},
+    });
+    try {
+      const environments = ['python', 'python-data', 'python-ml'] as const;
+      await queue.enqueue(environments.flatMap((env) => [1, 2, 3, 4].map((i) => job(`${env}-${i}`, env))));
+      await waitFor(() => running === 2, 5000, 'two running');
+      await new Promise((r) => setTimeout(r, 300));
+      // Two running and at most one waiting for a slot: the other nine stay in Redis for anyone.
+      expect(running).toBe(2);
+      expect(await queue.depth()).toBeGreaterThanOrEqual(9);
+      release();
+      await waitFor(() => done === 12, 10_000, 'all jobs');
+    } finally {
+      release();
+      await consumer.close();
+      await queue.close();
+      await deleteKeys(prefix);
+    }
+  });
+});
+
 describe('BullMQ worker crash', () => {
   it('delivers the job of a SIGKILLed worker again after its lock expires', async () => {
     const { spawn } = await import('node:child_process');

@@ -112,7 +112,7 @@ export function queueContract(name: string, harness: QueueHarness): void {
 
     it('routes jobs by environment', async () => {
       const queue = await open();
-      const other = 'node' as Environment;
+      const other: Environment = 'python-data';
       const python: string[] = [];
       const node: string[] = [];
       consume(queue, { handler: async (j) => void python.push(j.evaluationId) });
@@ -124,6 +124,17 @@ export function queueContract(name: string, harness: QueueHarness): void {
       consume(queue, { environments: [other], handler: async (j) => void node.push(j.evaluationId) });
       await waitFor(() => node.length === 1, 5000, 'node job');
       expect(node).toEqual(['n1']);
+    });
+
+    it('a consumer of several environments does not starve one: a job is never overtaken by later jobs of another environment', async () => {
+      const queue = await open();
+      const order: string[] = [];
+      // Oldest first (embedded) and in turn per environment (BullMQ) both pass.
+      await queue.enqueue([job('p1'), job('p2'), job('p3'), job('d1', 'python-data'), job('p4'), job('p5'), job('p6')]);
+      consume(queue, { environments: ['python', 'python-data'], handler: async (j) => void order.push(j.evaluationId) });
+      await waitFor(() => order.length === 7, 10_000, 'all jobs');
+      expect(order.indexOf('d1')).toBeLessThan(order.indexOf('p4'));
+      expect(order.filter((id) => id.startsWith('p'))).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6']);
     });
 
     it('ignores enqueueing an evaluation that already has a job', async () => {

@@ -94,7 +94,7 @@ export function registerClientCommands(program: Command): void {
           api.cancel(created.id).catch(() => undefined);
         });
         if (!flags.json) {
-          process.stderr.write(`crucible: ${created.id} queued\n`);
+          process.stderr.write(`crucible: ${created.id} queued${created.waiting_reason ? ` (${created.waiting_reason})` : ''}\n`);
           spinner.update('queued');
           for await (const event of api.events(created.id, abort.signal)) {
             if (event.type === 'status') {
@@ -137,6 +137,7 @@ export function registerClientCommands(program: Command): void {
           process.stdout.write(
             `${e.id}  [${e.tags.join(', ')}]\ncreated ${e.created_at}  started ${e.started_at ?? '-'}  finished ${e.finished_at ?? '-'}\n${verdictLine(e)}\n`,
           );
+          if (e.waiting_reason) process.stdout.write(`waiting: ${e.waiting_reason}\n`);
           if (e.stdout) process.stdout.write(`--- stdout${e.stdout_truncated ? ' (truncated)' : ''} ---\n${e.stdout}${e.stdout.endsWith('\n') ? '' : '\n'}`);
           if (e.stderr) process.stdout.write(`--- stderr${e.stderr_truncated ? ' (truncated)' : ''} ---\n${e.stderr}${e.stderr.endsWith('\n') ? '' : '\n'}`);
         }

@@ -1,5 +1,7 @@
 /** `crucible serve` and `crucible worker`: the long-running roles. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseEnvironmentList } from '../../domain/environment-routing.js';
+import type { Environment } from '../../domain/evaluation.js';
 import { resolveConfig, type PlatformConfig } from '../../main/config.js';
 import { startServer, startWorkerProcess, stopOnSignals } from '../../main/roles.js';
 
@@ -29,7 +31,19 @@ function commonOptions(cmd: Command): Command {
     .option('--log-level <level>', 'fatal|error|warn|info|debug (env CRUCIBLE_LOG_LEVEL)');
 }
 
-function configFrom(flags: CommonFlags & { workers?: number; metricsPort?: number; metricsHost?: string }): PlatformConfig {
+/** --environments: an unknown name stops the command with commander's usage error (exit 1), naming the known ones. */
+function environmentsFlag(value: string): Environment[] {
+  try {
+    return parseEnvironmentList(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+const ENVIRONMENTS_HELP =
+  'comma-separated environments the worker serves, e.g. python,python-data (env CRUCIBLE_ENVIRONMENTS; default: every environment available on this host)';
+
+function configFrom(flags: CommonFlags & { workers?: number; metricsPort?: number; metricsHost?: string; environments?: Environment[] }): PlatformConfig {
   return resolveConfig({
     dataDir: flags.dataDir,
     databaseUrl: flags.databaseUrl,
@@ -38,6 +52,7 @@ function configFrom(flags: CommonFlags & { workers?: number; metricsPort?: numbe
     maxQueueDepth: flags.maxQueueDepth,
     namespace: flags.namespace,
     workers: flags.workers,
+    environments: flags.environments,
     metricsPort: flags.metricsPort,
     metricsHost: flags.metricsHost,
     auth: flags.auth,
@@ -58,10 +73,11 @@ export function registerServe(program: Command): void {
       .option('--port <port>', 'TCP port (env CRUCIBLE_PORT)', int, Number(process.env.CRUCIBLE_PORT ?? 8080))
       .option('--host <host>', 'address to listen on (env CRUCIBLE_HOST)', process.env.CRUCIBLE_HOST ?? '127.0.0.1')
       .option('--workers <n>', 'evaluations run at once by the local worker; 0 for an API-only instance (env CRUCIBLE_WORKERS, default: CPU count)', int)
+      .option('--environments <names>', ENVIRONMENTS_HELP, environmentsFlag)
       .option('--max-queue-depth <n>', 'waiting evaluations beyond which submissions get 503 (env CRUCIBLE_MAX_QUEUE_DEPTH)', int)
       .option('--auth <mode>', 'off|required: API keys required (env CRUCIBLE_AUTH; default: off on a loopback address, required otherwise)')
       .option('--allow-unauthenticated', 'accept listening on a non-loopback address with auth off (env CRUCIBLE_ALLOW_UNAUTHENTICATED=1)'),
-  ).action(async (flags: CommonFlags & { port: number; host: string; workers?: number }) => {
+  ).action(async (flags: CommonFlags & { port: number; host: string; workers?: number; environments?: Environment[] }) => {
     try {
       const server = await startServer(configFrom(flags), { host: flags.host, port: flags.port });
       process.stderr.write(`Crucible is serving on ${server.url}  (web UI: ${server.url}/, API docs: ${server.url}/docs)\n`);
@@ -76,16 +92,18 @@ export function registerServe(program: Command): void {
       .command('worker')
       .description('Run a worker only (scale-out): take evaluations from Redis, run them, record them in PostgreSQL')
       .option('--concurrency <n>', 'evaluations run at once (env CRUCIBLE_WORKERS, default: CPU count)', int)
+      .option('--environments <names>', ENVIRONMENTS_HELP, environmentsFlag)
       .option(
         '--metrics-port <port>',
         "serve this worker's Prometheus metrics (GET /metrics) and /healthz on this port (env CRUCIBLE_METRICS_PORT; default: none)",
         int,
       )
       .option('--metrics-host <host>', 'address of the metrics endpoint (env CRUCIBLE_METRICS_HOST, default 127.0.0.1)'),
-  ).action(async (flags: CommonFlags & { concurrency?: number; metricsPort?: number; metricsHost?: string }) => {
+  ).action(async (flags: CommonFlags & { concurrency?: number; metricsPort?: number; metricsHost?: string; environments?: Environment[] }) => {
     try {
       const running = await startWorkerProcess(configFrom({ ...flags, workers: flags.concurrency }));
-      process.stderr.write(`Crucible worker ${running.worker.id} is running${running.metricsUrl ? ` (metrics: ${running.metricsUrl})` : ''}\n`);
+      const serving = `environments: ${running.worker.environments.join(', ')}`;
+      process.stderr.write(`Crucible worker ${running.worker.id} is running (${serving})${running.metricsUrl ? ` (metrics: ${running.metricsUrl})` : ''}\n`);
       stopOnSignals(running, (m) => process.stderr.write(`crucible: ${m}\n`));
     } catch (err) {
       fail(err);
