@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import unittest
 import uuid
 
-from crucible import BadRequestError, ConflictError, ConnectionFailedError, Crucible, CrucibleError, NotFoundError
+from crucible import BadRequestError, ConflictError, ConnectionFailedError, Crucible, CrucibleError, NotFoundError, WaitTimeoutError
 from support import client
 
 
@@ -87,6 +88,15 @@ class EvaluationTests(unittest.TestCase):
         with self.assertRaises(ConflictError) as ctx:
             self.client.cancel(created["id"])
         self.assertEqual((ctx.exception.code, ctx.exception.status), ("already_terminal", 409))
+
+    def test_wait_gives_up_after_its_timeout_even_while_the_program_is_silent(self) -> None:
+        created = self.client.submit("import time; time.sleep(30)", tags=[self.tag])
+        started = time.monotonic()
+        with self.assertRaises(WaitTimeoutError) as ctx:
+            self.client.wait(created["id"], timeout=1)
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual((ctx.exception.code, ctx.exception.status), ("wait_timeout", 0))
+        self.client.cancel(created["id"])
 
     def test_api_errors_become_exceptions_with_code_status_and_message(self) -> None:
         with self.assertRaises(BadRequestError) as ctx:

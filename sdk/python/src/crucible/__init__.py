@@ -20,6 +20,7 @@ from .errors import (
     PermissionDeniedError,
     RateLimitedError,
     UnavailableError,
+    WaitTimeoutError,
 )
 from .session import Session
 from .types import Artifact, Evaluation, EvaluationEvent, EvaluationList, EvaluationSummary, ExecResult, SessionEvent
@@ -46,4 +47,5 @@ __all__ = [
     "Session",
     "SessionEvent",
     "UnavailableError",
+    "WaitTimeoutError",
 ]

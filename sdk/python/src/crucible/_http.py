@@ -138,19 +138,28 @@ class Transport:
         path: str,
         last_event_id: "LastEventId",
         ends_when_server_closes: bool = False,
+        deadline: Optional[float] = None,
     ) -> Iterator[SseMessage]:
         """Server-Sent Events from ``path``, reconnecting with Last-Event-ID when the connection drops.
 
         Ends when the server answers 204 (nothing left), or, with ``ends_when_server_closes``,
-        when the server ends the stream. The caller stops it by leaving its loop.
+        when the server ends the stream. The caller stops it by leaving its loop. With a
+        ``deadline`` (a ``time.monotonic()`` value), raises :class:`DeadlinePassed` once it is
+        reached, even while the stream is silent.
         """
         failures = 0
         while failures < MAX_STREAM_FAILURES:
+            read_timeout = STREAM_READ_TIMEOUT_S
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DeadlinePassed()
+                read_timeout = max(0.05, min(read_timeout, left))
             headers = {"Accept": "text/event-stream"}
             if last_event_id.value is not None:
                 headers["Last-Event-ID"] = last_event_id.value
             try:
-                conn, res = self._open("GET", path, None, headers, STREAM_READ_TIMEOUT_S)
+                conn, res = self._open("GET", path, None, headers, read_timeout)
             except CrucibleError as err:
                 if err.status != 0 and err.status < 500:
                     raise
@@ -161,6 +170,8 @@ class Transport:
                 if res.status == 204:
                     return
                 for message in _parse_sse(res):
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise DeadlinePassed()
                     failures = 0
                     if message.id is not None:
                         last_event_id.value = message.id
@@ -171,9 +182,15 @@ class Transport:
                 pass  # dropped or silent connection: reconnect below
             finally:
                 conn.close()
+            if deadline is not None and time.monotonic() >= deadline:
+                raise DeadlinePassed()
             failures += 1
             time.sleep(min(2.0, 0.1 * 2**failures))
         raise error_for("stream_lost", 0, f"lost the event stream {path} repeatedly")
+
+
+class DeadlinePassed(Exception):
+    """Raised by :meth:`Transport.follow` when its deadline is reached."""
 
 
 class LastEventId:

@@ -8,7 +8,7 @@ import time
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Union, cast
 from urllib.parse import quote, urlencode
 
-from ._http import LastEventId, Transport
+from ._http import DeadlinePassed, LastEventId, Transport
 from .errors import error_for
 from .session import Session
 from .types import Artifact, Evaluation, EvaluationEvent, EvaluationList, EvaluationSummary
@@ -105,13 +105,14 @@ class Crucible:
             timeout: seconds; ``CrucibleError(code="wait_timeout")`` when it runs out.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        for event in self.stream(evaluation_id):
-            if event["type"] == "done":
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                raise error_for(
-                    "wait_timeout", 0, f"evaluation {evaluation_id} did not finish within {timeout} s"
-                )
+        try:
+            for event in self._events(evaluation_id, 0, deadline):
+                if event["type"] == "done":
+                    break
+        except DeadlinePassed:
+            raise error_for(
+                "wait_timeout", 0, f"evaluation {evaluation_id} did not finish within {timeout} s"
+            ) from None
         return self.get(evaluation_id)
 
     def stream(self, evaluation_id: str, *, after: int = 0) -> Iterator[EvaluationEvent]:
@@ -121,10 +122,13 @@ class Crucible:
         finished evaluation replays its whole history. ``after`` skips events up to that
         sequence number.
         """
+        return self._events(evaluation_id, after, None)
+
+    def _events(self, evaluation_id: str, after: int, deadline: Optional[float]) -> Iterator[EvaluationEvent]:
         last = LastEventId(str(after) if after else None)
         seen = after
         path = f"/api/evaluations/{_seg(evaluation_id)}/events"
-        for message in self._http.follow(path, last):
+        for message in self._http.follow(path, last, deadline=deadline):
             if message.event not in _EVALUATION_EVENT_TYPES:
                 continue
             event = cast(EvaluationEvent, json.loads(message.data))

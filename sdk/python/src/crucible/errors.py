@@ -81,6 +81,10 @@ class ConnectionFailedError(CrucibleError):
     """The server could not be reached, or a stream was lost for good (``status == 0``)."""
 
 
+class WaitTimeoutError(CrucibleError):
+    """``wait``/``run`` gave up after their timeout (code ``wait_timeout``); the evaluation goes on."""
+
+
 _BY_STATUS: Dict[int, Type[CrucibleError]] = {
     0: ConnectionFailedError,
     400: BadRequestError,
@@ -98,5 +102,5 @@ def error_for(
     code: str, status: int, message: str, details: Any = None, retry_after: Optional[float] = None
 ) -> CrucibleError:
     """The most specific CrucibleError subclass for an HTTP status."""
-    cls = _BY_STATUS.get(status, CrucibleError)
+    cls = WaitTimeoutError if code == "wait_timeout" else _BY_STATUS.get(status, CrucibleError)
     return cls(code, status, message, details, retry_after)
