@@ -6,7 +6,7 @@ import time
 import unittest
 import uuid
 
-from crucible import BadRequestError, ConflictError, ConnectionFailedError, Crucible, CrucibleError, NotFoundError, WaitTimeoutError
+from crucible import BadRequestError, ConflictError, ConnectionFailedError, Crucible, CrucibleError, NotFoundError, PayloadTooLargeError, WaitTimeoutError
 from support import client
 
 
@@ -109,6 +109,11 @@ class EvaluationTests(unittest.TestCase):
             self.client.get("ev_does_not_exist")
         self.assertEqual(nf.exception.code, "not_found")
         self.assertIsInstance(nf.exception, CrucibleError)
+
+    def test_a_body_too_large_is_a_readable_413_not_a_broken_pipe(self) -> None:
+        with self.assertRaises(PayloadTooLargeError) as ctx:
+            self.client.submit("#" * 40_000_000)
+        self.assertEqual((ctx.exception.code, ctx.exception.status), ("payload_too_large", 413))
 
     def test_an_unreachable_server_is_a_clear_error(self) -> None:
         with self.assertRaises(ConnectionFailedError) as ctx:

@@ -103,8 +103,7 @@ class Transport:
         while True:
             conn = self._connection(timeout)
             try:
-                conn.request(method, self._prefix + path, body=data, headers=headers)
-                res = conn.getresponse()
+                res = self._exchange(conn, method, path, data, headers)
             except (OSError, http.client.HTTPException) as err:
                 conn.close()
                 raise error_for(
@@ -125,6 +124,23 @@ class Transport:
                 time.sleep(wait)
                 continue
             raise error
+
+    def _exchange(
+        self,
+        conn: http.client.HTTPConnection,
+        method: str,
+        path: str,
+        data: Optional[bytes],
+        headers: Dict[str, str],
+    ) -> http.client.HTTPResponse:
+        try:
+            conn.request(method, self._prefix + path, body=data, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # A server may answer (413: too large) and close before reading the whole body; its
+            # answer is then still there to read, and says more than "broken pipe".
+            if data is None:
+                raise
+        return conn.getresponse()
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         if self._scheme == "https":
