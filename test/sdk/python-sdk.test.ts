@@ -74,7 +74,7 @@ describe('Python SDK', () => {
   });
 
   for (const module of ['test_evaluations', 'test_transport', 'test_compat']) {
-    it(`passes ${module} against the server`, async () => {
+    it(`passes ${module} against the server`, { timeout: 240_000 }, async () => {
       const run = await unittest(module);
       expect(run.code, run.output).toBe(0);
       expect(run.ran, run.output).toBeGreaterThan(0);
@@ -82,7 +82,7 @@ describe('Python SDK', () => {
     });
   }
 
-  it('passes test_sessions against the server', async (ctx) => {
+  it('passes test_sessions against the server', { timeout: 240_000 }, async (ctx) => {
     const missing = await missingRoute(server.url, '/api/sessions');
     if (missing) return ctx.skip(`sessions: ${missing}`);
     const run = await unittest('test_sessions');
@@ -90,7 +90,7 @@ describe('Python SDK', () => {
     expect(run.skipped, run.output).toBe(0);
   });
 
-  it('passes test_artifacts against the server', async (ctx) => {
+  it('passes test_artifacts against the server', { timeout: 240_000 }, async (ctx) => {
     const missing = await missingRoute(server.url, `/api/evaluations/${await anyEvaluationId(server.url)}/artifacts`);
     if (missing) return ctx.skip(`artifacts: ${missing}`);
     const run = await unittest('test_artifacts');

@@ -43,7 +43,6 @@ describe('SDK README examples', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let work: string;
   const missing: Record<Need, string | null> = { sessions: null, artifacts: null };
-  let typecheck: { code: number | null; output: string };
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -66,7 +65,6 @@ describe('SDK README examples', () => {
     );
     const [setup, ...rest] = typescript;
     rest.forEach((ex, i) => fs.writeFileSync(path.join(work, `example-${i + 1}.mts`), `${setup!.code}\n${ex.code}\n`));
-    typecheck = await runProcess(path.join(repoRoot, 'node_modules/.bin/tsc'), ['-p', work], { cwd: work });
   });
 
   afterAll(async () => {
@@ -79,7 +77,8 @@ describe('SDK README examples', () => {
     expect(typescript.length).toBeGreaterThan(4);
   });
 
-  it('type-checks the TypeScript examples against the built package', () => {
+  it('type-checks the TypeScript examples against the built package', { timeout: 300_000 }, async () => {
+    const typecheck = await runProcess(path.join(repoRoot, 'node_modules/.bin/tsc'), ['-p', work], { cwd: work, timeoutMs: 290_000 });
     expect(typecheck.code, typecheck.output).toBe(0);
   });
 
