@@ -89,6 +89,14 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(client|domain)/' },
     },
     {
+      name: 'sdk-takes-only-types-from-the-domain',
+      severity: 'error',
+      comment:
+        'The TypeScript SDK (src/client, packaged as sdk/typescript) is typed from the domain schemas but runs none of their code, so the built package runs no server code (the CLI-only terminal formatting may).',
+      from: { path: '^src/client/', pathNot: '^src/client/terminal-format\\.ts$' },
+      to: { path: '^src/domain/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'web-knows-only-the-domain',
       severity: 'error',
       comment: 'The browser bundle takes its types from the domain schemas and nothing else from the server.',

@@ -6,7 +6,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'bench-results/**', 'test-artifacts/**'] },
+  { ignores: ['dist/**', 'build/**', 'sdk/typescript/dist/**', 'sdk/python/build/**', 'node_modules/**', 'bench-results/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,7 +4,7 @@
  */
 import type { CreateEvaluationInput, EvaluationStatus, EvaluationSummary } from '../../src/domain/evaluation.js';
 import { isTerminal } from '../../src/domain/evaluation.js';
-import { CrucibleClient, parseSse } from '../../src/client/http-client.js';
+import { CrucibleClient, parseSse } from '../../src/client/index.js';
 import { api } from '../../test/helpers/server.js';
 
 export async function submitBatch(url: string, evaluations: CreateEvaluationInput[]): Promise<string[]> {
@@ -70,13 +70,7 @@ export async function feedWatcher(url: string, timeoutMs: number): Promise<{ exp
 
 /** Every evaluation carrying `tag` (summaries: status, reason, exit code, metrics). */
 export async function listByTag(url: string, tag: string): Promise<EvaluationSummary[]> {
-  const client = new CrucibleClient(url);
   const all: EvaluationSummary[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.list({ tags: tag, limit: 200, cursor });
-    all.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
+  for await (const summary of new CrucibleClient(url).listAll({ tags: tag, limit: 200 })) all.push(summary);
   return all;
 }

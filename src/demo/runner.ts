@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveConfig } from '../main/config.js';
 import { startServer, type RunningServer } from '../main/roles.js';
-import { CrucibleClient } from '../client/http-client.js';
+import { CrucibleClient } from '../client/index.js';
 import { HostProbes } from './host.js';
 import { scenarios as allScenarios } from './scenarios/index.js';
 import type { Scenario, ScenarioResult } from './types.js';
@@ -92,7 +92,7 @@ async function runScenario(client: CrucibleClient, scenario: Scenario, probes: H
     const created = await client.submit({ ...scenario.request(probes.host), tags: ['demo', `demo:${scenario.name}`], metadata: { demo: scenario.name } });
     const stdoutArrivalsMs: number[] = [];
     const stdoutEmittedAtMs: number[] = [];
-    for await (const event of client.events(created.id, abort)) {
+    for await (const event of client.events(created.id, { signal: abort })) {
       if (event.type !== 'stdout') continue;
       stdoutArrivalsMs.push(performance.now() - t0);
       stdoutEmittedAtMs.push(Date.parse(event.at));

@@ -1,5 +1,5 @@
 /** Reads a Server-Sent Events stream into a list (until it ends or a predicate says stop). */
-import { parseSse } from '../../src/client/http-client.js';
+import { parseSse } from '../../src/client/index.js';
 
 export interface SseMessage {
   id?: string;

@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { isTerminal, type CreateEvaluationInput } from '../../domain/evaluation.js';
-import { ApiError, CrucibleClient } from '../../client/http-client.js';
+import { isTerminal, type CreateEvaluationInput, type EvaluationStatus } from '../../domain/evaluation.js';
+import { ApiError, CrucibleClient } from '../../client/index.js';
 import { cliExitCode, summaryRow, verdictLine } from '../../client/terminal-format.js';
 import { Spinner } from '../spinner.js';
 import { artifactTarget, programFromPaths, readSource } from '../program-files.js';
@@ -17,12 +17,13 @@ const collect = (v: string, all: string[]) => [...all, v];
 
 function client(cmd: Command): CrucibleClient {
   const opts = cmd.optsWithGlobals<{ server: string }>();
-  return new CrucibleClient(opts.server, process.env.CRUCIBLE_API_KEY || undefined);
+  return new CrucibleClient(opts.server, { apiKey: process.env.CRUCIBLE_API_KEY || undefined });
 }
 
 function reportAndExit(err: unknown): never {
   if (err instanceof ApiError) {
     process.stderr.write(`crucible: ${err.message}${err.code && err.status ? ` (${err.code}, HTTP ${err.status})` : ''}\n`);
+    if (err.code === 'unreachable') process.stderr.write('  is `crucible serve` running? (set --server or CRUCIBLE_URL)\n');
     if (Array.isArray(err.details))
       for (const d of err.details as Array<{ path?: string[]; message?: string }>) process.stderr.write(`  - ${(d.path ?? []).join('.')}: ${d.message}\n`);
   } else {
@@ -33,11 +34,11 @@ function reportAndExit(err: unknown): never {
 
 /** Downloads every artifact of an evaluation into `dir`; returns how many. */
 async function saveArtifacts(api: CrucibleClient, id: string, dir: string): Promise<number> {
-  const list = await api.artifacts(id);
+  const list = await api.artifactList(id);
   for (const artifact of list.items) {
     const target = artifactTarget(dir, artifact.path);
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, await api.artifactBytes(id, artifact.path));
+    fs.writeFileSync(target, await api.artifact(id, artifact.path));
   }
   const dropped = list.dropped.length + list.dropped_more;
   if (dropped > 0) process.stderr.write(`crucible: ${dropped} file(s) of /sandbox/out were not collected (see GET /api/evaluations/${id}/artifacts)\n`);
@@ -96,7 +97,7 @@ export function registerClientCommands(program: Command): void {
         if (!flags.json) {
           process.stderr.write(`crucible: ${created.id} queued${created.waiting_reason ? ` (${created.waiting_reason})` : ''}\n`);
           spinner.update('queued');
-          for await (const event of api.events(created.id, abort.signal)) {
+          for await (const event of api.events(created.id, { signal: abort.signal })) {
             if (event.type === 'status') {
               if (isTerminal(event.data.status)) spinner.stop();
               else spinner.update(event.data.status);
@@ -158,8 +159,9 @@ export function registerClientCommands(program: Command): void {
     .action(async (flags: { status?: string; tag: string[]; query?: string; limit: number; cursor?: string; json?: boolean }, cmd: Command) => {
       try {
         const page = await client(cmd).list({
-          status: flags.status,
-          tags: flags.tag.length ? flags.tag.join(',') : undefined,
+          // Passed on as typed; the server refuses an unknown status with a message naming it.
+          status: flags.status?.split(',') as EvaluationStatus[] | undefined,
+          tags: flags.tag,
           q: flags.query,
           limit: flags.limit,
           cursor: flags.cursor,

@@ -1,112 +1,42 @@
 /**
- * Typed calls to the Crucible HTTP API. Types come from the same zod schemas the server validates
- * with, so a contract change breaks the UI build instead of the UI at runtime.
+ * The web UI's API calls: the Crucible SDK (src/client) pointed at this page's origin. Its fetch
+ * reports reachability to the connection banner. Types come from the same zod schemas the server
+ * validates with, so a contract change breaks the UI build instead of the UI at runtime.
  */
-import type { CreateEvaluationInput, Evaluation, EvaluationStatus, EvaluationSummary } from '../../../src/domain/evaluation';
-import type { ConfigResponse, QueueStats, StatsResponse, SyntaxCheckResponse, WorkerView } from '../../../src/domain/system-views';
-import type { ArtifactList } from '../../../src/domain/artifacts';
+import { ApiError, CrucibleClient, type ListFilters } from '../../../src/client/index';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
 
-/** One zod issue as the API reports it in `error.details`. */
-export interface ApiIssue {
-  path: Array<string | number>;
-  message: string;
-}
+export { ApiError, type ListFilters };
+export type { ApiIssue } from '../../../src/client/index';
 
-/** A failed API call: the server's `{error:{code,message,details}}`, or a network failure (status 0). */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: unknown = undefined,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-
-  /** The zod issues in `details`, if that is what the server sent. */
-  get issues(): ApiIssue[] {
-    if (!Array.isArray(this.details)) return [];
-    return this.details.filter(
-      (d): d is ApiIssue => typeof d === 'object' && d !== null && Array.isArray((d as ApiIssue).path) && typeof (d as ApiIssue).message === 'string',
-    );
-  }
-}
-
-async function errorFromResponse(res: Response): Promise<ApiError> {
-  let body: unknown = null;
+async function observedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   try {
-    body = await res.json();
-  } catch {
-    // not JSON (proxy error page, empty body): fall through to a generic message
+    const res = await fetch(input, init);
+    reportNetworkSuccess();
+    return res;
+  } catch (err) {
+    if (!init?.signal?.aborted) reportNetworkFailure();
+    throw err;
   }
-  const err = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
-  if (err && typeof err.message === 'string') {
-    return new ApiError(res.status, typeof err.code === 'string' ? err.code : 'error', err.message, err.details);
-  }
-  return new ApiError(res.status, 'http_error', `The server answered ${res.status} ${res.statusText}`.trim());
 }
 
-export async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      ...init,
-      headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
-    });
-  } catch (cause) {
-    if (init.signal?.aborted) throw cause;
-    reportNetworkFailure();
-    throw new ApiError(0, 'network', 'Cannot reach the Crucible server. Check that it is running; the page reconnects by itself.');
-  }
-  reportNetworkSuccess();
-  if (!res.ok) throw await errorFromResponse(res);
-  return (await res.json()) as T;
-}
+/** Same-origin client; the browser's session cookie (if any) goes along like any fetch. */
+export const client = new CrucibleClient('', { fetch: observedFetch });
 
-const post = <T>(path: string, body: unknown, signal?: AbortSignal) =>
-  request<T>(path, { method: 'POST', body: JSON.stringify(body), ...(signal ? { signal } : {}) });
-
-export interface ListFilters {
-  status?: readonly EvaluationStatus[];
-  tags?: readonly string[];
-  q?: string;
-  limit?: number;
-  cursor?: string | null;
-}
-
-export interface EvaluationPage {
-  items: EvaluationSummary[];
-  next_cursor: string | null;
-}
-
-export function listQueryString(f: ListFilters): string {
-  const p = new URLSearchParams();
-  if (f.status?.length) p.set('status', f.status.join(','));
-  if (f.tags?.length) p.set('tags', f.tags.join(','));
-  if (f.q?.trim()) p.set('q', f.q.trim());
-  if (f.limit) p.set('limit', String(f.limit));
-  if (f.cursor) p.set('cursor', f.cursor);
-  const s = p.toString();
-  return s ? `?${s}` : '';
-}
+const opt = (signal?: AbortSignal) => (signal ? { signal } : {});
 
 export const api = {
-  config: () => request<ConfigResponse>('/api/config'),
-  create: (body: CreateEvaluationInput) => post<Evaluation>('/api/evaluations', body),
-  get: (id: string, signal?: AbortSignal) => request<Evaluation>(`/api/evaluations/${encodeURIComponent(id)}`, signal ? { signal } : {}),
-  list: (f: ListFilters, signal?: AbortSignal) => request<EvaluationPage>(`/api/evaluations${listQueryString(f)}`, signal ? { signal } : {}),
-  cancel: (id: string) => post<Evaluation>(`/api/evaluations/${encodeURIComponent(id)}/cancel`, {}),
-  artifacts: (id: string, signal?: AbortSignal) => request<ArtifactList>(`/api/evaluations/${encodeURIComponent(id)}/artifacts`, signal ? { signal } : {}),
-  syntaxCheck: (code: string, signal?: AbortSignal) => post<SyntaxCheckResponse>('/api/syntax-check', { code }, signal),
-  queue: () => request<QueueStats>('/api/queue'),
-  workers: () => request<{ workers: WorkerView[]; liveness_window_ms: number }>('/api/workers'),
-  stats: (minutes: number, bucketS: number) => request<StatsResponse>(`/api/stats?minutes=${minutes}&bucket_s=${bucketS}`),
-  health: () => fetch('/healthz', { headers: { accept: 'application/json' } }),
+  config: () => client.config(),
+  create: (body: Parameters<CrucibleClient['submit']>[0]) => client.submit(body),
+  get: (id: string, signal?: AbortSignal) => client.get(id, opt(signal)),
+  list: (f: ListFilters, signal?: AbortSignal) => client.list(f, opt(signal)),
+  cancel: (id: string) => client.cancel(id),
+  syntaxCheck: (code: string, signal?: AbortSignal) => client.syntaxCheck(code, opt(signal)),
+  queue: () => client.queue(),
+  workers: () => client.workers(),
+  stats: (minutes: number, bucketS: number) => client.stats(minutes, bucketS),
+  artifacts: (id: string, signal?: AbortSignal) => client.artifactList(id, opt(signal)),
 };
 
-/** Where one artifact's bytes are served (each path segment encoded, the slashes kept). */
-export function artifactUrl(id: string, path: string): string {
-  return `/api/evaluations/${encodeURIComponent(id)}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`;
-}
+/** Where one artifact's bytes are served (for links and inline images). */
+export const artifactUrl = (id: string, path: string) => CrucibleClient.artifactPath(id, path);

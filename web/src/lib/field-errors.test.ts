@@ -70,6 +70,6 @@ describe('api client errors', () => {
       'fetch',
       vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))),
     );
-    await expect(api.queue()).rejects.toMatchObject({ status: 0, code: 'network' });
+    await expect(api.queue()).rejects.toMatchObject({ status: 0, code: 'unreachable' });
   });
 });

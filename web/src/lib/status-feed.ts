@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef } from 'react';
 import { StatusChange } from '../../../src/domain/events';
+import { client } from './api-client';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
 import { openResilientEventSource, parseMessage, type StreamHandle } from './resilient-event-source';
 
@@ -21,7 +22,7 @@ let wasDown = false;
 
 function start(): void {
   if (handle) return;
-  handle = openResilientEventSource(() => '/api/events', ['status'], {
+  handle = openResilientEventSource(() => client.statusFeedUrl(), ['status'], {
     onOpen() {
       if (downTimer !== null) clearTimeout(downTimer);
       downTimer = null;

@@ -6,6 +6,7 @@
  */
 import { useEffect, useReducer, useRef, useState } from 'react';
 import { EvaluationEvent } from '../../../src/domain/events';
+import { client } from './api-client';
 import { openResilientEventSource, parseMessage } from './resilient-event-source';
 import { initialRunState, runReducer, type RunState } from './run-state';
 
@@ -37,10 +38,9 @@ export function useEvaluationStream(id: string | null): EvaluationStream {
       if (batch.length) dispatch({ type: 'events', events: batch });
     };
 
-    const base = `/api/evaluations/${encodeURIComponent(id)}/events`;
     const handle = openResilientEventSource(
       // A fresh EventSource (after an HTTP error) cannot send Last-Event-ID; `after` says the same.
-      () => (lastSeq.current >= 0 ? `${base}?after=${lastSeq.current}` : base),
+      () => client.eventsUrl(id, lastSeq.current >= 0 ? lastSeq.current : undefined),
       EVENT_TYPES,
       {
         onOpen: () => setConnected(true),
