@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
 import { isTerminal, type CreateEvaluationRequest, type Evaluation, type EvaluationList, type ListEvaluationsQuery } from '../domain/evaluation.js';
 import { badRequest, conflict, notFound, unavailable } from '../domain/errors.js';
-import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
+import type { Environment } from '../domain/evaluation.js';
+import type { Limits } from '../domain/limits.js';
 import { channels, type EventBus } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
@@ -14,6 +15,7 @@ import type { JobQueue } from '../ports/queue.js';
 import type { NewEvaluation, Storage, WorkerInfo } from '../ports/storage.js';
 import { authorize, forbidden, seesProject } from './access.js';
 import { newEvaluationId } from './evaluation-ids.js';
+import type { EnvironmentQueries } from './environments.js';
 import type { EvaluationLifecycle } from './evaluation-lifecycle.js';
 import type { EventLogReader } from './event-log-reader.js';
 import { ttlCache } from './ttl-cache.js';
@@ -25,6 +27,8 @@ export interface EvaluationServiceDeps {
   bus: EventBus;
   lifecycle: EvaluationLifecycle;
   reader: EventLogReader;
+  /** Environment checks and limits (known, within maxima, served by a worker). */
+  environments: EnvironmentQueries;
   log: Logger;
   metrics?: Metrics;
 }
@@ -69,7 +73,11 @@ export class EvaluationService {
   async submit(requests: CreateEvaluationRequest[], actor: Actor = ANONYMOUS_ACTOR): Promise<Evaluation[]> {
     authorize(actor, 'evaluations:submit');
     const { storage, queue, lifecycle, log } = this.deps;
+    // Known environment and limits within its maxima first (400s say what to change), then
+    // whether any worker can run it.
+    const runs = requests.map((r) => this.deps.environments.limitsFor(r.environment, requestedLimits(r)));
     await this.assertSandboxesOffered(requests);
+    await this.deps.environments.assertServed(runs.map((r) => r.environment));
     const depth = await queue.depth().catch((err: unknown) => {
       throw unavailable('queue_unavailable', `The queue is not reachable (${String(err)}); nothing was accepted. Try again shortly.`, 2);
     });
@@ -81,7 +89,7 @@ export class EvaluationService {
       );
     }
     const now = new Date().toISOString();
-    const rows = requests.map((r) => ({ ...toNewEvaluation(r, now), owner: actor.id, project: actor.project }));
+    const rows = requests.map((r, i) => ({ ...toNewEvaluation(r, runs[i]!, now), owner: actor.id, project: actor.project }));
     const created = await storage.evaluations.create(rows);
     try {
       await queue.enqueue(created.map(({ evaluation: e }) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox })));
@@ -195,18 +203,18 @@ export class EvaluationService {
   }
 }
 
-function toNewEvaluation(request: CreateEvaluationRequest, createdAt: string): NewEvaluation {
-  const limits: Limits = {
-    timeout_s: request.timeout_s ?? DEFAULT_LIMITS.timeout_s,
-    memory_mb: request.memory_mb ?? DEFAULT_LIMITS.memory_mb,
-    cpus: request.cpus ?? DEFAULT_LIMITS.cpus,
-    max_processes: request.max_processes ?? DEFAULT_LIMITS.max_processes,
-    max_output_bytes: request.max_output_bytes ?? DEFAULT_LIMITS.max_output_bytes,
-    scratch_mb: request.scratch_mb ?? DEFAULT_LIMITS.scratch_mb,
-  };
+/** The limits a request names (the rest come from its environment's defaults). */
+function requestedLimits(request: CreateEvaluationRequest): Partial<Limits> {
+  const { timeout_s, memory_mb, cpus, max_processes, max_output_bytes, scratch_mb } = request;
+  const all = { timeout_s, memory_mb, cpus, max_processes, max_output_bytes, scratch_mb };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+}
+
+function toNewEvaluation(request: CreateEvaluationRequest, run: { environment: Environment; limits: Limits }, createdAt: string): NewEvaluation {
+  const { environment, limits } = run;
   return {
     id: newEvaluationId(),
-    environment: request.environment,
+    environment,
     sandbox: request.sandbox,
     code: request.code,
     code_sha256: createHash('sha256').update(request.code).digest('hex'),

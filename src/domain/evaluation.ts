@@ -63,7 +63,7 @@ export const SandboxBackendName = z
   );
 export type SandboxBackendName = z.infer<typeof SandboxBackendName>;
 
-export const ENVIRONMENTS = ['python'] as const;
+export const ENVIRONMENTS = ['python', 'python-data', 'python-ml', 'python-3.13'] as const;
 export const Environment = z.enum(ENVIRONMENTS).describe('Execution environment (interpreter and libraries)');
 export type Environment = z.infer<typeof Environment>;
 
@@ -190,7 +190,12 @@ export const CreateEvaluationRequest = z
       .refine(isBase64, { message: 'stdin_base64 must be standard base64 (A–Z, a–z, 0–9, +, /, padded with =)' })
       .optional()
       .describe('Bytes fed to the program on standard input, base64-encoded (NUL and bytes that are not UTF-8 included)'),
-    environment: Environment.default('python'),
+    // A string, not the enum: an unknown name gets its own error (unknown_environment) listing the known ones.
+    environment: z
+      .string()
+      .max(64)
+      .default('python')
+      .describe(`Execution environment: ${ENVIRONMENTS.join(', ')} (see GET /api/environments)`),
     sandbox: SandboxBackendName.default('bubblewrap'),
     timeout_s: LimitsSchema.shape.timeout_s.optional(),
     memory_mb: LimitsSchema.shape.memory_mb.optional(),

@@ -6,6 +6,7 @@
 import type { Logger as PinoLogger } from 'pino';
 import { AccessControl } from '../app/access.js';
 import { AuditTrail } from '../app/audit.js';
+import { EnvironmentQueries } from '../app/environments.js';
 import { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import { EvaluationService } from '../app/evaluation-service.js';
 import { EventLogReader } from '../app/event-log-reader.js';
@@ -13,12 +14,15 @@ import { Reaper } from '../app/reaper.js';
 import { StatusFeed } from '../app/status-feed.js';
 import { SyntaxChecker } from '../app/syntax-check.js';
 import { SystemQueries } from '../app/system-queries.js';
+import { ttlCache } from '../app/ttl-cache.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import type { EventBus } from '../ports/bus.js';
+import type { EnvironmentCatalogue } from '../ports/environments.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
+import { FileEnvironmentCatalogue } from '../sandbox/environments/catalogue.js';
 import { closeSandboxBackends, createSandboxBackends } from '../sandbox/index.js';
 import { openEmbeddedAdapters, openScaleOutAdapters, type Adapters } from './adapters.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
@@ -27,6 +31,7 @@ import { isEmbedded, type PlatformConfig } from './config.js';
 export interface UseCases {
   lifecycle: EvaluationLifecycle;
   evaluations: EvaluationService;
+  environments: EnvironmentQueries;
   events: EventLogReader;
   statusFeed: StatusFeed;
   system: SystemQueries;
@@ -42,6 +47,8 @@ export interface Platform extends UseCases {
   queue: JobQueue;
   bus: EventBus;
   sandboxes: SandboxBackends;
+  /** Environments declared in the repository and their builds on this host. */
+  catalogue: EnvironmentCatalogue;
   /** This process's metrics (Prometheus); the roles add their scrape-time gauges and serve it. */
   metrics: Metrics;
   log: PinoLogger;
@@ -50,14 +57,20 @@ export interface Platform extends UseCases {
 
 function buildUseCases(
   config: PlatformConfig,
-  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics },
+  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics; catalogue: EnvironmentCatalogue },
   log: PinoLogger,
 ): UseCases {
-  const { storage, queue, bus, sandboxes, metrics } = ports;
+  const { storage, queue, bus, sandboxes, metrics, catalogue } = ports;
   const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
+  const environments = new EnvironmentQueries({
+    catalogue,
+    workers: ttlCache(1000, () => storage.workers.list()),
+    sandboxes,
+    livenessWindowMs: config.livenessWindowMs,
+  });
   const evaluations = new EvaluationService(
-    { storage, queue, bus, lifecycle, reader: events, log, metrics },
+    { storage, queue, bus, lifecycle, reader: events, environments, log, metrics },
     { maxQueueDepth: config.maxQueueDepth, cancelGraceMs: config.cancelGraceMs, livenessWindowMs: config.livenessWindowMs },
   );
   const reaper = new Reaper(
@@ -67,6 +80,7 @@ function buildUseCases(
   return {
     lifecycle,
     evaluations,
+    environments,
     events,
     statusFeed: new StatusFeed({ storage, bus }),
     system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
@@ -87,7 +101,8 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
     // Warm sandboxes only where programs run: an API-only instance needs one now and then (syntax checks).
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
     cleanups.push(() => closeSandboxBackends(sandboxes));
-    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics }, log);
+    const catalogue = new FileEnvironmentCatalogue();
+    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue }, log);
     let closed = false;
     return {
       ...useCases,
@@ -96,6 +111,7 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
       queue,
       bus,
       sandboxes,
+      catalogue,
       metrics,
       log,
       async close() {

@@ -4,6 +4,7 @@
  * Both shut down gracefully on SIGINT/SIGTERM: stop taking work, let running evaluations finish
  * for a grace period, then kill their sandboxes and hand their evaluations back to the queue.
  */
+import { ENVIRONMENTS } from '../domain/evaluation.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -44,7 +45,8 @@ function startWorker(platform: Platform, concurrency: number): Worker {
   const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics } = platform;
   const worker = new Worker(
     { storage, queue, bus, lifecycle, sandboxes, log, metrics },
-    { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs },
+    // The environments built on this host (a worker cannot run the others).
+    { concurrency, environments: ENVIRONMENTS.filter((e) => platform.catalogue.rootfs(e) !== null), heartbeatMs: config.heartbeatMs },
   );
   metrics.addScrapeSource('worker', () => worker.gauges());
   return worker;
@@ -74,6 +76,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
         events: platform.events,
         statusFeed: platform.statusFeed,
         system: platform.system,
+        environments: platform.environments,
         syntaxChecker: platform.syntaxChecker,
         maxWaitS: config.maxWaitS,
         streams,

@@ -6,8 +6,11 @@
 export function sandboxEnvironment(): Record<string, string> {
   return {
     PATH: '/usr/local/bin:/usr/bin:/bin',
+    // The only writable places are the scratch tmpfs mounts: libraries that cache or configure
+    // in the home directory (matplotlib's font cache, pytest's cache) write there.
     HOME: '/tmp',
     TMPDIR: '/tmp',
+    MPLCONFIGDIR: '/tmp/.config/matplotlib',
     LANG: 'C.UTF-8',
     // Unbuffered: output printed before a kill (timeout, OOM) reaches us instead of dying in a buffer.
     PYTHONUNBUFFERED: '1',
