@@ -51,13 +51,13 @@ lock_sha=none
 [ -f "$repo_lock" ] && [ "$update" = 0 ] && lock_sha=$(sha256sum "$repo_lock" | cut -d' ' -f1)
 
 # Up to date: built from this manifest and this lock. Nothing to do.
-if [ "$force" = 0 ] && [ "$update" = 0 ] && [ -f "$ready/environment.json" ]; then
-  built_from=$(json "$ready/environment.json" 'd.get("manifest_sha256","") + " " + d.get("lock_sha256","")')
-  if [ "$built_from" = "$manifest_sha $lock_sha" ]; then
-    say "already built and up to date: $ready"
-    exit 0
-  fi
-  say "manifest or lock changed since the last build: rebuilding (the current build stays in use meanwhile)"
+up_to_date() {
+  [ "$force" = 0 ] && [ "$update" = 0 ] && [ -f "$ready/environment.json" ] &&
+    [ "$(json "$ready/environment.json" 'd.get("manifest_sha256","") + " " + d.get("lock_sha256","")')" = "$manifest_sha $lock_sha" ]
+}
+if up_to_date; then
+  say "already built and up to date: $ready"
+  exit 0
 fi
 
 if [ "$(id -u)" != 0 ]; then say "needs root (debootstrap, chroot)"; exit 1; fi
@@ -65,9 +65,18 @@ command -v debootstrap >/dev/null || { say "debootstrap is not installed (apt-ge
 
 mkdir -p "$root/.build" "$root/.store"
 chmod 0755 "$root"
-# One build of an environment at a time on this machine.
+# One build of an environment at a time on this machine: wait for another one, which may well
+# have built what we want.
 exec 9>"$root/.build/$name.lock"
-flock -n 9 || { say "another build of $name is running"; exit 1; }
+if ! flock -n 9; then
+  say "another build of $name is running; waiting for it"
+  flock 9
+fi
+if up_to_date; then
+  say "built meanwhile, up to date: $ready"
+  exit 0
+fi
+[ -f "$ready/environment.json" ] && say "manifest or lock changed since the last build (or --force/--update): rebuilding; the current build stays in use meanwhile"
 
 mkdir -p "$build"
 log=$build/build.log
@@ -112,6 +121,8 @@ if [ "$(cat "$build/debootstrap.done" 2>/dev/null)" != "$suite" ]; then
   rm -rf "$rootfs" "$build/debootstrap.done"
   say "debootstrap $suite (minbase) from the configured mirror"
   debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >>"$log" 2>&1
+  # The Debian base system, as debootstrap installed it: the lock marks these packages `base`.
+  dpkg-query --admindir="$rootfs/var/lib/dpkg" -W -f '${Package}\n' | LC_ALL=C sort >"$build/base-packages.txt"
   echo "$suite" >"$build/debootstrap.done"
 fi
 
@@ -146,17 +157,18 @@ umount "$rootfs/proc"
 mounted=''
 rm -f "$rootfs/usr/sbin/policy-rc.d"
 
-# The lock: every installed package, its version, its Debian source package and its priority
-# (required/important = the Debian base system, which `crucible env audit` does not flag).
+# The lock: every installed package, its version, its Debian source package, its priority and
+# whether it is part of the base system debootstrap installed (`crucible env audit` does not flag those).
 lock_lines=$(dpkg-query --admindir="$rootfs/var/lib/dpkg" -W \
   -f '${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${Priority}\n' |
   awk -F'\t' '$1 ~ /^ii/ {print}' | LC_ALL=C sort -t$'\t' -k2,2)
-/usr/bin/python3 - "$build/lock.json" "$name" "$suite" <<PY
+/usr/bin/python3 - "$build/lock.json" "$name" "$suite" "$build/base-packages.txt" <<PY
 import json, sys
-path, name, suite = sys.argv[1:]
+path, name, suite, base_file = sys.argv[1:]
+base = set(open(base_file).read().split())
 rows = [line.split("\t") for line in """$lock_lines""".strip().splitlines()]
 packages = [
-    {"name": r[1], "version": r[2], "architecture": r[3], "source": r[4], "source_version": r[5], "priority": r[6]}
+    {"name": r[1], "version": r[2], "architecture": r[3], "source": r[4], "source_version": r[5], "priority": r[6], "base": r[1] in base}
     for r in rows
 ]
 with open(path, "w") as f:
@@ -240,7 +252,7 @@ fi
 
 # Publish: move the finished build into the store, then swap the symlink (atomic rename).
 store=$root/.store/$name-$finished
-rm -f "$build/status.json" "$build/debootstrap.done"
+rm -f "$build/status.json" "$build/debootstrap.done" "$build/base-packages.txt"
 mv "$log" "$root/.build/$name.last-build.log"
 mv -T "$build" "$store"
 previous=$(readlink "$ready" 2>/dev/null || true)

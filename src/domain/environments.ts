@@ -47,7 +47,8 @@ export const LockedPackage = z.object({
   architecture: z.string(),
   source: z.string().describe('Debian source package'),
   source_version: z.string(),
-  priority: z.string().describe('Debian priority: required/important packages are the base system every Debian has'),
+  priority: z.string().describe('Debian priority (required, important, standard, optional)'),
+  base: z.boolean().describe('Part of the Debian base system debootstrap installs (minbase), present in every environment'),
 });
 export type LockedPackage = z.infer<typeof LockedPackage>;
 
@@ -165,17 +166,14 @@ export interface AuditRow extends LockedPackage {
   allowed: boolean;
 }
 
-const BASE_SYSTEM_PRIORITIES = new Set(['required', 'important']);
-
 /**
- * Each locked package, allowed when it is part of the Debian base system (priority required or
- * important: what debootstrap installs everywhere), asked for by the manifest, or matched by its
- * allowlist.
+ * Each locked package, allowed when it is part of the Debian base system (what debootstrap
+ * installs everywhere), asked for by the manifest, or matched by its allowlist.
  */
 export function auditLock(lock: EnvironmentLock, manifest: EnvironmentManifest): AuditRow[] {
   return lock.packages.map((p) => ({
     ...p,
-    allowed: BASE_SYSTEM_PRIORITIES.has(p.priority) || manifest.packages.includes(p.name) || manifest.allowlist.some((pattern) => globMatches(pattern, p.name)),
+    allowed: p.base || manifest.packages.includes(p.name) || manifest.allowlist.some((pattern) => globMatches(pattern, p.name)),
   }));
 }
 

@@ -10,6 +10,9 @@ export function sandboxEnvironment(): Record<string, string> {
     // in the home directory (matplotlib's font cache, pytest's cache) write there.
     HOME: '/tmp',
     TMPDIR: '/tmp',
+    // The working directory (bwrap --chdir, the OCI spec's cwd). bwrap exports PWD itself and runsc
+    // does not: set here, a program sees the same variables on both.
+    PWD: '/tmp',
     MPLCONFIGDIR: '/tmp/.config/matplotlib',
     LANG: 'C.UTF-8',
     // Unbuffered: output printed before a kill (timeout, OOM) reaches us instead of dying in a buffer.
