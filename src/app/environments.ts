@@ -33,7 +33,9 @@ export interface EnvironmentQueriesDeps {
 }
 
 export const unknownEnvironment = (name: string) =>
-  badRequest('unknown_environment', `Unknown environment "${name}"; known environments: ${ENVIRONMENTS.join(', ')}.`, { known: [...ENVIRONMENTS] });
+  badRequest('unknown_environment', `Unknown environment ${JSON.stringify(name)}; known environments: ${ENVIRONMENTS.join(', ')}.`, {
+    known: [...ENVIRONMENTS],
+  });
 
 export class EnvironmentQueries {
   constructor(private readonly deps: EnvironmentQueriesDeps) {}
@@ -113,7 +115,7 @@ export class EnvironmentQueries {
   private known(name: string, code: 'unknown_environment' | 'environment_not_found'): Environment {
     if (isEnvironment(name)) return name;
     if (code === 'unknown_environment') throw unknownEnvironment(name);
-    throw new CrucibleError('environment_not_found', `No environment named "${name}"; known environments: ${ENVIRONMENTS.join(', ')}.`, {
+    throw new CrucibleError('environment_not_found', `No environment named ${JSON.stringify(name)}; known environments: ${ENVIRONMENTS.join(', ')}.`, {
       known: [...ENVIRONMENTS],
     });
   }

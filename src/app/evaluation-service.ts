@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
 import { isTerminal, type CreateEvaluationRequest, type Evaluation, type EvaluationList, type ListEvaluationsQuery } from '../domain/evaluation.js';
-import { badRequest, conflict, notFound, unavailable } from '../domain/errors.js';
+import { badRequest, conflict, CrucibleError, notFound, unavailable } from '../domain/errors.js';
 import type { Environment } from '../domain/evaluation.js';
 import type { Limits } from '../domain/limits.js';
 import { channels, type EventBus } from '../ports/bus.js';
@@ -75,7 +75,15 @@ export class EvaluationService {
     const { storage, queue, lifecycle, log } = this.deps;
     // Known environment and limits within its maxima first (400s say what to change), then
     // whether any worker can run it.
-    const runs = requests.map((r) => this.deps.environments.limitsFor(r.environment, requestedLimits(r)));
+    const runs = requests.map((r, i) => {
+      try {
+        return this.deps.environments.limitsFor(r.environment, requestedLimits(r));
+      } catch (err) {
+        // In a batch, say which item.
+        if (err instanceof CrucibleError && requests.length > 1) throw new CrucibleError(err.code, `evaluations[${i}]: ${err.message}`, err.details);
+        throw err;
+      }
+    });
     await this.assertSandboxesOffered(requests);
     await this.deps.environments.assertServed(runs.map((r) => r.environment));
     const depth = await queue.depth().catch((err: unknown) => {

@@ -9,7 +9,7 @@ import { EnvironmentQueries } from '../../src/app/environments.js';
 import { EvaluationLifecycle } from '../../src/app/evaluation-lifecycle.js';
 import { EvaluationService, type EvaluationServiceOptions } from '../../src/app/evaluation-service.js';
 import { EventLogReader } from '../../src/app/event-log-reader.js';
-import type { CreateEvaluationRequest, Evaluation, EvaluationStatus, SandboxBackendName } from '../../src/domain/evaluation.js';
+import type { CreateEvaluationRequest, Environment, Evaluation, EvaluationStatus, SandboxBackendName } from '../../src/domain/evaluation.js';
 import { EvaluationEvent as EventSchema, type EvaluationEvent } from '../../src/domain/events.js';
 import { createMemoryBus } from '../../src/events/memory-bus.js';
 import type { EventBus } from '../../src/ports/bus.js';
@@ -121,7 +121,7 @@ export async function claim(platform: InMemoryPlatform, id: string, worker: stri
 export async function registerWorker(
   storage: Storage,
   id: string,
-  options: { ageMs?: number; sandboxes?: SandboxBackendName[]; running?: number } = {},
+  options: { ageMs?: number; sandboxes?: SandboxBackendName[]; running?: number; environments?: Environment[] } = {},
 ): Promise<WorkerInfo> {
   const now = Date.now();
   const worker: WorkerInfo = {
@@ -130,7 +130,7 @@ export async function registerWorker(
     pid: 4242,
     capacity: 4,
     running: options.running ?? 0,
-    environments: ['python'],
+    environments: options.environments ?? ['python'],
     sandboxes: options.sandboxes ?? ['bubblewrap'],
     started_at: new Date(now - 60_000).toISOString(),
     last_seen: new Date(now - (options.ageMs ?? 0)).toISOString(),

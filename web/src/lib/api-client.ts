@@ -2,6 +2,7 @@
  * Typed calls to the Crucible HTTP API. Types come from the same zod schemas the server validates
  * with, so a contract change breaks the UI build instead of the UI at runtime.
  */
+import type { EnvironmentList } from '../../../src/domain/environments';
 import type { CreateEvaluationInput, Evaluation, EvaluationStatus, EvaluationSummary } from '../../../src/domain/evaluation';
 import type { ConfigResponse, QueueStats, StatsResponse, SyntaxCheckResponse, WorkerView } from '../../../src/domain/system-views';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
@@ -93,6 +94,7 @@ export function listQueryString(f: ListFilters): string {
 
 export const api = {
   config: () => request<ConfigResponse>('/api/config'),
+  environments: () => request<EnvironmentList>('/api/environments'),
   create: (body: CreateEvaluationInput) => post<Evaluation>('/api/evaluations', body),
   get: (id: string, signal?: AbortSignal) => request<Evaluation>(`/api/evaluations/${encodeURIComponent(id)}`, signal ? { signal } : {}),
   list: (f: ListFilters, signal?: AbortSignal) => request<EvaluationPage>(`/api/evaluations${listQueryString(f)}`, signal ? { signal } : {}),
