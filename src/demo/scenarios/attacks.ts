@@ -90,7 +90,7 @@ while True:
     kind: 'attack',
     attack: {
       tries: "write to /, /usr and /etc; read /etc/shadow, /root, /home, the server's data directory (SQLite database) and the server's environment",
-      stoppedBy: 'mount namespace with a minimal read-only root (only /usr and two files of /etc), unprivileged uid, clean environment',
+      stoppedBy: "mount namespace whose root is the environment's own read-only Debian tree (none of the host's files), unprivileged uid, clean environment",
     },
     expected: "completed; every write and secret read blocked; the server's environment variable is absent",
     request: (host) => ({
@@ -112,7 +112,13 @@ attempt("write /usr/bin/pwned", lambda: open("/usr/bin/pwned", "w").write("x"))
 attempt("append to /etc/passwd", lambda: open("/etc/passwd", "a").write("x"))
 attempt("read /etc/shadow", lambda: open("/etc/shadow").read()[:60])
 attempt("list /root", lambda: os.listdir("/root"))
-attempt("list /home", lambda: os.listdir("/home"))
+def host_entries(path):
+    entries = os.listdir(path)
+    if not entries:
+        raise LookupError(f"{path} is the environment's own empty directory")
+    return entries
+
+attempt("list /home", lambda: host_entries("/home"))
 attempt(f"list the server's data dir {DATA}", lambda: os.listdir(DATA))
 attempt(f"read {DATA}/crucible.db", lambda: open(f"{DATA}/crucible.db", "rb").read(16))
 attempt(f"read the server's env var {CANARY}", lambda: os.environ[CANARY])
@@ -223,7 +229,7 @@ print(f"daemon started by double fork + setsid (pid {alive}), tagged {marker}; t
       stoppedBy:
         'the only writable places are memory-backed and inside the sandbox: /tmp and /dev/shm are tmpfs mounts of scratch_mb each (ENOSPC), counted in the memory cgroup; the root is read-only; the host disk is never reached',
     },
-    expected: 'ENOSPC after 16 MiB in /tmp and in /dev/shm, /var/tmp absent and /usr read-only; the program completes; the host disk is never touched',
+    expected: 'ENOSPC after 16 MiB in /tmp and in /dev/shm, /var/tmp and /usr read-only; the program completes; the host disk is never touched',
     request: () => ({
       code: attack(String.raw`
 def fill(path):
