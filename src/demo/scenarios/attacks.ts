@@ -41,16 +41,30 @@ observe("network interfaces", lambda: [l.split(":")[0].strip() for l in open("/p
     title: 'DNS lookup',
     kind: 'attack',
     attack: {
-      tries: 'resolve a public name (getaddrinfo), read /etc/resolv.conf and /etc/hosts, send a raw DNS query',
-      stoppedBy: 'no resolver configuration in the minimal read-only root, no network namespace route, seccomp refuses AF_INET sockets',
+      tries: 'resolve a public name (getaddrinfo), find a nameserver in /etc/resolv.conf or other hosts in /etc/hosts, send a raw DNS query',
+      stoppedBy:
+        "no resolver in the environment's read-only root (an empty resolv.conf, only loopback names in /etc/hosts), no network namespace route, seccomp refuses AF_INET sockets",
     },
     expected: 'completed; name resolution and DNS queries blocked (DNS tunnelling is a classic exfiltration channel)',
     request: () => ({
       code: attack(String.raw`
 import socket
 attempt("getaddrinfo('example.com')", lambda: socket.getaddrinfo("example.com", 443))
-attempt("read /etc/resolv.conf", lambda: open("/etc/resolv.conf").read())
-attempt("read /etc/hosts", lambda: open("/etc/hosts").read())
+def nameservers():
+    servers = [line for line in open("/etc/resolv.conf").read().splitlines() if line.startswith("nameserver")]
+    if not servers:
+        raise LookupError("no nameserver configured")
+    return servers
+
+def other_hosts():
+    names = {w for line in open("/etc/hosts").read().splitlines() if not line.startswith("#") for w in line.split()[1:]}
+    others = names - {"localhost", "sandbox", "ip6-localhost", "ip6-loopback"}
+    if not others:
+        raise LookupError("only loopback names")
+    return sorted(others)
+
+attempt("find a nameserver in /etc/resolv.conf", nameservers)
+attempt("find other hosts in /etc/hosts", other_hosts)
 attempt("UDP DNS query to 1.1.1.1:53", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", ("1.1.1.1", 53)))
 `),
     }),
