@@ -90,8 +90,8 @@ wanted=(python)
 envs_dir=${CRUCIBLE_ENVIRONMENTS_DIR:-/var/lib/crucible/environments}
 for env in "${wanted[@]}"; do
   if [ ! -f "$envs_dir/$env/environment.json" ]; then
-    # Measured on a 2-core machine: python ~1.5-4 min, python-data ~4-8 min, python-3.13 ~3-9 min
-    # (the range is the machine being busy or not; most of it is downloading and unpacking).
+    # Measured on a 2-core machine under heavy load: python 4 min, python-3.13 9 min, python-data
+    # 18 min (an idle machine is several times faster; docs/environments.md has the table).
     say "building the $env environment (first time on this machine: a few minutes; later runs skip it)"
   fi
   started=$(date +%s)
