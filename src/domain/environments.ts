@@ -95,7 +95,9 @@ export const EnvironmentView = z.object({
   packages: z.array(z.object({ name: z.string(), version: z.string() })).describe('Every installed Debian package (from the lock)'),
   default_limits: LimitsSchema,
   max_limits: LimitsSchema,
-  sandboxes: z.array(SandboxBackendName).describe('Sandbox backends that can run it on this host'),
+  sandboxes: z
+    .array(SandboxBackendName)
+    .describe('Sandbox backends that can run it: those of the live workers serving it, and of this host when it is built here'),
   workers: z.array(z.string()).describe('Live workers serving it'),
   build_command: z.string().describe('How to build it on a host'),
   error: z.string().nullable().describe('Why the last build failed'),
@@ -261,7 +263,7 @@ export function environmentView(state: EnvironmentState, extra: { sandboxes: San
     packages: (lock?.packages ?? []).map((p) => ({ name: p.name, version: p.version })),
     default_limits: defaults,
     max_limits: maxima,
-    sandboxes: state.status === 'ready' ? extra.sandboxes : [],
+    sandboxes: extra.sandboxes,
     workers: extra.workers,
     build_command: buildCommand(manifest.name),
     error: state.error,
