@@ -77,9 +77,31 @@ if [ -f scripts/install-runsc.sh ]; then
   fi
 fi
 
-# Root filesystem for the gVisor backend (built once per machine, ~30 s).
-if [ -f scripts/build-gvisor-rootfs.sh ]; then
-  bash scripts/build-gvisor-rootfs.sh ||
-    say "WARNING: the gVisor rootfs could not be built; the gvisor backend stays unavailable (bubblewrap is unaffected)"
-fi
+# Environments (Debian root filesystems both sandboxes run programs on; see docs/environments.md),
+# built once per machine under /var/lib/crucible/environments (CRUCIBLE_ENVIRONMENTS_DIR); an
+# up-to-date one is checked in a moment. `python` (the default) always; `python-data` too except
+# in npm's postinstall (--soft: `npm start` and `npm test` build it); the test suite also needs
+# `python-3.13`; `python-ml` (PyTorch, ~1.5 GB) only when asked for: `crucible env build
+# python-ml`, or CRUCIBLE_BUILD_PYTHON_ML=1 here.
+wanted=(python)
+[ "$soft" = 0 ] && wanted+=(python-data)
+[ "$want_test" = 1 ] && wanted+=(python-3.13)
+[ "${CRUCIBLE_BUILD_PYTHON_ML:-0}" = 1 ] && wanted+=(python-ml)
+envs_dir=${CRUCIBLE_ENVIRONMENTS_DIR:-/var/lib/crucible/environments}
+for env in "${wanted[@]}"; do
+  if [ ! -f "$envs_dir/$env/environment.json" ]; then
+    # Measured on a 2-core machine under heavy load: python 4 min, python-3.13 9 min, python-data
+    # 18 min (an idle machine is several times faster; docs/environments.md has the table).
+    say "building the $env environment (first time on this machine: a few minutes; later runs skip it)"
+  fi
+  started=$(date +%s)
+  if bash scripts/build-environment.sh "$env"; then
+    elapsed=$(($(date +%s) - started))
+    [ "$elapsed" -gt 5 ] && say "built $env in ${elapsed} s"
+  elif [ "$env" = python ]; then
+    fail "the python environment could not be built (see the lines above); no sandbox can run programs without it"
+  else
+    say "WARNING: the $env environment could not be built; evaluations asking for it are refused with environment_not_built (retry: bash scripts/build-environment.sh $env)"
+  fi
+done
 exit 0

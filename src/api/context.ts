@@ -1,6 +1,7 @@
 /** What the HTTP edge needs from the rest of the platform: use cases only, and its own HTTP settings. */
 import type { AccessControl } from '../app/access.js';
 import type { AuditTrail } from '../app/audit.js';
+import type { EnvironmentQueries } from '../app/environments.js';
 import type { EvaluationService } from '../app/evaluation-service.js';
 import type { EventLogReader } from '../app/event-log-reader.js';
 import type { StatusFeed } from '../app/status-feed.js';
@@ -15,6 +16,7 @@ export interface ApiContext {
   /** The hash-chained audit log (every mutating request and refused authentication). */
   audit: AuditTrail;
   evaluations: EvaluationService;
+  environments: EnvironmentQueries;
   events: EventLogReader;
   statusFeed: StatusFeed;
   system: SystemQueries;

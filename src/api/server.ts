@@ -19,6 +19,7 @@ import { installHttpMetrics } from './http-metrics.js';
 import { installResponseBudget } from './response-budget.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { streamRoutes } from './routes/streams.js';
+import { environmentRoutes } from './routes/environments.js';
 import { systemRoutes } from './routes/system.js';
 import { webRoutes } from './routes/web.js';
 
@@ -123,6 +124,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
       },
       tags: [
         { name: 'evaluations', description: 'Submit, read, list, cancel and stream evaluations' },
+        { name: 'environments', description: 'Environments programs run in: packages, Python version, builds, SBOM' },
         { name: 'system', description: 'Queue, workers, statistics and health' },
         { name: 'access', description: 'API keys (admin only)' },
       ],
@@ -134,6 +136,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   evaluationRoutes(app, ctx);
   streamRoutes(app, ctx);
   systemRoutes(app, ctx);
+  environmentRoutes(app, ctx);
   keyRoutes(app, ctx);
   auditRoutes(app, ctx);
   await webRoutes(app, ctx.webRoot);

@@ -11,11 +11,12 @@ import {
   type Evaluation,
   type EvaluationList,
   type EvaluationSummary,
+  type Environment,
   type ListEvaluationsQuery,
 } from '../domain/evaluation.js';
 import { badRequest, conflict, CrucibleError, notFound, unavailable } from '../domain/errors.js';
 import type { ArtifactList, CollectedArtifact } from '../domain/artifacts.js';
-import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
+import type { Limits } from '../domain/limits.js';
 import { MAIN_FILE } from '../domain/program-files.js';
 import { channels, type EventBus } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
@@ -24,6 +25,7 @@ import type { JobQueue } from '../ports/queue.js';
 import type { NewEvaluation, Storage, WorkerInfo } from '../ports/storage.js';
 import { authorize, forbidden, seesProject } from './access.js';
 import { newEvaluationId } from './evaluation-ids.js';
+import type { EnvironmentQueries } from './environments.js';
 import type { EvaluationLifecycle } from './evaluation-lifecycle.js';
 import type { EventLogReader } from './event-log-reader.js';
 import { ttlCache } from './ttl-cache.js';
@@ -35,6 +37,8 @@ export interface EvaluationServiceDeps {
   bus: EventBus;
   lifecycle: EvaluationLifecycle;
   reader: EventLogReader;
+  /** Environment checks and limits (known, within maxima, served by a worker). */
+  environments: EnvironmentQueries;
   log: Logger;
   metrics?: Metrics;
 }
@@ -64,7 +68,7 @@ export class EvaluationService {
    * live worker serving the environment, work is accepted: it waits, saying why (waiting_reason),
    * until one starts.
    */
-  private async assertSandboxesOffered(requests: CreateEvaluationRequest[]): Promise<void> {
+  private async assertSandboxesOffered(requests: ReadonlyArray<{ environment: Environment; sandbox: CreateEvaluationRequest['sandbox'] }>): Promise<void> {
     const alive = await this.liveWorkers();
     if (alive.length === 0) return;
     for (const environment of new Set(requests.map((r) => r.environment))) {
@@ -100,7 +104,20 @@ export class EvaluationService {
   async submit(requests: CreateEvaluationRequest[], actor: Actor = ANONYMOUS_ACTOR): Promise<Evaluation[]> {
     authorize(actor, 'evaluations:submit');
     const { storage, queue, lifecycle, log } = this.deps;
-    await this.assertSandboxesOffered(requests);
+    // Known environment and limits within its maxima first (400s say what to change), then
+    // whether any worker can run it.
+    const runs = requests.map((r, i) => {
+      try {
+        return this.deps.environments.limitsFor(r.environment, requestedLimits(r));
+      } catch (err) {
+        // In a batch, say which item.
+        if (err instanceof CrucibleError && requests.length > 1) throw new CrucibleError(err.code, `evaluations[${i}]: ${err.message}`, err.details);
+        throw err;
+      }
+    });
+    // An environment no live worker serves is accepted and waits, saying why (waiting_reason): a
+    // worker for it may be starting or be scaled up on queue depth.
+    await this.assertSandboxesOffered(requests.map((r, i) => ({ environment: runs[i]!.environment, sandbox: r.sandbox })));
     const depth = await queue.depth().catch((err: unknown) => {
       throw unavailable('queue_unavailable', `The queue is not reachable (${String(err)}); nothing was accepted. Try again shortly.`, 2);
     });
@@ -112,7 +129,7 @@ export class EvaluationService {
       );
     }
     const now = new Date().toISOString();
-    const rows = requests.map((r) => ({ ...toNewEvaluation(r, now), owner: actor.id, project: actor.project }));
+    const rows = requests.map((r, i) => ({ ...toNewEvaluation(r, runs[i]!, now), owner: actor.id, project: actor.project }));
     const created = await storage.evaluations.create(rows);
     try {
       await queue.enqueue(created.map(({ evaluation: e }) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox })));
@@ -248,21 +265,19 @@ export class EvaluationService {
   }
 }
 
-function toNewEvaluation(request: CreateEvaluationRequest, createdAt: string): NewEvaluation {
-  const limits: Limits = {
-    timeout_s: request.timeout_s ?? DEFAULT_LIMITS.timeout_s,
-    memory_mb: request.memory_mb ?? DEFAULT_LIMITS.memory_mb,
-    cpus: request.cpus ?? DEFAULT_LIMITS.cpus,
-    max_processes: request.max_processes ?? DEFAULT_LIMITS.max_processes,
-    max_output_bytes: request.max_output_bytes ?? DEFAULT_LIMITS.max_output_bytes,
-    scratch_mb: request.scratch_mb ?? DEFAULT_LIMITS.scratch_mb,
-    max_artifacts: request.max_artifacts ?? DEFAULT_LIMITS.max_artifacts,
-    max_artifact_bytes: request.max_artifact_bytes ?? DEFAULT_LIMITS.max_artifact_bytes,
-  };
+/** The limits a request names (the rest come from its environment's defaults). */
+function requestedLimits(request: CreateEvaluationRequest): Partial<Limits> {
+  const { timeout_s, memory_mb, cpus, max_processes, max_output_bytes, scratch_mb, max_artifacts, max_artifact_bytes } = request;
+  const all = { timeout_s, memory_mb, cpus, max_processes, max_output_bytes, scratch_mb, max_artifacts, max_artifact_bytes };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+}
+
+function toNewEvaluation(request: CreateEvaluationRequest, run: { environment: Environment; limits: Limits }, createdAt: string): NewEvaluation {
+  const { environment, limits } = run;
   const code = request.code ?? '';
   return {
     id: newEvaluationId(),
-    environment: request.environment,
+    environment,
     sandbox: request.sandbox,
     code,
     code_sha256: createHash('sha256').update(code).digest('hex'),

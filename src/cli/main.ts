@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin-commands.js';
 import { registerClientCommands } from './commands/client-commands.js';
 import { registerDemo } from './commands/demo.js';
+import { registerEnvCommands } from './commands/env-commands.js';
 import { registerServe } from './commands/serve.js';
 
 const program = new Command()
@@ -17,5 +18,6 @@ registerServe(program);
 registerClientCommands(program);
 registerDemo(program);
 registerAdminCommands(program);
+registerEnvCommands(program);
 
 await program.parseAsync(process.argv);

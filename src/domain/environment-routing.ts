@@ -65,7 +65,7 @@ export function unservedEnvironments(liveWorkers: ReadonlyArray<{ environments: 
  */
 export function waitingReason(environment: Environment, liveWorkers: ReadonlyArray<{ environments: readonly Environment[] }>): string | null {
   if (liveWorkers.some((w) => w.environments.includes(environment))) return null;
-  const start = `start one with \`crucible worker --environments ${environment}\` (or \`crucible serve --environments ${environment}\`) on a host where it is built`;
+  const start = `start one with \`crucible worker --environments ${environment}\` (or \`crucible serve --environments ${environment}\`) on a host where it is built (build it there with \`crucible env build ${environment}\`)`;
   if (liveWorkers.length === 0)
     return `No live worker is running, so nothing serves environment "${environment}"; it stays queued until a worker serving it starts: ${start}.`;
   const served = new Set(liveWorkers.flatMap((w) => w.environments));

@@ -18,6 +18,11 @@ export const ERROR_CATALOGUE = {
   invalid_cursor: { status: 400, meaning: '`cursor` is not a `next_cursor` this API returned' },
   invalid_last_event_id: { status: 400, meaning: '`Last-Event-ID` / `?after=` names an event the evaluation does not have' },
   sandbox_unavailable: { status: 400, meaning: 'no live worker serving the environment offers the requested sandbox' },
+  unknown_environment: { status: 400, meaning: 'the `environment` is not one Crucible declares; `details.known` lists them' },
+  limit_above_environment_maximum: {
+    status: 400,
+    meaning: "a limit is within the global bounds but above the environment's own maximum (e.g. `memory_mb` for `python`); the message names the maximum",
+  },
   invalid_url: { status: 400, meaning: 'malformed percent-encoding in the path' },
   invalid_content_length: { status: 400, meaning: 'a body shorter or longer than its Content-Length' },
   bad_http_request: { status: 400, meaning: 'the bytes received are not HTTP/1.1; the connection is closed' },
@@ -35,8 +40,14 @@ export const ERROR_CATALOGUE = {
     meaning:
       'the evaluation exists (and the caller may see it) but collected no artifact at that path; `GET /api/evaluations/{id}/artifacts` lists what it has',
   },
+  environment_not_found: { status: 404, meaning: '`/api/environments/{name}` names no declared environment; `details.known` lists them' },
   method_not_allowed: { status: 405, meaning: 'the path exists for other methods (listed in `Allow`; `OPTIONS` answers 204 with `Allow`)' },
   request_timeout: { status: 408, meaning: 'the request (headers and body) was not received within 60 s' },
+  environment_not_built: {
+    status: 409,
+    meaning:
+      'the environment is declared but not built on any live worker (or, for its SBOM, on this host); the message says how to build it (`crucible env build <name>`)',
+  },
   already_terminal: { status: 409, meaning: 'cancelling an evaluation that already ended' },
   cancel_race: { status: 409, meaning: 'cancelling an evaluation that changed state meanwhile; retrying settles it' },
   duplicate_id: { status: 409, meaning: 'an evaluation with this id already exists' },

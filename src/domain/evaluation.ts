@@ -239,7 +239,12 @@ export const CreateEvaluationRequest = z
       .refine(isBase64, { message: 'stdin_base64 must be standard base64 (A–Z, a–z, 0–9, +, /, padded with =)' })
       .optional()
       .describe('Bytes fed to the program on standard input, base64-encoded (NUL and bytes that are not UTF-8 included)'),
-    environment: Environment.default('python'),
+    // A string, not the enum: an unknown name gets its own error (unknown_environment) listing the known ones.
+    environment: z
+      .string()
+      .max(64)
+      .default('python')
+      .describe(`Execution environment: ${ENVIRONMENTS.join(', ')} (see GET /api/environments)`),
     sandbox: SandboxBackendName.default('bubblewrap'),
     timeout_s: LimitsSchema.shape.timeout_s.optional(),
     memory_mb: LimitsSchema.shape.memory_mb.optional(),

@@ -1,11 +1,11 @@
 /**
- * The environments available on this host, until the environment catalogue (which knows what is
- * built here) implements the port: every known environment. Swapping in the catalogue changes
- * only this composition-root wiring (see openPlatform).
+ * The environments available on this host: those the catalogue finds built here (a worker cannot
+ * run programs in the others). `--environments` narrows this set; it never widens it.
  */
 import { ENVIRONMENTS } from '../domain/evaluation.js';
+import type { EnvironmentCatalogue } from '../ports/environments.js';
 import type { HostEnvironments } from '../ports/host-environments.js';
 
-export const everyKnownEnvironment: HostEnvironments = {
-  available: async () => [...ENVIRONMENTS],
-};
+export function builtEnvironments(catalogue: Pick<EnvironmentCatalogue, 'rootfs'>): HostEnvironments {
+  return { available: async () => ENVIRONMENTS.filter((e) => catalogue.rootfs(e) !== null) };
+}

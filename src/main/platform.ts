@@ -6,6 +6,7 @@
 import type { Logger as PinoLogger } from 'pino';
 import { AccessControl } from '../app/access.js';
 import { AuditTrail } from '../app/audit.js';
+import { EnvironmentQueries } from '../app/environments.js';
 import { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import { EvaluationService } from '../app/evaluation-service.js';
 import { EventLogReader } from '../app/event-log-reader.js';
@@ -13,22 +14,26 @@ import { Reaper } from '../app/reaper.js';
 import { StatusFeed } from '../app/status-feed.js';
 import { SyntaxChecker } from '../app/syntax-check.js';
 import { SystemQueries } from '../app/system-queries.js';
+import { ttlCache } from '../app/ttl-cache.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import type { EventBus } from '../ports/bus.js';
 import type { HostEnvironments } from '../ports/host-environments.js';
+import type { EnvironmentCatalogue } from '../ports/environments.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
+import { FileEnvironmentCatalogue } from '../sandbox/environments/catalogue.js';
 import { closeSandboxBackends, createSandboxBackends } from '../sandbox/index.js';
 import { openEmbeddedAdapters, openScaleOutAdapters, type Adapters } from './adapters.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
-import { everyKnownEnvironment } from './host-environments.js';
+import { builtEnvironments } from './host-environments.js';
 
 /** The use cases, built once per process on top of the adapters. */
 export interface UseCases {
   lifecycle: EvaluationLifecycle;
   evaluations: EvaluationService;
+  environments: EnvironmentQueries;
   events: EventLogReader;
   statusFeed: StatusFeed;
   system: SystemQueries;
@@ -46,6 +51,8 @@ export interface Platform extends UseCases {
   sandboxes: SandboxBackends;
   /** What is available on this host: a worker serves these unless config.environments narrows them. */
   hostEnvironments: HostEnvironments;
+  /** Environments declared in the repository and their builds on this host. */
+  catalogue: EnvironmentCatalogue;
   /** This process's metrics (Prometheus); the roles add their scrape-time gauges and serve it. */
   metrics: Metrics;
   log: PinoLogger;
@@ -54,14 +61,20 @@ export interface Platform extends UseCases {
 
 function buildUseCases(
   config: PlatformConfig,
-  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics },
+  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics; catalogue: EnvironmentCatalogue },
   log: PinoLogger,
 ): UseCases {
-  const { storage, queue, bus, sandboxes, metrics } = ports;
+  const { storage, queue, bus, sandboxes, metrics, catalogue } = ports;
   const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
+  const environments = new EnvironmentQueries({
+    catalogue,
+    workers: ttlCache(1000, () => storage.workers.list()),
+    sandboxes,
+    livenessWindowMs: config.livenessWindowMs,
+  });
   const evaluations = new EvaluationService(
-    { storage, queue, bus, lifecycle, reader: events, log, metrics },
+    { storage, queue, bus, lifecycle, reader: events, environments, log, metrics },
     { maxQueueDepth: config.maxQueueDepth, cancelGraceMs: config.cancelGraceMs, livenessWindowMs: config.livenessWindowMs },
   );
   const reaper = new Reaper(
@@ -71,6 +84,7 @@ function buildUseCases(
   return {
     lifecycle,
     evaluations,
+    environments,
     events,
     statusFeed: new StatusFeed({ storage, bus }),
     system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
@@ -91,7 +105,8 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
     // Warm sandboxes only where programs run: an API-only instance needs one now and then (syntax checks).
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
     cleanups.push(() => closeSandboxBackends(sandboxes));
-    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics }, log);
+    const catalogue = new FileEnvironmentCatalogue();
+    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue }, log);
     let closed = false;
     return {
       ...useCases,
@@ -100,7 +115,8 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
       queue,
       bus,
       sandboxes,
-      hostEnvironments: everyKnownEnvironment,
+      hostEnvironments: builtEnvironments(catalogue),
+      catalogue,
       metrics,
       log,
       async close() {

@@ -81,6 +81,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
         events: platform.events,
         statusFeed: platform.statusFeed,
         system: platform.system,
+        environments: platform.environments,
         syntaxChecker: platform.syntaxChecker,
         maxWaitS: config.maxWaitS,
         streams,

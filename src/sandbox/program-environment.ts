@@ -7,8 +7,14 @@ import { SANDBOX_OUTPUT_DIR } from '../domain/program-files.js';
 export function sandboxEnvironment(): Record<string, string> {
   return {
     PATH: '/usr/local/bin:/usr/bin:/bin',
+    // The only writable places are the scratch tmpfs mounts: libraries that cache or configure
+    // in the home directory (matplotlib's font cache, pytest's cache) write there.
     HOME: '/tmp',
     TMPDIR: '/tmp',
+    // The working directory (bwrap --chdir, the OCI spec's cwd). bwrap exports PWD itself and runsc
+    // does not: set here, a program sees the same variables on both.
+    PWD: '/tmp',
+    MPLCONFIGDIR: '/tmp/.config/matplotlib',
     LANG: 'C.UTF-8',
     // Unbuffered: output printed before a kill (timeout, OOM) reaches us instead of dying in a buffer.
     PYTHONUNBUFFERED: '1',

@@ -255,7 +255,8 @@ describe('bad input over HTTP', () => {
     const fields: Record<string, { valid: unknown; invalid: unknown[] }> = {
       code: { valid: 'print(1)', invalid: [null, 1, true, [], {}, ['print(1)'], '', 'print(1)\u0000', 'x\ud800', '\udfffx', '#'.repeat(1_048_577)] },
       stdin: { valid: 'in', invalid: [null, 1, true, [], {}, 'a\u0000b', 'a\ud83d', 'x'.repeat(4_194_305)] },
-      environment: { valid: 'python', invalid: [null, 1, '', 'ruby', 'PYTHON', ['python'], 'python\u0000'] },
+      // Strings that name no environment get their own code (see the test after this one).
+      environment: { valid: 'python', invalid: [null, 1, ['python'], 'p'.repeat(65)] },
       sandbox: { valid: 'bubblewrap', invalid: [null, 1, '', 'docker', 'Bubblewrap', ['bubblewrap']] },
       tags: {
         valid: ['a'],
@@ -286,6 +287,17 @@ describe('bad input over HTTP', () => {
       max_output_bytes: { valid: 2048, invalid: [...wrongTypes, 1023, 16_777_217] },
       scratch_mb: { valid: 8, invalid: [...wrongTypes, 1025, 0.5] },
     };
+
+    it('400 unknown_environment for a string naming no environment, alone or in a batch', async () => {
+      const before = await countEvaluations();
+      for (const value of ['', 'ruby', 'PYTHON', 'python\u0000']) {
+        const e = expectError(await post('/api/evaluations', JSON.stringify({ code: 'print(1)', environment: value })), 400, 'unknown_environment');
+        expect(e.message).toContain('known environments: python, python-data');
+        const batch = await post('/api/evaluations/batch', JSON.stringify({ evaluations: [{ code: 'print(1)' }, { code: 'print(1)', environment: value }] }));
+        expect(expectError(batch, 400, 'unknown_environment').message).toMatch(/^evaluations\[1\]: /);
+      }
+      expect(await countEvaluations()).toBe(before);
+    });
 
     it.each(Object.entries(fields))('400 naming %s for each wrong type or out-of-range value', async (field, spec) => {
       const before = await countEvaluations();

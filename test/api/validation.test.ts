@@ -27,7 +27,6 @@ describe('API input validation and errors', () => {
     ['unknown field', { code: 'x', evil: true }],
     ['negative memory', { code: 'x', memory_mb: -5 }],
     ['fractional process count', { code: 'x', max_processes: 2.5 }],
-    ['unknown environment', { code: 'x', environment: 'ruby' }],
     ['tag with spaces', { code: 'x', tags: ['a b'] }],
     ['metadata not an object', { code: 'x', metadata: [1, 2] }],
     ['body is an array', [1, 2, 3]],

@@ -4,6 +4,8 @@
  * environment it was asked for, so each run shows where it was routed; the queue, storage and
  * worker registry are the real ones.
  */
+import { EnvironmentQueries } from '../../src/app/environments.js';
+import { FileEnvironmentCatalogue } from '../../src/sandbox/environments/catalogue.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EvaluationLifecycle } from '../../src/app/evaluation-lifecycle.js';
 import { EvaluationService } from '../../src/app/evaluation-service.js';
@@ -74,8 +76,14 @@ describe.each(engines)('routing by environment: %s', (_name, openEngine) => {
     const log = silentLogger();
     const lifecycle = new EvaluationLifecycle({ storage, bus, log });
     const reader = new EventLogReader({ storage, bus }, { pollMs: 60_000 });
+    const environments = new EnvironmentQueries({
+      catalogue: new FileEnvironmentCatalogue(),
+      workers: () => storage.workers.list(),
+      sandboxes: {},
+      livenessWindowMs: LIVENESS_MS,
+    });
     const service = new EvaluationService(
-      { storage, queue, bus, lifecycle, reader, log },
+      { storage, queue, bus, lifecycle, reader, environments, log },
       { maxQueueDepth: 100, cancelGraceMs: 2_000, livenessWindowMs: LIVENESS_MS },
     );
     const system = new SystemQueries({ storage, queue, bus, sandboxes: {} }, { maxQueueDepth: 100, livenessWindowMs: LIVENESS_MS });

@@ -5,6 +5,7 @@
  * use-case tests share (requests, workers, recorded bus channels, error assertions).
  */
 import { expect } from 'vitest';
+import { EnvironmentQueries } from '../../src/app/environments.js';
 import { EvaluationLifecycle } from '../../src/app/evaluation-lifecycle.js';
 import { EvaluationService, type EvaluationServiceOptions } from '../../src/app/evaluation-service.js';
 import { EventLogReader } from '../../src/app/event-log-reader.js';
@@ -18,6 +19,7 @@ import type { Storage, WorkerInfo } from '../../src/ports/storage.js';
 import { createEmbeddedQueue } from '../../src/queue/embedded-queue.js';
 import type { JobsDatabase } from '../../src/queue/sqlite-jobs.js';
 import { createSqliteKysely, createSqliteStorage } from '../../src/storage/sqlite.js';
+import { FileEnvironmentCatalogue } from '../../src/sandbox/environments/catalogue.js';
 
 export { expectCrucibleError } from './expect-error.js';
 
@@ -73,10 +75,15 @@ export async function openInMemoryPlatform(options: { pollMs?: number } = {}): P
       return rows.map((r) => r.evaluation_id);
     },
     service(overrides = {}, ports = {}) {
-      return new EvaluationService(
-        { storage, queue: ports.queue ?? queue, bus: ports.bus ?? bus, lifecycle, reader, log },
-        { ...SERVICE_DEFAULTS, ...overrides },
-      );
+      const options = { ...SERVICE_DEFAULTS, ...overrides };
+      // The repository's real manifests; environments are "served" by the workers registered in storage.
+      const environments = new EnvironmentQueries({
+        catalogue: new FileEnvironmentCatalogue(),
+        workers: () => storage.workers.list(),
+        sandboxes: {},
+        livenessWindowMs: options.livenessWindowMs,
+      });
+      return new EvaluationService({ storage, queue: ports.queue ?? queue, bus: ports.bus ?? bus, lifecycle, reader, environments, log }, options);
     },
     async close() {
       await bus.close();

@@ -41,16 +41,30 @@ observe("network interfaces", lambda: [l.split(":")[0].strip() for l in open("/p
     title: 'DNS lookup',
     kind: 'attack',
     attack: {
-      tries: 'resolve a public name (getaddrinfo), read /etc/resolv.conf and /etc/hosts, send a raw DNS query',
-      stoppedBy: 'no resolver configuration in the minimal read-only root, no network namespace route, seccomp refuses AF_INET sockets',
+      tries: 'resolve a public name (getaddrinfo), find a nameserver in /etc/resolv.conf or other hosts in /etc/hosts, send a raw DNS query',
+      stoppedBy:
+        "no resolver in the environment's read-only root (an empty resolv.conf, only loopback names in /etc/hosts), no network namespace route, seccomp refuses AF_INET sockets",
     },
     expected: 'completed; name resolution and DNS queries blocked (DNS tunnelling is a classic exfiltration channel)',
     request: () => ({
       code: attack(String.raw`
 import socket
 attempt("getaddrinfo('example.com')", lambda: socket.getaddrinfo("example.com", 443))
-attempt("read /etc/resolv.conf", lambda: open("/etc/resolv.conf").read())
-attempt("read /etc/hosts", lambda: open("/etc/hosts").read())
+def nameservers():
+    servers = [line for line in open("/etc/resolv.conf").read().splitlines() if line.startswith("nameserver")]
+    if not servers:
+        raise LookupError("no nameserver configured")
+    return servers
+
+def other_hosts():
+    names = {w for line in open("/etc/hosts").read().splitlines() if not line.startswith("#") for w in line.split()[1:]}
+    others = names - {"localhost", "sandbox", "ip6-localhost", "ip6-loopback"}
+    if not others:
+        raise LookupError("only loopback names")
+    return sorted(others)
+
+attempt("find a nameserver in /etc/resolv.conf", nameservers)
+attempt("find other hosts in /etc/hosts", other_hosts)
 attempt("UDP DNS query to 1.1.1.1:53", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", ("1.1.1.1", 53)))
 `),
     }),
@@ -90,7 +104,7 @@ while True:
     kind: 'attack',
     attack: {
       tries: "write to /, /usr and /etc; read /etc/shadow, /root, /home, the server's data directory (SQLite database) and the server's environment",
-      stoppedBy: 'mount namespace with a minimal read-only root (only /usr and two files of /etc), unprivileged uid, clean environment',
+      stoppedBy: "mount namespace whose root is the environment's own read-only Debian tree (none of the host's files), unprivileged uid, clean environment",
     },
     expected: "completed; every write and secret read blocked; the server's environment variable is absent",
     request: (host) => ({
@@ -112,7 +126,13 @@ attempt("write /usr/bin/pwned", lambda: open("/usr/bin/pwned", "w").write("x"))
 attempt("append to /etc/passwd", lambda: open("/etc/passwd", "a").write("x"))
 attempt("read /etc/shadow", lambda: open("/etc/shadow").read()[:60])
 attempt("list /root", lambda: os.listdir("/root"))
-attempt("list /home", lambda: os.listdir("/home"))
+def host_entries(path):
+    entries = os.listdir(path)
+    if not entries:
+        raise LookupError(f"{path} is the environment's own empty directory")
+    return entries
+
+attempt("list /home", lambda: host_entries("/home"))
 attempt(f"list the server's data dir {DATA}", lambda: os.listdir(DATA))
 attempt(f"read {DATA}/crucible.db", lambda: open(f"{DATA}/crucible.db", "rb").read(16))
 attempt(f"read the server's env var {CANARY}", lambda: os.environ[CANARY])
@@ -224,7 +244,7 @@ print(f"daemon started by double fork + setsid (pid {alive}), tagged {marker}; t
         'the only writable places are memory-backed and inside the sandbox: /tmp, /dev/shm and the working directory /sandbox are tmpfs mounts of scratch_mb each (ENOSPC), counted in the memory cgroup; the root is read-only; the host disk is never reached',
     },
     expected:
-      'ENOSPC after 16 MiB in /tmp and /dev/shm (15 in /sandbox, which holds the program too), /var/tmp absent and /usr read-only; the program completes; the host disk is never touched',
+      'ENOSPC after 16 MiB in /tmp and /dev/shm (15 in /sandbox, which holds the program too), /var/tmp and /usr read-only; the program completes; the host disk is never touched',
     request: () => ({
       code: attack(String.raw`
 def fill(path):

@@ -3,7 +3,7 @@
  * through the native launcher as an unprivileged user. Sandboxes are set up ahead of time and
  * wait for their program, so a run costs little more than starting Python itself.
  */
-import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_LIMITS } from '../../domain/limits.js';
 import type { SandboxCgroup } from '../cgroups/driver.js';
 import { launcherArgs, nativeHelpers, type NativeHelpers } from '../native.js';
@@ -13,12 +13,15 @@ import { Launch } from '../run/launch.js';
 import type { SandboxStarter } from '../run/runner.js';
 import type { SandboxSpec } from '../../ports/sandbox.js';
 import { scratchInodes } from '../scratch.js';
-import { bwrapArgs, HIDDEN_USR_DIRS, SCRATCH_MOUNTS } from './bwrap-args.js';
+import { bwrapArgs, SCRATCH_MOUNTS } from './bwrap-args.js';
+import type { Environment } from '../../domain/evaluation.js';
+import { ENVIRONMENT_PYTHON, requireRootfs, rootfsResolver, type RootfsResolver } from '../environments/rootfs.js';
 import { HostIdentities, type HostIdRange } from './host-identities.js';
 
 export interface BubblewrapOptions extends CgroupBackendOptions {
   bwrapPath?: string;
-  pythonPath?: string;
+  /** Root filesystem of each environment (default: the environments built on this host). */
+  rootfsOf?: RootfsResolver;
   /** Directory holding crucible-launch and crucible-init. */
   nativeDir?: string;
   /**
@@ -39,15 +42,14 @@ const OVERHEAD_TASKS = 3;
 export class BubblewrapBackend extends CgroupSandboxBackend {
   readonly name = 'bubblewrap' as const;
   private readonly bwrap: string;
-  private readonly python: string;
+  private readonly rootfsOf: RootfsResolver;
   private readonly helpers: NativeHelpers;
-  private readonly hiddenDirs = HIDDEN_USR_DIRS.filter((dir) => existsSync(dir));
   private readonly identities: HostIdentities;
 
   constructor(private readonly options: BubblewrapOptions) {
     super(options);
     this.bwrap = options.bwrapPath ?? '/usr/bin/bwrap';
-    this.python = options.pythonPath ?? '/usr/bin/python3';
+    this.rootfsOf = options.rootfsOf ?? rootfsResolver();
     this.helpers = nativeHelpers(options.nativeDir);
     this.identities = new HostIdentities(options.hostIds);
   }
@@ -55,12 +57,17 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
   protected starter(): SandboxStarter {
     return {
       prefix: 'bwrap',
-      // The scratch tmpfs is sized when the sandbox is set up; everything else is applied at run time.
-      keyOf: (spec) => String(spec.limits.scratch_mb),
-      start: (key, cgroup) => this.start(Number(key), cgroup),
+      // The environment's root and the scratch tmpfs's size are fixed when the sandbox is set up;
+      // everything else is applied at run time. Warm sandboxes are kept per environment.
+      keyOf: (spec) => `${spec.environment}/${spec.limits.scratch_mb}`,
+      groupOf: (key) => key.slice(0, key.lastIndexOf('/')),
+      start: (key, cgroup) => {
+        const cut = key.lastIndexOf('/');
+        return this.start(key.slice(0, cut) as Environment, Number(key.slice(cut + 1)), cgroup);
+      },
       warmSandboxes: this.options.warmSandboxes ?? 2,
       overhead: { tasks: OVERHEAD_TASKS, memoryBytes: 0 },
-      supervise: { reportsStatus: true, startupGraceMs: 0, python: this.python },
+      supervise: { reportsStatus: true, startupGraceMs: 0, python: ENVIRONMENT_PYTHON },
     };
   }
 
@@ -69,16 +76,20 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
   }
 
   protected requirements() {
-    return { executables: [this.bwrap, this.python, this.helpers.launcher, this.helpers.init], problems: [] };
+    // The default environment must be built here; others are checked when a run asks for them.
+    const rootfs = this.rootfsOf('python');
+    const problems = rootfs ? [] : ['the python environment is not built on this host (crucible env build python, or npm start)'];
+    return { executables: [this.bwrap, ...(rootfs ? [join(rootfs, ENVIRONMENT_PYTHON)] : []), this.helpers.launcher, this.helpers.init], problems };
   }
 
-  private start(scratchMb: number, cgroup: SandboxCgroup): Launch {
+  private start(environment: Environment, scratchMb: number, cgroup: SandboxCgroup): Launch {
+    const rootfs = requireRootfs(this.rootfsOf, environment);
     // The identity is the sandbox's until every process of it is gone (the launcher reaps them all).
     const id = this.identities.acquire();
     const dropTo = { uid: id, gid: id };
     let launch: Launch;
     try {
-      launch = this.launch(scratchMb, cgroup, dropTo);
+      launch = this.launch(rootfs, scratchMb, cgroup, dropTo);
     } catch (err) {
       this.identities.release(id);
       throw err;
@@ -87,7 +98,7 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
     return launch;
   }
 
-  private launch(scratchMb: number, cgroup: SandboxCgroup, dropTo: { uid: number; gid: number }): Launch {
+  private launch(rootfs: string, scratchMb: number, cgroup: SandboxCgroup, dropTo: { uid: number; gid: number }): Launch {
     return new Launch(
       {
         command: this.helpers.launcher,
@@ -96,8 +107,8 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
           this.bwrap,
           bwrapArgs({
             initFd: INIT_FD,
+            rootfs,
             seccompFd: SECCOMP_FD,
-            hiddenDirs: this.hiddenDirs,
           }),
         ),
         env: sandboxEnvironment(),

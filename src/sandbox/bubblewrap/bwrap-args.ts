@@ -1,9 +1,8 @@
 /**
- * The bubblewrap command line: every namespace unshared, a root made only of what
- * /usr/bin/python3 needs (read-only), a size-bounded private /tmp, fresh /proc and a minimal
- * /dev. Nothing else of the host is visible: not /etc as a whole (nor /usr/etc or /usr/local,
- * where machine-specific configuration lives), not /home, /root, /var, the repository or any
- * data directory.
+ * The bubblewrap command line: every namespace unshared, the environment's root filesystem as
+ * the whole root (read-only; the same tree gVisor runs on, see scripts/build-environment.sh), a
+ * size-bounded private /tmp, fresh /proc and a minimal /dev. Nothing of the host's own files is
+ * visible: not its /etc, /usr, /home, /root, /var, the repository or any data directory.
  */
 import { SANDBOX_WORKDIR } from '../../domain/program-files.js';
 import { CODE_FD, STATUS_FD } from '../run/launch-fds.js';
@@ -11,13 +10,6 @@ import { SANDBOX_INNER_ID } from './host-identities.js';
 
 // Named for what it is, so a program listing / does not mistake it for the server's .crucible data dir.
 export const SANDBOX_INIT_PATH = '/sandbox-init';
-
-/**
- * Directories of /usr shown empty when the host has them. /usr/etc is not part of Debian: it is
- * where tools installed with prefix /usr keep their machine's configuration (e.g. npm's global
- * npmrc, with its registry and tokens), hidden for the same reason as /etc and /usr/local.
- */
-export const HIDDEN_USR_DIRS = ['/usr/etc'] as const;
 
 /**
  * Host mount points of the scratch tmpfs mounts: each launcher mounts its sandbox's own tmpfs
@@ -29,9 +21,9 @@ export const SCRATCH_MOUNTS = { tmp: '/run/crucible-scratch/tmp', shm: '/run/cru
 export interface BwrapOptions {
   /** fd on which the launcher opened crucible-init, copied into the sandbox as its PID 1. */
   initFd: number;
+  /** The environment's root filesystem on the host; it has the mount points used below. */
+  rootfs: string;
   seccompFd: number;
-  /** Existing directories under /usr to cover with an empty read-only tmpfs (a missing one cannot be a mount point). */
-  hiddenDirs: readonly string[];
 }
 
 export function bwrapArgs(o: BwrapOptions): string[] {
@@ -55,38 +47,12 @@ export function bwrapArgs(o: BwrapOptions): string[] {
     '--die-with-parent',
     '--new-session', // no controlling terminal to inject keystrokes into (TIOCSTI)
     '--as-pid-1', // crucible-init is PID 1: reaps orphans, reports the program's raw wait status
+    // The environment's tree, read-only, as the root: its /usr, its /etc (with /etc/passwd naming
+    // 65534, its own ld.so.cache and resolver-free network files). Bound before anything mounted
+    // on top of it below.
     '--ro-bind',
-    '/usr',
-    '/usr',
-    // /usr/local holds machine-specific tools and configuration (e.g. an npmrc): hide it, except
-    // the system Python's locally installed packages.
-    '--tmpfs',
-    '/usr/local',
-    '--ro-bind-try',
-    '/usr/local/lib/python3.11',
-    '/usr/local/lib/python3.11',
-    '--remount-ro',
-    '/usr/local',
-    // Other configuration directories under /usr (see HIDDEN_USR_DIRS) become empty.
-    ...o.hiddenDirs.flatMap((dir) => ['--tmpfs', dir, '--remount-ro', dir]),
-    '--symlink',
-    'usr/bin',
-    '/bin',
-    '--symlink',
-    'usr/sbin',
-    '/sbin',
-    '--symlink',
-    'usr/lib',
-    '/lib',
-    '--symlink',
-    'usr/lib64',
-    '/lib64',
-    '--ro-bind',
-    '/etc/ld.so.cache',
-    '/etc/ld.so.cache',
-    '--ro-bind-try',
-    '/etc/python3.11',
-    '/etc/python3.11',
+    o.rootfs,
+    '/',
     '--proc',
     '/proc',
     // What a program has no reason to see or change: the host kernel's command line, the host's
@@ -119,9 +85,11 @@ export function bwrapArgs(o: BwrapOptions): string[] {
     '--bind',
     SCRATCH_MOUNTS.work,
     SANDBOX_WORKDIR,
+    // The root is read-only, so crucible-init cannot be written into it: bwrap copies it from the
+    // fd into a file of its own and binds that, read-only, onto the rootfs's mount point.
     '--perms',
     '0555',
-    '--file',
+    '--ro-bind-data',
     String(o.initFd),
     SANDBOX_INIT_PATH,
     '--remount-ro',

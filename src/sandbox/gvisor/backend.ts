@@ -2,7 +2,8 @@
  * The gVisor backend: every program runs on runsc's user-space kernel (systrap platform with
  * Debian 13's runsc, ptrace with Debian 12's; no network) over a shared read-only Debian rootfs,
  * with the same cgroup limits and accounting as bubblewrap on the host side (the whole runsc
- * process tree is in the run's cgroup). With Debian 13's runsc, crucible-init is the container's
+ * process tree is in the run's cgroup). Programs run on their environment's read-only root
+ * filesystem, the same tree bubblewrap uses. With Debian 13's runsc, crucible-init is the container's
  * PID 1 and reports the program's start and raw wait status as under bubblewrap. Slower to start
  * (~150+ ms) and to make system calls, but the program never talks to the host kernel.
  */
@@ -20,19 +21,18 @@ import type { SandboxSpec } from '../../ports/sandbox.js';
 import { CODE_FD, STATUS_FD } from '../run/launch-fds.js';
 import { MAIN_FILE, SANDBOX_WORKDIR } from '../../domain/program-files.js';
 import { SANDBOX_INIT_PATH } from '../bubblewrap/bwrap-args.js';
+import { ENVIRONMENT_PYTHON, requireRootfs, rootfsResolver, type RootfsResolver } from '../environments/rootfs.js';
 import { ociSpec } from './oci-spec.js';
 import { chooseRunsc, type RunscBinary } from './runsc-binary.js';
 import { runscDied, runscFailure } from './runsc-failures.js';
 import { PageCacheCharge } from './page-cache.js';
 import { cleanupStaleStateDirs, deleteContainer, removeStateDir } from './runsc-state.js';
 
-export const DEFAULT_GVISOR_ROOTFS = '/var/lib/crucible/gvisor-rootfs';
-
 export interface GvisorOptions extends CgroupBackendOptions {
   /** Default: the project's runsc from scripts/install-runsc.sh, else Debian's (see runsc-binary.ts). */
   runscPath?: string;
-  /** Read-only root filesystem built by scripts/build-gvisor-rootfs.sh. */
-  rootfs?: string;
+  /** Root filesystem of each environment (default: the environments built on this host). */
+  rootfsOf?: RootfsResolver;
   /** Parent of each server's runsc state directory and run bundles. */
   stateRoot?: string;
   nativeDir?: string;
@@ -41,7 +41,6 @@ export interface GvisorOptions extends CgroupBackendOptions {
 }
 
 const CODE_PATH = `${SANDBOX_WORKDIR}/${MAIN_FILE}`;
-const PYTHON = '/usr/bin/python3';
 /**
  * Host tasks of runsc itself (the run command, gofer, sentry threads, ptrace stubs): a low host
  * pids.max crashes the sandbox, so the host cap is generous and the program's own limit is
@@ -70,7 +69,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
   readonly name = 'gvisor' as const;
   private readonly runscBinary: RunscBinary;
   private readonly runsc: string;
-  private readonly rootfs: string;
+  private readonly rootfsOf: RootfsResolver;
   private readonly stateDir: string;
   private readonly bundles: string;
   private readonly helpers: NativeHelpers;
@@ -83,7 +82,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
     super(options);
     this.runscBinary = chooseRunsc(options.runscPath);
     this.runsc = this.runscBinary.path;
-    this.rootfs = options.rootfs ?? DEFAULT_GVISOR_ROOTFS;
+    this.rootfsOf = options.rootfsOf ?? rootfsResolver();
     this.stateDir = join(options.stateRoot ?? '/run/crucible/gvisor', ownInstanceName());
     this.bundles = join(this.stateDir, 'bundles');
     this.helpers = nativeHelpers(options.nativeDir);
@@ -100,7 +99,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
       // With --pass-fd, crucible-init reports start and raw wait status as under bubblewrap.
       supervise: {
         reportsStatus: this.runscBinary.passFd,
-        python: PYTHON,
+        python: ENVIRONMENT_PYTHON,
         startupGraceMs: STARTUP_GRACE_MS,
         // Time, CPU, memory and the memory limit are the program's, not runsc's start-up.
         measureFromProgramStart: this.runscBinary.passFd ? { startupLimitMs: STARTUP_LIMIT_MS } : undefined,
@@ -114,16 +113,17 @@ export class GvisorBackend extends CgroupSandboxBackend {
 
   protected requirements() {
     const problems: string[] = [];
-    if (!existsSync(join(this.rootfs, 'usr/bin/python3'))) {
-      problems.push(`no gVisor rootfs at ${this.rootfs} (build it with scripts/build-gvisor-rootfs.sh)`);
-    }
-    if (this.runscBinary.passFd && !existsSync(join(this.rootfs, SANDBOX_INIT_PATH))) {
-      problems.push(`the gVisor rootfs at ${this.rootfs} lacks the ${SANDBOX_INIT_PATH} mount point (run scripts/build-gvisor-rootfs.sh)`);
+    // The default environment must be built here; others are checked when a run asks for them.
+    const rootfs = this.rootfsOf('python');
+    if (!rootfs) problems.push('the python environment is not built on this host (crucible env build python, or npm start)');
+    else if (!existsSync(join(rootfs, SANDBOX_INIT_PATH))) {
+      problems.push(`the python environment at ${rootfs} lacks the ${SANDBOX_INIT_PATH} mount point (rebuild it: crucible env build python --force)`);
     }
     return { executables: [this.runsc, this.helpers.launcher, this.helpers.init], problems };
   }
 
   private start(cgroup: SandboxCgroup, spec: SandboxSpec): Launch {
+    const rootfs = requireRootfs(this.rootfsOf, spec.environment);
     const id = `crucible-${process.pid}-${containerCounter++}`;
     const bundle = join(this.bundles, id);
     mkdirSync(bundle, { recursive: true, mode: 0o700 });
@@ -139,10 +139,10 @@ export class GvisorBackend extends CgroupSandboxBackend {
       writeFileSync(codeFile, spec.code, { mode: 0o644 });
     }
     const config = ociSpec({
-      rootfs: this.rootfs,
+      rootfs,
       codeFile,
       codePath: CODE_PATH,
-      pythonPath: PYTHON,
+      pythonPath: ENVIRONMENT_PYTHON,
       workdir: SANDBOX_WORKDIR,
       env: sandboxEnvironment(),
       limits: spec.limits,

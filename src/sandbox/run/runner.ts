@@ -18,6 +18,11 @@ export interface SandboxStarter {
   readonly prefix: string;
   /** What of a run is fixed when its sandbox is set up; runs with equal keys can use each other's warm sandboxes. */
   keyOf(spec: SandboxSpec): string;
+  /**
+   * Which pool group a key belongs to (e.g. its environment): each group keeps its own warm
+   * sandboxes for its most recent key, so runs alternating between environments all start warm.
+   */
+  groupOf?(key: string): string;
   /** Starts a sandbox in `cgroup`: for `spec`, or ahead of time (spec null) for any run with `key`. */
   start(key: string, cgroup: SandboxCgroup, spec: SandboxSpec | null): Launch;
   /** Sandboxes started ahead of time; 0 = always start cold (when start needs the spec). */
@@ -52,6 +57,8 @@ export class SandboxRunner {
             (key, cgroup) => starter.start(key, cgroup, null),
             (s) => this.retire(s),
             starter.warmSandboxes,
+            undefined,
+            starter.groupOf?.bind(starter),
           )
         : null;
     this.defaultKey = defaultSpec ? starter.keyOf(defaultSpec) : null;

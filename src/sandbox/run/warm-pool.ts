@@ -3,8 +3,9 @@
  * grace period (~10 ms here), and bwrap's namespace and mount set-up costs a few more ms; a warm
  * sandbox has done all of that and waits, fully isolated, in crucible-init for its program's
  * code. Each warm sandbox serves exactly one run (nothing is shared between runs); it is only
- * started earlier. Sandboxes are keyed by what must be fixed at set-up time (e.g. the scratch
- * size); runs with another key start cold, and the pool then warms up for the newest key.
+ * started earlier. Sandboxes are keyed by what must be fixed at set-up time (e.g. the environment
+ * and the scratch size); runs with another key start cold, and the pool then warms up for the
+ * newest key of that key's group (e.g. its environment): each group keeps its own warm sandboxes.
  */
 import { BackgroundTasks } from '../background-tasks.js';
 import type { CgroupPool } from '../cgroups/pool.js';
@@ -23,11 +24,13 @@ const FAILURE_PAUSE_MS = 30_000;
 
 export class WarmPool {
   private readonly idle: WarmSandbox[] = [];
-  private starting = 0;
+  /** Sandboxes being started, per key. */
+  private readonly starting = new Map<string, number>();
   private failures = 0;
   private pausedUntil = 0;
   private closed = false;
-  private preferredKey: string | null = null;
+  /** Per group, the key most recently asked for: the one kept warm. */
+  private readonly preferred = new Map<string, string>();
   private readonly background = new BackgroundTasks();
 
   constructor(
@@ -36,8 +39,11 @@ export class WarmPool {
     private readonly start: (key: string, cgroup: SandboxCgroup) => Launch,
     /** Releases a finished sandbox's cgroup. */
     private readonly retire: (sandbox: WarmSandbox) => Promise<void>,
+    /** Warm sandboxes per group. */
     private readonly target = 2,
+    /** Most idle sandboxes per group. */
     private readonly capacity = 4,
+    private readonly groupOf: (key: string) => string = () => '',
   ) {}
 
   /** Sandboxes ready for a program now. */
@@ -52,10 +58,10 @@ export class WarmPool {
    * just starting; otherwise it starts now, for the next concurrent run.
    */
   take(key: string): WarmSandbox | null {
-    this.preferredKey = key;
+    this.preferred.set(this.groupOf(key), key);
     const i = this.idle.findIndex((s) => s.key === key && s.launch.alive);
     const sandbox = i >= 0 ? this.idle.splice(i, 1)[0]! : null;
-    if (!this.idle.some((s) => s.key === key && s.launch.alive)) void this.refill();
+    if (!this.idle.some((s) => s.key === key && s.launch.alive)) void this.refillKey(key);
     return sandbox;
   }
 
@@ -66,16 +72,20 @@ export class WarmPool {
 
   /** Starts sandboxes for `key` until `target` are ready or starting. */
   warm(key: string): Promise<void> {
-    this.preferredKey = key;
-    return this.refill();
+    this.preferred.set(this.groupOf(key), key);
+    return this.refillKey(key);
   }
 
+  /** Tops up every group's preferred key. */
   private refill(): Promise<void> {
-    const key = this.preferredKey;
+    return Promise.all([...this.preferred.values()].map((key) => this.refillKey(key))).then(() => undefined);
+  }
+
+  private refillKey(key: string): Promise<void> {
     const started: Promise<unknown>[] = [];
-    if (key === null || this.closed || Date.now() < this.pausedUntil) return Promise.resolve();
-    let forKey = this.idle.filter((s) => s.key === key).length;
-    while (forKey + this.starting < this.target) {
+    if (this.closed || Date.now() < this.pausedUntil) return Promise.resolve();
+    let forKey = this.idle.filter((s) => s.key === key).length + (this.starting.get(key) ?? 0);
+    while (forKey < this.target) {
       forKey++;
       started.push(this.background.track(this.startOne(key)));
     }
@@ -83,7 +93,7 @@ export class WarmPool {
   }
 
   private async startOne(key: string): Promise<void> {
-    this.starting++;
+    this.starting.set(key, (this.starting.get(key) ?? 0) + 1);
     let sandbox: WarmSandbox | null = null;
     try {
       const cgroup = await this.cgroups.acquire();
@@ -100,7 +110,7 @@ export class WarmPool {
       if (!this.closed && ++this.failures >= MAX_CONSECUTIVE_FAILURES) this.pausedUntil = Date.now() + FAILURE_PAUSE_MS;
       if (sandbox) await this.retire(sandbox);
     } finally {
-      this.starting--;
+      this.starting.set(key, this.starting.get(key)! - 1);
     }
   }
 
@@ -111,11 +121,16 @@ export class WarmPool {
     this.background.track(this.retire(sandbox));
   }
 
+  /** Within each group over capacity, sandboxes of keys no longer preferred go first, then the oldest. */
   private evictBeyondCapacity(): void {
-    while (this.idle.length > this.capacity) {
-      const i = this.idle.findIndex((s) => s.key !== this.preferredKey);
-      const [old] = this.idle.splice(i >= 0 ? i : 0, 1);
-      if (old) this.background.track(this.retire(old));
+    for (const group of new Set(this.idle.map((s) => this.groupOf(s.key)))) {
+      const inGroup = () => this.idle.filter((s) => this.groupOf(s.key) === group);
+      while (inGroup().length > this.capacity) {
+        const members = inGroup();
+        const old = members.find((s) => s.key !== this.preferred.get(group)) ?? members[0]!;
+        this.idle.splice(this.idle.indexOf(old), 1);
+        this.background.track(this.retire(old));
+      }
     }
   }
 

@@ -27,6 +27,7 @@ const opt = (signal?: AbortSignal) => (signal ? { signal } : {});
 
 export const api = {
   config: () => client.config(),
+  environments: () => client.environments(),
   create: (body: Parameters<CrucibleClient['submit']>[0]) => client.submit(body),
   get: (id: string, signal?: AbortSignal) => client.get(id, opt(signal)),
   list: (f: ListFilters, signal?: AbortSignal) => client.list(f, opt(signal)),

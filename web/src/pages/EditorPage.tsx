@@ -14,6 +14,7 @@ import { formatMemoryLimit } from '../lib/format';
 import { evaluationPath, Link } from '../lib/router';
 import { useEvaluation } from '../lib/use-evaluation';
 import { CodeEditor, type SyntaxIssue } from '../components/CodeEditor';
+import { EnvironmentInfo, useEnvironments } from '../components/EnvironmentInfo';
 import { RunPanel } from '../components/RunPanel';
 import { SetAsideNotice } from '../components/SetAsideNotice';
 import { TagInput } from '../components/TagInput';
@@ -30,6 +31,7 @@ type CheckState = { state: 'idle' | 'checking' | 'ok' | 'unavailable' } | { stat
 
 export function EditorPage() {
   const config = useConfig();
+  const environments = useEnvironments();
   const [draft, setDraft] = useState<Draft>(() => loadDraft());
   useDraftAutosave(draft);
   // Bumped when the code is replaced from outside the editor (a restored draft).
@@ -211,12 +213,17 @@ export function EditorPage() {
           <div className="field">
             <label htmlFor="f-environment">Environment</label>
             <select id="f-environment" value={draft.environment} onChange={(e) => update('environment', e.target.value as Draft['environment'])}>
-              {config.environments.map((env) => (
-                <option key={env} value={env}>
-                  {env}
-                </option>
-              ))}
+              {config.environments.map((env) => {
+                const view = environments.find((e) => e.name === env);
+                const notServed = view && view.status !== 'ready' && view.workers.length === 0;
+                return (
+                  <option key={env} value={env}>
+                    {view ? `${env} (Python ${view.python_version}${notServed ? ', not built' : ''})` : env}
+                  </option>
+                );
+              })}
             </select>
+            <EnvironmentInfo environment={environments.find((e) => e.name === draft.environment)} />
             <FieldError id="f-environment" message={errors.fields.environment} />
           </div>
           <div className="field">

@@ -1,0 +1,33 @@
+/**
+ * Which root filesystem a run's environment has on this host. Both backends ask per sandbox, so
+ * an environment built (or rebuilt) while the server runs is used from the next sandbox on.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildCommand } from '../../domain/environments.js';
+import type { Environment } from '../../domain/evaluation.js';
+import { defaultEnvironmentsDir, environmentPaths } from './paths.js';
+
+export type RootfsResolver = (environment: Environment) => string | null;
+
+/** Python inside every environment. */
+export const ENVIRONMENT_PYTHON = '/usr/bin/python3';
+
+/** Ready environments under `dir` (their build record and Python exist). */
+export function rootfsResolver(dir: string = defaultEnvironmentsDir()): RootfsResolver {
+  return (environment) => {
+    const paths = environmentPaths(dir, environment);
+    return existsSync(paths.build) && existsSync(join(paths.rootfs, ENVIRONMENT_PYTHON)) ? paths.rootfs : null;
+  };
+}
+
+export function notBuiltHere(environment: Environment): string {
+  return `the ${environment} environment is not built on this host (build it with: ${buildCommand(environment)})`;
+}
+
+/** The rootfs, or an error saying how to build it (the run then ends as a platform error). */
+export function requireRootfs(resolve: RootfsResolver, environment: Environment): string {
+  const rootfs = resolve(environment);
+  if (rootfs === null) throw new Error(notBuiltHere(environment));
+  return rootfs;
+}
