@@ -19,6 +19,8 @@ import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
+import type { Tracing } from '../ports/tracing.js';
+import { NO_TRACING } from '../app/no-tracing.js';
 import { closeSandboxBackends, createSandboxBackends } from '../sandbox/index.js';
 import { openEmbeddedAdapters, openScaleOutAdapters, type Adapters } from './adapters.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
@@ -44,20 +46,22 @@ export interface Platform extends UseCases {
   sandboxes: SandboxBackends;
   /** This process's metrics (Prometheus); the roles add their scrape-time gauges and serve it. */
   metrics: Metrics;
+  /** Spans (OpenTelemetry when the OTEL_* variables ask for traces, else the no-op tracer). */
+  tracing: Tracing;
   log: PinoLogger;
   close(): Promise<void>;
 }
 
 function buildUseCases(
   config: PlatformConfig,
-  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics },
+  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics; tracing: Tracing },
   log: PinoLogger,
 ): UseCases {
-  const { storage, queue, bus, sandboxes, metrics } = ports;
+  const { storage, queue, bus, sandboxes, metrics, tracing } = ports;
   const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
   const evaluations = new EvaluationService(
-    { storage, queue, bus, lifecycle, reader: events, log, metrics },
+    { storage, queue, bus, lifecycle, reader: events, log, metrics, tracing },
     { maxQueueDepth: config.maxQueueDepth, cancelGraceMs: config.cancelGraceMs, livenessWindowMs: config.livenessWindowMs },
   );
   const reaper = new Reaper(
@@ -77,8 +81,9 @@ function buildUseCases(
   };
 }
 
-export async function openPlatform(config: PlatformConfig, log: PinoLogger): Promise<Platform> {
-  const cleanups: Adapters['cleanups'] = [];
+/** `tracing` is shut down (its last spans exported) after everything else has closed. */
+export async function openPlatform(config: PlatformConfig, log: PinoLogger, tracing: Tracing = NO_TRACING): Promise<Platform> {
+  const cleanups: Adapters['cleanups'] = [() => tracing.shutdown()];
   const metrics = new PrometheusMetrics();
   try {
     const { storage, queue, bus } = isEmbedded(config)
@@ -87,7 +92,7 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
     // Warm sandboxes only where programs run: an API-only instance needs one now and then (syntax checks).
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
     cleanups.push(() => closeSandboxBackends(sandboxes));
-    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics }, log);
+    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, tracing }, log);
     let closed = false;
     return {
       ...useCases,
@@ -97,6 +102,7 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
       bus,
       sandboxes,
       metrics,
+      tracing,
       log,
       async close() {
         if (closed) return;

@@ -15,6 +15,7 @@ import { isEmbedded, resolveAuthMode, type PlatformConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { openPlatform, type Platform } from './platform.js';
+import { tracingFromEnvironment } from './tracing.js';
 
 export interface Listen {
   host: string;
@@ -41,9 +42,9 @@ async function recoverEmbedded(platform: Platform, ownWorkerId: string | null): 
 }
 
 function startWorker(platform: Platform, concurrency: number): Worker {
-  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics } = platform;
+  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics, tracing } = platform;
   const worker = new Worker(
-    { storage, queue, bus, lifecycle, sandboxes, log, metrics },
+    { storage, queue, bus, lifecycle, sandboxes, log, metrics, tracing },
     { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs },
   );
   metrics.addScrapeSource('worker', () => worker.gauges());
@@ -52,8 +53,9 @@ function startWorker(platform: Platform, concurrency: number): Worker {
 
 export async function startServer(configured: PlatformConfig, listen: Listen): Promise<RunningServer> {
   const config: PlatformConfig = { ...configured, auth: resolveAuthMode(configured, listen.host) };
-  const log = createLogger(config.logLevel, 'serve');
-  const platform = await openPlatform(config, log);
+  const tracing = await tracingFromEnvironment('serve');
+  const log = createLogger(config.logLevel, 'serve', undefined, tracing);
+  const platform = await openPlatform(config, log, tracing);
   let worker: Worker | null = null;
   try {
     worker = config.workers > 0 ? startWorker(platform, config.workers) : null;
@@ -78,6 +80,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
         maxWaitS: config.maxWaitS,
         streams,
         metrics: platform.metrics,
+        tracing: platform.tracing,
         maxPendingResponseBytes: config.maxPendingResponseMb * 1024 * 1024,
         webRoot,
       },
@@ -127,8 +130,9 @@ export async function startWorkerProcess(config: PlatformConfig): Promise<Runnin
       '`crucible worker` needs PostgreSQL and Redis (--database-url / --redis-url or CRUCIBLE_DATABASE_URL / CRUCIBLE_REDIS_URL); the embedded mode runs its workers inside `crucible serve`',
     );
   }
-  const log = createLogger(config.logLevel, 'worker');
-  const platform = await openPlatform(config, log);
+  const tracing = await tracingFromEnvironment('worker');
+  const log = createLogger(config.logLevel, 'worker', undefined, tracing);
+  const platform = await openPlatform(config, log, tracing);
   try {
     await requireASandbox(platform);
   } catch (err) {
