@@ -2,7 +2,7 @@
  * The layer rules of Crucible, enforced in `npm test` (see ARCHITECTURE.md, "Dependency rules").
  *
  *   domain  ← ports ← app (use cases) ← edges: api, worker, cli, client, demo, web
- *                  ↖ adapters: storage, queue, events, sandbox, metrics
+ *                  ↖ adapters: storage, queue, events, sandbox, metrics, tracing
  *   main (the composition root) may import everything; only the process entry points import main.
  */
 const ADAPTERS = '^src/(storage|queue|events|sandbox|metrics|tracing)/';
