@@ -14,7 +14,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { writeOciLayout } from '../../scripts/oci-layout.js';
-import { repoRoot, tempDir } from '../helpers/server.js';
+import { cliPath, repoRoot, tempDir } from '../helpers/server.js';
 
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const blob = (layout: string, digest: string) => readFileSync(path.join(layout, 'blobs/sha256', digest.replace('sha256:', '')));
@@ -48,6 +48,14 @@ describe('OCI layout writer', () => {
     // The diff id is the uncompressed layer's digest: the tarball itself.
     expect(config.rootfs.diff_ids).toEqual([sha256(gunzipSync(layerBytes))]);
     expect(gunzipSync(layerBytes)).toEqual(readFileSync(path.join(dir, 'rootfs.tar')));
+  });
+
+  it("crucible migrate (the image's one-shot role) brings a data directory to the current schema and exits", () => {
+    const dataDir = tempDir('crucible-migrate-');
+    const res = spawnSync(process.execPath, [cliPath, 'migrate', '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000 });
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout).toContain(`the data directory ${dataDir} is at the current schema`);
+    expect(existsSync(path.join(dataDir, 'crucible.db'))).toBe(true);
   });
 
   it('the build script parses and refuses to run without what it needs, saying what', () => {
