@@ -4,7 +4,7 @@
 #   --soft  never fail (used by npm's postinstall: a missing system package is reported, and
 #           `npm start` / `npm test` will try again and stop with the reason)
 #   --test  also install what the test suite needs (Chromium for the browser tests; Prometheus
-#           with promtool, kubectl and systemd-analyze for the operations tests in test/ops)
+#           with promtool, kubectl, systemd-analyze and podman for the operations tests in test/ops)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +45,8 @@ if [ "$want_test" = 1 ]; then
   { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
   command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  # The container image test loads scripts/build-image.sh's archive into podman and runs it.
+  command -v podman >/dev/null 2>&1 || missing+=(podman)
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then

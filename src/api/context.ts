@@ -8,6 +8,7 @@ import type { StatusFeed } from '../app/status-feed.js';
 import type { SyntaxChecker } from '../app/syntax-check.js';
 import type { SystemQueries } from '../app/system-queries.js';
 import type { Metrics } from '../ports/metrics.js';
+import type { Tracing } from '../ports/tracing.js';
 import type { StreamGate } from './stream-gate.js';
 
 export interface ApiContext {
@@ -29,6 +30,8 @@ export interface ApiContext {
   maxPendingResponseBytes: number;
   /** Where request counts and latencies go; GET /metrics renders it. */
   metrics: Metrics;
+  /** Spans for submissions (the no-op tracer when tracing is off). */
+  tracing: Tracing;
   /** Directory with the built web UI (index.html), if it exists. */
   webRoot: string | null;
 }

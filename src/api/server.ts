@@ -11,11 +11,13 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger as PinoLogger } from 'pino';
 import { CrucibleError } from '../domain/errors.js';
 import { REQUEST_BOUNDS } from '../domain/limits.js';
+import { CRUCIBLE_VERSION } from '../domain/version.js';
 import { auditRoutes, installAudit, installAuthentication, keyRoutes } from './auth.js';
 import type { ApiContext } from './context.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, installMethodGuard } from './error-handler.js';
 import { assertIdentityEncoding, assertUtf8Charset, parseJsonBody, unsupportedMediaType } from './json-body.js';
 import { installHttpMetrics } from './http-metrics.js';
+import { logEvaluationIds } from './request-context.js';
 import { installResponseBudget } from './response-budget.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { streamRoutes } from './routes/streams.js';
@@ -95,6 +97,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   installResponseBudget(app, ctx.maxPendingResponseBytes);
   await registerCompression(app);
   installHttpMetrics(app, ctx.metrics);
+  logEvaluationIds(app);
   // JSON only: anything else is answered 415 instead of being half-parsed. An empty body (of any
   // type) means "no body" (e.g. a bare POST .../cancel); the schema decides whether one was required.
   app.removeContentTypeParser(['text/plain', 'application/json']);
@@ -119,7 +122,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
     openapi: {
       info: {
         title: 'Crucible API',
-        version: '0.1.0',
+        version: CRUCIBLE_VERSION,
         description: 'Submit untrusted Python programs, run them in an isolated sandbox, watch them live and read honest results.',
       },
       tags: [

@@ -69,6 +69,6 @@ export class EvaluationLifecycle {
     }
     const results = await Promise.allSettled(tasks);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) log.warn({ err: String(failed.reason), evaluation: evaluation.id }, 'live event publish failed; clients will catch up from the log');
+    if (failed) log.warn({ err: String(failed.reason), evaluation_id: evaluation.id }, 'live event publish failed; clients will catch up from the log');
   }
 }

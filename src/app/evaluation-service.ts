@@ -22,12 +22,14 @@ import { channels, type EventBus } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
+import type { Tracing } from '../ports/tracing.js';
 import type { NewEvaluation, Storage, WorkerInfo } from '../ports/storage.js';
 import { authorize, forbidden, seesProject } from './access.js';
 import { newEvaluationId } from './evaluation-ids.js';
 import type { EnvironmentQueries } from './environments.js';
 import type { EvaluationLifecycle } from './evaluation-lifecycle.js';
 import type { EventLogReader } from './event-log-reader.js';
+import { NO_TRACING } from './no-tracing.js';
 import { ttlCache } from './ttl-cache.js';
 import { resultWithoutRun } from './verdicts.js';
 
@@ -41,6 +43,7 @@ export interface EvaluationServiceDeps {
   environments: EnvironmentQueries;
   log: Logger;
   metrics?: Metrics;
+  tracing?: Tracing;
 }
 
 export interface EvaluationServiceOptions {
@@ -54,12 +57,14 @@ export interface EvaluationServiceOptions {
 
 export class EvaluationService {
   private readonly workers: () => Promise<WorkerInfo[]>;
+  private readonly tracing: Tracing;
 
   constructor(
     private readonly deps: EvaluationServiceDeps,
     readonly options: EvaluationServiceOptions,
   ) {
     this.workers = ttlCache(1000, () => deps.storage.workers.list());
+    this.tracing = deps.tracing ?? NO_TRACING;
   }
 
   /**
@@ -101,7 +106,15 @@ export class EvaluationService {
     return evaluations.map((e) => (e.status === 'queued' ? { ...e, waiting_reason: waitingReason(e.environment, alive) } : e));
   }
 
-  async submit(requests: CreateEvaluationRequest[], actor: Actor = ANONYMOUS_ACTOR): Promise<Evaluation[]> {
+  submit(requests: CreateEvaluationRequest[], actor: Actor = ANONYMOUS_ACTOR): Promise<Evaluation[]> {
+    return this.tracing.inSpan('evaluation.submit', { attributes: { 'crucible.evaluation.count': requests.length } }, async (span) => {
+      const created = await this.accept(requests, actor);
+      if (created.length === 1) span.setAttributes({ 'crucible.evaluation.id': created[0]!.id });
+      return created;
+    });
+  }
+
+  private async accept(requests: CreateEvaluationRequest[], actor: Actor): Promise<Evaluation[]> {
     authorize(actor, 'evaluations:submit');
     const { storage, queue, lifecycle, log } = this.deps;
     // Known environment and limits within its maxima first (400s say what to change), then
@@ -132,21 +145,31 @@ export class EvaluationService {
     const rows = requests.map((r, i) => ({ ...toNewEvaluation(r, runs[i]!, now), owner: actor.id, project: actor.project }));
     const created = await storage.evaluations.create(rows);
     try {
-      await queue.enqueue(created.map(({ evaluation: e }) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox })));
+      await this.enqueue(created.map((c) => c.evaluation));
     } catch (err) {
       // Not in the queue, so not accepted: say so on the evaluations themselves and to the caller.
       for (const { evaluation } of created) {
         const never = resultWithoutRun(evaluation, { platformError: `the queue rejected it (${String(err)}); it was never run` });
         await lifecycle.finish(evaluation.id, never, { expectFrom: ['queued'] }).catch(() => null);
       }
-      log.error({ err: String(err) }, 'enqueue failed');
+      log.error({ err: String(err), evaluation_ids: created.map((c) => c.evaluation.id) }, 'enqueue failed');
       throw unavailable('queue_unavailable', 'The queue is not reachable; the evaluations were not accepted. Try again shortly.', 2);
     }
     for (const { evaluation, events } of created) {
       this.deps.metrics?.evaluationSubmitted({ environment: evaluation.environment, sandbox: evaluation.sandbox });
       await lifecycle.publish(evaluation, events);
+      log.debug({ evaluation_id: evaluation.id, sandbox: evaluation.sandbox, environment: evaluation.environment }, 'evaluation queued');
     }
     return this.withWaitingReasons(created.map((c) => c.evaluation));
+  }
+
+  /** The jobs carry the current trace context, so each worker's spans join the submitter's trace. */
+  private enqueue(evaluations: Evaluation[]): Promise<void> {
+    const attributes = { 'crucible.evaluation.id': evaluations.length === 1 ? evaluations[0]!.id : undefined, 'crucible.evaluation.count': evaluations.length };
+    return this.tracing.inSpan('queue.enqueue', { kind: 'producer', attributes }, async () => {
+      const trace = this.tracing.carrier();
+      await this.deps.queue.enqueue(evaluations.map((e) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox, trace })));
+    });
   }
 
   /** The evaluation; while it runs, with the output streamed so far (stored whole only at the end). */

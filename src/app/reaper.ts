@@ -102,14 +102,14 @@ export class Reaper {
       );
       if (!moved) return;
       await queue.enqueue([{ evaluationId: id, environment: moved.evaluation.environment, sandbox: moved.evaluation.sandbox }]);
-      log.warn({ evaluation: id, worker, attempts }, 'evaluation re-queued after its worker was lost');
+      log.warn({ evaluation_id: id, worker, attempts }, 'evaluation re-queued after its worker was lost');
       return;
     }
     const evaluation = await storage.evaluations.getSummary(id);
     if (!evaluation) return;
     const moved = await lifecycle.finish(id, resultWithoutRun(evaluation, { platformError: `${lost}, and it was already tried ${attempts} times` }), guard);
     if (moved) {
-      log.error({ evaluation: id, worker, attempts }, 'evaluation failed: its workers kept dying');
+      log.error({ evaluation_id: id, worker, attempts }, 'evaluation failed: its workers kept dying');
     }
   }
 

@@ -24,6 +24,8 @@ import type { JobQueue } from '../ports/queue.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
 import { FileEnvironmentCatalogue } from '../sandbox/environments/catalogue.js';
+import type { Tracing } from '../ports/tracing.js';
+import { NO_TRACING } from '../app/no-tracing.js';
 import { closeSandboxBackends, createSandboxBackends } from '../sandbox/index.js';
 import { openEmbeddedAdapters, openScaleOutAdapters, type Adapters } from './adapters.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
@@ -55,16 +57,18 @@ export interface Platform extends UseCases {
   catalogue: EnvironmentCatalogue;
   /** This process's metrics (Prometheus); the roles add their scrape-time gauges and serve it. */
   metrics: Metrics;
+  /** Spans (OpenTelemetry when the OTEL_* variables ask for traces, else the no-op tracer). */
+  tracing: Tracing;
   log: PinoLogger;
   close(): Promise<void>;
 }
 
 function buildUseCases(
   config: PlatformConfig,
-  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics; catalogue: EnvironmentCatalogue },
+  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics; catalogue: EnvironmentCatalogue; tracing: Tracing },
   log: PinoLogger,
 ): UseCases {
-  const { storage, queue, bus, sandboxes, metrics, catalogue } = ports;
+  const { storage, queue, bus, sandboxes, metrics, catalogue, tracing } = ports;
   const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
   const environments = new EnvironmentQueries({
@@ -74,7 +78,7 @@ function buildUseCases(
     livenessWindowMs: config.livenessWindowMs,
   });
   const evaluations = new EvaluationService(
-    { storage, queue, bus, lifecycle, reader: events, environments, log, metrics },
+    { storage, queue, bus, lifecycle, reader: events, environments, log, metrics, tracing },
     { maxQueueDepth: config.maxQueueDepth, cancelGraceMs: config.cancelGraceMs, livenessWindowMs: config.livenessWindowMs },
   );
   const reaper = new Reaper(
@@ -95,8 +99,9 @@ function buildUseCases(
   };
 }
 
-export async function openPlatform(config: PlatformConfig, log: PinoLogger): Promise<Platform> {
-  const cleanups: Adapters['cleanups'] = [];
+/** `tracing` is shut down (its last spans exported) after everything else has closed. */
+export async function openPlatform(config: PlatformConfig, log: PinoLogger, tracing: Tracing = NO_TRACING): Promise<Platform> {
+  const cleanups: Adapters['cleanups'] = [() => tracing.shutdown()];
   const metrics = new PrometheusMetrics();
   try {
     const { storage, queue, bus } = isEmbedded(config)
@@ -106,7 +111,7 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
     cleanups.push(() => closeSandboxBackends(sandboxes));
     const catalogue = new FileEnvironmentCatalogue();
-    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue }, log);
+    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue, tracing }, log);
     let closed = false;
     return {
       ...useCases,
@@ -118,6 +123,7 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
       hostEnvironments: builtEnvironments(catalogue),
       catalogue,
       metrics,
+      tracing,
       log,
       async close() {
         if (closed) return;

@@ -17,6 +17,7 @@ import { isEmbedded, resolveAuthMode, type PlatformConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { openPlatform, type Platform } from './platform.js';
+import { tracingFromEnvironment } from './tracing.js';
 
 export interface Listen {
   host: string;
@@ -51,16 +52,20 @@ async function workerEnvironments(platform: Platform): Promise<Environment[]> {
 }
 
 function startWorker(platform: Platform, concurrency: number, environments: Environment[]): Worker {
-  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics } = platform;
-  const worker = new Worker({ storage, queue, bus, lifecycle, sandboxes, log, metrics }, { concurrency, environments, heartbeatMs: config.heartbeatMs });
+  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics, tracing } = platform;
+  const worker = new Worker(
+    { storage, queue, bus, lifecycle, sandboxes, log, metrics, tracing },
+    { concurrency, environments, heartbeatMs: config.heartbeatMs },
+  );
   metrics.addScrapeSource('worker', () => worker.gauges());
   return worker;
 }
 
 export async function startServer(configured: PlatformConfig, listen: Listen): Promise<RunningServer> {
   const config: PlatformConfig = { ...configured, auth: resolveAuthMode(configured, listen.host) };
-  const log = createLogger(config.logLevel, 'serve');
-  const platform = await openPlatform(config, log);
+  const tracing = await tracingFromEnvironment('serve');
+  const log = createLogger(config.logLevel, 'serve', undefined, tracing);
+  const platform = await openPlatform(config, log, tracing);
   let worker: Worker | null = null;
   try {
     worker = config.workers > 0 ? startWorker(platform, config.workers, await workerEnvironments(platform)) : null;
@@ -86,6 +91,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
         maxWaitS: config.maxWaitS,
         streams,
         metrics: platform.metrics,
+        tracing: platform.tracing,
         maxPendingResponseBytes: config.maxPendingResponseMb * 1024 * 1024,
         webRoot,
       },
@@ -136,8 +142,9 @@ export async function startWorkerProcess(config: PlatformConfig): Promise<Runnin
       '`crucible worker` needs PostgreSQL and Redis (--database-url / --redis-url or CRUCIBLE_DATABASE_URL / CRUCIBLE_REDIS_URL); the embedded mode runs its workers inside `crucible serve`',
     );
   }
-  const log = createLogger(config.logLevel, 'worker');
-  const platform = await openPlatform(config, log);
+  const tracing = await tracingFromEnvironment('worker');
+  const log = createLogger(config.logLevel, 'worker', undefined, tracing);
+  const platform = await openPlatform(config, log, tracing);
   let environments: Environment[];
   try {
     environments = await workerEnvironments(platform);

@@ -7,11 +7,14 @@
  * `provisioning` is rejected.
  */
 import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
+import type { TraceCarrier } from './tracing.js';
 
 export interface QueueJob {
   evaluationId: string;
   environment: Environment;
   sandbox: SandboxBackendName;
+  /** The submitter's trace context (W3C), so the worker's spans join the request's trace; absent when tracing is off. */
+  trace?: TraceCarrier | null;
 }
 
 export interface ConsumeOptions {

@@ -24,6 +24,9 @@ export type QueueJobsTable = {
   /** Process that holds an active job (see PROCESS_TOKEN). */
   owner: string | null;
   last_error: string | null;
+  /** W3C trace context of the submission (null when tracing was off). */
+  traceparent: string | null;
+  tracestate: string | null;
 };
 
 /** A type alias, not an interface, so kysely's withTables<JobsDatabase>() accepts it. */
@@ -54,8 +57,20 @@ export class SqliteJobs {
       .addColumn('available_at', 'integer', (c) => c.notNull())
       .addColumn('owner', 'text')
       .addColumn('last_error', 'text')
+      .addColumn('traceparent', 'text')
+      .addColumn('tracestate', 'text')
       .execute();
+    await this.addTraceColumns();
     await this.db.schema.createIndex('queue_jobs_claim').ifNotExists().on('queue_jobs').columns(['state', 'environment', 'seq']).execute();
+  }
+
+  /** A queue created before jobs carried trace context gains its columns (a queued job keeps none). */
+  private async addTraceColumns(): Promise<void> {
+    const columns = await sql<{ name: string }>`select name from pragma_table_info('queue_jobs')`.execute(this.db);
+    const have = new Set(columns.rows.map((c) => c.name));
+    for (const column of ['traceparent', 'tracestate'] as const) {
+      if (!have.has(column)) await this.db.schema.alterTable('queue_jobs').addColumn(column, 'text').execute();
+    }
   }
 
   /**
@@ -89,6 +104,8 @@ export class SqliteJobs {
             available_at: now,
             owner: null,
             last_error: null,
+            traceparent: j.trace?.traceparent ?? null,
+            tracestate: j.trace?.tracestate ?? null,
           })),
         )
         .onConflict((oc) => oc.column('evaluation_id').doNothing())
@@ -112,7 +129,7 @@ export class SqliteJobs {
           .orderBy('seq')
           .limit(1),
       )
-      .returning(['evaluation_id', 'environment', 'sandbox', 'attempts'])
+      .returning(['evaluation_id', 'environment', 'sandbox', 'attempts', 'traceparent', 'tracestate'])
       .executeTakeFirst();
     if (!row) return null;
     return {
@@ -120,6 +137,7 @@ export class SqliteJobs {
       environment: row.environment as Environment,
       sandbox: row.sandbox as SandboxBackendName,
       attempts: Number(row.attempts),
+      trace: row.traceparent ? { traceparent: row.traceparent, ...(row.tracestate ? { tracestate: row.tracestate } : {}) } : null,
     };
   }
 

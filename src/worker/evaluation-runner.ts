@@ -16,6 +16,8 @@ import type { Metrics } from '../ports/metrics.js';
 import type { QueueJob } from '../ports/queue.js';
 import type { RunResult, SandboxBackends } from '../ports/sandbox.js';
 import type { EvaluationRepository } from '../ports/storage.js';
+import type { TraceSpan, Tracing } from '../ports/tracing.js';
+import { NO_TRACING } from '../app/no-tracing.js';
 import { OutputBatcher } from './output-batcher.js';
 import { UnwrittenEvents } from './unwritten-events.js';
 
@@ -38,6 +40,8 @@ export interface RunnerDeps {
   sandboxes: SandboxBackends;
   log: Logger;
   metrics?: Metrics;
+  /** Spans for the claim, the sandbox start, the run and the storing of the verdict (none by default). */
+  tracing?: Tracing;
   workerId: string;
   /** How often live output is flushed to storage and watchers. */
   flushIntervalMs?: number;
@@ -50,7 +54,11 @@ export interface RunnerDeps {
 const DEFAULT_MAX_UNWRITTEN_CHARS = 8 * 1024 * 1024;
 
 export class EvaluationRunner {
-  constructor(private readonly deps: RunnerDeps) {}
+  private readonly deps: RunnerDeps & { tracing: Tracing };
+
+  constructor(deps: RunnerDeps) {
+    this.deps = { ...deps, tracing: deps.tracing ?? NO_TRACING };
+  }
 
   /**
    * Runs the evaluation. Resolves when it is terminal (or was not ours to run). Rejects with
@@ -58,24 +66,29 @@ export class EvaluationRunner {
    * start, so the queue can retry it elsewhere or later.
    */
   async run(job: QueueJob, abort: AbortController): Promise<void> {
-    const { lifecycle, workerId, log } = this.deps;
+    const { lifecycle, workerId, log, tracing } = this.deps;
     const backend = this.deps.sandboxes[job.sandbox];
     if (!backend) {
       // Left queued (not claimed): the queue hands it to another worker, or after its last attempt
       // it fails with a platform error that names the missing sandbox.
       throw new InfrastructureError(`the ${job.sandbox} sandbox is not available on worker ${workerId}`);
     }
-    const claimed = await lifecycle.transition(
-      job.evaluationId,
-      'provisioning',
-      { worker: workerId, increment_attempts: true, started_at: null },
-      { expectFrom: ['queued'] },
-    );
+    const claimed = await tracing.inSpan('evaluation.claim', {}, async (span) => {
+      const moved = await lifecycle.transition(
+        job.evaluationId,
+        'provisioning',
+        { worker: workerId, increment_attempts: true, started_at: null },
+        { expectFrom: ['queued'] },
+      );
+      span.setAttributes({ 'crucible.claimed': moved !== null });
+      return moved;
+    });
     if (!claimed) {
-      log.debug({ evaluation: job.evaluationId }, 'job skipped: evaluation is no longer queued');
+      log.debug({ evaluation_id: job.evaluationId }, 'job skipped: evaluation is no longer queued');
       return;
     }
     const evaluation = claimed.evaluation;
+    log.debug({ evaluation_id: evaluation.id, worker: workerId, attempts: evaluation.attempts }, 'evaluation claimed');
     if (abort.signal.reason instanceof WorkerShutdown) return this.handBack(evaluation, abort.signal.reason);
     // What to run, read once it is ours (the claim itself does not read the payload back).
     const input = await this.deps.evaluations.get(evaluation.id);
@@ -87,7 +100,7 @@ export class EvaluationRunner {
 
     let chain: Promise<unknown> = Promise.resolve();
     const enqueueWrite = (write: () => Promise<unknown>) => {
-      chain = chain.then(write).catch((err: unknown) => log.warn({ err: String(err), evaluation: evaluation.id }, 'event write failed'));
+      chain = chain.then(write).catch((err: unknown) => log.warn({ err: String(err), evaluation_id: evaluation.id }, 'event write failed'));
     };
     // Output that could not be written during an outage goes out ahead of the next batch (or with the verdict).
     const unwritten = new UnwrittenEvents(this.deps.maxUnwrittenChars ?? DEFAULT_MAX_UNWRITTEN_CHARS);
@@ -104,6 +117,9 @@ export class EvaluationRunner {
     );
 
     let started = false;
+    // From the claim to the program's start, then the program's run: two phases, one sandbox call.
+    const starting = tracing.startSpan('sandbox.start', { attributes: { 'crucible.sandbox': job.sandbox } });
+    let running: TraceSpan | null = null;
     const claimedAt = performance.now();
     const startSeconds = () => (performance.now() - claimedAt) / 1000;
     const result = await backend.run(
@@ -119,19 +135,23 @@ export class EvaluationRunner {
       },
       {
         signal: abort.signal,
-        onStart: () => {
+        // Bound to this evaluation's span: a warm sandbox calls back from where it was created.
+        onStart: tracing.bind(() => {
           started = true;
+          starting.end();
+          running = tracing.startSpan('sandbox.run', { attributes: { 'crucible.sandbox': job.sandbox } });
           this.deps.metrics?.sandboxStart(job.sandbox, true, startSeconds());
           enqueueWrite(() =>
             lifecycle.transition(evaluation.id, 'running', { started_at: new Date().toISOString() }, { expectFrom: ['provisioning'], expectWorker: workerId }),
           );
-        },
-        onStdout: (text) => batcher.addStdout(storableOutput(text)),
-        onStderr: (text) => batcher.addStderr(storableOutput(text)),
-        onSample: (sample) => batcher.addSample(sample),
+        }),
+        onStdout: tracing.bind((text: string) => batcher.addStdout(storableOutput(text))),
+        onStderr: tracing.bind((text: string) => batcher.addStderr(storableOutput(text))),
+        onSample: tracing.bind((sample: Parameters<OutputBatcher['addSample']>[0]) => batcher.addSample(sample)),
       },
     );
     await chain;
+    endRunSpans(result, started ? running : starting);
 
     if (result.reason === 'platform_error' && !started && !abort.signal.aborted) {
       // The sandbox never started the program: not the program's fault, so let the queue retry.
@@ -146,7 +166,7 @@ export class EvaluationRunner {
     }
     if (unwritten.dropped > 0) {
       log.warn(
-        { evaluation: evaluation.id, dropped: unwritten.dropped },
+        { evaluation_id: evaluation.id, dropped: unwritten.dropped },
         'live events dropped from the log during a storage outage; the final output is complete',
       );
     }
@@ -170,14 +190,18 @@ export class EvaluationRunner {
    * order, so a watcher has every byte of output before it sees the terminal status.
    */
   private async finish(evaluation: EvaluationSummary, result: RunResult, pending: NewEvaluationEvent[]): Promise<void> {
-    const { lifecycle, evaluations, workerId, log } = this.deps;
-    const moved = await this.persistently(`record its ${terminalStatusOf(result)} result`, evaluation.id, () =>
-      lifecycle.finish(evaluation.id, result, { expectFrom: ['provisioning', 'running'], expectWorker: workerId, precedingEvents: pending }),
+    const { lifecycle, evaluations, workerId, log, tracing } = this.deps;
+    const status = terminalStatusOf(result);
+    const moved = await tracing.inSpan('evaluation.store', { attributes: { 'crucible.status': status, 'crucible.reason': result.reason } }, () =>
+      this.persistently(`record its ${status} result`, evaluation.id, () =>
+        lifecycle.finish(evaluation.id, result, { expectFrom: ['provisioning', 'running'], expectWorker: workerId, precedingEvents: pending }),
+      ),
     );
+    if (moved) log.debug({ evaluation_id: evaluation.id, status, reason: result.reason }, 'evaluation finished');
     if (!moved) {
       const current = await evaluations.get(evaluation.id);
       log.warn(
-        { evaluation: evaluation.id, status: current?.status, wanted: terminalStatusOf(result) },
+        { evaluation_id: evaluation.id, status: current?.status, wanted: status },
         'result not recorded: the evaluation was already ended elsewhere (cancelled, or reaped after this worker was presumed dead)',
       );
     }
@@ -196,9 +220,17 @@ export class EvaluationRunner {
         return await write();
       } catch (err) {
         if (Date.now() + delayMs > deadline) throw err;
-        this.deps.log.warn({ err: String(err), evaluation: evaluationId, retry_in_ms: delayMs }, `could not ${what}; retrying`);
+        this.deps.log.warn({ err: String(err), evaluation_id: evaluationId, retry_in_ms: delayMs }, `could not ${what}; retrying`);
         await sleep(delayMs);
       }
     }
   }
+}
+
+/** Ends the phase the sandbox call finished in, with the verdict's facts (failed if the platform failed). */
+function endRunSpans(result: RunResult, span: TraceSpan | null): void {
+  if (!span) return;
+  span.setAttributes({ 'crucible.status': terminalStatusOf(result), 'crucible.reason': result.reason, 'process.exit.code': result.exit_code });
+  if (result.reason === 'platform_error') span.fail(result.message);
+  span.end();
 }

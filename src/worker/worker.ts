@@ -13,6 +13,8 @@ import type { Logger } from '../ports/logger.js';
 import type { Metrics, ScrapeSnapshot } from '../ports/metrics.js';
 import type { JobQueue, QueueConsumer, QueueJob } from '../ports/queue.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
+import type { Tracing } from '../ports/tracing.js';
+import { NO_TRACING } from '../app/no-tracing.js';
 import type { Storage, WorkerInfo } from '../ports/storage.js';
 import { EvaluationRunner, WorkerShutdown } from './evaluation-runner.js';
 
@@ -24,6 +26,7 @@ export interface WorkerDeps {
   sandboxes: SandboxBackends;
   log: Logger;
   metrics?: Metrics;
+  tracing?: Tracing;
 }
 
 export interface WorkerOptions {
@@ -46,12 +49,15 @@ export class Worker {
   private cancelSubscription: Subscription | null = null;
   private readonly startedAt = new Date().toISOString();
   private usableSandboxes: SandboxBackendName[] = [];
+  private readonly tracing: Tracing;
 
   constructor(
     private readonly deps: WorkerDeps,
     private readonly options: WorkerOptions,
   ) {
+    this.tracing = deps.tracing ?? NO_TRACING;
     this.runner = new EvaluationRunner({
+      tracing: this.tracing,
       evaluations: deps.storage.evaluations,
       lifecycle: deps.lifecycle,
       sandboxes: deps.sandboxes,
@@ -93,7 +99,7 @@ export class Worker {
       workerId: this.id,
       concurrency: this.options.concurrency,
       environments: this.options.environments,
-      handler: (job) => this.handle(job),
+      handler: (job, attempt) => this.handle(job, attempt),
       onExhausted: (job, error) => this.giveUp(job, error),
     });
     log.info({ worker: this.id, concurrency: this.options.concurrency, environments: this.options.environments }, 'worker started');
@@ -112,24 +118,39 @@ export class Worker {
     for (const abort of this.active.values()) abort.abort(new WorkerShutdown(this.id));
   }
 
-  private async handle(job: QueueJob): Promise<void> {
-    const abort = new AbortController();
-    this.active.set(job.evaluationId, abort);
-    try {
-      await this.runner.run(job, abort);
-    } finally {
-      this.active.delete(job.evaluationId);
-    }
+  /** One delivery, in a consumer span that continues the submitter's trace (carried in the job). */
+  private handle(job: QueueJob, attempt: number): Promise<void> {
+    const attributes = {
+      'crucible.evaluation.id': job.evaluationId,
+      'crucible.sandbox': job.sandbox,
+      'crucible.environment': job.environment,
+      'crucible.worker.id': this.id,
+      'messaging.delivery.attempt': attempt,
+    };
+    return this.tracing.inSpan('evaluation.process', { kind: 'consumer', parent: job.trace, attributes }, async () => {
+      const abort = new AbortController();
+      this.active.set(job.evaluationId, abort);
+      try {
+        await this.runner.run(job, abort);
+      } finally {
+        this.active.delete(job.evaluationId);
+      }
+    });
   }
 
   /** Every attempt failed before the program could start: end the evaluation as a platform error. */
-  private async giveUp(job: QueueJob, error: Error): Promise<void> {
+  private giveUp(job: QueueJob, error: Error): Promise<void> {
+    const attributes = { 'crucible.evaluation.id': job.evaluationId, 'crucible.sandbox': job.sandbox };
+    return this.tracing.inSpan('evaluation.give_up', { kind: 'consumer', parent: job.trace, attributes }, () => this.failAsPlatformError(job, error));
+  }
+
+  private async failAsPlatformError(job: QueueJob, error: Error): Promise<void> {
     const { storage, lifecycle, log } = this.deps;
     const evaluation = await storage.evaluations.getSummary(job.evaluationId);
     if (!evaluation) return;
     const result = resultWithoutRun(evaluation, { platformError: `no sandbox could run it after the queue's retries (last error: ${error.message})` });
     await lifecycle.finish(job.evaluationId, result, { expectFrom: ['queued', 'provisioning'] });
-    log.error({ evaluation: job.evaluationId, err: error.message }, 'evaluation failed: sandbox could not start');
+    log.error({ evaluation_id: job.evaluationId, err: error.message }, 'evaluation failed: sandbox could not start');
   }
 
   private info(): WorkerInfo {

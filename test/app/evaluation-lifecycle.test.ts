@@ -116,6 +116,6 @@ describe('EvaluationLifecycle', () => {
     const moved = await lifecycle.transition(id, 'provisioning', { worker: 'w1' }, { expectFrom: ['queued'] });
     expect(moved?.evaluation.status).toBe('provisioning');
     expect((await p.storage.evaluations.get(id))?.status).toBe('provisioning');
-    expect(log.lines).toEqual([expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ err: 'Error: bus down', evaluation: id }) })]);
+    expect(log.lines).toEqual([expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ err: 'Error: bus down', evaluation_id: id }) })]);
   });
 });

@@ -7,6 +7,7 @@ import { badRequest, ErrorBody } from '../../domain/errors.js';
 import { ARTIFACT_CSP, ArtifactList, servedInline } from '../../domain/artifacts.js';
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import { actorOf } from '../auth.js';
+import { inServerSpan } from '../request-context.js';
 import type { ApiContext } from '../context.js';
 import { answeredHead, lastEventIdHeader, openSse, sseEventSink } from '../sse.js';
 
@@ -28,20 +29,22 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: Evaluation, 202: Evaluation, ...errors },
       },
     },
-    async (request, reply) => {
-      const [created] = await ctx.evaluations.submit([request.body], actorOf(request));
-      const evaluation = created!;
-      const waitS = request.query.wait_s ?? (request.query.wait ? Math.min(60, ctx.maxWaitS) : 0);
-      if (waitS <= 0) return reply.code(202).header('Location', `/api/evaluations/${evaluation.id}`).send(evaluation);
-      // A client that hangs up stops the wait (the evaluation itself goes on, as submitted).
-      const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
-      const after = await ctx.evaluations.waitForTerminal(evaluation.id, Math.min(waitS, ctx.maxWaitS) * 1000, gone.signal);
-      return reply
-        .code(isTerminal(after.status) ? 200 : 202)
-        .header('Location', `/api/evaluations/${evaluation.id}`)
-        .send(after);
-    },
+    (request, reply) =>
+      inServerSpan(ctx.tracing, request, reply, async () => {
+        const [created] = await ctx.evaluations.submit([request.body], actorOf(request));
+        const evaluation = created!;
+        request.log = request.log.child({ evaluation_id: evaluation.id });
+        const waitS = request.query.wait_s ?? (request.query.wait ? Math.min(60, ctx.maxWaitS) : 0);
+        if (waitS <= 0) return reply.code(202).header('Location', `/api/evaluations/${evaluation.id}`).send(evaluation);
+        // A client that hangs up stops the wait (the evaluation itself goes on, as submitted).
+        const gone = new AbortController();
+        reply.raw.once('close', () => gone.abort());
+        const after = await ctx.evaluations.waitForTerminal(evaluation.id, Math.min(waitS, ctx.maxWaitS) * 1000, gone.signal);
+        return reply
+          .code(isTerminal(after.status) ? 200 : 202)
+          .header('Location', `/api/evaluations/${evaluation.id}`)
+          .send(after);
+      }),
   );
 
   api.post(
@@ -56,10 +59,11 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 202: BatchCreateResponse, ...errors },
       },
     },
-    async (request, reply) => {
-      const created = await ctx.evaluations.submit(request.body.evaluations, actorOf(request));
-      return reply.code(202).send({ ids: created.map((e) => e.id) });
-    },
+    (request, reply) =>
+      inServerSpan(ctx.tracing, request, reply, async () => {
+        const created = await ctx.evaluations.submit(request.body.evaluations, actorOf(request));
+        return reply.code(202).send({ ids: created.map((e) => e.id) });
+      }),
   );
 
   api.get(

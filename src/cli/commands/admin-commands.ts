@@ -1,6 +1,7 @@
 /**
- * `crucible keys create | list | revoke`: manage API keys directly in the data directory or the
- * PostgreSQL database, with no server running (this is how the first admin key is made).
+ * `crucible keys create | list | revoke`, `crucible audit verify` and `crucible migrate`: act on the
+ * data directory or the PostgreSQL database directly, with no server running (this is how the first
+ * admin key is made).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -139,6 +140,24 @@ export function registerAdminCommands(program: Command): void {
         }
         process.stdout.write(`audit log BROKEN at entry ${verdict.firstBad}: ${verdict.problem} (${verdict.entries} entries before it verified)\n`);
         process.exit(1);
+      } catch (err) {
+        fail(err);
+      }
+    },
+  );
+
+  // A one-shot step before a rollout (a Kubernetes Job, the image's `migrate`): servers and
+  // workers migrate on start too, so this only moves the wait (and a failure) out of their start.
+  storeOptions(program.command('migrate').description('Bring the database schema up to date, then exit (servers also do this on start)')).action(
+    async (flags: StoreFlags) => {
+      try {
+        const defaults = defaultConfig();
+        const where =
+          (flags.databaseUrl ?? defaults.databaseUrl)
+            ? `PostgreSQL schema ${flags.namespace ?? defaults.namespace}`
+            : `data directory ${path.resolve(flags.dataDir ?? defaults.dataDir)}`;
+        await withAdmin(flags, async () => undefined);
+        process.stdout.write(`crucible: the ${where} is at the current schema\n`);
       } catch (err) {
         fail(err);
       }
