@@ -3,6 +3,7 @@ import type { AccessControl } from '../app/access.js';
 import type { AuditTrail } from '../app/audit.js';
 import type { EvaluationService } from '../app/evaluation-service.js';
 import type { EventLogReader } from '../app/event-log-reader.js';
+import type { QuotaService } from '../app/quotas.js';
 import type { StatusFeed } from '../app/status-feed.js';
 import type { SyntaxChecker } from '../app/syntax-check.js';
 import type { SystemQueries } from '../app/system-queries.js';
@@ -15,6 +16,8 @@ export interface ApiContext {
   /** The hash-chained audit log (every mutating request and refused authentication). */
   audit: AuditTrail;
   evaluations: EvaluationService;
+  /** Per-project quotas (set by admins, read by the project). */
+  quotas: QuotaService;
   events: EventLogReader;
   statusFeed: StatusFeed;
   system: SystemQueries;

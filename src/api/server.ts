@@ -18,6 +18,7 @@ import { assertIdentityEncoding, assertUtf8Charset, parseJsonBody, unsupportedMe
 import { installHttpMetrics } from './http-metrics.js';
 import { installResponseBudget } from './response-budget.js';
 import { evaluationRoutes } from './routes/evaluations.js';
+import { quotaRoutes } from './routes/quotas.js';
 import { streamRoutes } from './routes/streams.js';
 import { systemRoutes } from './routes/system.js';
 import { webRoutes } from './routes/web.js';
@@ -124,7 +125,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
       tags: [
         { name: 'evaluations', description: 'Submit, read, list, cancel and stream evaluations' },
         { name: 'system', description: 'Queue, workers, statistics and health' },
-        { name: 'access', description: 'API keys (admin only)' },
+        { name: 'access', description: 'API keys, the audit log (admin only) and project quotas' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -136,6 +137,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   systemRoutes(app, ctx);
   keyRoutes(app, ctx);
   auditRoutes(app, ctx);
+  quotaRoutes(app, ctx);
   await webRoutes(app, ctx.webRoot);
   return app;
 }

@@ -16,6 +16,7 @@ import { authorize, forbidden, seesProject } from './access.js';
 import { newEvaluationId } from './evaluation-ids.js';
 import type { EvaluationLifecycle } from './evaluation-lifecycle.js';
 import type { EventLogReader } from './event-log-reader.js';
+import type { QuotaService } from './quotas.js';
 import { ttlCache } from './ttl-cache.js';
 import { resultWithoutRun } from './verdicts.js';
 
@@ -27,6 +28,8 @@ export interface EvaluationServiceDeps {
   reader: EventLogReader;
   log: Logger;
   metrics?: Metrics;
+  /** Per-project quotas checked on submission (none: unlimited). */
+  quotas?: QuotaService;
 }
 
 export interface EvaluationServiceOptions {
@@ -70,6 +73,13 @@ export class EvaluationService {
     authorize(actor, 'evaluations:submit');
     const { storage, queue, lifecycle, log } = this.deps;
     await this.assertSandboxesOffered(requests);
+    const now = new Date().toISOString();
+    const rows = requests.map((r) => ({ ...toNewEvaluation(r, now), owner: actor.id, project: actor.project }));
+    const admitted = await this.deps.quotas?.admitSubmission(
+      actor,
+      rows.map((r) => r.limits),
+    );
+    const queuedBefore = admitted?.queuedBefore ?? 0;
     const depth = await queue.depth().catch((err: unknown) => {
       throw unavailable('queue_unavailable', `The queue is not reachable (${String(err)}); nothing was accepted. Try again shortly.`, 2);
     });
@@ -80,11 +90,17 @@ export class EvaluationService {
         Math.min(30, 1 + Math.ceil(depth / 100)),
       );
     }
-    const now = new Date().toISOString();
-    const rows = requests.map((r) => ({ ...toNewEvaluation(r, now), owner: actor.id, project: actor.project }));
     const created = await storage.evaluations.create(rows);
     try {
-      await queue.enqueue(created.map(({ evaluation: e }) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox })));
+      await queue.enqueue(
+        created.map(({ evaluation: e }, i) => ({
+          evaluationId: e.id,
+          environment: e.environment,
+          sandbox: e.sandbox,
+          project: e.project,
+          rank: queuedBefore + i + 1,
+        })),
+      );
     } catch (err) {
       // Not in the queue, so not accepted: say so on the evaluations themselves and to the caller.
       for (const { evaluation } of created) {

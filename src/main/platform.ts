@@ -9,6 +9,7 @@ import { AuditTrail } from '../app/audit.js';
 import { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import { EvaluationService } from '../app/evaluation-service.js';
 import { EventLogReader } from '../app/event-log-reader.js';
+import { QuotaService } from '../app/quotas.js';
 import { Reaper } from '../app/reaper.js';
 import { StatusFeed } from '../app/status-feed.js';
 import { SyntaxChecker } from '../app/syntax-check.js';
@@ -17,6 +18,7 @@ import { PrometheusMetrics } from '../metrics/prometheus.js';
 import type { EventBus } from '../ports/bus.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
 import { closeSandboxBackends, createSandboxBackends } from '../sandbox/index.js';
@@ -34,6 +36,7 @@ export interface UseCases {
   reaper: Reaper;
   access: AccessControl;
   audit: AuditTrail;
+  quotas: QuotaService;
 }
 
 export interface Platform extends UseCases {
@@ -50,14 +53,15 @@ export interface Platform extends UseCases {
 
 function buildUseCases(
   config: PlatformConfig,
-  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics },
+  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics; rateLimiter: RateLimiter },
   log: PinoLogger,
 ): UseCases {
-  const { storage, queue, bus, sandboxes, metrics } = ports;
+  const { storage, queue, bus, sandboxes, metrics, rateLimiter } = ports;
   const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
+  const quotas = new QuotaService({ store: storage.quotas, stats: storage.stats });
   const evaluations = new EvaluationService(
-    { storage, queue, bus, lifecycle, reader: events, log, metrics },
+    { storage, queue, bus, lifecycle, reader: events, log, metrics, quotas },
     { maxQueueDepth: config.maxQueueDepth, cancelGraceMs: config.cancelGraceMs, livenessWindowMs: config.livenessWindowMs },
   );
   const reaper = new Reaper(
@@ -72,8 +76,17 @@ function buildUseCases(
     system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
     syntaxChecker: new SyntaxChecker(sandboxes.bubblewrap),
     reaper,
-    access: new AccessControl(storage.apiKeys, { mode: config.auth ?? 'off', maxFailuresPerMinute: config.authFailuresPerMinute }),
+    access: new AccessControl(
+      storage.apiKeys,
+      {
+        mode: config.auth ?? 'off',
+        maxFailuresPerMinute: config.authFailuresPerMinute,
+        keyRate: config.keyRatePerSecond > 0 ? { perSecond: config.keyRatePerSecond, burst: config.keyRateBurst } : undefined,
+      },
+      rateLimiter,
+    ),
     audit: new AuditTrail(storage.audit),
+    quotas,
   };
 }
 
@@ -81,13 +94,13 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
   const cleanups: Adapters['cleanups'] = [];
   const metrics = new PrometheusMetrics();
   try {
-    const { storage, queue, bus } = isEmbedded(config)
+    const { storage, queue, bus, rateLimiter } = isEmbedded(config)
       ? await openEmbeddedAdapters(config, cleanups, metrics)
       : await openScaleOutAdapters(config, cleanups, metrics);
     // Warm sandboxes only where programs run: an API-only instance needs one now and then (syntax checks).
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
     cleanups.push(() => closeSandboxBackends(sandboxes));
-    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics }, log);
+    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, rateLimiter }, log);
     let closed = false;
     return {
       ...useCases,

@@ -41,9 +41,9 @@ async function recoverEmbedded(platform: Platform, ownWorkerId: string | null): 
 }
 
 function startWorker(platform: Platform, concurrency: number): Worker {
-  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics } = platform;
+  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics, quotas } = platform;
   const worker = new Worker(
-    { storage, queue, bus, lifecycle, sandboxes, log, metrics },
+    { storage, queue, bus, lifecycle, sandboxes, log, metrics, quotas },
     { concurrency, environments: ['python'], heartbeatMs: config.heartbeatMs },
   );
   metrics.addScrapeSource('worker', () => worker.gauges());
@@ -71,6 +71,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
         access: platform.access,
         audit: platform.audit,
         evaluations: platform.evaluations,
+        quotas: platform.quotas,
         events: platform.events,
         statusFeed: platform.statusFeed,
         system: platform.system,

@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import { EVALUATION_STATUSES, TERMINAL_STATUSES, type Environment, type EvaluationStatus } from '../domain/evaluation.js';
 import type { DurationSample } from '../domain/percentiles.js';
-import type { EvaluationStats, OutcomeBucket, QueuedInEnvironment } from '../ports/storage.js';
+import type { EvaluationStats, OutcomeBucket, ProjectUsage, QueuedInEnvironment } from '../ports/storage.js';
 import type { Db, StoreDialect } from './dialect.js';
 import { toIso, toMs } from './rows.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
@@ -114,6 +114,30 @@ export class KyselyEvaluationStats implements EvaluationStats {
         }
       }
       return [...buckets.values()].sort((a, b) => a.start.localeCompare(b.start));
+    });
+  }
+
+  projectUsage(project: string, cpuSinceIso?: string): Promise<ProjectUsage> {
+    return this.guard(async () => {
+      const [byStatus, cpu] = await Promise.all([
+        this.db
+          .selectFrom('evaluations')
+          .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+          .where('project', '=', project)
+          .where('status', 'in', ['queued', 'provisioning', 'running'])
+          .groupBy('status')
+          .execute(),
+        cpuSinceIso === undefined
+          ? undefined
+          : this.db
+              .selectFrom('evaluations')
+              .select((eb) => eb.fn.sum<number | string | null>('cpu_ms').as('cpu'))
+              .where('project', '=', project)
+              .where('finished_at', '>=', toMs(cpuSinceIso))
+              .executeTakeFirst(),
+      ]);
+      const n = (status: EvaluationStatus) => Number(byStatus.find((r) => r.status === status)?.n ?? 0);
+      return { queued: n('queued'), running: n('provisioning') + n('running'), cpu_ms: Number(cpu?.cpu ?? 0) };
     });
   }
 }

@@ -7,11 +7,12 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
 import type { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
+import type { QuotaService } from '../app/quotas.js';
 import { resultWithoutRun } from '../app/verdicts.js';
 import { channels, type EventBus, type Subscription } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics, ScrapeSnapshot } from '../ports/metrics.js';
-import type { JobQueue, QueueConsumer, QueueJob } from '../ports/queue.js';
+import type { Deferral, JobQueue, QueueConsumer, QueueJob } from '../ports/queue.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { Storage, WorkerInfo } from '../ports/storage.js';
 import { EvaluationRunner, WorkerShutdown } from './evaluation-runner.js';
@@ -24,6 +25,8 @@ export interface WorkerDeps {
   sandboxes: SandboxBackends;
   log: Logger;
   metrics?: Metrics;
+  /** Per-project running quotas: an evaluation of a project at its limit is handed back to the queue for later. */
+  quotas?: Pick<QuotaService, 'startDelayMs'>;
 }
 
 export interface WorkerOptions {
@@ -107,7 +110,11 @@ export class Worker {
     for (const abort of this.active.values()) abort.abort(new WorkerShutdown(this.id));
   }
 
-  private async handle(job: QueueJob): Promise<void> {
+  private async handle(job: QueueJob): Promise<void | Deferral> {
+    if (job.project !== undefined && this.deps.quotas) {
+      const deferMs = await this.deps.quotas.startDelayMs(job.project);
+      if (deferMs > 0) return { deferMs };
+    }
     const abort = new AbortController();
     this.active.set(job.evaluationId, abort);
     try {
