@@ -3,6 +3,7 @@
  * finished evaluations over time, limits and backends, and readiness. Read-only use cases over the
  * storage, queue, bus and sandbox ports.
  */
+import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
 import { ENVIRONMENTS, EVALUATION_STATUSES, type EvaluationStatus } from '../domain/evaluation.js';
 import { EXIT_CODE_GUIDE } from '../domain/exit-interpretation.js';
 import { LIMIT_BOUNDS, REQUEST_BOUNDS } from '../domain/limits.js';
@@ -12,6 +13,7 @@ import type { EventBus } from '../ports/bus.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { BackendHealth, SandboxBackend, SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
+import { authorize } from './access.js';
 import { ttlCache } from './ttl-cache.js';
 
 /** Percentiles are taken over at most this many of the newest evaluations in the window (bounded cost). */
@@ -52,6 +54,8 @@ async function sandboxHealth(backend: SandboxBackend): Promise<BackendHealth> {
   return probed.ok ? health : { ok: false, detail: probed.detail ?? 'health check failed' };
 }
 
+const platformWide = (actor: Actor) => actor.role === 'admin';
+
 export class SystemQueries {
   /** Counting every row costs hundreds of ms at a million rows on PostgreSQL: one count a second is plenty for a dashboard. */
   private readonly countByStatus: () => Promise<Record<EvaluationStatus, number>>;
@@ -63,10 +67,19 @@ export class SystemQueries {
     this.countByStatus = ttlCache(1000, () => deps.storage.stats.countByStatus());
   }
 
-  async queue(): Promise<QueueStats> {
-    const [counts, depth, oldest] = await Promise.all([this.countByStatus(), this.deps.queue.depth(), this.deps.storage.stats.oldestQueuedAt()]);
+  /**
+   * Admins see every project's numbers; anyone else their own project's (its queued count as the
+   * depth). The platform-wide numbers would tell other teams' load and activity.
+   */
+  async queue(actor: Actor = ANONYMOUS_ACTOR): Promise<QueueStats> {
+    authorize(actor, 'system:read');
+    const project = platformWide(actor) ? undefined : actor.project;
+    const [counts, depth, oldest] = project
+      ? await this.deps.storage.stats.countByStatus(project).then(async (c) => [c, c.queued, await this.deps.storage.stats.oldestQueuedAt(project)] as const)
+      : await Promise.all([this.countByStatus(), this.deps.queue.depth(), this.deps.storage.stats.oldestQueuedAt()]);
     const full = Object.fromEntries(EVALUATION_STATUSES.map((s) => [s, counts[s] ?? 0])) as Record<EvaluationStatus, number>;
     return {
+      project: project ?? null,
       counts: full,
       depth,
       max_depth: this.options.maxQueueDepth,
@@ -88,14 +101,17 @@ export class SystemQueries {
     };
   }
 
-  async stats(minutes: number, bucketS: number): Promise<StatsResponse> {
+  /** Throughput and latency: every project's for admins, the caller's project's for anyone else. */
+  async stats(minutes: number, bucketS: number, actor: Actor = ANONYMOUS_ACTOR): Promise<StatsResponse> {
+    authorize(actor, 'system:read');
+    const project = platformWide(actor) ? undefined : actor.project;
     const since = new Date(Date.now() - minutes * 60_000).toISOString();
     const [buckets, samples] = await Promise.all([
-      this.deps.storage.stats.outcomeBuckets(since, bucketS),
+      this.deps.storage.stats.outcomeBuckets(since, bucketS, project),
       // One more than used tells whether the window held more than the sample.
-      this.deps.storage.stats.durationSamples(since, LATENCY_SAMPLE + 1),
+      this.deps.storage.stats.durationSamples(since, LATENCY_SAMPLE + 1, project),
     ]);
-    return { buckets, bucket_s: bucketS, latency: latencyStats(samples.slice(0, LATENCY_SAMPLE), samples.length > LATENCY_SAMPLE) };
+    return { project: project ?? null, buckets, bucket_s: bucketS, latency: latencyStats(samples.slice(0, LATENCY_SAMPLE), samples.length > LATENCY_SAMPLE) };
   }
 
   async config(): Promise<ConfigResponse> {

@@ -159,19 +159,19 @@ export interface WorkerRegistry {
   remove(id: string): Promise<void>;
 }
 
-/** Aggregates for the queue view and the dashboard. */
+/** Aggregates for the queue view and the dashboard; `project` narrows them to one project. */
 export interface EvaluationStats {
-  countByStatus(): Promise<Record<EvaluationStatus, number>>;
-  oldestQueuedAt(): Promise<string | null>;
+  countByStatus(project?: string): Promise<Record<EvaluationStatus, number>>;
+  oldestQueuedAt(project?: string): Promise<string | null>;
   /** Evaluations in status `queued` per environment that has any, with the oldest one's submission time. */
   queuedByEnvironment(): Promise<QueuedInEnvironment[]>;
   /**
    * Queue wait (created → started) and run time (started → finished) of evaluations that started
    * and finished since `sinceIso`, newest first, at most `limit` (percentiles for the dashboard).
    */
-  durationSamples(sinceIso: string, limit: number): Promise<DurationSample[]>;
+  durationSamples(sinceIso: string, limit: number, project?: string): Promise<DurationSample[]>;
   /** Terminal evaluations per time bucket since `sinceIso` (dashboard throughput / failure rate). */
-  outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]>;
+  outcomeBuckets(sinceIso: string, bucketSeconds: number, project?: string): Promise<OutcomeBucket[]>;
   /**
    * One project's evaluations queued and in flight (provisioning or running), and the CPU ms of
    * those finished since `cpuSinceIso` (0 when not given: that sum is only read when needed).
