@@ -12,7 +12,7 @@ import { ANONYMOUS_ACTOR, ApiKeyInfo, ApiKeyList, CreateApiKeyRequest, CreatedAp
 import { ErrorBody } from '../domain/errors.js';
 import type { AccessControl } from '../app/access.js';
 import type { AuditTrail } from '../app/audit.js';
-import { AuditPage, AuditQuery, type AuditOutcome } from '../domain/audit.js';
+import { AuditPage, AuditQuery, AuditVerification, type AuditOutcome } from '../domain/audit.js';
 import type { ApiContext } from './context.js';
 import { NoQuery } from './schemas.js';
 
@@ -176,5 +176,19 @@ export function auditRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => ctx.audit.list(actorOf(request), request.query),
+  );
+
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/audit/verify',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Check the audit log’s hash chain (admin)',
+        description: 'Walks the whole log: reads every entry, so it takes longer as the log grows.',
+        querystring: NoQuery,
+        response: { 200: AuditVerification, ...errors },
+      },
+    },
+    async (request) => ctx.audit.verifyFor(actorOf(request)),
   );
 }

@@ -41,6 +41,7 @@ export const ACCESS_TABLE: Record<string, Row> = {
   'GET /api/keys': adminOnly(200),
   'DELETE /api/keys/{id}': adminOnly(200),
   'GET /api/audit': adminOnly(200),
+  'GET /api/audit/verify': adminOnly(200),
   'GET /api/projects/{project}/quota': readOwnProject,
   'PUT /api/projects/{project}/quota': adminOnly(200),
 };

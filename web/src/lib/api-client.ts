@@ -4,6 +4,7 @@
  */
 import type { CreateEvaluationInput, Evaluation, EvaluationStatus, EvaluationSummary } from '../../../src/domain/evaluation';
 import type { ConfigResponse, QueueStats, StatsResponse, SyntaxCheckResponse, WorkerView } from '../../../src/domain/system-views';
+import type { AuditPage, AuditVerification } from '../../../src/domain/audit';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
 
 /** One zod issue as the API reports it in `error.details`. */
@@ -102,4 +103,6 @@ export const api = {
   workers: () => request<{ workers: WorkerView[]; liveness_window_ms: number }>('/api/workers'),
   stats: (minutes: number, bucketS: number) => request<StatsResponse>(`/api/stats?minutes=${minutes}&bucket_s=${bucketS}`),
   health: () => fetch('/healthz', { headers: { accept: 'application/json' } }),
+  audit: (query: string) => request<AuditPage>(`/api/audit${query}`),
+  auditVerify: () => request<AuditVerification>('/api/audit/verify'),
 };
