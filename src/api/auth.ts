@@ -12,7 +12,7 @@ import { ANONYMOUS_ACTOR, ApiKeyInfo, ApiKeyList, CreateApiKeyRequest, CreatedAp
 import { ErrorBody } from '../domain/errors.js';
 import type { AccessControl } from '../app/access.js';
 import type { AuditTrail } from '../app/audit.js';
-import { AuditPage, AuditQuery, type AuditOutcome } from '../domain/audit.js';
+import { AuditPage, AuditQuery, AuditVerification, type AuditOutcome } from '../domain/audit.js';
 import type { ApiContext } from './context.js';
 import { NoQuery } from './schemas.js';
 
@@ -40,6 +40,7 @@ export function installAuthentication(app: FastifyInstance, access: AccessContro
   app.addHook('onRequest', async (request) => {
     if (!needsActor(request.url)) return;
     request.actor = await access.authenticate(request.headers.authorization, request.ip);
+    await access.admitRequest(request.actor);
   });
 }
 
@@ -50,6 +51,7 @@ export const AUDITED_ROUTES: Record<string, string> = {
   'POST /api/evaluations/:id/cancel': 'evaluation.cancel',
   'POST /api/keys': 'key.create',
   'DELETE /api/keys/:id': 'key.revoke',
+  'PUT /api/projects/:project/quota': 'quota.set',
 };
 
 function outcomeOf(status: number): AuditOutcome {
@@ -86,7 +88,7 @@ export function installAudit(app: FastifyInstance, audit: AuditTrail): void {
     const action = refused ? 'auth.refused' : AUDITED_ROUTES[route];
     if (!action) return;
     const actor = request.actor;
-    const params = request.params as { id?: unknown } | undefined;
+    const params = request.params as { id?: unknown; project?: unknown } | undefined;
     try {
       await audit.record({
         actor: actor?.id ?? 'unknown',
@@ -95,7 +97,13 @@ export function installAudit(app: FastifyInstance, audit: AuditTrail): void {
         action,
         target:
           request.auditTarget ??
-          (typeof params?.id === 'string' ? params.id : refused ? `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}` : null),
+          (typeof params?.id === 'string'
+            ? params.id
+            : typeof params?.project === 'string'
+              ? params.project
+              : refused
+                ? `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`
+                : null),
         outcome: outcomeOf(reply.statusCode),
         source: request.ip ?? null,
         request_id: String(request.id),
@@ -168,5 +176,19 @@ export function auditRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => ctx.audit.list(actorOf(request), request.query),
+  );
+
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/audit/verify',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Check the audit log’s hash chain (admin)',
+        description: 'Walks the whole log: reads every entry, so it takes longer as the log grows.',
+        querystring: NoQuery,
+        response: { 200: AuditVerification, ...errors },
+      },
+    },
+    async (request) => ctx.audit.verifyFor(actorOf(request)),
   );
 }

@@ -4,6 +4,7 @@ import type { AuditTrail } from '../app/audit.js';
 import type { EnvironmentQueries } from '../app/environments.js';
 import type { EvaluationService } from '../app/evaluation-service.js';
 import type { EventLogReader } from '../app/event-log-reader.js';
+import type { QuotaService } from '../app/quotas.js';
 import type { StatusFeed } from '../app/status-feed.js';
 import type { SyntaxChecker } from '../app/syntax-check.js';
 import type { SystemQueries } from '../app/system-queries.js';
@@ -18,6 +19,8 @@ export interface ApiContext {
   audit: AuditTrail;
   evaluations: EvaluationService;
   environments: EnvironmentQueries;
+  /** Per-project quotas (set by admins, read by the project). */
+  quotas: QuotaService;
   events: EventLogReader;
   statusFeed: StatusFeed;
   system: SystemQueries;

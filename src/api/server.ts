@@ -20,6 +20,7 @@ import { installHttpMetrics } from './http-metrics.js';
 import { logEvaluationIds } from './request-context.js';
 import { installResponseBudget } from './response-budget.js';
 import { evaluationRoutes } from './routes/evaluations.js';
+import { quotaRoutes } from './routes/quotas.js';
 import { streamRoutes } from './routes/streams.js';
 import { environmentRoutes } from './routes/environments.js';
 import { systemRoutes } from './routes/system.js';
@@ -129,7 +130,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
         { name: 'evaluations', description: 'Submit, read, list, cancel and stream evaluations' },
         { name: 'environments', description: 'Environments programs run in: packages, Python version, builds, SBOM' },
         { name: 'system', description: 'Queue, workers, statistics and health' },
-        { name: 'access', description: 'API keys (admin only)' },
+        { name: 'access', description: 'API keys, the audit log (admin only) and project quotas' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -142,6 +143,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   environmentRoutes(app, ctx);
   keyRoutes(app, ctx);
   auditRoutes(app, ctx);
+  quotaRoutes(app, ctx);
   await webRoutes(app, ctx.webRoot);
   return app;
 }

@@ -16,6 +16,7 @@ import {
   type Role,
 } from '../domain/access.js';
 import { CrucibleError, notFound } from '../domain/errors.js';
+import type { BucketRule, RateLimiter } from '../ports/rate-limiter.js';
 import type { ApiKeyStore, StoredApiKey } from '../ports/storage.js';
 
 const KEY_FORMAT = /^crk_(key_[a-z0-9]{16})_([A-Za-z0-9_-]{43})$/;
@@ -36,10 +37,10 @@ export const unauthenticated = (message: string) => new CrucibleError('unauthent
 export const forbidden = (message: string) => new CrucibleError('forbidden', message);
 
 /** Actions a role may take (project scoping is checked by the use cases that read evaluations). */
-export type Action = 'evaluations:read' | 'evaluations:submit' | 'evaluations:cancel' | 'system:read' | 'keys:manage' | 'audit:read';
+export type Action = 'evaluations:read' | 'evaluations:submit' | 'evaluations:cancel' | 'system:read' | 'keys:manage' | 'audit:read' | 'quotas:manage';
 
 const GRANTS: Record<Role, readonly Action[]> = {
-  admin: ['evaluations:read', 'evaluations:submit', 'evaluations:cancel', 'system:read', 'keys:manage', 'audit:read'],
+  admin: ['evaluations:read', 'evaluations:submit', 'evaluations:cancel', 'system:read', 'keys:manage', 'audit:read', 'quotas:manage'],
   researcher: ['evaluations:read', 'evaluations:submit', 'evaluations:cancel', 'system:read'],
   viewer: ['evaluations:read', 'system:read'],
 };
@@ -69,19 +70,27 @@ export interface AccessControlOptions {
   now?: () => number;
   /** Failed authentications one source address may make per minute before getting 429. */
   maxFailuresPerMinute?: number;
+  /** Requests one API key may make: a burst of `burst`, refilled at `perSecond` (none: unlimited). */
+  keyRate?: { perSecond: number; burst: number };
 }
 
-const FAILURE_WINDOW_MS = 60_000;
+export const rateLimited = (message: string, waitMs: number) => {
+  const retryAfterS = Math.max(1, Math.ceil(waitMs / 1000));
+  return new CrucibleError('rate_limited', `${message}; retry in ${retryAfterS} s`, undefined, retryAfterS);
+};
 
 export class AccessControl {
   private readonly now: () => number;
   private readonly touched = new Map<string, number>();
-  /** Per source address: failed authentications in the current window. */
-  private readonly failures = new Map<string, { since: number; count: number }>();
 
   constructor(
     private readonly keys: ApiKeyStore,
     readonly options: AccessControlOptions,
+    /**
+     * Token buckets: per source address for failed authentications, per key for requests (shared
+     * across API processes in scale-out). None (the offline admin tools): nothing is rate limited.
+     */
+    private readonly limiter?: RateLimiter,
   ) {
     this.now = options.now ?? Date.now;
   }
@@ -90,35 +99,38 @@ export class AccessControl {
     return this.options.mode;
   }
 
+  /** Failed authentications: a bucket per source address, refilled over a minute. */
+  private get failureRule(): BucketRule {
+    const perMinute = this.options.maxFailuresPerMinute ?? 30;
+    return { capacity: perMinute, refillPerSecond: perMinute / 60 };
+  }
+
   /**
    * The caller behind an `Authorization` header. Auth off: everyone is the anonymous admin of the
    * default project (a key, if sent, is still honoured so scripts behave the same either way).
-   * Auth required: a valid, unexpired, unrevoked key, else 401 `unauthenticated`.
+   * Auth required: a valid, unexpired, unrevoked key, else 401 `unauthenticated`. With a source
+   * address, failures are counted per address; beyond the limit even a valid key gets 429.
    */
   async authenticate(header: string | undefined, source?: string): Promise<Actor> {
-    if (source === undefined) return this.check(header);
-    const now = this.now();
-    const window = this.failures.get(source);
-    const limit = this.options.maxFailuresPerMinute ?? 30;
-    if (window && now - window.since < FAILURE_WINDOW_MS && window.count >= limit) {
-      const retryAfterS = Math.max(1, Math.ceil((window.since + FAILURE_WINDOW_MS - now) / 1000));
-      throw new CrucibleError('rate_limited', `too many failed authentications from this address; retry in ${retryAfterS} s`, undefined, retryAfterS);
-    }
+    if (source === undefined || !this.limiter) return this.check(header);
+    const limiter = this.limiter;
+    const bucket = `auth-failures:${source}`;
+    const blockedMs = await limiter.peek(bucket, this.failureRule);
+    if (blockedMs > 0) throw rateLimited('too many failed authentications from this address', blockedMs);
     try {
       return await this.check(header);
     } catch (err) {
-      if (err instanceof CrucibleError && err.code === 'unauthenticated') {
-        const current = window && now - window.since < FAILURE_WINDOW_MS ? window : { since: now, count: 0 };
-        current.count++;
-        this.failures.set(source, current);
-        if (this.failures.size > 10_000) this.forgetOldFailures(now);
-      }
+      if (err instanceof CrucibleError && err.code === 'unauthenticated') await limiter.take(bucket, this.failureRule);
       throw err;
     }
   }
 
-  private forgetOldFailures(now: number): void {
-    for (const [source, w] of this.failures) if (now - w.since >= FAILURE_WINDOW_MS) this.failures.delete(source);
+  /** 429 `rate_limited` when the actor's key has used up its request rate (the anonymous caller of auth off is not limited). */
+  async admitRequest(actor: Actor): Promise<void> {
+    const rate = this.options.keyRate;
+    if (!rate || !this.limiter || actor.id === ANONYMOUS_ACTOR.id) return;
+    const waitMs = await this.limiter.take(`key:${actor.id}`, { capacity: rate.burst, refillPerSecond: rate.perSecond });
+    if (waitMs > 0) throw rateLimited(`API key ${actor.id} made more than ${rate.burst} requests at once (${rate.perSecond} a second sustained)`, waitMs);
   }
 
   private async check(header: string | undefined): Promise<Actor> {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Actor } from '../domain/access.js';
-import { auditContent, GENESIS_HASH, type AuditEntry, type AuditPage, type AuditQuery, type NewAuditEntry } from '../domain/audit.js';
+import { auditContent, GENESIS_HASH, type AuditEntry, type AuditVerification, type AuditPage, type AuditQuery, type NewAuditEntry } from '../domain/audit.js';
 import type { AuditLog } from '../ports/storage.js';
 import { authorize } from './access.js';
 
@@ -36,6 +36,15 @@ export class AuditTrail {
       outcome: query.outcome,
     });
     return { items, next_after: items.length === query.limit ? items.at(-1)!.seq : null };
+  }
+
+  /** The chain's verdict for an admin (GET /api/audit/verify). */
+  async verifyFor(actor: Actor): Promise<AuditVerification> {
+    authorize(actor, 'audit:read');
+    const v = await this.verify();
+    return v.ok
+      ? { ok: true, entries: v.entries, first_bad: null, problem: null }
+      : { ok: false, entries: v.entries, first_bad: v.firstBad, problem: v.problem };
   }
 
   /** Walks the whole chain in seq order. */

@@ -30,6 +30,7 @@ import type { EnvironmentQueries } from './environments.js';
 import type { EvaluationLifecycle } from './evaluation-lifecycle.js';
 import type { EventLogReader } from './event-log-reader.js';
 import { NO_TRACING } from './no-tracing.js';
+import type { QuotaService } from './quotas.js';
 import { ttlCache } from './ttl-cache.js';
 import { resultWithoutRun } from './verdicts.js';
 
@@ -44,6 +45,8 @@ export interface EvaluationServiceDeps {
   log: Logger;
   metrics?: Metrics;
   tracing?: Tracing;
+  /** Per-project quotas checked on submission (none: unlimited). */
+  quotas?: QuotaService;
 }
 
 export interface EvaluationServiceOptions {
@@ -131,6 +134,13 @@ export class EvaluationService {
     // An environment no live worker serves is accepted and waits, saying why (waiting_reason): a
     // worker for it may be starting or be scaled up on queue depth.
     await this.assertSandboxesOffered(requests.map((r, i) => ({ environment: runs[i]!.environment, sandbox: r.sandbox })));
+    const now = new Date().toISOString();
+    const rows = requests.map((r, i) => ({ ...toNewEvaluation(r, runs[i]!, now), owner: actor.id, project: actor.project }));
+    const admitted = await this.deps.quotas?.admitSubmission(
+      actor,
+      rows.map((r) => r.limits),
+    );
+    const queuedBefore = admitted?.queuedBefore ?? 0;
     const depth = await queue.depth().catch((err: unknown) => {
       throw unavailable('queue_unavailable', `The queue is not reachable (${String(err)}); nothing was accepted. Try again shortly.`, 2);
     });
@@ -141,11 +151,12 @@ export class EvaluationService {
         Math.min(30, 1 + Math.ceil(depth / 100)),
       );
     }
-    const now = new Date().toISOString();
-    const rows = requests.map((r, i) => ({ ...toNewEvaluation(r, runs[i]!, now), owner: actor.id, project: actor.project }));
     const created = await storage.evaluations.create(rows);
     try {
-      await this.enqueue(created.map((c) => c.evaluation));
+      await this.enqueue(
+        created.map((c) => c.evaluation),
+        queuedBefore,
+      );
     } catch (err) {
       // Not in the queue, so not accepted: say so on the evaluations themselves and to the caller.
       for (const { evaluation } of created) {
@@ -164,11 +175,21 @@ export class EvaluationService {
   }
 
   /** The jobs carry the current trace context, so each worker's spans join the submitter's trace. */
-  private enqueue(evaluations: Evaluation[]): Promise<void> {
+  /** Enqueues with the trace context and each job's fair-share rank (its place in the project's backlog). */
+  private enqueue(evaluations: Evaluation[], queuedBefore: number): Promise<void> {
     const attributes = { 'crucible.evaluation.id': evaluations.length === 1 ? evaluations[0]!.id : undefined, 'crucible.evaluation.count': evaluations.length };
     return this.tracing.inSpan('queue.enqueue', { kind: 'producer', attributes }, async () => {
       const trace = this.tracing.carrier();
-      await this.deps.queue.enqueue(evaluations.map((e) => ({ evaluationId: e.id, environment: e.environment, sandbox: e.sandbox, trace })));
+      await this.deps.queue.enqueue(
+        evaluations.map((e, i) => ({
+          evaluationId: e.id,
+          environment: e.environment,
+          sandbox: e.sandbox,
+          trace,
+          project: e.project,
+          rank: queuedBefore + i + 1,
+        })),
+      );
     });
   }
 

@@ -4,6 +4,7 @@
  * storage, queue, bus and sandbox ports.
  */
 import { liveWorkers, unservedEnvironments } from '../domain/environment-routing.js';
+import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
 import { ENVIRONMENTS, EVALUATION_STATUSES, type EvaluationStatus } from '../domain/evaluation.js';
 import { EXIT_CODE_GUIDE } from '../domain/exit-interpretation.js';
 import { LIMIT_BOUNDS, REQUEST_BOUNDS } from '../domain/limits.js';
@@ -13,6 +14,7 @@ import type { EventBus } from '../ports/bus.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { BackendHealth, SandboxBackend, SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
+import { authorize } from './access.js';
 import { ttlCache } from './ttl-cache.js';
 
 /** Percentiles are taken over at most this many of the newest evaluations in the window (bounded cost). */
@@ -53,6 +55,8 @@ async function sandboxHealth(backend: SandboxBackend): Promise<BackendHealth> {
   return probed.ok ? health : { ok: false, detail: probed.detail ?? 'health check failed' };
 }
 
+const platformWide = (actor: Actor) => actor.role === 'admin';
+
 export class SystemQueries {
   /** Counting every row costs hundreds of ms at a million rows on PostgreSQL: one count a second is plenty for a dashboard. */
   private readonly countByStatus: () => Promise<Record<EvaluationStatus, number>>;
@@ -64,12 +68,19 @@ export class SystemQueries {
     this.countByStatus = ttlCache(1000, () => deps.storage.stats.countByStatus());
   }
 
-  async queue(): Promise<QueueStats> {
+  /**
+   * Admins see every project's numbers; anyone else their own project's (its queued count as the
+   * depth). The platform-wide numbers would tell other teams' load and activity. The per-environment
+   * rows (depth, live workers) stay platform-wide: they say whether a worker serves an environment.
+   */
+  async queue(actor: Actor = ANONYMOUS_ACTOR): Promise<QueueStats> {
+    authorize(actor, 'system:read');
     const { storage, queue } = this.deps;
-    const [counts, depth, oldest, queued, workers] = await Promise.all([
-      this.countByStatus(),
-      queue.depth(),
-      storage.stats.oldestQueuedAt(),
+    const project = platformWide(actor) ? undefined : actor.project;
+    const [[counts, depth, oldest], queued, workers] = await Promise.all([
+      project
+        ? storage.stats.countByStatus(project).then(async (c) => [c, c.queued, await storage.stats.oldestQueuedAt(project)] as const)
+        : Promise.all([this.countByStatus(), queue.depth(), storage.stats.oldestQueuedAt()]),
       storage.stats.queuedByEnvironment(),
       storage.workers.list(),
     ]);
@@ -78,6 +89,7 @@ export class SystemQueries {
     const alive = liveWorkers(workers, this.options.livenessWindowMs, now);
     const full = Object.fromEntries(EVALUATION_STATUSES.map((s) => [s, counts[s] ?? 0])) as Record<EvaluationStatus, number>;
     return {
+      project: project ?? null,
       counts: full,
       depth,
       max_depth: this.options.maxQueueDepth,
@@ -111,14 +123,17 @@ export class SystemQueries {
     };
   }
 
-  async stats(minutes: number, bucketS: number): Promise<StatsResponse> {
+  /** Throughput and latency: every project's for admins, the caller's project's for anyone else. */
+  async stats(minutes: number, bucketS: number, actor: Actor = ANONYMOUS_ACTOR): Promise<StatsResponse> {
+    authorize(actor, 'system:read');
+    const project = platformWide(actor) ? undefined : actor.project;
     const since = new Date(Date.now() - minutes * 60_000).toISOString();
     const [buckets, samples] = await Promise.all([
-      this.deps.storage.stats.outcomeBuckets(since, bucketS),
+      this.deps.storage.stats.outcomeBuckets(since, bucketS, project),
       // One more than used tells whether the window held more than the sample.
-      this.deps.storage.stats.durationSamples(since, LATENCY_SAMPLE + 1),
+      this.deps.storage.stats.durationSamples(since, LATENCY_SAMPLE + 1, project),
     ]);
-    return { buckets, bucket_s: bucketS, latency: latencyStats(samples.slice(0, LATENCY_SAMPLE), samples.length > LATENCY_SAMPLE) };
+    return { project: project ?? null, buckets, bucket_s: bucketS, latency: latencyStats(samples.slice(0, LATENCY_SAMPLE), samples.length > LATENCY_SAMPLE) };
   }
 
   async config(): Promise<ConfigResponse> {

@@ -9,6 +9,7 @@ import type { EvaluationEvent } from '../domain/events.js';
 import type { ConfigResponse, QueueStats, StatsResponse, SyntaxCheckResponse, WorkerView } from '../domain/system-views.js';
 import { ApiError, errorFromResponse } from './api-error.js';
 import type { ArtifactInfo, ArtifactList } from '../domain/artifacts.js';
+import type { AuditPage, AuditVerification } from '../domain/audit.js';
 import type { CreateSessionInput, SessionEvent, SessionInfo, SessionList } from './pending-contract.js';
 import type { ClientOptions, ListFilters, RequestOptions, StreamOptions, WaitOptions } from './options.js';
 import { CrucibleSession, type SessionTransport } from './session.js';
@@ -210,6 +211,16 @@ export class CrucibleClient implements SessionTransport {
 
   stats(minutes: number, bucketS: number, opts: RequestOptions = {}): Promise<StatsResponse> {
     return this.json('GET', `/api/stats?minutes=${minutes}&bucket_s=${bucketS}`, undefined, opts.signal);
+  }
+
+  /** A page of the audit log (admin); `query` is the query string, e.g. `?action=key.create&limit=50`. */
+  audit(query = '', opts: RequestOptions = {}): Promise<AuditPage> {
+    return this.json('GET', `/api/audit${query}`, undefined, opts.signal);
+  }
+
+  /** Whether the audit log's hash chain is intact (admin). */
+  auditVerify(opts: RequestOptions = {}): Promise<AuditVerification> {
+    return this.json('GET', '/api/audit/verify', undefined, opts.signal);
   }
 
   syntaxCheck(code: string, opts: RequestOptions = {}): Promise<SyntaxCheckResponse> {

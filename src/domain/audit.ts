@@ -62,3 +62,13 @@ export type AuditQuery = z.infer<typeof AuditQuery>;
 
 export const AuditPage = z.object({ items: z.array(AuditEntry), next_after: z.number().int().nullable() });
 export type AuditPage = z.infer<typeof AuditPage>;
+
+export const AuditVerification = z
+  .object({
+    ok: z.boolean().describe('True: every entry matches its hash and follows the one before it'),
+    entries: z.number().int().describe('Entries verified (before the first bad one)'),
+    first_bad: z.number().int().nullable().describe('Seq of the first altered, removed or reordered entry'),
+    problem: z.string().nullable(),
+  })
+  .describe('The hash chain checked from the first entry to the newest (as `crucible audit verify`)');
+export type AuditVerification = z.infer<typeof AuditVerification>;

@@ -58,7 +58,13 @@ export const ERROR_CATALOGUE = {
   headers_too_large: { status: 431, meaning: 'the request line and headers are too large' },
   rate_limited: {
     status: 429,
-    meaning: 'too many failed authentications from this address (30 a minute); with `Retry-After`; even a valid key is refused until then',
+    meaning:
+      'too many requests with one API key (its token bucket: `CRUCIBLE_KEY_RATE_BURST` at once, `CRUCIBLE_KEY_RATE_PER_SECOND` sustained, shared by every API process in scale-out), or too many failed authentications from this address (30 a minute; even a valid key is refused until then); with `Retry-After`',
+  },
+  quota_exceeded: {
+    status: 429,
+    meaning:
+      "beyond one of the project's quotas (named in the message and `details.quota`): queued evaluations, sessions, CPU seconds per day, or a limit larger than the caller's role may ask for; with `Retry-After` when waiting helps; nothing was accepted",
   },
   internal_error: { status: 500, meaning: 'a bug on our side; the cause is in the server log, never in the response' },
   queue_full: {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ENVIRONMENTS, EvaluationStatus, SANDBOX_BACKENDS } from './evaluation.js';
 
 export const QueueStats = z.object({
+  project: z.string().nullable().describe("Null: every project's numbers (admins); else only this project's (the caller's)"),
   counts: z.record(EvaluationStatus, z.number()),
   depth: z.number().describe('Evaluations waiting for a worker'),
   max_depth: z.number().describe('Beyond this, new submissions get 503 with Retry-After'),
@@ -65,6 +66,7 @@ export const LatencyStats = LatencyGroup.extend({
 export type LatencyStats = z.infer<typeof LatencyStats>;
 
 export const StatsResponse = z.object({
+  project: z.string().nullable().describe("Null: every project's numbers (admins); else only this project's (the caller's)"),
   buckets: z.array(z.object({ start: z.string(), completed: z.number(), failed: z.number(), timeout: z.number(), cancelled: z.number() })),
   bucket_s: z.number(),
   latency: LatencyStats.describe('Percentiles over the evaluations that finished in the window'),

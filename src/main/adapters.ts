@@ -5,6 +5,7 @@
 import type { EventBus } from '../ports/bus.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { Storage } from '../ports/storage.js';
 import type { JobsDatabase } from '../queue/sqlite-jobs.js';
 import { queryOperation, type QueryListener } from '../storage/query-log.js';
@@ -15,6 +16,8 @@ export interface Adapters {
   storage: Storage;
   queue: JobQueue;
   bus: EventBus;
+  /** Token buckets: this process's memory when embedded, Redis (shared by every API process) in scale-out. */
+  rateLimiter: RateLimiter;
   /** Releases what was opened, in reverse order. */
   cleanups: Array<() => Promise<void> | void>;
 }
@@ -26,10 +29,11 @@ function queryMetrics(metrics: Metrics): QueryListener {
 
 /** SQLite + in-database queue + in-memory bus, all in the data directory this process locks. */
 export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Adapters['cleanups'], metrics: Metrics): Promise<Adapters> {
-  const [{ createSqliteKysely, createSqliteStorage, sqliteFilename }, { createEmbeddedQueue }, { createMemoryBus }] = await Promise.all([
+  const [{ createSqliteKysely, createSqliteStorage, sqliteFilename }, { createEmbeddedQueue }, { createMemoryBus }, { MemoryRateLimiter }] = await Promise.all([
     import('../storage/sqlite.js'),
     import('../queue/embedded-queue.js'),
     import('../events/memory-bus.js'),
+    import('../ratelimit/memory-rate-limiter.js'),
   ]);
   cleanups.push(lockDataDir(config.dataDir));
   // One connection shared by the store and the queue: a submission's row and its job are written
@@ -43,15 +47,17 @@ export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Ada
   cleanups.push(() => queue.close());
   const bus = createMemoryBus();
   cleanups.push(() => bus.close());
-  return { storage, queue, bus, cleanups };
+  const rateLimiter = new MemoryRateLimiter();
+  return { storage, queue, bus, rateLimiter, cleanups };
 }
 
 /** PostgreSQL + BullMQ + Redis pub/sub, shared by every API and worker process of a deployment. */
 export async function openScaleOutAdapters(config: PlatformConfig, cleanups: Adapters['cleanups'], metrics: Metrics): Promise<Adapters> {
-  const [{ createPostgresStorage }, { createBullmqQueue }, { createRedisBus }] = await Promise.all([
+  const [{ createPostgresStorage }, { createBullmqQueue }, { createRedisBus }, { RedisRateLimiter }] = await Promise.all([
     import('../storage/postgres.js'),
     import('../queue/bullmq-queue.js'),
     import('../events/redis-bus.js'),
+    import('../ratelimit/redis-rate-limiter.js'),
   ]);
   const storage = createPostgresStorage({ connectionString: config.databaseUrl!, schema: config.namespace, onQuery: queryMetrics(metrics) });
   cleanups.push(() => storage.close());
@@ -60,7 +66,9 @@ export async function openScaleOutAdapters(config: PlatformConfig, cleanups: Ada
   cleanups.push(() => queue.close());
   const bus = createRedisBus({ url: config.redisUrl!, prefix: config.namespace });
   cleanups.push(() => bus.close());
-  return { storage, queue, bus, cleanups };
+  const rateLimiter = new RedisRateLimiter({ url: config.redisUrl!, prefix: config.namespace });
+  cleanups.push(() => rateLimiter.close());
+  return { storage, queue, bus, rateLimiter, cleanups };
 }
 
 /**

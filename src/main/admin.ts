@@ -5,6 +5,7 @@
  */
 import { AccessControl } from '../app/access.js';
 import { AuditTrail } from '../app/audit.js';
+import { QuotaService } from '../app/quotas.js';
 import type { Storage } from '../ports/storage.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
 
@@ -12,6 +13,7 @@ export interface AdminTools {
   storage: Storage;
   access: AccessControl;
   audit: AuditTrail;
+  quotas: QuotaService;
   close(): Promise<void>;
 }
 
@@ -30,5 +32,11 @@ export async function openAdmin(config: PlatformConfig): Promise<AdminTools> {
     await storage.close();
     throw err;
   }
-  return { storage, access: new AccessControl(storage.apiKeys, { mode: 'required' }), audit: new AuditTrail(storage.audit), close: () => storage.close() };
+  return {
+    storage,
+    access: new AccessControl(storage.apiKeys, { mode: 'required' }),
+    audit: new AuditTrail(storage.audit),
+    quotas: new QuotaService({ store: storage.quotas, stats: storage.stats }),
+    close: () => storage.close(),
+  };
 }

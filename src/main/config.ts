@@ -58,6 +58,10 @@ export const PlatformConfigSchema = z
     allowUnauthenticated: z.boolean(),
     /** Failed authentications one client address may make per minute; beyond, 429 until the minute is over. */
     authFailuresPerMinute: z.number().int().min(1),
+    /** Requests per second one API key may make, sustained (0 = unlimited); shared by all API processes in scale-out. */
+    keyRatePerSecond: z.number().min(0),
+    /** Requests one API key may make at once before the sustained rate applies. */
+    keyRateBurst: z.number().int().min(1),
   })
   .refine((c) => Boolean(c.databaseUrl) === Boolean(c.redisUrl), {
     message:
@@ -98,6 +102,8 @@ export function defaultConfig(): PlatformConfig {
     auth: (env.CRUCIBLE_AUTH as AuthMode | undefined) || undefined,
     allowUnauthenticated: env.CRUCIBLE_ALLOW_UNAUTHENTICATED === '1' || env.CRUCIBLE_ALLOW_UNAUTHENTICATED === 'true',
     authFailuresPerMinute: envInt('CRUCIBLE_AUTH_FAILURES_PER_MINUTE') ?? 30,
+    keyRatePerSecond: envInt('CRUCIBLE_KEY_RATE_PER_SECOND') ?? 50,
+    keyRateBurst: envInt('CRUCIBLE_KEY_RATE_BURST') ?? 200,
   };
 }
 

@@ -10,6 +10,7 @@ import { EnvironmentQueries } from '../app/environments.js';
 import { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import { EvaluationService } from '../app/evaluation-service.js';
 import { EventLogReader } from '../app/event-log-reader.js';
+import { QuotaService } from '../app/quotas.js';
 import { Reaper } from '../app/reaper.js';
 import { StatusFeed } from '../app/status-feed.js';
 import { SyntaxChecker } from '../app/syntax-check.js';
@@ -21,6 +22,7 @@ import type { HostEnvironments } from '../ports/host-environments.js';
 import type { EnvironmentCatalogue } from '../ports/environments.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
 import { FileEnvironmentCatalogue } from '../sandbox/environments/catalogue.js';
@@ -43,6 +45,7 @@ export interface UseCases {
   reaper: Reaper;
   access: AccessControl;
   audit: AuditTrail;
+  quotas: QuotaService;
 }
 
 export interface Platform extends UseCases {
@@ -65,12 +68,22 @@ export interface Platform extends UseCases {
 
 function buildUseCases(
   config: PlatformConfig,
-  ports: { storage: Storage; queue: JobQueue; bus: EventBus; sandboxes: SandboxBackends; metrics: Metrics; catalogue: EnvironmentCatalogue; tracing: Tracing },
+  ports: {
+    storage: Storage;
+    queue: JobQueue;
+    bus: EventBus;
+    sandboxes: SandboxBackends;
+    metrics: Metrics;
+    catalogue: EnvironmentCatalogue;
+    tracing: Tracing;
+    rateLimiter: RateLimiter;
+  },
   log: PinoLogger,
 ): UseCases {
-  const { storage, queue, bus, sandboxes, metrics, catalogue, tracing } = ports;
+  const { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter } = ports;
   const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
+  const quotas = new QuotaService({ store: storage.quotas, stats: storage.stats });
   const environments = new EnvironmentQueries({
     catalogue,
     workers: ttlCache(1000, () => storage.workers.list()),
@@ -78,7 +91,7 @@ function buildUseCases(
     livenessWindowMs: config.livenessWindowMs,
   });
   const evaluations = new EvaluationService(
-    { storage, queue, bus, lifecycle, reader: events, environments, log, metrics, tracing },
+    { storage, queue, bus, lifecycle, reader: events, environments, log, metrics, tracing, quotas },
     { maxQueueDepth: config.maxQueueDepth, cancelGraceMs: config.cancelGraceMs, livenessWindowMs: config.livenessWindowMs },
   );
   const reaper = new Reaper(
@@ -94,8 +107,17 @@ function buildUseCases(
     system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
     syntaxChecker: new SyntaxChecker(sandboxes.bubblewrap),
     reaper,
-    access: new AccessControl(storage.apiKeys, { mode: config.auth ?? 'off', maxFailuresPerMinute: config.authFailuresPerMinute }),
+    access: new AccessControl(
+      storage.apiKeys,
+      {
+        mode: config.auth ?? 'off',
+        maxFailuresPerMinute: config.authFailuresPerMinute,
+        keyRate: config.keyRatePerSecond > 0 ? { perSecond: config.keyRatePerSecond, burst: config.keyRateBurst } : undefined,
+      },
+      rateLimiter,
+    ),
     audit: new AuditTrail(storage.audit),
+    quotas,
   };
 }
 
@@ -104,14 +126,14 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger, trac
   const cleanups: Adapters['cleanups'] = [() => tracing.shutdown()];
   const metrics = new PrometheusMetrics();
   try {
-    const { storage, queue, bus } = isEmbedded(config)
+    const { storage, queue, bus, rateLimiter } = isEmbedded(config)
       ? await openEmbeddedAdapters(config, cleanups, metrics)
       : await openScaleOutAdapters(config, cleanups, metrics);
     // Warm sandboxes only where programs run: an API-only instance needs one now and then (syntax checks).
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
     cleanups.push(() => closeSandboxBackends(sandboxes));
     const catalogue = new FileEnvironmentCatalogue();
-    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue, tracing }, log);
+    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter }, log);
     let closed = false;
     return {
       ...useCases,

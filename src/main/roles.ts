@@ -52,9 +52,9 @@ async function workerEnvironments(platform: Platform): Promise<Environment[]> {
 }
 
 function startWorker(platform: Platform, concurrency: number, environments: Environment[]): Worker {
-  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics, tracing } = platform;
+  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics, tracing, quotas } = platform;
   const worker = new Worker(
-    { storage, queue, bus, lifecycle, sandboxes, log, metrics, tracing },
+    { storage, queue, bus, lifecycle, sandboxes, log, metrics, tracing, quotas },
     { concurrency, environments, heartbeatMs: config.heartbeatMs },
   );
   metrics.addScrapeSource('worker', () => worker.gauges());
@@ -83,6 +83,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
         access: platform.access,
         audit: platform.audit,
         evaluations: platform.evaluations,
+        quotas: platform.quotas,
         events: platform.events,
         statusFeed: platform.statusFeed,
         system: platform.system,

@@ -15,6 +15,20 @@ export interface QueueJob {
   sandbox: SandboxBackendName;
   /** The submitter's trace context (W3C), so the worker's spans join the request's trace; absent when tracing is off. */
   trace?: TraceCarrier | null;
+  /** The submitter's project (jobs queued before projects existed have none). */
+  project?: string;
+  /**
+   * Fair-share rank: the job's place in its project's backlog when it was submitted (1 = the
+   * project had nothing waiting). Lower ranks are taken first, equal ranks in submission order, so
+   * one project's big batch is interleaved with, not ahead of, another project's single submission.
+   */
+  rank?: number;
+}
+
+/** A handler's answer when the job may not run yet (e.g. its project is at its running quota). */
+export interface Deferral {
+  /** Deliver the job again after this long; not counted as a delivery attempt. */
+  deferMs: number;
 }
 
 export interface ConsumeOptions {
@@ -28,7 +42,7 @@ export interface ConsumeOptions {
    * failure: the job is delivered again after a backoff, at most maxAttempts times in all, then
    * onExhausted is called.
    */
-  handler: (job: QueueJob, attempt: number) => Promise<void>;
+  handler: (job: QueueJob, attempt: number) => Promise<void | Deferral>;
   onExhausted: (job: QueueJob, error: Error) => Promise<void>;
 }
 

@@ -22,6 +22,7 @@ import type { ProgramFile } from '../domain/program-files.js';
 import type { Role } from '../domain/access.js';
 import type { AuditEntry, NewAuditEntry } from '../domain/audit.js';
 import type { DurationSample } from '../domain/percentiles.js';
+import type { ProjectQuota } from '../domain/quota.js';
 
 export interface NewEvaluation {
   id: string;
@@ -183,19 +184,39 @@ export interface WorkerRegistry {
   remove(id: string): Promise<void>;
 }
 
-/** Aggregates for the queue view and the dashboard. */
+/** Aggregates for the queue view and the dashboard; `project` narrows them to one project. */
 export interface EvaluationStats {
-  countByStatus(): Promise<Record<EvaluationStatus, number>>;
-  oldestQueuedAt(): Promise<string | null>;
+  countByStatus(project?: string): Promise<Record<EvaluationStatus, number>>;
+  oldestQueuedAt(project?: string): Promise<string | null>;
   /** Evaluations in status `queued` per environment that has any, with the oldest one's submission time. */
   queuedByEnvironment(): Promise<QueuedInEnvironment[]>;
   /**
    * Queue wait (created → started) and run time (started → finished) of evaluations that started
    * and finished since `sinceIso`, newest first, at most `limit` (percentiles for the dashboard).
    */
-  durationSamples(sinceIso: string, limit: number): Promise<DurationSample[]>;
+  durationSamples(sinceIso: string, limit: number, project?: string): Promise<DurationSample[]>;
   /** Terminal evaluations per time bucket since `sinceIso` (dashboard throughput / failure rate). */
-  outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]>;
+  outcomeBuckets(sinceIso: string, bucketSeconds: number, project?: string): Promise<OutcomeBucket[]>;
+  /**
+   * One project's evaluations queued and in flight (provisioning or running), and the CPU ms of
+   * those finished since `cpuSinceIso` (0 when not given: that sum is only read when needed).
+   */
+  projectUsage(project: string, cpuSinceIso?: string): Promise<ProjectUsage>;
+}
+
+export interface ProjectUsage {
+  queued: number;
+  running: number;
+  cpu_ms: number;
+}
+
+/** Per-project quotas as set by admins (a project never set has no row). */
+export interface QuotaStore {
+  get(project: string): Promise<ProjectQuota | null>;
+  /** Inserts or replaces the project's quota. */
+  put(quota: ProjectQuota): Promise<void>;
+  /** Every project with a quota, by name. */
+  list(): Promise<ProjectQuota[]>;
 }
 
 /** An API key as stored: the secret only as its SHA-256 (hex). */
@@ -252,6 +273,7 @@ export interface Storage {
   readonly stats: EvaluationStats;
   readonly apiKeys: ApiKeyStore;
   readonly audit: AuditLog;
+  readonly quotas: QuotaStore;
   /** Creates or migrates the schema. Idempotent; safe to call from several processes at once. */
   init(): Promise<void>;
   /** Cheap round trip used by readiness checks. */

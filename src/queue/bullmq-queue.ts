@@ -17,7 +17,7 @@
  *   `queue_unavailable` (HTTP 503). Workers keep retrying the connection forever and resume
  *   by themselves when Redis is back.
  */
-import { Queue, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { unavailable } from '../domain/errors.js';
 import { ENVIRONMENTS, type Environment } from '../domain/evaluation.js';
 import { DEFAULT_RETRY_POLICY, type ConsumeOptions, type JobQueue, type QueueConsumer, type QueueJob, type QueueRetryPolicy } from '../ports/queue.js';
@@ -41,6 +41,8 @@ const JOB_NAME = 'evaluate';
 const LOCK_DURATION_MS = 15_000;
 const STALLED_INTERVAL_MS = 15_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
+/** BullMQ's largest priority (2^21 - 1). */
+const MAX_PRIORITY = 2_097_151;
 /** Job states that count as "waiting to be taken". */
 const WAITING_STATES = ['waiting', 'delayed', 'prioritized'] as const;
 
@@ -102,6 +104,8 @@ class BullmqQueue implements JobQueue {
               data: job,
               opts: {
                 jobId: job.evaluationId,
+                // Fair share across projects (see QueueJob.rank); BullMQ takes lower priorities first, FIFO among equals.
+                priority: Math.min(MAX_PRIORITY, Math.max(1, job.rank ?? 1)),
                 attempts: this.retry.maxAttempts,
                 backoff: { type: 'exponential', delay: this.retry.backoffMs },
                 removeOnComplete: true,
@@ -231,16 +235,26 @@ class BullmqConsumer implements QueueConsumer {
     const rebalance = () => {
       for (const [worker, held] of inHand) worker.concurrency = Math.max(1, held + share(slots.free));
     };
-    const processFor = (worker: () => Worker) => async (job: Job<QueueJob>) => {
-      // attemptsStarted counts deliveries, including ones whose worker died (stalled).
-      const attempt = Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1);
+    const processFor = (worker: () => Worker) => async (job: Job<QueueJob & { deferrals?: number }>, token?: string) => {
+      // attemptsStarted counts deliveries, including ones whose worker died (stalled) and deferrals.
+      const deferrals = job.data.deferrals ?? 0;
+      const attempt = Math.max((job.attemptsStarted ?? 0) - deferrals, job.attemptsMade + 1);
       const self = worker();
       inHand.set(self, (inHand.get(self) ?? 0) + 1);
       await slots.acquire();
       rebalance();
       try {
-        await options.handler(job.data, attempt);
+        const { deferrals: _counted, ...data } = job.data;
+        void _counted;
+        const deferral = await options.handler(data, attempt);
+        if (deferral) {
+          // Handed back without using up an attempt (BullMQ does not count a DelayedError as a failure).
+          await job.updateData({ ...job.data, deferrals: deferrals + 1 });
+          await job.moveToDelayed(Date.now() + deferral.deferMs, token);
+          throw new DelayedError();
+        }
       } catch (err) {
+        if (err instanceof DelayedError) throw err;
         if (attempt < retry.maxAttempts) throw err; // BullMQ retries after its backoff
         await options.onExhausted(job.data, err instanceof Error ? err : new Error(String(err)));
       } finally {

@@ -123,7 +123,7 @@ class EmbeddedQueue implements JobQueue {
   }
 
   /** Puts the job back with a delay and wakes consumers when the delay is over. */
-  async retryLater(evaluationId: string, delayMs: number, error: string): Promise<void> {
+  async retryLater(evaluationId: string, delayMs: number, error: string | null): Promise<void> {
     await this.jobs.retryLater(evaluationId, delayMs, error);
     setTimeout(() => this.wake(), delayMs + 1).unref();
   }
@@ -195,7 +195,11 @@ class EmbeddedConsumer implements QueueConsumer {
         return;
       }
       try {
-        await this.options.handler(job, attempts);
+        const deferral = await this.options.handler(job, attempts);
+        if (deferral) {
+          await this.queue.retryLater(job.evaluationId, deferral.deferMs, null);
+          return;
+        }
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         if (attempts >= retry.maxAttempts) {

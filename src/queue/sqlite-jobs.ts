@@ -16,6 +16,9 @@ export type QueueJobsTable = {
   evaluation_id: string;
   environment: string;
   sandbox: string;
+  project: string | null;
+  /** Fair-share rank (see QueueJob.rank): claimed in (rank, seq) order. */
+  rank: number;
   state: 'waiting' | 'active';
   /** Deliveries so far, including the current one while active. */
   attempts: number;
@@ -62,6 +65,23 @@ export class SqliteJobs {
       .execute();
     await this.addTraceColumns();
     await this.db.schema.createIndex('queue_jobs_claim').ifNotExists().on('queue_jobs').columns(['state', 'environment', 'seq']).execute();
+    // Added with fair-share claiming: a queue created before it gets the columns (existing jobs rank 1).
+    // Another instance on the same file may add them at the same moment: a duplicate column is fine.
+    const addColumn = async (name: 'project' | 'rank', add: () => Promise<void>) => {
+      const columns = await sql<{ name: string }>`select name from pragma_table_info('queue_jobs')`.execute(this.db);
+      if (columns.rows.some((c) => c.name === name)) return;
+      await add().catch((err: unknown) => {
+        if (!String(err).includes('duplicate column name')) throw err;
+      });
+    };
+    await addColumn('project', () => this.db.schema.alterTable('queue_jobs').addColumn('project', 'text').execute());
+    await addColumn('rank', () =>
+      this.db.schema
+        .alterTable('queue_jobs')
+        .addColumn('rank', 'integer', (c) => c.notNull().defaultTo(1))
+        .execute(),
+    );
+    await this.db.schema.createIndex('queue_jobs_fair_claim').ifNotExists().on('queue_jobs').columns(['state', 'environment', 'rank', 'seq']).execute();
   }
 
   /** A queue created before jobs carried trace context gains its columns (a queued job keeps none). */
@@ -99,6 +119,8 @@ export class SqliteJobs {
             evaluation_id: j.evaluationId,
             environment: j.environment,
             sandbox: j.sandbox,
+            project: j.project ?? null,
+            rank: j.rank ?? 1,
             state: 'waiting' as const,
             attempts: 0,
             available_at: now,
@@ -113,7 +135,7 @@ export class SqliteJobs {
     }
   }
 
-  /** Atomically takes the oldest deliverable job for these environments, or returns null. */
+  /** Atomically takes the deliverable job of lowest fair-share rank (oldest first among equals), or returns null. */
   async claim(environments: Environment[]): Promise<ClaimedJob | null> {
     if (environments.length === 0) return null;
     const row = await this.db
@@ -126,16 +148,19 @@ export class SqliteJobs {
           .where('state', '=', 'waiting')
           .where('environment', 'in', environments)
           .where('available_at', '<=', Date.now())
+          .orderBy('rank')
           .orderBy('seq')
           .limit(1),
       )
-      .returning(['evaluation_id', 'environment', 'sandbox', 'attempts', 'traceparent', 'tracestate'])
+      .returning(['evaluation_id', 'environment', 'sandbox', 'project', 'rank', 'attempts', 'traceparent', 'tracestate'])
       .executeTakeFirst();
     if (!row) return null;
     return {
       evaluationId: row.evaluation_id,
       environment: row.environment as Environment,
       sandbox: row.sandbox as SandboxBackendName,
+      ...(row.project === null ? {} : { project: row.project }),
+      rank: Number(row.rank),
       attempts: Number(row.attempts),
       trace: row.traceparent ? { traceparent: row.traceparent, ...(row.tracestate ? { tracestate: row.tracestate } : {}) } : null,
     };
@@ -145,10 +170,16 @@ export class SqliteJobs {
     await this.db.deleteFrom('queue_jobs').where('evaluation_id', '=', evaluationId).where('owner', '=', PROCESS_TOKEN).execute();
   }
 
-  async retryLater(evaluationId: string, delayMs: number, error: string): Promise<void> {
+  /** Hands a held job back, deliverable after delayMs; a deferral (error null) does not count as a delivery. */
+  async retryLater(evaluationId: string, delayMs: number, error: string | null): Promise<void> {
     await this.db
       .updateTable('queue_jobs')
-      .set({ state: 'waiting', owner: null, available_at: Date.now() + delayMs, last_error: error.slice(0, 2000) })
+      .set((eb) => ({
+        state: 'waiting',
+        owner: null,
+        available_at: Date.now() + delayMs,
+        ...(error === null ? { attempts: eb('attempts', '-', 1) } : { last_error: error.slice(0, 2000) }),
+      }))
       .where('evaluation_id', '=', evaluationId)
       .where('owner', '=', PROCESS_TOKEN)
       .execute();

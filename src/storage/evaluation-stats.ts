@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import { EVALUATION_STATUSES, TERMINAL_STATUSES, type Environment, type EvaluationStatus } from '../domain/evaluation.js';
 import type { DurationSample } from '../domain/percentiles.js';
-import type { EvaluationStats, OutcomeBucket, QueuedInEnvironment } from '../ports/storage.js';
+import type { EvaluationStats, OutcomeBucket, ProjectUsage, QueuedInEnvironment } from '../ports/storage.js';
 import type { Db, StoreDialect } from './dialect.js';
 import { toIso, toMs } from './rows.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
@@ -20,12 +20,13 @@ export class KyselyEvaluationStats implements EvaluationStats {
     this.guard = storeGuard(dialect);
   }
 
-  countByStatus(): Promise<Record<EvaluationStatus, number>> {
+  countByStatus(project?: string): Promise<Record<EvaluationStatus, number>> {
     return this.guard(async () => {
       const counts = Object.fromEntries(EVALUATION_STATUSES.map((s) => [s, 0])) as Record<EvaluationStatus, number>;
       const rows = await this.db
         .selectFrom('evaluations')
         .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+        .$if(project !== undefined, (qb) => qb.where('project', '=', project!))
         .groupBy('status')
         .execute();
       for (const r of rows) counts[r.status] = Number(r.n);
@@ -33,12 +34,13 @@ export class KyselyEvaluationStats implements EvaluationStats {
     });
   }
 
-  oldestQueuedAt(): Promise<string | null> {
+  oldestQueuedAt(project?: string): Promise<string | null> {
     return this.guard(async () => {
       const row = await this.db
         .selectFrom('evaluations')
         .select('created_at')
         .where('status', '=', 'queued')
+        .$if(project !== undefined, (qb) => qb.where('project', '=', project!))
         .orderBy('created_at', 'asc')
         .limit(1)
         .executeTakeFirst();
@@ -58,12 +60,13 @@ export class KyselyEvaluationStats implements EvaluationStats {
     });
   }
 
-  durationSamples(sinceIso: string, limit: number): Promise<DurationSample[]> {
+  durationSamples(sinceIso: string, limit: number, project?: string): Promise<DurationSample[]> {
     return this.guard(async () => {
       const rows = await this.db
         .selectFrom('evaluations')
         .select(['environment', 'sandbox', 'created_at', 'started_at', 'finished_at'])
         .where('finished_at', '>=', toMs(sinceIso))
+        .$if(project !== undefined, (qb) => qb.where('project', '=', project!))
         .where('started_at', 'is not', null)
         .where('status', 'in', TERMINAL_STATUSES)
         .orderBy('finished_at', 'desc')
@@ -78,7 +81,7 @@ export class KyselyEvaluationStats implements EvaluationStats {
     });
   }
 
-  outcomeBuckets(sinceIso: string, bucketSeconds: number): Promise<OutcomeBucket[]> {
+  outcomeBuckets(sinceIso: string, bucketSeconds: number, project?: string): Promise<OutcomeBucket[]> {
     return this.guard(async () => {
       const bucketMs = Math.round(bucketSeconds * 1000);
       if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new RangeError('bucketSeconds must be positive');
@@ -94,6 +97,7 @@ export class KyselyEvaluationStats implements EvaluationStats {
         .select((eb) => [bucket.as('bucket'), 'status', eb.fn.countAll<number>().as('n')])
         .where('finished_at', '>=', first)
         .where('status', 'in', TERMINAL_STATUSES)
+        .$if(project !== undefined, (qb) => qb.where('project', '=', project!))
         .groupBy([bucket, 'status'])
         .execute();
 
@@ -114,6 +118,30 @@ export class KyselyEvaluationStats implements EvaluationStats {
         }
       }
       return [...buckets.values()].sort((a, b) => a.start.localeCompare(b.start));
+    });
+  }
+
+  projectUsage(project: string, cpuSinceIso?: string): Promise<ProjectUsage> {
+    return this.guard(async () => {
+      const [byStatus, cpu] = await Promise.all([
+        this.db
+          .selectFrom('evaluations')
+          .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+          .where('project', '=', project)
+          .where('status', 'in', ['queued', 'provisioning', 'running'])
+          .groupBy('status')
+          .execute(),
+        cpuSinceIso === undefined
+          ? undefined
+          : this.db
+              .selectFrom('evaluations')
+              .select((eb) => eb.fn.sum<number | string | null>('cpu_ms').as('cpu'))
+              .where('project', '=', project)
+              .where('finished_at', '>=', toMs(cpuSinceIso))
+              .executeTakeFirst(),
+      ]);
+      const n = (status: EvaluationStatus) => Number(byStatus.find((r) => r.status === status)?.n ?? 0);
+      return { queued: n('queued'), running: n('provisioning') + n('running'), cpu_ms: Number(cpu?.cpu ?? 0) };
     });
   }
 }

@@ -12,6 +12,7 @@ import { KyselyEvaluationRepository } from './evaluation-repository.js';
 import { KyselyEvaluationStats } from './evaluation-stats.js';
 import { KyselyEventLog } from './event-log.js';
 import { migrate } from './migrations.js';
+import { KyselyQuotaStore } from './quotas.js';
 import { storeGuard } from './store-guard.js';
 import { KyselyWorkerRegistry } from './worker-registry.js';
 
@@ -24,6 +25,7 @@ export function createKyselyStorage(db: Db, dialect: StoreDialect): Storage {
     stats: new KyselyEvaluationStats(db, dialect),
     apiKeys: new KyselyApiKeyStore(db, dialect),
     audit: new KyselyAuditLog(db, dialect),
+    quotas: new KyselyQuotaStore(db, dialect),
     init: () => guard(() => migrate(db, dialect)),
     ping: () =>
       guard(async () => {

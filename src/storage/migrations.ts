@@ -189,6 +189,22 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 9,
+    name: 'project quotas; per-project usage indexes',
+    async up(db, dialect) {
+      await db.schema
+        .createTable('project_quotas')
+        .addColumn('project', 'text', (c) => c.primaryKey())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('updated_at', sql.raw(dialect.types.bigint), (c) => c.notNull())
+        .addColumn('updated_by', 'text', (c) => c.notNull())
+        .execute();
+      // Quota checks on every submission: a project's queued/running count, and its CPU used today.
+      await db.schema.createIndex('evaluations_project_status').on('evaluations').columns(['project', 'status']).execute();
+      await db.schema.createIndex('evaluations_project_finished').on('evaluations').columns(['project', 'finished_at']).execute();
+    },
+  },
 ];
 
 /** Brings the schema up to date. Safe to run from several processes at once. */

@@ -121,6 +121,15 @@ export interface AuditLogTable {
   hash: string;
 }
 
+/** One row per project whose quota an admin set. */
+export interface ProjectQuotasTable {
+  project: string;
+  /** JSON text of the QuotaSettings. */
+  settings: string;
+  updated_at: number;
+  updated_by: string;
+}
+
 export interface MigrationsTable {
   version: number;
   name: string;
@@ -137,4 +146,5 @@ export interface Database {
   crucible_migrations: MigrationsTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  project_quotas: ProjectQuotasTable;
 }

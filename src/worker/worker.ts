@@ -7,11 +7,12 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
 import type { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
+import type { QuotaService } from '../app/quotas.js';
 import { resultWithoutRun } from '../app/verdicts.js';
 import { channels, type EventBus, type Subscription } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics, ScrapeSnapshot } from '../ports/metrics.js';
-import type { JobQueue, QueueConsumer, QueueJob } from '../ports/queue.js';
+import type { Deferral, JobQueue, QueueConsumer, QueueJob } from '../ports/queue.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { Tracing } from '../ports/tracing.js';
 import { NO_TRACING } from '../app/no-tracing.js';
@@ -27,6 +28,8 @@ export interface WorkerDeps {
   log: Logger;
   metrics?: Metrics;
   tracing?: Tracing;
+  /** Per-project running quotas: an evaluation of a project at its limit is handed back to the queue for later. */
+  quotas?: Pick<QuotaService, 'startDelayMs'>;
 }
 
 export interface WorkerOptions {
@@ -119,7 +122,12 @@ export class Worker {
   }
 
   /** One delivery, in a consumer span that continues the submitter's trace (carried in the job). */
-  private handle(job: QueueJob, attempt: number): Promise<void> {
+  private async handle(job: QueueJob, attempt: number): Promise<void | Deferral> {
+    // A project at its running quota: handed back for later, before any span or claim.
+    if (job.project !== undefined && this.deps.quotas) {
+      const deferMs = await this.deps.quotas.startDelayMs(job.project);
+      if (deferMs > 0) return { deferMs };
+    }
     const attributes = {
       'crucible.evaluation.id': job.evaluationId,
       'crucible.sandbox': job.sandbox,

@@ -45,6 +45,9 @@ export const ACCESS_TABLE: Record<string, Row> = {
   'GET /api/keys': adminOnly(200),
   'DELETE /api/keys/{id}': adminOnly(200),
   'GET /api/audit': adminOnly(200),
+  'GET /api/audit/verify': adminOnly(200),
+  'GET /api/projects/{project}/quota': readOwnProject,
+  'PUT /api/projects/{project}/quota': adminOnly(200),
 };
 
 const BODIES: Record<string, unknown> = {
@@ -52,6 +55,7 @@ const BODIES: Record<string, unknown> = {
   'POST /api/evaluations/batch': { evaluations: [{ code: 'print(1)' }] },
   'POST /api/syntax-check': { code: 'x = 1' },
   'POST /api/keys': { name: 'made in the matrix', role: 'viewer' },
+  'PUT /api/projects/{project}/quota': { max_queued: 10_000 },
 };
 
 describe('access matrix from the OpenAPI document (auth required)', () => {
@@ -89,8 +93,9 @@ describe('access matrix from the OpenAPI document (auth required)', () => {
     }
   };
 
-  /** Fills the path's {id}: a fresh evaluation of researcherSame, or a fresh key. */
+  /** Fills the path's {project} (the viewer's and researcherSame's) and {id}: a fresh evaluation of researcherSame, or a fresh key. */
   async function concretePath(path: string): Promise<string> {
+    if (path.includes('{project}')) return path.replace('{project}', 'alpha');
     if (!path.includes('{id}')) return path;
     if (path.startsWith('/api/keys/')) {
       const victim = await server.platform.access.createKey(ANONYMOUS_ACTOR, { name: 'victim', role: 'viewer' });

@@ -86,6 +86,25 @@ describe('roles and projects (auth required)', () => {
     );
   });
 
+  it("queue and stats show a non-admin only their project's numbers; admins every project's", async () => {
+    type Queue = { project: string | null; counts: Record<string, number>; depth: number; oldest_queued_at: string | null };
+    const queueAs = async (who: string) => (await api<Queue>(server.url, 'GET', '/api/queue', undefined, as(who))).body;
+    const beta = await queueAs('rb');
+    expect(beta).toMatchObject({ project: 'beta', depth: 0, oldest_queued_at: null });
+    expect(beta.counts.queued).toBe(0);
+    const alpha = await queueAs('va');
+    expect(alpha.project).toBe('alpha');
+    expect(alpha.counts.queued).toBeGreaterThanOrEqual(1);
+    expect(alpha.depth).toBe(alpha.counts.queued);
+    const everyone = await queueAs('admin');
+    expect(everyone.project).toBeNull();
+    expect(everyone.counts.queued).toBeGreaterThanOrEqual(alpha.counts.queued!);
+    const stats = await api<{ project: string | null }>(server.url, 'GET', '/api/stats', undefined, as('rb'));
+    expect(stats.status).toBe(200);
+    expect(stats.body.project).toBe('beta');
+    expect((await api<{ project: string | null }>(server.url, 'GET', '/api/stats', undefined, as('admin'))).body.project).toBeNull();
+  });
+
   it('viewers may not submit; only the owner or an admin may cancel', async () => {
     const v = await api<{ error: { code: string } }>(server.url, 'POST', '/api/evaluations', { code: 'print(1)' }, as('va'));
     expect(v.status).toBe(403);

@@ -256,5 +256,39 @@ export function queueContract(name: string, harness: QueueHarness): void {
       expect(started).toHaveLength(2);
       expect(await queue.depth()).toBe(1);
     });
+
+    it("fair share: one project's big batch does not starve another project's single submission", async () => {
+      const queue = await open();
+      // Project "big" queues 20 at once (ranks 1..20); then "small" submits one (rank 1: it had nothing waiting).
+      await queue.enqueue(Array.from({ length: 20 }, (_, i) => ({ ...job(`big-${i}`), project: 'big', rank: i + 1 })));
+      await queue.enqueue([{ ...job('small-0'), project: 'small', rank: 1 }]);
+      const got: string[] = [];
+      consume(queue, { handler: async (j) => void got.push(j.evaluationId) });
+      await waitFor(() => got.length === 21, 10_000, 'every job');
+      // FIFO would run it 21st; fair share runs it right after the big project's first.
+      expect(got.indexOf('small-0')).toBe(1);
+      expect(got.filter((id) => id.startsWith('big-'))).toEqual(Array.from({ length: 20 }, (_, i) => `big-${i}`));
+    });
+
+    it('a deferred job comes back after its delay without using up an attempt', async () => {
+      const queue = await open();
+      const attempts: number[] = [];
+      let deferred = 0;
+      consume(queue, {
+        handler: async (_j, attempt) => {
+          attempts.push(attempt);
+          if (deferred < 4) {
+            deferred++;
+            return { deferMs: 50 };
+          }
+        },
+      });
+      await queue.enqueue([job('deferred')]);
+      await waitFor(() => attempts.length === 5, 10_000, 'four deferrals and a run');
+      // More deferrals than maxAttempts (3), yet every delivery is still attempt 1 and nothing was exhausted.
+      expect(attempts).toEqual([1, 1, 1, 1, 1]);
+      await sleep(200);
+      expect(await queue.depth()).toBe(0);
+    });
   });
 }

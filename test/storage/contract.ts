@@ -485,6 +485,46 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect((await store.workers.list()).map((x) => x.id)).toEqual(['host-b:9']);
     });
 
+    it("counts one project's usage and narrows the dashboard numbers to it; stores quotas", async () => {
+      const since = new Date(Date.now() - 60_000).toISOString();
+      await created({ project: 'alpha' });
+      const running = await created({ project: 'alpha' });
+      const burnt = await created({ project: 'alpha' });
+      await created({ project: 'beta' });
+      await toRunning(running.id);
+      await toRunning(burnt.id);
+      await store.evaluations.transition(burnt.id, 'completed', {
+        finished_at: new Date().toISOString(),
+        reason: 'exit_zero',
+        metrics: { wall_ms: 2000, cpu_ms: 1500, peak_memory_bytes: 1 },
+      });
+      expect(await store.stats.projectUsage('alpha', since)).toEqual({ queued: 1, running: 1, cpu_ms: 1500 });
+      expect(await store.stats.projectUsage('alpha')).toEqual({ queued: 1, running: 1, cpu_ms: 0 });
+      expect(await store.stats.projectUsage('gamma', since)).toEqual({ queued: 0, running: 0, cpu_ms: 0 });
+      expect((await store.stats.countByStatus('beta')).queued).toBe(1);
+      expect((await store.stats.countByStatus('alpha')).completed).toBe(1);
+      expect(await store.stats.oldestQueuedAt('gamma')).toBeNull();
+      expect((await store.stats.outcomeBuckets(since, 60, 'beta')).every((b) => b.completed === 0)).toBe(true);
+      expect(await store.stats.durationSamples(since, 10, 'alpha')).toHaveLength(1);
+      expect(await store.stats.durationSamples(since, 10, 'beta')).toEqual([]);
+
+      expect(await store.quotas.get('alpha')).toBeNull();
+      const quota = {
+        project: 'alpha',
+        max_running: 2,
+        max_queued: null,
+        max_sessions: 1,
+        cpu_seconds_per_day: 3600,
+        role_limits: { researcher: { memory_mb: 1024 } },
+        updated_at: '2030-01-01T00:00:00.000Z',
+        updated_by: 'key_x',
+      };
+      await store.quotas.put(quota);
+      await store.quotas.put({ ...quota, max_queued: 10 });
+      expect(await store.quotas.get('alpha')).toEqual({ ...quota, max_queued: 10 });
+      expect((await store.quotas.list()).map((q) => q.project)).toEqual(['alpha']);
+    });
+
     it('answers the dashboard and recovery queries', async () => {
       expect(await store.stats.oldestQueuedAt()).toBeNull();
       const q1 = await created();

@@ -13,17 +13,21 @@ const EditorPage = lazy(() => import('./pages/EditorPage').then((m) => ({ defaul
 // History and Dashboard are small but not needed to show a shared link: less to run first on a phone.
 const HistoryPage = lazy(() => import('./pages/HistoryPage').then((m) => ({ default: m.HistoryPage })));
 const DashboardPage = lazy(() => import('./pages/DashboardPage').then((m) => ({ default: m.DashboardPage })));
+// Admins only (the API answers 403 to anyone else, shown on the page).
+const AuditPage = lazy(() => import('./pages/AuditPage').then((m) => ({ default: m.AuditPage })));
 
 const NAV: Array<{ href: string; label: string; match: Route['name'][] }> = [
   { href: '/', label: 'Editor', match: ['editor'] },
   { href: '/history', label: 'History', match: ['history', 'evaluation'] },
   { href: '/dashboard', label: 'Dashboard', match: ['dashboard'] },
+  { href: '/audit', label: 'Audit', match: ['audit'] },
 ];
 
 const TITLES: Record<Route['name'], string> = {
   editor: 'Editor',
   history: 'History',
   dashboard: 'Dashboard',
+  audit: 'Audit log',
   evaluation: 'Evaluation',
   'not-found': 'Not found',
 };
@@ -86,6 +90,8 @@ function Page({ route }: { route: Route }) {
       return <HistoryPage />;
     case 'dashboard':
       return <DashboardPage />;
+    case 'audit':
+      return <AuditPage />;
     case 'evaluation':
       return <EvaluationPage key={route.id} id={route.id} />;
     case 'not-found':

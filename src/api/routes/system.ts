@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ErrorBody } from '../../domain/errors.js';
 import { ConfigResponse, HealthResponse, QueueStats, StatsResponse, SyntaxCheckResponse, WorkerList } from '../../domain/system-views.js';
+import { actorOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { NoQuery, StatsQuery, SyntaxCheckRequest } from '../schemas.js';
 
@@ -14,7 +15,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: { tags: ['system'], summary: 'Queue depth and evaluations per status', querystring: NoQuery, response: { 200: QueueStats, 503: ErrorBody } },
     },
-    async () => ctx.system.queue(),
+    async (request) => ctx.system.queue(actorOf(request)),
   );
 
   api.get(
@@ -40,7 +41,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: StatsResponse, 400: ErrorBody },
       },
     },
-    async (request) => ctx.system.stats(request.query.minutes, request.query.bucket_s),
+    async (request) => ctx.system.stats(request.query.minutes, request.query.bucket_s, actorOf(request)),
   );
 
   api.get(

@@ -70,6 +70,62 @@ const row = (k: ApiKeyInfo) =>
     k.name,
   ].join('  ');
 
+/** `--max-queued 100` or `--max-queued none` (unlimited). */
+const countOrNone = (v: string): number | null => {
+  if (v === 'none' || v === 'unlimited') return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a whole number or "none", got ${v}`);
+  return n;
+};
+
+const QUOTA_FLAGS = { maxRunning: 'max_running', maxQueued: 'max_queued', maxSessions: 'max_sessions', cpuSecondsPerDay: 'cpu_seconds_per_day' } as const;
+
+function registerQuotaCommands(program: Command): void {
+  const quota = program
+    .command('quota')
+    .description('Per-project quotas, set in the database directly (no server needed; or PUT /api/projects/{project}/quota)');
+  storeOptions(
+    quota
+      .command('set')
+      .description('Set some of a project\'s quotas (the others are kept); "none" = unlimited')
+      .argument('<project>', 'project name')
+      .option('--max-running <n>', 'evaluations running at once')
+      .option('--max-queued <n>', 'evaluations waiting in the queue')
+      .option('--max-sessions <n>', 'sessions open at once')
+      .option('--cpu-seconds-per-day <n>', 'CPU seconds per UTC day')
+      .option('--role-limits <json>', 'largest limits per role, e.g. \'{"researcher":{"memory_mb":1024,"timeout_s":60}}\''),
+  ).action(async (project: string, flags: StoreFlags & Partial<Record<keyof typeof QUOTA_FLAGS, string>> & { roleLimits?: string }) => {
+    try {
+      const update: Record<string, unknown> = {};
+      for (const [flag, field] of Object.entries(QUOTA_FLAGS)) {
+        const value = flags[flag as keyof typeof QUOTA_FLAGS];
+        if (value !== undefined) update[field] = countOrNone(value);
+      }
+      if (flags.roleLimits !== undefined) update.role_limits = JSON.parse(flags.roleLimits) as unknown;
+      if (Object.keys(update).length === 0)
+        throw new Error('nothing to set: give at least one of --max-running, --max-queued, --max-sessions, --cpu-seconds-per-day, --role-limits');
+      const saved = await withAdmin(flags, async (a) => {
+        const q = await a.quotas.set(LOCAL_ADMIN, project, update);
+        await a.audit.record({ ...cliEntry('quota.set', project, update), project });
+        return q;
+      });
+      process.stdout.write(`${JSON.stringify(saved, null, 2)}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+  storeOptions(quota.command('show').description("A project's quotas and current usage").argument('<project>', 'project name')).action(
+    async (project: string, flags: StoreFlags) => {
+      try {
+        const view = await withAdmin(flags, (a) => a.quotas.show(LOCAL_ADMIN, project));
+        process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    },
+  );
+}
+
 export function registerAdminCommands(program: Command): void {
   const keys = program.command('keys').description('Manage API keys in the database directly (no server needed)');
 
@@ -128,6 +184,8 @@ export function registerAdminCommands(program: Command): void {
       }
     },
   );
+
+  registerQuotaCommands(program);
 
   const audit = program.command('audit').description('The hash-chained audit log, read directly from the database');
   storeOptions(audit.command('verify').description('Check the chain; exits 1 naming the first altered, removed or reordered entry')).action(

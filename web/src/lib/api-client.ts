@@ -37,6 +37,8 @@ export const api = {
   workers: () => client.workers(),
   stats: (minutes: number, bucketS: number) => client.stats(minutes, bucketS),
   artifacts: (id: string, signal?: AbortSignal) => client.artifactList(id, opt(signal)),
+  audit: (query: string) => client.audit(query),
+  auditVerify: () => client.auditVerify(),
 };
 
 /** Where one artifact's bytes are served (for links and inline images). */

@@ -7,13 +7,15 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from
 
 const NAVIGATE_EVENT = 'crucible:navigate';
 
-export type Route = { name: 'editor' } | { name: 'history' } | { name: 'dashboard' } | { name: 'evaluation'; id: string } | { name: 'not-found' };
+export type Route =
+  { name: 'editor' } | { name: 'history' } | { name: 'dashboard' } | { name: 'audit' } | { name: 'evaluation'; id: string } | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/') return { name: 'editor' };
   if (path === '/history') return { name: 'history' };
   if (path === '/dashboard') return { name: 'dashboard' };
+  if (path === '/audit') return { name: 'audit' };
   const m = /^\/evaluations\/([^/]+)$/.exec(path);
   if (m?.[1]) return { name: 'evaluation', id: decodeURIComponent(m[1]) };
   return { name: 'not-found' };
