@@ -7,6 +7,7 @@ import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
 import { isTerminal, type CreateEvaluationRequest, type Evaluation, type EvaluationList, type ListEvaluationsQuery } from '../domain/evaluation.js';
 import { badRequest, conflict, notFound, unavailable } from '../domain/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
+import { codeTitle } from '../domain/program-title.js';
 import { channels, type EventBus } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
@@ -210,6 +211,8 @@ function toNewEvaluation(request: CreateEvaluationRequest, createdAt: string): N
     sandbox: request.sandbox,
     code: request.code,
     code_sha256: createHash('sha256').update(request.code).digest('hex'),
+    name: request.name ?? null,
+    code_title: codeTitle(request.code),
     stdin: request.stdin ?? null,
     stdin_raw: request.stdin_base64 === undefined ? null : new Uint8Array(Buffer.from(request.stdin_base64, 'base64')),
     tags: [...new Set(request.tags)],

@@ -174,6 +174,15 @@ export const ProgramSource = z
 export const CreateEvaluationRequest = z
   .object({
     code: ProgramSource.min(1, { message: 'code must not be empty' }).describe('Python source to run'),
+    name: z
+      .string()
+      .trim()
+      .min(1, { message: 'name must not be blank (leave it out instead)' })
+      .max(REQUEST_BOUNDS.name_length, { message: `name must be at most ${REQUEST_BOUNDS.name_length} characters` })
+      .refine(...noNul('name'))
+      .refine(...wellFormed('name'))
+      .optional()
+      .describe('A short human name shown in listings and searchable (e.g. "baseline, 4 shots")'),
     stdin: z
       .string()
       .max(REQUEST_BOUNDS.stdin_bytes, { message: `stdin must be at most ${REQUEST_BOUNDS.stdin_bytes} bytes` })
@@ -229,6 +238,8 @@ export const Evaluation = z.object({
   sandbox: SandboxBackendName,
   code: z.string(),
   code_sha256: z.string(),
+  name: z.string().nullable().describe('The name given at submission, if any'),
+  code_title: z.string().nullable().describe('The first meaningful line of the code (no blank lines, comments or imports), for telling unnamed runs apart'),
   stdin: z.string().nullable(),
   stdin_base64: z.string().nullable().describe('Binary stdin as given in stdin_base64 (then stdin is null)'),
   tags: z.array(z.string()),

@@ -70,6 +70,7 @@ export const LimitBoundView = z.object({
   unit: z.string(),
   description: z.string(),
 });
+export type LimitBoundView = z.infer<typeof LimitBoundView>;
 export const ConfigResponse = z.object({
   limits: z.record(z.string(), LimitBoundView),
   environments: z.array(z.string()),
@@ -77,7 +78,9 @@ export const ConfigResponse = z.object({
   exit_code_guide: z.array(z.object({ code: z.string(), meaning: z.string() })),
   request_bounds: z
     .record(z.string(), z.number())
-    .describe('Size bounds of requests: code_bytes, stdin_bytes (UTF-8 bytes), tags, tag_length, metadata_bytes, metadata_depth, batch_size, body_bytes'),
+    .describe(
+      'Size bounds of requests: code_bytes, stdin_bytes (UTF-8 bytes), tags, tag_length, name_length, metadata_bytes, metadata_depth, batch_size, body_bytes',
+    ),
 });
 export type ConfigResponse = z.infer<typeof ConfigResponse>;
 

@@ -27,6 +27,9 @@ export interface NewEvaluation {
   sandbox: SandboxBackendName;
   code: string;
   code_sha256: string;
+  /** The submitter's name for it, and the code's first meaningful line (see codeTitle). */
+  name?: string | null;
+  code_title?: string | null;
   stdin: string | null;
   /** Binary stdin (then `stdin` is null). */
   stdin_raw?: Uint8Array | null;

@@ -1,5 +1,5 @@
 /**
- * The list's `q` filter: a case-insensitive substring of the id, a tag or the code. It has no
+ * The list's `q` filter: a case-insensitive substring of the id, the name, a tag or the code. It has no
  * index (substring matches over code), so it only looks at the newest SEARCH_WINDOW evaluations,
  * keeping a search to a bounded index range instead of a scan of the whole history.
  */
@@ -29,7 +29,12 @@ export function textMatch(dialect: StoreDialect, eb: EvaluationsEb, pattern: str
     .selectFrom('evaluation_payloads')
     .select('evaluation_payloads.code')
     .whereRef('evaluation_payloads.evaluation_id', '=', 'evaluations.id') as unknown as Expression<string>;
-  return eb.or([dialect.like(eb.ref('evaluations.id'), pattern), dialect.like(dialect.tagsText(eb), pattern), dialect.like(code, pattern)]);
+  return eb.or([
+    dialect.like(eb.ref('evaluations.id'), pattern),
+    dialect.like(eb.fn.coalesce('evaluations.name', eb.val('')), pattern),
+    dialect.like(dialect.tagsText(eb), pattern),
+    dialect.like(code, pattern),
+  ]);
 }
 
 /** `q` as a LIKE pattern matching it anywhere, with LIKE's own characters escaped. */

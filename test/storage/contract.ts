@@ -177,6 +177,14 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect((await store.evaluations.list({ limit: 5, tags: ['red'], cursor: page.next_cursor! })).items.map((i) => i.id)).toEqual([b.id, a.id]);
     });
 
+    it('keeps a name and a code title, and finds runs by name', async () => {
+      const named = await created({ name: 'Baseline, 4 shots', code_title: 'solve()' });
+      const unnamed = await created({ code_title: 'main()' });
+      expect(await store.evaluations.get(named.id)).toMatchObject({ name: 'Baseline, 4 shots', code_title: 'solve()' });
+      expect(await store.evaluations.getSummary(unnamed.id)).toMatchObject({ name: null, code_title: 'main()' });
+      expect((await store.evaluations.list({ limit: 50, q: 'baseline, 4' })).items.map((i) => i.id)).toEqual([named.id]);
+    });
+
     it('rejects a malformed cursor with invalid_cursor', async () => {
       const forged = (id: string) => Buffer.from(JSON.stringify([Date.now(), id])).toString('base64url');
       const malformed = ['garbage!', 'e30', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["x","y"]').toString('base64url')];

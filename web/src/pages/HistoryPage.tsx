@@ -12,6 +12,7 @@ import { api, ApiError } from '../lib/api-client';
 import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit } from '../lib/format';
 import { filtersFromSearch, filtersToSearch, matchesKnownFilters, toggleStatus, type HistoryFilters } from '../lib/history-filters';
 import { evaluationPath, Link, navigate, useLocation } from '../lib/router';
+import { runTitle, titleIsName } from '../lib/run-title';
 import { useStatusFeed } from '../lib/status-feed';
 import { toggleTag } from '../lib/tags';
 import { RelativeTime } from '../components/RelativeTime';
@@ -256,11 +257,11 @@ function HistoryRow({ e, activeTags, onTag }: { e: EvaluationSummary; activeTags
         <StatusBadge status={e.status} />
       </td>
       <td>
-        <Link href={evaluationPath(e.id)} className="mono row-link">
-          {e.id}
+        <Link href={evaluationPath(e.id)} className={`row-link row-title${titleIsName(e) ? '' : ' mono'}`} title={runTitle(e)}>
+          {runTitle(e)}
         </Link>
         <span className="muted small row-sub">
-          {e.sandbox} · {formatMemoryLimit(e.limits.memory_mb)} · {e.limits.timeout_s} s
+          <span className="mono">{e.id}</span> · {e.sandbox} · {formatMemoryLimit(e.limits.memory_mb)} · {e.limits.timeout_s} s
         </span>
       </td>
       <td className="col-tags">
