@@ -268,6 +268,9 @@ export type Evaluation = z.infer<typeof Evaluation>;
 export const EvaluationSummary = Evaluation.omit({ code: true, stdin: true, stdin_base64: true, stdout: true, stderr: true });
 export type EvaluationSummary = z.infer<typeof EvaluationSummary>;
 
+/** A metadata key the `meta` filter can name (a plain word, so it is safe in a JSON path). */
+const META_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+
 export const ListEvaluationsQuery = z
   .object({
     status: z
@@ -297,7 +300,26 @@ export const ListEvaluationsQuery = z
       .max(200)
       .refine(...noNul('q'))
       .optional()
-      .describe('Text search in code, tags and id'),
+      .describe('Text search (case-insensitive substring) in id, name, tags, code, stdout, stderr and the ending message'),
+    meta: z
+      .string()
+      .max(4096)
+      .optional()
+      .transform((s, ctx) => {
+        if (!s) return undefined;
+        const pairs: Array<{ key: string; value: string }> = [];
+        for (const part of s.split(',').filter(Boolean)) {
+          const eq = part.indexOf('=');
+          const key = eq > 0 ? part.slice(0, eq) : '';
+          if (!META_KEY.test(key) || part.includes('\u0000')) {
+            ctx.addIssue({ code: 'custom', message: `meta must be key=value pairs separated by commas, keys of letters, digits, _ and - (got "${part}")` });
+            return z.NEVER;
+          }
+          pairs.push({ key, value: part.slice(eq + 1) });
+        }
+        return pairs;
+      })
+      .describe('Metadata filter: comma-separated key=value pairs (e.g. model=gpt-4o,task=7); each top-level metadata value, as text, must equal its value'),
     limit: queryNumber('limit', { min: 1, max: 200, integer: true }).default(50),
     cursor: z.string().max(200).optional().describe('next_cursor from the previous page'),
     project: z
@@ -309,8 +331,13 @@ export const ListEvaluationsQuery = z
   .strict();
 export type ListEvaluationsQuery = z.infer<typeof ListEvaluationsQuery>;
 
+/** Matching evaluations are counted up to this many; beyond it the total says "at least". */
+export const LIST_TOTAL_CAP = 10_000;
+
 export const EvaluationList = z.object({
   items: z.array(EvaluationSummary),
   next_cursor: z.string().nullable(),
+  total: z.number().int().describe(`How many evaluations match the filters (all pages), counted up to ${LIST_TOTAL_CAP}`),
+  total_capped: z.boolean().describe(`true when more than ${LIST_TOTAL_CAP} match: total is then a lower bound`),
 });
 export type EvaluationList = z.infer<typeof EvaluationList>;

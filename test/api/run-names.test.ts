@@ -1,4 +1,4 @@
-/** An evaluation's optional name and its code title: accepted, bounded, returned and searchable. */
+/** An evaluation's optional name and code title (accepted, bounded, returned, searchable); the list's metadata filter and total. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUEST_BOUNDS } from '../../src/domain/limits.js';
 import { api, startTestServer } from '../helpers/server.js';
@@ -25,6 +25,23 @@ describe('evaluation names', () => {
     const list = await api<{ items: Ev[] }>(server.url, 'GET', '/api/evaluations?q=baseline');
     expect(list.body.items.map((i) => i.id)).toEqual([named.body.id]);
     expect(list.body.items[0]).toMatchObject({ name: 'Baseline run', code_title: 'print(os.getpid())' });
+  });
+
+  it('filters the list by metadata values with meta=key=value and says how many match in all', async () => {
+    const tagged = await api<Ev>(server.url, 'POST', '/api/evaluations', { code: 'print(1)', metadata: { model: 'gpt-4o', task: 12 } });
+    await api<Ev>(server.url, 'POST', '/api/evaluations', { code: 'print(2)', metadata: { model: 'other' } });
+    const r = await api<{ items: Ev[]; total: number; total_capped: boolean }>(server.url, 'GET', '/api/evaluations?meta=model=gpt-4o,task=12&limit=1');
+    expect(r.status).toBe(200);
+    expect(r.body.items.map((i) => i.id)).toEqual([tagged.body.id]);
+    expect(r.body).toMatchObject({ total: 1, total_capped: false });
+    const all = await api<{ items: Ev[]; total: number }>(server.url, 'GET', '/api/evaluations?limit=1');
+    expect(all.body.items).toHaveLength(1);
+    expect(all.body.total).toBeGreaterThan(1);
+    for (const bad of ['model', '=x', 'a.b=1', 'we ird=1']) {
+      const e = await api<ErrorBody>(server.url, 'GET', `/api/evaluations?meta=${encodeURIComponent(bad)}`);
+      expect(e.status, bad).toBe(400);
+      expect(e.body.error.message).toContain('meta must be key=value pairs');
+    }
   });
 
   it.each([

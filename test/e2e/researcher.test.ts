@@ -121,4 +121,79 @@ describe('researcher features', () => {
     await recent.getByText('result = sum(range(10))').waitFor();
     await recent.getByText('Tight limits, 4 shots').waitFor();
   });
+
+  it('finds runs by their output and by metadata, with the total count over every page', async () => {
+    await finishedRun({ code: 'print("needle-in-stdout")\n', metadata: { model: 'gpt-e2e', task: '3' } });
+    await finishedRun({ code: 'print(2)\n', metadata: { model: 'gpt-e2e', task: '4' } });
+    await page.goto(`${server.url}/history?q=needle-in-stdout`);
+    const table = page.getByTestId('history-table');
+    await table.locator('tbody tr[data-id]').first().waitFor();
+    expect(await table.locator('tbody tr[data-id]').count()).toBe(1);
+
+    await page.goto(`${server.url}/history`);
+    await page.getByLabel('Metadata', { exact: true }).fill('model=gpt-e2e,task=4');
+    await page.getByLabel('Metadata', { exact: true }).press('Enter');
+    await page.waitForURL(/meta=model/);
+    await page
+      .getByText('2 evaluations', { exact: false })
+      .waitFor({ state: 'detached' })
+      .catch(() => undefined);
+    await page
+      .locator('.page-head')
+      .getByText(/^1 evaluation$/)
+      .waitFor();
+    expect(await table.locator('tbody tr[data-id]').count()).toBe(1);
+
+    // A total over every page, not the rows loaded so far.
+    const all = await api<{ total: number }>('/api/evaluations?limit=1');
+    await page.goto(`${server.url}/history`);
+    await page
+      .locator('.page-head')
+      .getByText(new RegExp(`^${all.total} evaluations$`))
+      .waitFor();
+  });
+
+  it('refuses a tag with a space instead of splitting it, and shows how to leave the editor with Tab', async () => {
+    await openEditorWith({ code: 'print(1)\n', tags: [] });
+    const tags = page.getByLabel('Tags', { exact: true });
+    await tags.fill('my experiment');
+    await tags.press('Enter');
+    await page.getByText(/cannot contain spaces.*my-experiment/).waitFor();
+    expect(await page.locator('.chip-input .chip').count()).toBe(0);
+    expect(await page.getByTestId('tab-hint').textContent()).toMatch(/Ctrl\+M|⌃⇧M/);
+  });
+
+  it('on a phone: scrolls the result into view after Run, folds the charts, keeps History readable', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await openEditorWith({ code: 'import time\nfor i in range(3):\n    print(i, flush=True); time.sleep(0.3)\n', tags: [] });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.getByTestId('run').click();
+      await waitForStatus(/completed/);
+      await page.waitForTimeout(600); // the smooth scroll
+      const box = await page.getByTestId('run-panel').boundingBox();
+      expect(box).not.toBeNull();
+      expect(box!.y).toBeGreaterThanOrEqual(-1);
+      expect(box!.y).toBeLessThan(844);
+      // Charts start folded on a phone and open on request.
+      const toggle = page.getByTestId('run-metrics-toggle');
+      expect(await toggle.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+      await toggle.locator('summary').click();
+      await page.getByTestId('run-metrics').waitFor();
+      await page.screenshot({ path: screenshotPath('phone-run') });
+
+      await page.goto(`${server.url}/history`);
+      const firstTitle = page.locator('.row-title').first();
+      await firstTitle.waitFor();
+      const titleBox = await firstTitle.boundingBox();
+      expect(titleBox!.x + titleBox!.width).toBeLessThanOrEqual(390);
+      // Status, run and duration all fit without scrolling sideways.
+      const duration = await page.getByTestId('history-table').locator('thead th', { hasText: 'Duration' }).boundingBox();
+      expect(duration!.x + duration!.width).toBeLessThanOrEqual(390);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: screenshotPath('phone-history') });
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
 });

@@ -2,7 +2,7 @@
  * Typed calls to the Crucible HTTP API. Types come from the same zod schemas the server validates
  * with, so a contract change breaks the UI build instead of the UI at runtime.
  */
-import type { CreateEvaluationInput, Evaluation, EvaluationStatus, EvaluationSummary } from '../../../src/domain/evaluation';
+import type { CreateEvaluationInput, Evaluation, EvaluationList, EvaluationStatus } from '../../../src/domain/evaluation';
 import type { ConfigResponse, QueueStats, StatsResponse, SyntaxCheckResponse, WorkerView } from '../../../src/domain/system-views';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
 
@@ -71,20 +71,19 @@ export interface ListFilters {
   status?: readonly EvaluationStatus[];
   tags?: readonly string[];
   q?: string;
+  meta?: string;
   limit?: number;
   cursor?: string | null;
 }
 
-export interface EvaluationPage {
-  items: EvaluationSummary[];
-  next_cursor: string | null;
-}
+export type EvaluationPage = EvaluationList;
 
 export function listQueryString(f: ListFilters): string {
   const p = new URLSearchParams();
   if (f.status?.length) p.set('status', f.status.join(','));
   if (f.tags?.length) p.set('tags', f.tags.join(','));
   if (f.q?.trim()) p.set('q', f.q.trim());
+  if (f.meta?.trim()) p.set('meta', f.meta.trim());
   if (f.limit) p.set('limit', String(f.limit));
   if (f.cursor) p.set('cursor', f.cursor);
   const s = p.toString();

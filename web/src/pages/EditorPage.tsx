@@ -19,8 +19,12 @@ import { SetAsideNotice } from '../components/SetAsideNotice';
 import { FORM_FIELDS, RunSettings, type FormField } from '../components/RunSettings';
 
 const LIVE_CHECK_DELAY_MS = 700;
+/** The editor and the result stack (see styles.css); the same width as its media query. */
+const ONE_COLUMN_QUERY = '(max-width: 1100px)';
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 const RUN_SHORTCUT = isMac ? '⌘↵' : 'Ctrl+↵';
+/** Monaco's "toggle Tab key moves focus" binding. */
+const TAB_FOCUS_SHORTCUT = isMac ? '⌃⇧M' : 'Ctrl+M';
 
 type CheckState = { state: 'idle' | 'checking' | 'ok' | 'unavailable' } | { state: 'errors'; issues: SyntaxIssue[] };
 
@@ -40,6 +44,14 @@ export function EditorPage() {
   const runResource = useEvaluation(runId, run);
   const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
   const submittingRef = useRef(false);
+  const resultRef = useRef<HTMLElement | null>(null);
+  const scrollToResult = useRef(false);
+  // In the one-column layout the result is below the form: once a new run is on screen, show it.
+  useEffect(() => {
+    if (!scrollToResult.current || !runId) return;
+    scrollToResult.current = false;
+    if (window.matchMedia(ONE_COLUMN_QUERY).matches) resultRef.current?.scrollIntoView({ block: 'start' });
+  }, [runId]);
 
   const update = <K extends keyof Draft>(key: K, value: Draft[K]) => {
     setDraft((d) => ({ ...d, [key]: value }));
@@ -90,6 +102,7 @@ export function EditorPage() {
         setRun(created);
         setRunId(created.id);
         writeCurrentRun(created.id);
+        scrollToResult.current = true;
       } catch (err) {
         setErrors(formErrorsFrom(err, FORM_FIELDS));
       } finally {
@@ -166,6 +179,9 @@ export function EditorPage() {
             editorRef={editorRef}
           />
         </div>
+        <p className="field-hint editor-hint" data-testid="tab-hint">
+          Tab indents. <kbd>{TAB_FOCUS_SHORTCUT}</kbd> switches Tab to moving focus out of the editor (and back).
+        </p>
         {errors.fields.code && (
           <p className="field-error" role="alert">
             {errors.fields.code}
@@ -198,7 +214,7 @@ export function EditorPage() {
           </div>
         )}
       </section>
-      <section className="run-column" aria-label="Result">
+      <section className="run-column" aria-label="Result" ref={resultRef}>
         {runEval ? (
           <RunPanel
             key={runEval.id}
