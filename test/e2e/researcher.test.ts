@@ -85,6 +85,11 @@ describe('researcher features', () => {
     await page.getByText('+ Add metadata').click();
     await page.getByLabel('Metadata key 1').fill('model');
     await page.getByLabel('Metadata value 1').fill('gpt-x');
+    // The same program and limits as code to run from a script.
+    await page.getByTestId('api-snippet').locator('summary').click();
+    expect(await page.getByTestId('api-snippet-text').textContent()).toContain('"memory_mb":48');
+    await page.getByRole('button', { name: 'Python SDK' }).click();
+    expect(await page.getByTestId('api-snippet-text').textContent()).toMatch(/Crucible\(".*"\)\.run\([\s\S]*memory_mb=48,/);
     await page.screenshot({ path: screenshotPath('editor-settings') });
     await page.getByTestId('run').click();
     await waitForStatus(/completed/);

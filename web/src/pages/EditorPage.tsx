@@ -14,6 +14,7 @@ import { draftToRequest } from '../lib/draft-request';
 import { evaluationPath, Link } from '../lib/router';
 import { useEvaluation } from '../lib/use-evaluation';
 import { CodeEditor, type SyntaxIssue } from '../components/CodeEditor';
+import { ApiSnippet } from '../components/ApiSnippet';
 import { RunPanel } from '../components/RunPanel';
 import { SetAsideNotice } from '../components/SetAsideNotice';
 import { FORM_FIELDS, RunSettings, type FormField } from '../components/RunSettings';
@@ -206,6 +207,7 @@ export function EditorPage() {
           </div>
         )}
         <RunSettings draft={draft} update={update} errors={errors} config={config} />
+        <ApiSnippet body={draftToRequest(draft)} />
         {errors.general.length > 0 && (
           <div className="form-error" role="alert" data-testid="form-error">
             {errors.general.map((m, i) => (
