@@ -18,6 +18,7 @@ import { badRequest, conflict, CrucibleError, notFound, unavailable } from '../d
 import type { ArtifactList, CollectedArtifact } from '../domain/artifacts.js';
 import type { Limits } from '../domain/limits.js';
 import { MAIN_FILE } from '../domain/program-files.js';
+import { codeTitle } from '../domain/program-title.js';
 import { channels, type EventBus } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
@@ -328,6 +329,9 @@ function toNewEvaluation(request: CreateEvaluationRequest, run: { environment: E
     files: request.files ?? [],
     command: request.command ?? null,
     entrypoint: request.command ? null : (request.entrypoint ?? MAIN_FILE),
+    name: request.name ?? null,
+    // A files-only program is told apart by what it runs.
+    code_title: codeTitle(code) ?? (request.command ? request.command.join(' ') : (request.entrypoint ?? (request.files?.length ? MAIN_FILE : null))),
     stdin: request.stdin ?? null,
     stdin_raw: request.stdin_base64 === undefined ? null : new Uint8Array(Buffer.from(request.stdin_base64, 'base64')),
     tags: [...new Set(request.tags)],

@@ -10,6 +10,7 @@ import type { ConfigResponse, QueueStats, StatsResponse, SyntaxCheckResponse, Wo
 import { ApiError, errorFromResponse } from './api-error.js';
 import type { ArtifactInfo, ArtifactList } from '../domain/artifacts.js';
 import type { AuditPage, AuditVerification } from '../domain/audit.js';
+import type { EnvironmentList, EnvironmentView } from '../domain/environments.js';
 import type { CreateSessionInput, SessionEvent, SessionInfo, SessionList } from './pending-contract.js';
 import type { ClientOptions, ListFilters, RequestOptions, StreamOptions, WaitOptions } from './options.js';
 import { CrucibleSession, type SessionTransport } from './session.js';
@@ -213,6 +214,16 @@ export class CrucibleClient implements SessionTransport {
     return this.json('GET', `/api/stats?minutes=${minutes}&bucket_s=${bucketS}`, undefined, opts.signal);
   }
 
+  /** The environments programs can run in, with their Python, packages, limits, build status and serving workers. */
+  environments(opts: RequestOptions = {}): Promise<EnvironmentList> {
+    return this.json('GET', '/api/environments', undefined, opts.signal);
+  }
+
+  /** One environment by name (404 environment_not_found for an unknown one). */
+  environment(name: string, opts: RequestOptions = {}): Promise<EnvironmentView> {
+    return this.json('GET', `/api/environments/${encodeURIComponent(name)}`, undefined, opts.signal);
+  }
+
   /** A page of the audit log (admin); `query` is the query string, e.g. `?action=key.create&limit=50`. */
   audit(query = '', opts: RequestOptions = {}): Promise<AuditPage> {
     return this.json('GET', `/api/audit${query}`, undefined, opts.signal);
@@ -339,6 +350,7 @@ export function listQueryString(f: ListFilters): string {
   if (status) p.set('status', status);
   if (tags) p.set('tags', tags);
   if (f.q?.trim()) p.set('q', f.q.trim());
+  if (f.meta?.trim()) p.set('meta', f.meta.trim());
   if (f.project) p.set('project', f.project);
   if (f.limit) p.set('limit', String(f.limit));
   if (f.cursor) p.set('cursor', f.cursor);

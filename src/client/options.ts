@@ -17,6 +17,8 @@ export interface ListFilters {
   status?: EvaluationStatus | readonly EvaluationStatus[];
   tags?: string | readonly string[];
   q?: string;
+  /** Metadata filter, `key=value,key2=value2` (each top-level metadata value, as text, must equal the value). */
+  meta?: string;
   project?: string;
   limit?: number;
   cursor?: string | null;

@@ -223,6 +223,15 @@ export const CreateEvaluationRequest = z
       .max(REQUEST_BOUNDS.command_args, { message: `command may have at most ${REQUEST_BOUNDS.command_args} arguments` })
       .optional()
       .describe('The argv to run in /sandbox instead of python on the entrypoint, e.g. ["python3", "-m", "unittest"]; argv[0] is looked up in PATH'),
+    name: z
+      .string()
+      .trim()
+      .min(1, { message: 'name must not be blank (leave it out instead)' })
+      .max(REQUEST_BOUNDS.name_length, { message: `name must be at most ${REQUEST_BOUNDS.name_length} characters` })
+      .refine(...noNul('name'))
+      .refine(...wellFormed('name'))
+      .optional()
+      .describe('A short human name shown in listings and searchable (e.g. "baseline, 4 shots")'),
     stdin: z
       .string()
       .max(REQUEST_BOUNDS.stdin_bytes, { message: `stdin must be at most ${REQUEST_BOUNDS.stdin_bytes} bytes` })
@@ -293,6 +302,8 @@ export const Evaluation = z.object({
   files: z.array(ProgramFile).describe('The files given with the request (empty for a one-file program)'),
   entrypoint: z.string().nullable().describe('The script run with python (null when a command runs)'),
   command: z.array(z.string()).nullable().describe('The argv run instead of an entrypoint'),
+  name: z.string().nullable().describe('The name given at submission, if any'),
+  code_title: z.string().nullable().describe('The first meaningful line of the code (no blank lines, comments or imports), for telling unnamed runs apart'),
   stdin: z.string().nullable(),
   stdin_base64: z.string().nullable().describe('Binary stdin as given in stdin_base64 (then stdin is null)'),
   tags: z.array(z.string()),
@@ -336,6 +347,9 @@ export const EvaluationSummary = Evaluation.omit({
 });
 export type EvaluationSummary = z.infer<typeof EvaluationSummary>;
 
+/** A metadata key the `meta` filter can name (a plain word, so it is safe in a JSON path). */
+const META_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+
 export const ListEvaluationsQuery = z
   .object({
     status: z
@@ -365,7 +379,26 @@ export const ListEvaluationsQuery = z
       .max(200)
       .refine(...noNul('q'))
       .optional()
-      .describe('Text search in code, tags and id'),
+      .describe('Text search (case-insensitive substring) in id, name, tags, code, stdout, stderr and the ending message'),
+    meta: z
+      .string()
+      .max(4096)
+      .optional()
+      .transform((s, ctx) => {
+        if (!s) return undefined;
+        const pairs: Array<{ key: string; value: string }> = [];
+        for (const part of s.split(',').filter(Boolean)) {
+          const eq = part.indexOf('=');
+          const key = eq > 0 ? part.slice(0, eq) : '';
+          if (!META_KEY.test(key) || part.includes('\u0000')) {
+            ctx.addIssue({ code: 'custom', message: `meta must be key=value pairs separated by commas, keys of letters, digits, _ and - (got "${part}")` });
+            return z.NEVER;
+          }
+          pairs.push({ key, value: part.slice(eq + 1) });
+        }
+        return pairs;
+      })
+      .describe('Metadata filter: comma-separated key=value pairs (e.g. model=gpt-4o,task=7); each top-level metadata value, as text, must equal its value'),
     limit: queryNumber('limit', { min: 1, max: 200, integer: true }).default(50),
     cursor: z.string().max(200).optional().describe('next_cursor from the previous page'),
     project: z
@@ -377,8 +410,13 @@ export const ListEvaluationsQuery = z
   .strict();
 export type ListEvaluationsQuery = z.infer<typeof ListEvaluationsQuery>;
 
+/** Matching evaluations are counted up to this many; beyond it the total says "at least". */
+export const LIST_TOTAL_CAP = 10_000;
+
 export const EvaluationList = z.object({
   items: z.array(EvaluationSummary),
   next_cursor: z.string().nullable(),
+  total: z.number().int().describe(`How many evaluations match the filters (all pages), counted up to ${LIST_TOTAL_CAP}`),
+  total_capped: z.boolean().describe(`true when more than ${LIST_TOTAL_CAP} match: total is then a lower bound`),
 });
 export type EvaluationList = z.infer<typeof EvaluationList>;

@@ -74,6 +74,8 @@ export const REQUEST_BOUNDS = {
   stdin_bytes: 4_194_304,
   tags: 32,
   tag_length: 64,
+  /** Characters of an evaluation's optional name. */
+  name_length: 200,
   metadata_bytes: 16_384,
   metadata_depth: 32,
   batch_size: 500,

@@ -86,6 +86,7 @@ export const LimitBoundView = z.object({
   unit: z.string(),
   description: z.string(),
 });
+export type LimitBoundView = z.infer<typeof LimitBoundView>;
 export const ConfigResponse = z.object({
   limits: z.record(z.string(), LimitBoundView),
   environments: z.array(z.string()),
@@ -94,7 +95,7 @@ export const ConfigResponse = z.object({
   request_bounds: z
     .record(z.string(), z.number())
     .describe(
-      'Size bounds of requests: code_bytes, stdin_bytes (UTF-8 bytes), tags, tag_length, metadata_bytes, metadata_depth, batch_size, files (count), files_bytes (decoded total), file_path_bytes, command_args, command_arg_bytes, body_bytes',
+      'Size bounds of requests: code_bytes, stdin_bytes (UTF-8 bytes), tags, tag_length, name_length, metadata_bytes, metadata_depth, batch_size, files (count), files_bytes (decoded total), file_path_bytes, command_args, command_arg_bytes, body_bytes',
     ),
 });
 export type ConfigResponse = z.infer<typeof ConfigResponse>;

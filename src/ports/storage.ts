@@ -35,6 +35,9 @@ export interface NewEvaluation {
   /** The script run with python; null when `command` runs. Default main.py. */
   entrypoint?: string | null;
   command?: string[] | null;
+  /** The submitter's name for it, and the code's first meaningful line (see codeTitle). */
+  name?: string | null;
+  code_title?: string | null;
   stdin: string | null;
   /** Binary stdin (then `stdin` is null). */
   stdin_raw?: Uint8Array | null;

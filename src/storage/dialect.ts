@@ -38,6 +38,8 @@ export interface StoreDialect {
   tagFilter(db: Db, tags: string[]): Promise<(eb: EvaluationsEb) => Expression<SqlBool>>;
   /** The tags as one searchable text value. */
   tagsText(eb: EvaluationsEb): Expression<string>;
+  /** A top-level metadata value as text (`key` is a plain word: see MetadataFilter), null if absent. */
+  metadataText(eb: EvaluationsEb, key: string): Expression<string | null>;
   /** Case-insensitive `value LIKE pattern` with `\` as the escape character. */
   like(value: Expression<string>, pattern: string): Expression<SqlBool>;
 

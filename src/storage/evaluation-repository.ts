@@ -10,7 +10,7 @@
  * nothing. Starting with a write also avoids SQLite's read-then-write upgrade deadlock.
  */
 import type { Updateable } from 'kysely';
-import type { Evaluation, EvaluationList, EvaluationStatus, EvaluationSummary } from '../domain/evaluation.js';
+import { LIST_TOTAL_CAP, type Evaluation, type EvaluationList, type EvaluationStatus, type EvaluationSummary } from '../domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
 import { sourcesOf } from '../domain/state-machine.js';
 import type {
@@ -31,7 +31,7 @@ import type { ArtifactList, CollectedArtifact, CollectedArtifacts } from '../dom
 import { MAIN_FILE } from '../domain/program-files.js';
 import type { EvaluationsTable } from './schema.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
-import { likePattern, searchFloor, textMatch } from './text-search.js';
+import { likePattern, metadataMatch, searchFloor, textMatch } from './text-search.js';
 
 const DEFAULT_FIND_LIMIT = 1000;
 
@@ -68,6 +68,8 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
                 limits: JSON.stringify(e.limits),
                 metadata: JSON.stringify(e.metadata),
                 code_sha256: e.code_sha256,
+                name: e.name ?? null,
+                code_title: e.code_title ?? null,
                 owner: e.owner ?? 'anonymous',
                 project: e.project ?? 'default',
               })),
@@ -118,6 +120,8 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
           files: e.files ?? [],
           entrypoint: e.command ? null : (e.entrypoint ?? MAIN_FILE),
           command: e.command ?? null,
+          name: e.name ?? null,
+          code_title: e.code_title ?? null,
           stdin: e.stdin,
           stdin_base64: e.stdin_raw ? Buffer.from(e.stdin_raw).toString('base64') : null,
           tags: e.tags,
@@ -182,33 +186,61 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     return this.guard(async () => {
       const limit = query.limit;
-      let select = this.db.selectFrom('evaluations').selectAll('evaluations');
-      if (query.status?.length) select = select.where('evaluations.status', 'in', query.status);
-      if (query.project !== undefined) select = select.where('evaluations.project', '=', query.project);
-      if (query.tags?.length) {
-        select = select.where(await this.dialect.tagFilter(this.db, uniqueTags(query.tags)));
-      }
-      if (query.q) {
-        const pattern = likePattern(query.q);
-        const floor = await searchFloor(this.db);
-        if (floor !== null) select = select.where('evaluations.created_at', '>=', floor);
-        select = select.where((eb) => textMatch(this.dialect, eb, pattern));
-      }
+      const filtered = await this.filtered(query);
+      let select = filtered;
       if (cursor) {
         select = select.where((eb) => eb(eb.refTuple('evaluations.created_at', 'evaluations.id'), '<', eb.tuple(cursor.createdAt, cursor.id)));
       }
       const rows = await select
+        .selectAll('evaluations')
         .orderBy('evaluations.created_at', 'desc')
         .orderBy('evaluations.id', 'desc')
         .limit(limit + 1)
         .execute();
+      // Counted over a bounded subquery, so a huge history costs at most LIST_TOTAL_CAP index rows.
+      const counted = await this.db
+        .selectFrom(
+          filtered
+            .select('evaluations.id')
+            .limit(LIST_TOTAL_CAP + 1)
+            .as('matching'),
+        )
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      const total = Number(counted.n);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
         items: page.map(toSummary),
         next_cursor: rows.length > limit && last ? encodeCursor({ createdAt: Number(last.created_at), id: last.id }) : null,
+        total: Math.min(total, LIST_TOTAL_CAP),
+        total_capped: total > LIST_TOTAL_CAP,
       };
     });
+  }
+
+  /** The evaluations a listing's filters select (no cursor, order or columns yet). */
+  private async filtered(query: EvaluationListQuery) {
+    let select = this.db.selectFrom('evaluations');
+    if (query.status?.length) select = select.where('evaluations.status', 'in', query.status);
+    if (query.project !== undefined) select = select.where('evaluations.project', '=', query.project);
+    if (query.tags?.length) {
+      select = select.where(await this.dialect.tagFilter(this.db, uniqueTags(query.tags)));
+    }
+    if (query.q || query.meta?.length) {
+      // Neither is indexed: both look only at the newest SEARCH_WINDOW evaluations.
+      const floor = await searchFloor(this.db);
+      if (floor !== null) select = select.where('evaluations.created_at', '>=', floor);
+    }
+    if (query.q) {
+      const pattern = likePattern(query.q);
+      select = select.where((eb) => textMatch(this.dialect, eb, pattern));
+    }
+    if (query.meta?.length) {
+      const pairs = query.meta;
+      select = select.where((eb) => metadataMatch(this.dialect, eb, pairs));
+    }
+    return select;
   }
 
   transition(id: string, to: EvaluationStatus, patch: TransitionPatch = {}, options: TransitionOptions = {}): Promise<TransitionResult | null> {

@@ -3,6 +3,7 @@
  * recorded in `crucible_migrations`. Never edit a released migration: add a new one.
  */
 import { sql } from 'kysely';
+import { codeTitle } from '../domain/program-title.js';
 import type { Db, StoreDialect } from './dialect.js';
 
 export interface Migration {
@@ -205,7 +206,37 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('evaluations_project_finished').on('evaluations').columns(['project', 'finished_at']).execute();
     },
   },
+  {
+    version: 10,
+    name: 'evaluation name and code title (telling runs apart in listings)',
+    async up(db) {
+      await db.schema.alterTable('evaluations').addColumn('name', 'text').execute();
+      await db.schema.alterTable('evaluations').addColumn('code_title', 'text').execute();
+      // Existing evaluations get their title from their code, a page at a time (keyset order).
+      let after = '';
+      for (;;) {
+        const page = await db
+          .selectFrom('evaluation_payloads')
+          .select(['evaluation_id', 'code'])
+          .where('evaluation_id', '>', after)
+          .orderBy('evaluation_id')
+          .limit(BACKFILL_PAGE)
+          .execute();
+        for (const row of page) {
+          await db
+            .updateTable('evaluations')
+            .set({ code_title: codeTitle(row.code) })
+            .where('id', '=', row.evaluation_id)
+            .execute();
+        }
+        if (page.length < BACKFILL_PAGE) break;
+        after = page[page.length - 1]!.evaluation_id;
+      }
+    },
+  },
 ];
+
+const BACKFILL_PAGE = 500;
 
 /** Brings the schema up to date. Safe to run from several processes at once. */
 export async function migrate(db: Db, dialect: StoreDialect): Promise<void> {

@@ -46,6 +46,8 @@ export function toSummary(row: EvaluationRow): EvaluationSummary {
     environment: row.environment as Environment,
     sandbox: row.sandbox as SandboxBackendName,
     code_sha256: row.code_sha256,
+    name: row.name,
+    code_title: row.code_title,
     tags: decodeTags(row.tags),
     metadata: decodeJson<Record<string, unknown>>(row.metadata),
     // Limits added later (the artifact limits) read as their defaults on older rows.

@@ -33,6 +33,8 @@ export interface EvaluationsTable {
   metadata: unknown;
   code_sha256: string;
   owner: string;
+  name: string | null;
+  code_title: string | null;
   project: string;
 }
 

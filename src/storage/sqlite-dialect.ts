@@ -75,6 +75,8 @@ export const sqliteDialect: StoreDialect = {
 
   tagsText: (eb) => eb.ref('evaluations.tags') as Expression<string>,
 
+  metadataText: (eb, key) => sql<string | null>`cast(json_extract(${eb.ref('evaluations.metadata')}, ${`$."${key}"`}) as text)`,
+
   // SQLite's LIKE is case-insensitive for ASCII already.
   like: (value, pattern) => sql<SqlBool>`${value} like ${pattern} escape '\\'`,
 

@@ -1,6 +1,7 @@
 /**
- * The list's `q` filter: a case-insensitive substring of the id, a tag or the code. It has no
- * index (substring matches over code), so it only looks at the newest SEARCH_WINDOW evaluations,
+ * The list's `q` filter: a case-insensitive substring of the id, the name, a tag, the code, the
+ * output (stdout, stderr) or the ending message; and the `meta` filter on metadata values. It has no
+ * index (substring matches over code and output), so both only look at the newest SEARCH_WINDOW evaluations,
  * keeping a search to a bounded index range instead of a scan of the whole history.
  */
 import type { Expression, SqlBool } from 'kysely';
@@ -23,13 +24,27 @@ export async function searchFloor(db: Db): Promise<number | null> {
 
 /** The condition for `q` (already a LIKE pattern: see likePattern). */
 export function textMatch(dialect: StoreDialect, eb: EvaluationsEb, pattern: string): Expression<SqlBool> {
-  // The code as a correlated scalar subquery, probed per candidate row by primary key; as an
-  // EXISTS inside OR, PostgreSQL may instead hash the whole payload table.
-  const code = eb
-    .selectFrom('evaluation_payloads')
-    .select('evaluation_payloads.code')
-    .whereRef('evaluation_payloads.evaluation_id', '=', 'evaluations.id') as unknown as Expression<string>;
-  return eb.or([dialect.like(eb.ref('evaluations.id'), pattern), dialect.like(dialect.tagsText(eb), pattern), dialect.like(code, pattern)]);
+  // Payload columns as correlated scalar subqueries, probed per candidate row by primary key; as
+  // an EXISTS inside OR, PostgreSQL may instead hash the whole payload table.
+  const payload = (column: 'code' | 'stdout' | 'stderr') =>
+    eb
+      .selectFrom('evaluation_payloads')
+      .select(`evaluation_payloads.${column}`)
+      .whereRef('evaluation_payloads.evaluation_id', '=', 'evaluations.id') as unknown as Expression<string>;
+  return eb.or([
+    dialect.like(eb.ref('evaluations.id'), pattern),
+    dialect.like(eb.fn.coalesce('evaluations.name', eb.val('')), pattern),
+    dialect.like(eb.fn.coalesce('evaluations.message', eb.val('')), pattern),
+    dialect.like(dialect.tagsText(eb), pattern),
+    dialect.like(payload('code'), pattern),
+    dialect.like(payload('stdout'), pattern),
+    dialect.like(payload('stderr'), pattern),
+  ]);
+}
+
+/** Every `key=value` of the `meta` filter: the metadata's top-level value, as text, equals value. */
+export function metadataMatch(dialect: StoreDialect, eb: EvaluationsEb, pairs: ReadonlyArray<{ key: string; value: string }>): Expression<SqlBool> {
+  return eb.and(pairs.map((p) => eb(dialect.metadataText(eb, p.key), '=', p.value)));
 }
 
 /** `q` as a LIKE pattern matching it anywhere, with LIKE's own characters escaped. */

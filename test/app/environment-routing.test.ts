@@ -119,7 +119,7 @@ describe.each(engines)('routing by environment: %s', (_name, openEngine) => {
     const waiting = await service.get(ml.id);
     expect(waiting).toMatchObject({ status: 'queued', worker: null });
     expect(waiting.waiting_reason).toContain('crucible worker --environments python-ml');
-    expect((await service.list({ limit: 10, status: undefined, tags: undefined })).items.find((e) => e.id === ml.id)?.waiting_reason).toBe(
+    expect((await service.list({ limit: 10, status: undefined, tags: undefined, meta: undefined })).items.find((e) => e.id === ml.id)?.waiting_reason).toBe(
       waiting.waiting_reason,
     );
 

@@ -239,7 +239,7 @@ describe('a new user', () => {
 
   it('runs with the default timeout when the Timeout field is empty', async () => {
     await openEditor('print("default timeout")\n');
-    await page.locator('#f-timeout').fill('');
+    await page.locator('#f-timeout_s').fill('');
     await page.getByTestId('run').click();
     // Whichever comes first: the run's verdict, or an error message on the form.
     const errors = page.locator('.field-error, [data-testid="form-error"]');

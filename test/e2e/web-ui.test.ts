@@ -141,10 +141,10 @@ describe('web UI end to end', () => {
 
     await openEditorWith({ code: 'print(1)\n', tags: [], timeout_s: 100000 });
     await page.getByTestId('run').click();
-    const err = page.locator('#f-timeout-error');
+    const err = page.locator('#f-timeout_s-error');
     await err.waitFor();
     expect(await err.textContent()).toMatch(/at most/);
-    expect(await page.locator('#f-timeout').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#f-timeout_s').getAttribute('aria-invalid')).toBe('true');
   });
 
   it('lists history and filters it by tag', async () => {

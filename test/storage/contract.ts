@@ -187,6 +187,45 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect((await store.evaluations.list({ limit: 5, tags: ['red'], cursor: page.next_cursor! })).items.map((i) => i.id)).toEqual([b.id, a.id]);
     });
 
+    it('keeps a name and a code title, and finds runs by name', async () => {
+      const named = await created({ name: 'Baseline, 4 shots', code_title: 'solve()' });
+      const unnamed = await created({ code_title: 'main()' });
+      expect(await store.evaluations.get(named.id)).toMatchObject({ name: 'Baseline, 4 shots', code_title: 'solve()' });
+      expect(await store.evaluations.getSummary(unnamed.id)).toMatchObject({ name: null, code_title: 'main()' });
+      expect((await store.evaluations.list({ limit: 50, q: 'baseline, 4' })).items.map((i) => i.id)).toEqual([named.id]);
+    });
+
+    it('searches outputs and the ending message, filters by metadata values, and counts every match', async () => {
+      const a = await created({ metadata: { model: 'gpt-x', task: 7 } });
+      const b = await created({ metadata: { model: 'gpt-y', task: 7 } });
+      await created({ metadata: { model: 'gpt-x' } });
+      await toRunning(a.id);
+      await store.evaluations.transition(a.id, 'completed', { stdout: 'ANSWER=41', stderr: 'warn: Deprecated', finished_at: new Date().toISOString() });
+      await store.evaluations.transition(b.id, 'cancelled', { message: 'Cancelled by Somebody' });
+
+      const list = (q: Parameters<Storage['evaluations']['list']>[0]) => store.evaluations.list(q);
+      const ids = async (q: Parameters<Storage['evaluations']['list']>[0]) => (await list(q)).items.map((i) => i.id);
+      expect(await ids({ limit: 50, q: 'answer=41' })).toEqual([a.id]);
+      expect(await ids({ limit: 50, q: 'deprecated' })).toEqual([a.id]);
+      expect(await ids({ limit: 50, q: 'by somebody' })).toEqual([b.id]);
+      expect(
+        await ids({
+          limit: 50,
+          meta: [
+            { key: 'model', value: 'gpt-x' },
+            { key: 'task', value: '7' },
+          ],
+        }),
+      ).toEqual([a.id]);
+      expect((await ids({ limit: 50, meta: [{ key: 'task', value: '7' }] })).sort()).toEqual([a.id, b.id].sort());
+      expect(await ids({ limit: 50, meta: [{ key: 'nope', value: 'x' }] })).toEqual([]);
+
+      const page = await list({ limit: 1, meta: [{ key: 'model', value: 'gpt-x' }] });
+      expect(page).toMatchObject({ total: 2, total_capped: false });
+      expect(page.items).toHaveLength(1);
+      expect((await list({ limit: 1 })).total).toBe(3);
+    });
+
     it('rejects a malformed cursor with invalid_cursor', async () => {
       const forged = (id: string) => Buffer.from(JSON.stringify([Date.now(), id])).toString('base64url');
       const malformed = ['garbage!', 'e30', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["x","y"]').toString('base64url')];

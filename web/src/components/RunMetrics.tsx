@@ -14,6 +14,9 @@ interface Props {
   endMs: number | null;
 }
 
+/** Phone-width screens (the layout's one-column breakpoint). */
+export const NARROW_SCREEN = () => typeof window !== 'undefined' && window.matchMedia('(max-width: 640px)').matches;
+
 /** 0 → "0 s", 300 → "0.3 s", 12_000 → "12 s": sub-second runs need the decimal, long ones do not. */
 const seconds = (ms: number) => (ms === 0 ? '0 s' : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
 
@@ -27,29 +30,35 @@ export function RunMetrics({ samples, memoryLimitMb, cpus, running, endMs }: Pro
   const peakMem = samples.reduce((m, s) => Math.max(m, s.memory_bytes), 0);
   const lastCpu = cpu[cpu.length - 1];
   return (
-    <div className="metrics-grid" data-testid="run-metrics">
-      <LineChart
-        title={`CPU${lastCpu ? ` · ${lastCpu.cores.toFixed(2)} cores` : ''}`}
-        series={[{ label: 'CPU', color: 'var(--chart-cpu)', points: cpu.map((p) => [p.elapsed_ms, p.cores] as const) }]}
-        formatY={(v) => v.toFixed(v < 1 ? 2 : 1)}
-        formatX={seconds}
-        xDomain={xDomain}
-        emptyText={emptyText}
-        minYMax={Math.min(1, cpus ?? 1)}
-        refLine={cpus ? { value: cpus, label: `limit ${cpus} CPU` } : undefined}
-        summary={lastCpu ? `now ${lastCpu.cores.toFixed(2)} cores` : 'no samples yet'}
-      />
-      <LineChart
-        title={`Memory${latest ? ` · ${formatBytes(latest.memory_bytes)}` : ''}${latest && latest.pids !== undefined ? ` · ${latest.pids} pids` : ''}`}
-        series={[{ label: 'Memory', color: 'var(--chart-mem)', points: mem }]}
-        formatY={(v) => formatBytes(v)}
-        formatX={seconds}
-        xDomain={xDomain}
-        emptyText={emptyText}
-        minYMax={16 * 1024 * 1024}
-        refLine={memoryLimitMb ? { value: memoryLimitMb * 1024 * 1024, label: `limit ${formatBytes(memoryLimitMb * 1024 * 1024)}` } : undefined}
-        summary={latest ? `now ${formatBytes(latest.memory_bytes)}, peak ${formatBytes(peakMem)}` : 'no samples yet'}
-      />
-    </div>
+    // Collapsible: on a phone the charts start folded so the verdict and output come first.
+    <details className="metrics-details" open={!NARROW_SCREEN()} data-testid="run-metrics-toggle">
+      <summary>
+        Charts <span className="muted small">CPU and memory over time</span>
+      </summary>
+      <div className="metrics-grid" data-testid="run-metrics">
+        <LineChart
+          title={`CPU${lastCpu ? ` · ${lastCpu.cores.toFixed(2)} cores` : ''}`}
+          series={[{ label: 'CPU', color: 'var(--chart-cpu)', points: cpu.map((p) => [p.elapsed_ms, p.cores] as const) }]}
+          formatY={(v) => v.toFixed(v < 1 ? 2 : 1)}
+          formatX={seconds}
+          xDomain={xDomain}
+          emptyText={emptyText}
+          minYMax={Math.min(1, cpus ?? 1)}
+          refLine={cpus ? { value: cpus, label: `limit ${cpus} CPU` } : undefined}
+          summary={lastCpu ? `now ${lastCpu.cores.toFixed(2)} cores` : 'no samples yet'}
+        />
+        <LineChart
+          title={`Memory${latest ? ` · ${formatBytes(latest.memory_bytes)}` : ''}${latest && latest.pids !== undefined ? ` · ${latest.pids} pids` : ''}`}
+          series={[{ label: 'Memory', color: 'var(--chart-mem)', points: mem }]}
+          formatY={(v) => formatBytes(v)}
+          formatX={seconds}
+          xDomain={xDomain}
+          emptyText={emptyText}
+          minYMax={16 * 1024 * 1024}
+          refLine={memoryLimitMb ? { value: memoryLimitMb * 1024 * 1024, label: `limit ${formatBytes(memoryLimitMb * 1024 * 1024)}` } : undefined}
+          summary={latest ? `now ${formatBytes(latest.memory_bytes)}, peak ${formatBytes(peakMem)}` : 'no samples yet'}
+        />
+      </div>
+    </details>
   );
 }

@@ -20,16 +20,23 @@ const input = () => screen.getByLabelText('Tags') as HTMLInputElement;
 const value = () => screen.getByTestId('value').textContent;
 
 describe('TagInput', () => {
-  it('adds chips on Enter, comma and space', () => {
+  it('adds chips on Enter and comma', () => {
     render(<Harness />);
     fireEvent.change(input(), { target: { value: 'alpha' } });
     fireEvent.keyDown(input(), { key: 'Enter' });
     fireEvent.change(input(), { target: { value: 'beta' } });
     fireEvent.keyDown(input(), { key: ',' });
-    fireEvent.change(input(), { target: { value: 'gamma' } });
-    fireEvent.keyDown(input(), { key: ' ' });
-    expect(value()).toBe('alpha|beta|gamma');
+    expect(value()).toBe('alpha|beta');
     expect(input().value).toBe('');
+  });
+
+  it('refuses a tag with a space instead of splitting it, keeping the text', () => {
+    render(<Harness />);
+    fireEvent.change(input(), { target: { value: 'my experiment' } });
+    fireEvent.keyDown(input(), { key: 'Enter' });
+    expect(value()).toBe('');
+    expect(screen.getByRole('alert').textContent).toMatch(/cannot contain spaces.*my-experiment/);
+    expect(input().value).toBe('my experiment');
   });
 
   it('shows the validation message for an invalid tag and keeps the text', () => {

@@ -1,5 +1,5 @@
 /**
- * Chip input for tags: Enter, comma or space adds what was typed (validated with the API's tag
+ * Chip input for tags: Enter or comma adds what was typed (a space is refused, never a split) (validated with the API's tag
  * schema), Backspace in an empty box removes the last chip, each chip has its own remove button.
  */
 import { useId, useState, type KeyboardEvent } from 'react';
@@ -33,7 +33,7 @@ export function TagInput({ label, tags, onChange, placeholder = 'add tag…', er
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLInputElement>) => {
-    if ((e.key === 'Enter' && !(e.ctrlKey || e.metaKey)) || e.key === ',' || e.key === ' ') {
+    if ((e.key === 'Enter' && !(e.ctrlKey || e.metaKey)) || e.key === ',') {
       if (text.trim()) {
         e.preventDefault();
         commit();

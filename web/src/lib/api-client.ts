@@ -3,7 +3,7 @@
  * reports reachability to the connection banner. Types come from the same zod schemas the server
  * validates with, so a contract change breaks the UI build instead of the UI at runtime.
  */
-import { ApiError, CrucibleClient, type ListFilters } from '../../../src/client/index';
+import { ApiError, CrucibleClient, type EvaluationList, type ListFilters } from '../../../src/client/index';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
 
 export { ApiError, type ListFilters };
@@ -24,6 +24,8 @@ async function observedFetch(input: RequestInfo | URL, init?: RequestInit): Prom
 export const client = new CrucibleClient('', { fetch: observedFetch });
 
 const opt = (signal?: AbortSignal) => (signal ? { signal } : {});
+
+export type EvaluationPage = EvaluationList;
 
 export const api = {
   config: () => client.config(),

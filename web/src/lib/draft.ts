@@ -5,20 +5,30 @@
  */
 import { useEffect, useRef } from 'react';
 import { ENVIRONMENTS, SANDBOX_BACKENDS, type Environment, type SandboxBackendName } from '../../../src/domain/evaluation';
-import { LIMIT_BOUNDS } from '../../../src/domain/limits';
+import { LIMIT_BOUNDS, type LimitName } from '../../../src/domain/limits';
 
 export const DRAFT_STORAGE_KEY = 'crucible.draft.v1';
 export const SET_ASIDE_STORAGE_KEY = 'crucible.draft.set-aside.v1';
 export const DRAFT_SAVE_DELAY_MS = 400;
 
-export interface Draft {
+/** A limit left empty (NaN) is not sent: the server's default applies. */
+export type DraftLimits = Record<LimitName, number>;
+
+export interface MetadataRow {
+  key: string;
+  value: string;
+}
+
+export interface Draft extends DraftLimits {
   code: string;
   stdin: string;
+  /** Optional name shown in History; empty = none. */
+  name: string;
   environment: Environment;
   sandbox: SandboxBackendName;
-  timeout_s: number;
-  memory_mb: number;
   tags: string[];
+  /** Metadata as key/value rows (values sent as text). */
+  metadata: MetadataRow[];
 }
 
 export const SAMPLE_CODE = `# Crucible runs this in an isolated sandbox. Ctrl/Cmd+Enter to run.
@@ -34,15 +44,26 @@ print("done", file=sys.stderr)
 export const defaultDraft: Draft = {
   code: SAMPLE_CODE,
   stdin: '',
+  name: '',
   environment: 'python',
   sandbox: 'bubblewrap',
   timeout_s: LIMIT_BOUNDS.timeout_s.default,
   memory_mb: LIMIT_BOUNDS.memory_mb.default,
+  cpus: Number.NaN,
+  max_processes: Number.NaN,
+  max_output_bytes: Number.NaN,
+  scratch_mb: Number.NaN,
+  max_artifacts: Number.NaN,
+  max_artifact_bytes: Number.NaN,
   tags: [],
+  metadata: [],
 };
 
 const isOneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isMetadataRow = (v: unknown): v is MetadataRow =>
+  typeof v === 'object' && v !== null && typeof (v as MetadataRow).key === 'string' && typeof (v as MetadataRow).value === 'string';
+export const LIMIT_NAMES = Object.keys(LIMIT_BOUNDS) as LimitName[];
 
 /** Reads the draft, keeping every field that is well-formed and defaulting the rest. */
 export function loadDraft(storage: Pick<Storage, 'getItem'> | null = safeStorage()): Draft {
@@ -63,11 +84,12 @@ function parseDraft(raw: unknown): Draft {
   return {
     code: typeof r.code === 'string' ? r.code : defaultDraft.code,
     stdin: typeof r.stdin === 'string' ? r.stdin : defaultDraft.stdin,
+    name: typeof r.name === 'string' ? r.name : defaultDraft.name,
     environment: isOneOf(ENVIRONMENTS, r.environment) ? r.environment : defaultDraft.environment,
     sandbox: isOneOf(SANDBOX_BACKENDS, r.sandbox) ? r.sandbox : defaultDraft.sandbox,
-    timeout_s: isNum(r.timeout_s) ? r.timeout_s : defaultDraft.timeout_s,
-    memory_mb: isNum(r.memory_mb) ? r.memory_mb : defaultDraft.memory_mb,
+    ...(Object.fromEntries(LIMIT_NAMES.map((n) => [n, isNum(r[n]) ? r[n] : defaultDraft[n]])) as DraftLimits),
     tags: Array.isArray(r.tags) ? r.tags.filter((t): t is string => typeof t === 'string') : defaultDraft.tags,
+    metadata: Array.isArray(r.metadata) ? r.metadata.filter(isMetadataRow) : defaultDraft.metadata,
   };
 }
 

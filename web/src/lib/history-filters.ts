@@ -1,5 +1,5 @@
 /**
- * History filters live in the URL (/history?status=failed,timeout&tags=a,b&q=x) so a filtered
+ * History filters live in the URL (/history?status=failed,timeout&tags=a,b&q=x&meta=model=m) so a filtered
  * view can be bookmarked and shared. These functions convert between the two.
  */
 import { EVALUATION_STATUSES, type EvaluationStatus } from '../../../src/domain/evaluation';
@@ -8,6 +8,8 @@ export interface HistoryFilters {
   status: EvaluationStatus[];
   tags: string[];
   q: string;
+  /** Metadata filter as the API takes it: `model=gpt-4o,task=7`. */
+  meta?: string;
 }
 
 export const emptyFilters: HistoryFilters = { status: [], tags: [], q: '' };
@@ -25,6 +27,7 @@ export function filtersFromSearch(search: string): HistoryFilters {
     status: [...new Set(list('status').filter(isStatus))],
     tags: [...new Set(list('tags'))],
     q: p.get('q') ?? '',
+    ...(p.get('meta') ? { meta: p.get('meta')! } : {}),
   };
 }
 
@@ -33,6 +36,7 @@ export function filtersToSearch(f: HistoryFilters): string {
   if (f.status.length) p.set('status', f.status.join(','));
   if (f.tags.length) p.set('tags', f.tags.join(','));
   if (f.q.trim()) p.set('q', f.q.trim());
+  if (f.meta?.trim()) p.set('meta', f.meta.trim());
   const s = p.toString().replace(/%2C/g, ',');
   return s ? `?${s}` : '';
 }

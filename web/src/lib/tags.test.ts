@@ -15,10 +15,15 @@ describe('tag chips', () => {
     expect(addTag([], 'x'.repeat(65)).ok).toBe(false);
   });
   it('adds several at once and stops at the first invalid one', () => {
-    expect(addTags(['a'], 'b, c d')).toEqual({ ok: true, tags: ['a', 'b', 'c', 'd'] });
-    const r = addTags([], 'ok !no later');
+    expect(addTags(['a'], 'b, c\nd')).toEqual({ ok: true, tags: ['a', 'b', 'c', 'd'] });
+    const r = addTags([], 'ok, !no, later');
     expect(r.ok).toBe(false);
     expect(r.tags).toEqual(['ok']);
+  });
+  it('refuses a tag with spaces instead of splitting it', () => {
+    const r = addTags(['a'], 'b, my run');
+    expect(r).toMatchObject({ ok: false, tags: ['a', 'b'] });
+    if (!r.ok) expect(r.error).toMatch(/cannot contain spaces; use - or _ instead \(e\.g\. my-run\)/);
   });
   it('removes and toggles', () => {
     expect(removeTag(['a', 'b'], 'a')).toEqual(['b']);

@@ -12,16 +12,18 @@ export type AddTagResult = { ok: true; tags: string[] } | { ok: false; tags: str
 export function addTag(tags: readonly string[], raw: string): AddTagResult {
   const tag = raw.trim();
   if (tag === '') return { ok: true, tags: [...tags] };
+  // Refused, never split into several tags: the user meant one tag.
+  if (/\s/.test(tag)) return { ok: false, tags: [...tags], error: `tags cannot contain spaces; use - or _ instead (e.g. ${tag.split(/\s+/).join('-')})` };
   if (tags.includes(tag)) return { ok: true, tags: [...tags] };
   const parsed = TagSchema.safeParse(tag);
   if (!parsed.success) return { ok: false, tags: [...tags], error: parsed.error.issues[0]?.message ?? 'invalid tag' };
   return { ok: true, tags: [...tags, tag] };
 }
 
-/** Adds several tags typed or pasted at once ("a, b c"); stops at the first invalid one. */
+/** Adds several tags typed or pasted at once ("a, b" or one per line); stops at the first invalid one. */
 export function addTags(tags: readonly string[], raw: string): AddTagResult {
   let current: string[] = [...tags];
-  for (const part of raw.split(/[\s,]+/)) {
+  for (const part of raw.split(/[,\n]+/)) {
     const r = addTag(current, part);
     if (!r.ok) return { ok: false, tags: current, error: `“${part}”: ${r.error}` };
     current = r.tags;

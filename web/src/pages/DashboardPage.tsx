@@ -5,11 +5,12 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { QueueStats, StatsResponse, WorkerView } from '../../../src/domain/system-views';
-import type { StatusChange } from '../../../src/domain/events';
+import type { EvaluationSummary } from '../../../src/domain/evaluation';
 import { api } from '../lib/api-client';
 import { formatDuration, formatPercent } from '../lib/format';
 import { RelativeTime } from '../components/RelativeTime';
 import { evaluationPath, Link } from '../lib/router';
+import { runTitle, titleIsName } from '../lib/run-title';
 import { useStatusFeed } from '../lib/status-feed';
 import { LineChart } from '../components/LineChart';
 import { StackedBarChart } from '../components/StackedBarChart';
@@ -21,7 +22,7 @@ const STATS_MINUTES = 15;
 const STATS_BUCKET_S = 60;
 /** Queue/running samples kept for the live chart (one per refresh). */
 const MAX_LOAD_SAMPLES = 180;
-const MAX_ACTIVITY = 12;
+const MAX_RECENT = 10;
 
 interface LoadSample {
   t: number;
@@ -48,7 +49,7 @@ export function DashboardPage() {
   const [workers, setWorkers] = useState<WorkerView[] | null>(null);
   const [stats, setStats] = useState<StatsResponse | null>(null);
   const [load, setLoad] = useState<LoadSample[]>([]);
-  const [activity, setActivity] = useState<StatusChange[]>([]);
+  const [recent, setRecent] = useState<EvaluationSummary[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [updatedAt, setUpdatedAt] = useState<number | null>(null);
   const debounce = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -58,7 +59,8 @@ export function DashboardPage() {
     if (inFlight.current) return;
     inFlight.current = true;
     try {
-      const [q, w, s] = await Promise.all([api.queue(), api.workers(), api.stats(STATS_MINUTES, STATS_BUCKET_S)]);
+      const [q, w, s, r] = await Promise.all([api.queue(), api.workers(), api.stats(STATS_MINUTES, STATS_BUCKET_S), api.list({ limit: MAX_RECENT })]);
+      setRecent(r.items);
       setQueue(q);
       setWorkers(w.workers);
       setStats(s);
@@ -86,8 +88,7 @@ export function DashboardPage() {
   }, [refresh]);
 
   useStatusFeed(
-    (c) => {
-      setActivity((cur) => [c, ...cur].slice(0, MAX_ACTIVITY));
+    () => {
       if (debounce.current === null) {
         debounce.current = setTimeout(() => {
           debounce.current = null;
@@ -220,19 +221,24 @@ export function DashboardPage() {
             </table>
           </div>
         </section>
-        <section className="card" aria-label="Recent activity">
-          <h2 className="card-title">Live activity</h2>
-          {activity.length === 0 ? (
-            <p className="muted small">Status changes appear here as they happen.</p>
+        <section className="card" aria-label="Recent evaluations">
+          <h2 className="card-title">
+            Recent evaluations{' '}
+            <Link href="/history" className="small">
+              all →
+            </Link>
+          </h2>
+          {recent.length === 0 ? (
+            <p className="muted small">No evaluations yet; they appear here as they are submitted.</p>
           ) : (
-            <ul className="activity">
-              {activity.map((c, i) => (
-                <li key={`${c.id}-${c.status}-${i}`}>
-                  <StatusBadge status={c.status} />
-                  <Link className="mono small" href={evaluationPath(c.id)}>
-                    {c.id}
+            <ul className="activity" data-testid="recent-evaluations">
+              {recent.map((e) => (
+                <li key={e.id}>
+                  <StatusBadge status={e.status} />
+                  <Link className={`small activity-title${titleIsName(e) ? '' : ' mono'}`} href={evaluationPath(e.id)} title={e.id}>
+                    {runTitle(e)}
                   </Link>
-                  <span className="muted small">{new Date(c.at).toLocaleTimeString(undefined, { hour12: false })}</span>
+                  <RelativeTime iso={e.created_at} />
                 </li>
               ))}
             </ul>

@@ -10,28 +10,27 @@ import { api } from '../lib/api-client';
 import { useConfig } from '../lib/config';
 import { forgetSetAsideDraft, loadDraft, readSetAsideDraft, useDraftAutosave, type Draft } from '../lib/draft';
 import { formErrorsFrom, type FormErrors } from '../lib/field-errors';
-import { formatMemoryLimit } from '../lib/format';
+import { draftToRequest } from '../lib/draft-request';
 import { evaluationPath, Link } from '../lib/router';
 import { useEvaluation } from '../lib/use-evaluation';
 import { CodeEditor, type SyntaxIssue } from '../components/CodeEditor';
-import { EnvironmentInfo, useEnvironments } from '../components/EnvironmentInfo';
+import { ApiSnippet } from '../components/ApiSnippet';
 import { RunPanel } from '../components/RunPanel';
 import { SetAsideNotice } from '../components/SetAsideNotice';
-import { TagInput } from '../components/TagInput';
+import { FORM_FIELDS, RunSettings, type FormField } from '../components/RunSettings';
 
-export const FORM_FIELDS = ['code', 'stdin', 'environment', 'sandbox', 'timeout_s', 'memory_mb', 'tags'] as const;
-type FormField = (typeof FORM_FIELDS)[number];
-
-const MEMORY_PRESETS_MB = [256, 512, 1024, 2048];
 const LIVE_CHECK_DELAY_MS = 700;
+/** The editor and the result stack (see styles.css); the same width as its media query. */
+const ONE_COLUMN_QUERY = '(max-width: 1100px)';
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 const RUN_SHORTCUT = isMac ? '⌘↵' : 'Ctrl+↵';
+/** Monaco's "toggle Tab key moves focus" binding. */
+const TAB_FOCUS_SHORTCUT = isMac ? '⌃⇧M' : 'Ctrl+M';
 
 type CheckState = { state: 'idle' | 'checking' | 'ok' | 'unavailable' } | { state: 'errors'; issues: SyntaxIssue[] };
 
 export function EditorPage() {
   const config = useConfig();
-  const environments = useEnvironments();
   const [draft, setDraft] = useState<Draft>(() => loadDraft());
   useDraftAutosave(draft);
   // Bumped when the code is replaced from outside the editor (a restored draft).
@@ -46,6 +45,14 @@ export function EditorPage() {
   const runResource = useEvaluation(runId, run);
   const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
   const submittingRef = useRef(false);
+  const resultRef = useRef<HTMLElement | null>(null);
+  const scrollToResult = useRef(false);
+  // In the one-column layout the result is below the form: once a new run is on screen, show it.
+  useEffect(() => {
+    if (!scrollToResult.current || !runId) return;
+    scrollToResult.current = false;
+    if (window.matchMedia(ONE_COLUMN_QUERY).matches) resultRef.current?.scrollIntoView({ block: 'start' });
+  }, [runId]);
 
   const update = <K extends keyof Draft>(key: K, value: Draft[K]) => {
     setDraft((d) => ({ ...d, [key]: value }));
@@ -91,19 +98,12 @@ export function EditorPage() {
             // The check is a convenience; if it is unavailable, the run itself will report errors.
           }
         }
-        const created = await api.create({
-          code: draft.code,
-          ...(draft.stdin ? { stdin: draft.stdin } : {}),
-          environment: draft.environment,
-          sandbox: draft.sandbox,
-          // An empty Timeout field means the server's default, not "null".
-          ...(Number.isFinite(draft.timeout_s) ? { timeout_s: draft.timeout_s } : {}),
-          memory_mb: draft.memory_mb,
-          tags: draft.tags,
-        });
+        // Empty limit fields mean the server's default, not "null".
+        const created = await api.create(draftToRequest(draft));
         setRun(created);
         setRunId(created.id);
         writeCurrentRun(created.id);
+        scrollToResult.current = true;
       } catch (err) {
         setErrors(formErrorsFrom(err, FORM_FIELDS));
       } finally {
@@ -144,12 +144,6 @@ export function EditorPage() {
     ed.focus();
   };
 
-  const limits = config.limits;
-  const memBounds = limits.memory_mb;
-  const memOptions = MEMORY_PRESETS_MB.filter((m) => !memBounds || (m >= memBounds.min && m <= memBounds.max));
-  if (!memOptions.includes(draft.memory_mb)) memOptions.push(draft.memory_mb);
-  memOptions.sort((a, b) => a - b);
-  const timeoutBounds = limits.timeout_s;
   const runEval = runResource.evaluation ?? (run && run.id === runId ? run : null);
   // While a run is in flight, Run starts another one (the first keeps running): say so.
   const inFlight = runEval !== null && !isTerminal(runEval.status);
@@ -186,6 +180,9 @@ export function EditorPage() {
             editorRef={editorRef}
           />
         </div>
+        <p className="field-hint editor-hint" data-testid="tab-hint">
+          Tab indents. <kbd>{TAB_FOCUS_SHORTCUT}</kbd> switches Tab to moving focus out of the editor (and back).
+        </p>
         {errors.fields.code && (
           <p className="field-error" role="alert">
             {errors.fields.code}
@@ -209,98 +206,8 @@ export function EditorPage() {
             </button>
           </div>
         )}
-        <form className="settings" onSubmit={(e) => e.preventDefault()} aria-label="Run settings">
-          <div className="field">
-            <label htmlFor="f-environment">Environment</label>
-            <select id="f-environment" value={draft.environment} onChange={(e) => update('environment', e.target.value as Draft['environment'])}>
-              {config.environments.map((env) => {
-                const view = environments.find((e) => e.name === env);
-                const notServed = view && view.status !== 'ready' && view.workers.length === 0;
-                return (
-                  <option key={env} value={env}>
-                    {view ? `${env} (Python ${view.python_version}${notServed ? ', not built' : ''})` : env}
-                  </option>
-                );
-              })}
-            </select>
-            <EnvironmentInfo environment={environments.find((e) => e.name === draft.environment)} />
-            <FieldError id="f-environment" message={errors.fields.environment} />
-          </div>
-          <div className="field">
-            <label htmlFor="f-sandbox">Sandbox</label>
-            <select
-              id="f-sandbox"
-              value={draft.sandbox}
-              onChange={(e) => update('sandbox', e.target.value as Draft['sandbox'])}
-              aria-invalid={errors.fields.sandbox ? true : undefined}
-              aria-describedby={errors.fields.sandbox ? 'f-sandbox-error' : undefined}
-            >
-              {config.sandboxes.map((s) => (
-                <option key={s.name} value={s.name} disabled={!s.available} title={s.detail}>
-                  {s.name}
-                  {s.available ? '' : ' (unavailable)'}
-                </option>
-              ))}
-            </select>
-            <FieldError id="f-sandbox" message={errors.fields.sandbox} />
-          </div>
-          <div className="field">
-            <label htmlFor="f-timeout">Timeout (s)</label>
-            <input
-              id="f-timeout"
-              type="number"
-              inputMode="decimal"
-              step="any"
-              min={timeoutBounds?.min}
-              max={timeoutBounds?.max}
-              value={Number.isFinite(draft.timeout_s) ? draft.timeout_s : ''}
-              placeholder={timeoutBounds ? `${timeoutBounds.default} (default)` : 'default'}
-              onChange={(e) => update('timeout_s', e.target.value === '' ? Number.NaN : Number(e.target.value))}
-              aria-invalid={errors.fields.timeout_s ? true : undefined}
-              aria-describedby={errors.fields.timeout_s ? 'f-timeout-error' : 'f-timeout-hint'}
-            />
-            {!errors.fields.timeout_s && timeoutBounds && (
-              <p className="field-hint" id="f-timeout-hint">
-                {timeoutBounds.min}–{timeoutBounds.max} s, default {timeoutBounds.default}
-              </p>
-            )}
-            <FieldError id="f-timeout" message={errors.fields.timeout_s} />
-          </div>
-          <div className="field">
-            <label htmlFor="f-memory">Memory</label>
-            <select
-              id="f-memory"
-              value={draft.memory_mb}
-              onChange={(e) => update('memory_mb', Number(e.target.value))}
-              aria-invalid={errors.fields.memory_mb ? true : undefined}
-              aria-describedby={errors.fields.memory_mb ? 'f-memory-error' : undefined}
-            >
-              {memOptions.map((m) => (
-                <option key={m} value={m}>
-                  {formatMemoryLimit(m)}
-                </option>
-              ))}
-            </select>
-            <FieldError id="f-memory" message={errors.fields.memory_mb} />
-          </div>
-          <div className="field field-wide">
-            <TagInput id="f-tags" label="Tags" tags={draft.tags} onChange={(t) => update('tags', t)} error={errors.fields.tags} />
-          </div>
-          <div className="field field-full">
-            <label htmlFor="f-stdin">stdin</label>
-            <textarea
-              id="f-stdin"
-              rows={2}
-              value={draft.stdin}
-              onChange={(e) => update('stdin', e.target.value)}
-              placeholder="Text fed to the program on standard input (optional)"
-              spellCheck={false}
-              aria-invalid={errors.fields.stdin ? true : undefined}
-              aria-describedby={errors.fields.stdin ? 'f-stdin-error' : undefined}
-            />
-            <FieldError id="f-stdin" message={errors.fields.stdin} />
-          </div>
-        </form>
+        <RunSettings draft={draft} update={update} errors={errors} config={config} />
+        <ApiSnippet body={draftToRequest(draft)} />
         {errors.general.length > 0 && (
           <div className="form-error" role="alert" data-testid="form-error">
             {errors.general.map((m, i) => (
@@ -309,7 +216,7 @@ export function EditorPage() {
           </div>
         )}
       </section>
-      <section className="run-column" aria-label="Result">
+      <section className="run-column" aria-label="Result" ref={resultRef}>
         {runEval ? (
           <RunPanel
             key={runEval.id}
@@ -370,14 +277,5 @@ function SyntaxStatus({ check }: { check: CheckState }) {
     <span className={`syntax-status syntax-${check.state}`} aria-live="polite" data-testid="syntax-status">
       {text}
     </span>
-  );
-}
-
-function FieldError({ id, message }: { id: string; message: string | undefined }) {
-  if (!message) return null;
-  return (
-    <p className="field-error" id={`${id}-error`} role="alert">
-      {message}
-    </p>
   );
 }

@@ -6,6 +6,8 @@ import { useState } from 'react';
 import { isTerminal, type Evaluation } from '../../../src/domain/evaluation';
 import { api } from '../lib/api-client';
 import { openInEditor as replaceDraft } from '../lib/draft';
+import { evaluationToDraft } from '../lib/draft-request';
+import { runTitle } from '../lib/run-title';
 import { formatBytes, formatMemoryLimit, formatTimestamp } from '../lib/format';
 import { evaluationPath, Link, navigate } from '../lib/router';
 import { useEvaluation } from '../lib/use-evaluation';
@@ -56,19 +58,7 @@ export function EvaluationPage({ id }: { id: string }) {
   };
 
   const openInEditor = () => {
-    const e = evaluation;
-    replaceDraft(
-      {
-        code: e.code,
-        stdin: e.stdin ?? '',
-        environment: e.environment,
-        sandbox: e.sandbox,
-        timeout_s: e.limits.timeout_s,
-        memory_mb: e.limits.memory_mb,
-        tags: e.tags,
-      },
-      e.id,
-    );
+    replaceDraft(evaluationToDraft(evaluation), evaluation.id);
     navigate('/');
   };
 
@@ -92,6 +82,9 @@ export function EvaluationPage({ id }: { id: string }) {
           <h1 className="page-title mono" data-testid="detail-id">
             {evaluation.id}
           </h1>
+          <p className="detail-title" data-testid="detail-title">
+            {runTitle(evaluation)}
+          </p>
         </div>
         <div className="actions">
           <button type="button" className="btn btn-ghost" onClick={copyLink}>
@@ -106,8 +99,14 @@ export function EvaluationPage({ id }: { id: string }) {
           >
             Download JSON
           </a>
-          <button type="button" className="btn" onClick={openInEditor} data-testid="open-in-editor">
-            Open in editor
+          <button
+            type="button"
+            className="btn"
+            onClick={openInEditor}
+            title="Copy this run's code and settings into the editor as a new draft (your current draft can be restored)"
+            data-testid="open-in-editor"
+          >
+            Fork and edit
           </button>
           <button type="button" className="btn btn-primary" onClick={rerun} disabled={busy} data-testid="rerun">
             {busy ? 'Submitting…' : 'Re-run'}

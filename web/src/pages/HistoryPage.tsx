@@ -12,6 +12,7 @@ import { api, ApiError } from '../lib/api-client';
 import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit } from '../lib/format';
 import { filtersFromSearch, filtersToSearch, matchesKnownFilters, toggleStatus, type HistoryFilters } from '../lib/history-filters';
 import { evaluationPath, Link, navigate, useLocation } from '../lib/router';
+import { runTitle, titleIsName } from '../lib/run-title';
 import { useStatusFeed } from '../lib/status-feed';
 import { toggleTag } from '../lib/tags';
 import { RelativeTime } from '../components/RelativeTime';
@@ -53,6 +54,8 @@ export function HistoryPage() {
   const filters = useMemo(() => filtersFromSearch(search), [search]);
   const [items, setItems] = useState<EvaluationSummary[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
+  const [total, setTotal] = useState<{ n: number; capped: boolean } | null>(null);
+  const [meta, setMeta] = useState(filters.meta ?? '');
   const [loading, setLoading] = useState(true);
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -75,6 +78,7 @@ export function HistoryPage() {
       (page) => {
         setItems(page.items);
         setCursor(page.next_cursor);
+        setTotal({ n: page.total, capped: page.total_capped });
         setError(null);
         setLoading(false);
       },
@@ -149,19 +153,32 @@ export function HistoryPage() {
     }
   };
 
-  const anyFilter = filters.status.length > 0 || filters.tags.length > 0 || filters.q !== '';
+  const anyFilter = filters.status.length > 0 || filters.tags.length > 0 || filters.q !== '' || Boolean(filters.meta);
   return (
     <div className="page history-page">
       <div className="page-head">
         <h1 className="page-title">History</h1>
         <span className="muted small" aria-live="polite">
-          {loading ? 'Loading…' : `${items.length}${cursor ? '+' : ''} evaluation${items.length === 1 ? '' : 's'}`}
+          {loading ? 'Loading…' : countText(items.length, total)}
         </span>
       </div>
       <section className="filters" aria-label="Filters">
         <div className="field">
           <label htmlFor="h-q">Search</label>
-          <input id="h-q" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="code, tag or id" />
+          <input id="h-q" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="name, code, output, message, tag or id" />
+        </div>
+        <div className="field">
+          <label htmlFor="h-meta">Metadata</label>
+          <input
+            id="h-meta"
+            type="search"
+            value={meta}
+            onChange={(e) => setMeta(e.target.value)}
+            onKeyDown={(e) => e.key === 'Enter' && setFilters({ ...filters, meta })}
+            onBlur={() => meta !== (filters.meta ?? '') && setFilters({ ...filters, meta })}
+            placeholder="model=gpt-4o,task=7 (Enter)"
+            spellCheck={false}
+          />
         </div>
         <fieldset className="field status-filter">
           <legend>Status</legend>
@@ -188,6 +205,7 @@ export function HistoryPage() {
             className="btn btn-ghost btn-sm clear-filters"
             onClick={() => {
               setQ('');
+              setMeta('');
               setFilters({ status: [], tags: [], q: '' });
             }}
           >
@@ -248,6 +266,14 @@ export function HistoryPage() {
   );
 }
 
+/** "12 of 340 evaluations": the total over every page, from the server. */
+function countText(shown: number, total: { n: number; capped: boolean } | null): string {
+  if (!total) return `${shown} evaluation${shown === 1 ? '' : 's'}`;
+  const all = `${total.n.toLocaleString()}${total.capped ? '+' : ''}`;
+  const noun = total.n === 1 && !total.capped ? 'evaluation' : 'evaluations';
+  return shown >= total.n && !total.capped ? `${all} ${noun}` : `${shown} of ${all} ${noun}`;
+}
+
 function HistoryRow({ e, activeTags, onTag }: { e: EvaluationSummary; activeTags: readonly string[]; onTag: (t: string) => void }) {
   const duration = e.metrics.wall_ms ?? elapsedBetween(e.started_at, e.finished_at);
   return (
@@ -256,11 +282,11 @@ function HistoryRow({ e, activeTags, onTag }: { e: EvaluationSummary; activeTags
         <StatusBadge status={e.status} />
       </td>
       <td>
-        <Link href={evaluationPath(e.id)} className="mono row-link">
-          {e.id}
+        <Link href={evaluationPath(e.id)} className={`row-link row-title${titleIsName(e) ? '' : ' mono'}`} title={runTitle(e)}>
+          {runTitle(e)}
         </Link>
         <span className="muted small row-sub">
-          {e.sandbox} · {formatMemoryLimit(e.limits.memory_mb)} · {e.limits.timeout_s} s
+          <span className="mono">{e.id}</span> · {e.sandbox} · {formatMemoryLimit(e.limits.memory_mb)} · {e.limits.timeout_s} s
         </span>
       </td>
       <td className="col-tags">

@@ -61,6 +61,8 @@ class EvaluationSummary(TypedDict):
     owner: str
     project: str
     waiting_reason: Optional[str]
+    name: Optional[str]
+    code_title: Optional[str]
 
 
 class ProgramFile(TypedDict):
@@ -83,6 +85,8 @@ class Evaluation(EvaluationSummary):
 class EvaluationList(TypedDict):
     items: List[EvaluationSummary]
     next_cursor: Optional[str]
+    total: int
+    total_capped: bool
 
 
 class EvaluationEvent(TypedDict):
