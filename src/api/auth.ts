@@ -48,6 +48,10 @@ export const AUDITED_ROUTES: Record<string, string> = {
   'POST /api/evaluations': 'evaluation.submit',
   'POST /api/evaluations/batch': 'evaluation.submit',
   'POST /api/evaluations/:id/cancel': 'evaluation.cancel',
+  'POST /api/sessions': 'session.create',
+  'POST /api/sessions/:id/exec': 'session.exec',
+  'PUT /api/sessions/:id/files': 'session.file_write',
+  'DELETE /api/sessions/:id': 'session.end',
   'POST /api/keys': 'key.create',
   'DELETE /api/keys/:id': 'key.revoke',
 };

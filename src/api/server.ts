@@ -19,6 +19,7 @@ import { installHttpMetrics } from './http-metrics.js';
 import { installResponseBudget } from './response-budget.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { streamRoutes } from './routes/streams.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { systemRoutes } from './routes/system.js';
 import { webRoutes } from './routes/web.js';
 
@@ -123,6 +124,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
       },
       tags: [
         { name: 'evaluations', description: 'Submit, read, list, cancel and stream evaluations' },
+        { name: 'sessions', description: 'Long-lived sandboxes for agents: exec, files, events' },
         { name: 'system', description: 'Queue, workers, statistics and health' },
         { name: 'access', description: 'API keys (admin only)' },
       ],
@@ -133,6 +135,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
 
   evaluationRoutes(app, ctx);
   streamRoutes(app, ctx);
+  sessionRoutes(app, ctx);
   systemRoutes(app, ctx);
   keyRoutes(app, ctx);
   auditRoutes(app, ctx);

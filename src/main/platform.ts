@@ -12,6 +12,9 @@ import { EventLogReader } from '../app/event-log-reader.js';
 import { Reaper } from '../app/reaper.js';
 import { StatusFeed } from '../app/status-feed.js';
 import { SyntaxChecker } from '../app/syntax-check.js';
+import { SessionHost } from '../app/session-host.js';
+import { LocalSessionLink, SessionService, type SessionLink } from '../app/session-service.js';
+import { hostname } from 'node:os';
 import { SystemQueries } from '../app/system-queries.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import type { EventBus } from '../ports/bus.js';
@@ -34,6 +37,9 @@ export interface UseCases {
   reaper: Reaper;
   access: AccessControl;
   audit: AuditTrail;
+  sessions: SessionService;
+  /** The sessions this process holds (null where no sandboxes run, e.g. an API-only instance). */
+  sessionHost: SessionHost | null;
 }
 
 export interface Platform extends UseCases {
@@ -54,6 +60,9 @@ function buildUseCases(
   log: PinoLogger,
 ): UseCases {
   const { storage, queue, bus, sandboxes, metrics } = ports;
+  // Sessions live where sandboxes run; an instance without workers cannot hold any (its link offers no host).
+  const sessionHost = config.workers > 0 ? new SessionHost({ store: storage.sessions, sandboxes, bus, log }, `${hostname()}:${process.pid}`) : null;
+  const sessionLink: SessionLink = sessionHost ? new LocalSessionLink(sessionHost) : noSessionHosts;
   const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
   const evaluations = new EvaluationService(
@@ -74,8 +83,20 @@ function buildUseCases(
     reaper,
     access: new AccessControl(storage.apiKeys, { mode: config.auth ?? 'off', maxFailuresPerMinute: config.authFailuresPerMinute }),
     audit: new AuditTrail(storage.audit),
+    sessions: new SessionService({ store: storage.sessions, link: sessionLink, bus }),
+    sessionHost,
   };
 }
+
+/** A link with no host: creating a session answers sandbox_unavailable. */
+const noSessionHosts: SessionLink = {
+  hostsFor: async () => [],
+  start: () => Promise.reject(new Error('no session host in this process')),
+  exec: () => Promise.reject(new Error('no session host in this process')),
+  writeFile: () => Promise.reject(new Error('no session host in this process')),
+  readFile: () => Promise.reject(new Error('no session host in this process')),
+  end: () => Promise.reject(new Error('no session host in this process')),
+};
 
 export async function openPlatform(config: PlatformConfig, log: PinoLogger): Promise<Platform> {
   const cleanups: Adapters['cleanups'] = [];
@@ -88,6 +109,13 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger): Pro
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
     cleanups.push(() => closeSandboxBackends(sandboxes));
     const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics }, log);
+    if (useCases.sessionHost) {
+      // Embedded: this process is the only one using the data dir, so every open session belonged
+      // to a process that is gone. Ended, never left looking alive.
+      if (isEmbedded(config)) await useCases.sessionHost.endLost(undefined, 'the server holding the session restarted or crashed');
+      const host = useCases.sessionHost;
+      cleanups.push(() => host.close());
+    }
     let closed = false;
     return {
       ...useCases,

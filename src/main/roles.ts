@@ -75,6 +75,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
         statusFeed: platform.statusFeed,
         system: platform.system,
         syntaxChecker: platform.syntaxChecker,
+        sessions: platform.sessions,
         maxWaitS: config.maxWaitS,
         streams,
         metrics: platform.metrics,

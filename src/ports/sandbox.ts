@@ -6,6 +6,7 @@ import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
 import type { MetricsSample } from '../domain/events.js';
 import type { Limits } from '../domain/limits.js';
 import type { RunResult } from '../domain/run-result.js';
+import type { SessionSandboxHost } from './session-sandbox.js';
 
 export type { RunResult };
 
@@ -39,7 +40,7 @@ export interface BackendHealth {
   detail: string;
 }
 
-export interface SandboxBackend {
+export interface SandboxBackend extends Partial<SessionSandboxHost> {
   readonly name: SandboxBackendName;
   /** Checks prerequisites (binaries, cgroups, rootfs) without running anything. */
   health(): Promise<BackendHealth>;

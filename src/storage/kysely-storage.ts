@@ -13,6 +13,7 @@ import { KyselyEvaluationStats } from './evaluation-stats.js';
 import { KyselyEventLog } from './event-log.js';
 import { migrate } from './migrations.js';
 import { storeGuard } from './store-guard.js';
+import { KyselySessionStore } from './session-store.js';
 import { KyselyWorkerRegistry } from './worker-registry.js';
 
 export function createKyselyStorage(db: Db, dialect: StoreDialect): Storage {
@@ -24,6 +25,7 @@ export function createKyselyStorage(db: Db, dialect: StoreDialect): Storage {
     stats: new KyselyEvaluationStats(db, dialect),
     apiKeys: new KyselyApiKeyStore(db, dialect),
     audit: new KyselyAuditLog(db, dialect),
+    sessions: new KyselySessionStore(db, dialect),
     init: () => guard(() => migrate(db, dialect)),
     ping: () =>
       guard(async () => {

@@ -105,6 +105,34 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface SessionsTable {
+  id: string;
+  status: string;
+  ended_reason: string | null;
+  message: string | null;
+  environment: string;
+  sandbox: string;
+  limits: string;
+  tags: string;
+  metadata: string;
+  owner: string;
+  project: string;
+  worker: string | null;
+  created_at: number;
+  ready_at: number | null;
+  ended_at: number | null;
+  last_activity_at: number;
+  last_seq: number;
+}
+
+export interface SessionEventsTable {
+  session_id: string;
+  seq: number;
+  type: string;
+  at: number;
+  data: string;
+}
+
 export interface MigrationsTable {
   version: number;
   name: string;
@@ -120,4 +148,6 @@ export interface Database {
   crucible_migrations: MigrationsTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  sessions: SessionsTable;
+  session_events: SessionEventsTable;
 }

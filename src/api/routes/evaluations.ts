@@ -164,7 +164,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
 }
 
 /** The Last-Event-ID header as a sequence number; absent or blank: undefined; anything else: 400. */
-function lastEventId(header: string | string[] | undefined): number | undefined {
+export function lastEventId(header: string | string[] | undefined): number | undefined {
   const text = lastEventIdHeader(header);
   if (text === undefined) return undefined;
   if (!/^\d{1,15}$/.test(text)) {
