@@ -79,6 +79,7 @@ ERRNO_CODES = {
     errno.EPERM: "permission_denied",
     errno.EROFS: "permission_denied",
     errno.ENOTDIR: "invalid_path",
+    errno.EEXIST: "invalid_path",  # a parent "directory" is a file
     errno.ENAMETOOLONG: "invalid_path",
     errno.ELOOP: "invalid_path",
     errno.ENOSPC: "no_space",

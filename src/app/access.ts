@@ -36,7 +36,8 @@ export const unauthenticated = (message: string) => new CrucibleError('unauthent
 export const forbidden = (message: string) => new CrucibleError('forbidden', message);
 
 /** Actions a role may take (project scoping is checked by the use cases that read evaluations). */
-export type Action = 'evaluations:read' | 'evaluations:submit' | 'evaluations:cancel' | 'sessions:read' | 'sessions:use' | 'system:read' | 'keys:manage' | 'audit:read';
+export type Action =
+  'evaluations:read' | 'evaluations:submit' | 'evaluations:cancel' | 'sessions:read' | 'sessions:use' | 'system:read' | 'keys:manage' | 'audit:read';
 
 const GRANTS: Record<Role, readonly Action[]> = {
   admin: ['evaluations:read', 'evaluations:submit', 'evaluations:cancel', 'sessions:read', 'sessions:use', 'system:read', 'keys:manage', 'audit:read'],

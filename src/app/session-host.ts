@@ -10,7 +10,16 @@ import type { SandboxBackends } from '../ports/sandbox.js';
 import type { SessionSandbox } from '../ports/session-sandbox.js';
 import type { SessionStore } from '../ports/storage.js';
 import { conflict, CrucibleError } from '../domain/errors.js';
-import { execVerdict, SESSION_BOUNDS, type ExecRequest, type ExecResult, type FileWritten, type NewSessionEvent, type Session, type SessionEndReason } from '../domain/session.js';
+import {
+  execVerdict,
+  SESSION_BOUNDS,
+  type ExecRequest,
+  type ExecResult,
+  type FileWritten,
+  type NewSessionEvent,
+  type Session,
+  type SessionEndReason,
+} from '../domain/session.js';
 
 /** Output kept in an exec's event (the transcript); the full output is in the exec's answer. */
 const TRANSCRIPT_OUTPUT_BYTES = 64 * 1024;
@@ -65,7 +74,10 @@ export class SessionHost {
     if (this.closed) return void (await this.markEnded(session.id, 'worker_shutdown', 'the worker is shutting down'));
     const live: Live = { session, sandbox: null, running: 0, ending: null };
     this.live.set(session.id, live);
-    live.lifetimeTimer = setTimeout(() => void this.end(session.id, 'max_lifetime', `the session reached its max_lifetime_s of ${session.limits.max_lifetime_s} s`), session.limits.max_lifetime_s * 1000);
+    live.lifetimeTimer = setTimeout(
+      () => void this.end(session.id, 'max_lifetime', `the session reached its max_lifetime_s of ${session.limits.max_lifetime_s} s`),
+      session.limits.max_lifetime_s * 1000,
+    );
     live.lifetimeTimer.unref();
     const backend = this.deps.sandboxes[session.sandbox];
     let sandbox: SessionSandbox;
@@ -101,7 +113,10 @@ export class SessionHost {
     clearTimeout(live.idleTimer);
     if (live.running > 0) return; // an exec in progress is activity
     const idleS = live.session.limits.idle_timeout_s;
-    live.idleTimer = setTimeout(() => void this.end(live.session.id, 'idle_timeout', `no exec or file operation for idle_timeout_s (${idleS} s)`), idleS * 1000);
+    live.idleTimer = setTimeout(
+      () => void this.end(live.session.id, 'idle_timeout', `no exec or file operation for idle_timeout_s (${idleS} s)`),
+      idleS * 1000,
+    );
     live.idleTimer.unref();
   }
 
@@ -224,7 +239,9 @@ export class SessionHost {
 
   private async record(id: string, event: NewSessionEvent): Promise<void> {
     const stored = await this.deps.store.append(id, event);
-    await this.deps.bus.publish(channels.session(id), String(stored.seq)).catch((err: unknown) => this.deps.log.warn({ err: String(err), session: id }, 'session event notification failed'));
+    await this.deps.bus
+      .publish(channels.session(id), String(stored.seq))
+      .catch((err: unknown) => this.deps.log.warn({ err: String(err), session: id }, 'session event notification failed'));
   }
 
   /** Ends every session held here (worker_shutdown). */

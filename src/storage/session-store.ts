@@ -111,7 +111,11 @@ export class KyselySessionStore implements SessionStore {
   append(id: string, event: NewSessionEvent): Promise<SessionEvent> {
     return this.guard(() =>
       this.db.transaction().execute(async (trx) => {
-        await trx.updateTable('sessions').set((eb) => ({ last_seq: eb('last_seq', '+', 1) })).where('id', '=', id).execute();
+        await trx
+          .updateTable('sessions')
+          .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
+          .where('id', '=', id)
+          .execute();
         const row = await trx.selectFrom('sessions').select('last_seq').where('id', '=', id).executeTakeFirstOrThrow();
         const seq = Number(row.last_seq);
         await trx

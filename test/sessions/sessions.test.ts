@@ -34,7 +34,11 @@ async function exec(id: string, body: Record<string, unknown>): Promise<ExecResu
 }
 
 const put = (id: string, path: string, body: Buffer) =>
-  fetch(`${server.url}/api/sessions/${id}/files?path=${encodeURIComponent(path)}`, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+  fetch(`${server.url}/api/sessions/${id}/files?path=${encodeURIComponent(path)}`, {
+    method: 'PUT',
+    body: new Uint8Array(body),
+    headers: { 'content-type': 'application/octet-stream' },
+  });
 const get = (id: string, path: string) => fetch(`${server.url}/api/sessions/${id}/files?path=${encodeURIComponent(path)}`);
 const end = (id: string) => api<Session>(server.url, 'DELETE', `/api/sessions/${id}`);
 
@@ -49,7 +53,12 @@ describe.each(['bubblewrap', 'gvisor'])('sessions on %s', (sandbox) => {
     if (!available.includes(sandbox)) ctx.skip();
     const s = await createSession({ sandbox, memory_mb: 256 });
     expect(s.limits.idle_timeout_s).toBe(300);
-    const r = await exec(s.id, { cmd: ['sh', '-c', 'mkdir -p work && cd work && pwd >&2; echo "$GREETING"; cat'], env: { GREETING: 'hello' }, stdin_base64: Buffer.from([0, 255, 10]).toString('base64'), output_encoding: 'base64' });
+    const r = await exec(s.id, {
+      cmd: ['sh', '-c', 'mkdir -p work && cd work && pwd >&2; echo "$GREETING"; cat'],
+      env: { GREETING: 'hello' },
+      stdin_base64: Buffer.from([0, 255, 10]).toString('base64'),
+      output_encoding: 'base64',
+    });
     expect(r.reason).toBe('completed');
     expect(Buffer.from(r.stdout_base64!, 'base64')).toEqual(Buffer.concat([Buffer.from('hello\n'), Buffer.from([0, 255, 10])]));
     expect(Buffer.from(r.stderr_base64!, 'base64').toString()).toBe('/tmp/work\n');
@@ -144,17 +153,19 @@ describe('sessions (bubblewrap)', () => {
     expect(back.equals(big)).toBe(true);
     expect((await put(s.id, 'bigger.bin', Buffer.alloc(65 * 1024 * 1024))).status).toBe(413);
     await end(s.id);
-  }, 120_000);
+  }, 300_000);
 
   it('200 execs in a row', async () => {
     const s = await createSession();
     for (let i = 0; i < 200; i++) expect((await exec(s.id, { cmd: ['echo', String(i)] })).stdout).toBe(`${i}\n`);
     await end(s.id);
-  }, 120_000);
+  }, 300_000);
 
   it('more than 4 concurrent execs are refused with 409 session_busy', async () => {
     const s = await createSession();
-    const results = await Promise.all(Array.from({ length: 6 }, () => api<{ error?: { code: string } }>(server.url, 'POST', `/api/sessions/${s.id}/exec`, { cmd: ['sleep', '1'] })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => api<{ error?: { code: string } }>(server.url, 'POST', `/api/sessions/${s.id}/exec`, { cmd: ['sleep', '3'] })),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((st) => st === 200).length).toBe(4);
     expect(results.filter((r) => r.status === 409).every((r) => r.body.error?.code === 'session_busy')).toBe(true);

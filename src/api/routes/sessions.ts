@@ -3,7 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorBody } from '../../domain/errors.js';
-import { CreateSessionRequest, ExecRequest, ExecResult, FileQuery, FileWritten, ListSessionsQuery, Session, SessionIdParams, SessionList, SESSION_BOUNDS } from '../../domain/session.js';
+import {
+  CreateSessionRequest,
+  ExecRequest,
+  ExecResult,
+  FileQuery,
+  FileWritten,
+  ListSessionsQuery,
+  Session,
+  SessionIdParams,
+  SessionList,
+  SESSION_BOUNDS,
+} from '../../domain/session.js';
 import { actorOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { EventsQuery, NoQuery } from '../schemas.js';
