@@ -171,7 +171,8 @@ def do_exec(req, data):
             "wall_ms": round((time.monotonic() - started) * 1000, 1),
             "stdout_len": 0, "stderr_len": 0, "stdout_truncated": False, "stderr_truncated": False,
         }, b""
-    threading.Thread(target=feed, args=(proc.stdin, data), daemon=True).start()
+    if not start_thread(feed, (proc.stdin, data)):
+        feed(proc.stdin, data)
     kept = {"stdout": bytearray(), "stderr": bytearray()}
     total = {"stdout": 0, "stderr": 0}
     sel = selectors.DefaultSelector()
@@ -235,6 +236,17 @@ def do_exec(req, data):
     return header, bytes(kept["stdout"]) + bytes(kept["stderr"])
 
 
+def start_thread(target, args):
+    """Starts a thread, waiting out a full process table (a fork bomb still being killed) for up to 5 s."""
+    for attempt in range(100):
+        try:
+            threading.Thread(target=target, args=args, daemon=True).start()
+            return True
+        except RuntimeError:
+            time.sleep(0.05)
+    return False
+
+
 def serve(req, data):
     try:
         if req["op"] == "exec":
@@ -264,7 +276,8 @@ def main():
             return  # the host closed the channel: the session is over
         req = json.loads(line)
         data = read_exact(req.get("len", 0))
-        threading.Thread(target=serve, args=(req, data), daemon=True).start()
+        if not start_thread(serve, (req, data)):
+            serve(req, data)  # no thread to be had: answer in line rather than not at all
 
 
 if __name__ == "__main__":
