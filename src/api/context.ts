@@ -7,6 +7,7 @@ import type { EventLogReader } from '../app/event-log-reader.js';
 import type { QuotaService } from '../app/quotas.js';
 import type { StatusFeed } from '../app/status-feed.js';
 import type { SyntaxChecker } from '../app/syntax-check.js';
+import type { SessionService } from '../app/session-service.js';
 import type { SystemQueries } from '../app/system-queries.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { Tracing } from '../ports/tracing.js';
@@ -25,6 +26,7 @@ export interface ApiContext {
   statusFeed: StatusFeed;
   system: SystemQueries;
   syntaxChecker: SyntaxChecker;
+  sessions: SessionService;
   /** Longest a `?wait=true` request is held. */
   maxWaitS: number;
   /** Bounds the event streams held open at once. */

@@ -23,6 +23,7 @@ import { evaluationRoutes } from './routes/evaluations.js';
 import { quotaRoutes } from './routes/quotas.js';
 import { streamRoutes } from './routes/streams.js';
 import { environmentRoutes } from './routes/environments.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { systemRoutes } from './routes/system.js';
 import { webRoutes } from './routes/web.js';
 
@@ -129,6 +130,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
       tags: [
         { name: 'evaluations', description: 'Submit, read, list, cancel and stream evaluations' },
         { name: 'environments', description: 'Environments programs run in: packages, Python version, builds, SBOM' },
+        { name: 'sessions', description: 'Long-lived sandboxes for agents: exec, files, events' },
         { name: 'system', description: 'Queue, workers, statistics and health' },
         { name: 'access', description: 'API keys, the audit log (admin only) and project quotas' },
       ],
@@ -139,6 +141,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
 
   evaluationRoutes(app, ctx);
   streamRoutes(app, ctx);
+  sessionRoutes(app, ctx);
   systemRoutes(app, ctx);
   environmentRoutes(app, ctx);
   keyRoutes(app, ctx);

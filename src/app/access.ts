@@ -37,12 +37,31 @@ export const unauthenticated = (message: string) => new CrucibleError('unauthent
 export const forbidden = (message: string) => new CrucibleError('forbidden', message);
 
 /** Actions a role may take (project scoping is checked by the use cases that read evaluations). */
-export type Action = 'evaluations:read' | 'evaluations:submit' | 'evaluations:cancel' | 'system:read' | 'keys:manage' | 'audit:read' | 'quotas:manage';
+export type Action =
+  | 'evaluations:read'
+  | 'evaluations:submit'
+  | 'evaluations:cancel'
+  | 'sessions:read'
+  | 'sessions:use'
+  | 'system:read'
+  | 'keys:manage'
+  | 'audit:read'
+  | 'quotas:manage';
 
 const GRANTS: Record<Role, readonly Action[]> = {
-  admin: ['evaluations:read', 'evaluations:submit', 'evaluations:cancel', 'system:read', 'keys:manage', 'audit:read', 'quotas:manage'],
-  researcher: ['evaluations:read', 'evaluations:submit', 'evaluations:cancel', 'system:read'],
-  viewer: ['evaluations:read', 'system:read'],
+  admin: [
+    'evaluations:read',
+    'evaluations:submit',
+    'evaluations:cancel',
+    'sessions:read',
+    'sessions:use',
+    'system:read',
+    'keys:manage',
+    'audit:read',
+    'quotas:manage',
+  ],
+  researcher: ['evaluations:read', 'evaluations:submit', 'evaluations:cancel', 'sessions:read', 'sessions:use', 'system:read'],
+  viewer: ['evaluations:read', 'sessions:read', 'system:read'],
 };
 
 export function can(actor: Actor, action: Action): boolean {

@@ -11,7 +11,7 @@ import { ApiError, errorFromResponse } from './api-error.js';
 import type { ArtifactInfo, ArtifactList } from '../domain/artifacts.js';
 import type { AuditPage, AuditVerification } from '../domain/audit.js';
 import type { EnvironmentList, EnvironmentView } from '../domain/environments.js';
-import type { CreateSessionInput, SessionEvent, SessionInfo, SessionList } from './pending-contract.js';
+import type { CreateSessionInput, SessionEvent, SessionInfo, SessionList } from './session-types.js';
 import type { ClientOptions, ListFilters, RequestOptions, StreamOptions, WaitOptions } from './options.js';
 import { CrucibleSession, type SessionTransport } from './session.js';
 import { parseSse, type SseMessage } from './sse.js';

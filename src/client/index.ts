@@ -7,7 +7,7 @@ export type { ClientOptions, ListFilters, RequestOptions, StreamOptions, WaitOpt
 export { CrucibleSession } from './session.js';
 export { ApiError, type ApiIssue } from './api-error.js';
 export { parseSse, type SseMessage } from './sse.js';
-export type { CreateSessionInput, ExecInput, ExecResult, SessionEvent, SessionInfo, SessionList, SessionStatus } from './pending-contract.js';
+export type { CreateSessionInput, ExecInput, ExecResult, SessionEvent, SessionInfo, SessionList, SessionStatus } from './session-types.js';
 export type { CreateEvaluationInput, Evaluation, EvaluationList, EvaluationStatus, EvaluationSummary, Metrics, Reason } from '../domain/evaluation.js';
 export type { ArtifactInfo as Artifact, ArtifactList, DroppedArtifact } from '../domain/artifacts.js';
 export type { EvaluationEvent, StatusChange } from '../domain/events.js';

@@ -3,7 +3,7 @@
  * it. `CrucibleClient.withSession` ends it however the block that needed it ends.
  */
 import type { RequestOptions } from './options.js';
-import type { ExecInput, ExecResult, SessionEvent, SessionInfo } from './pending-contract.js';
+import type { ExecInput, ExecResult, SessionEvent, SessionInfo } from './session-types.js';
 
 /** What a session needs from its client (CrucibleClient is one). */
 export interface SessionTransport {

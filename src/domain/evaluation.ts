@@ -88,7 +88,7 @@ export const LimitsSchema = z.object({
   max_artifact_bytes: limitField('max_artifact_bytes', true),
 });
 
-const Tag = z
+export const Tag = z
   .string()
   .min(1)
   .max(REQUEST_BOUNDS.tag_length)
@@ -147,7 +147,7 @@ const wellFormed = (field: string) =>
  * Standard base64 with padding: groups of four alphabet characters, `=` only at the very end. A
  * loop, not a regular expression, so a multi-megabyte value cannot exhaust the regex engine.
  */
-function isBase64(text: string): boolean {
+export function isBase64(text: string): boolean {
   if (text.length % 4 !== 0) return false;
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   for (let i = 0; i < text.length - padding; i++) {
@@ -159,7 +159,7 @@ function isBase64(text: string): boolean {
 }
 
 /** Characters of base64 for `bytes` bytes. */
-function base64Length(bytes: number): number {
+export function base64Length(bytes: number): number {
   return Math.ceil(bytes / 3) * 4;
 }
 

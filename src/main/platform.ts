@@ -14,6 +14,9 @@ import { QuotaService } from '../app/quotas.js';
 import { Reaper } from '../app/reaper.js';
 import { StatusFeed } from '../app/status-feed.js';
 import { SyntaxChecker } from '../app/syntax-check.js';
+import { SessionHost } from '../app/session-host.js';
+import { LocalSessionLink, SessionService, type SessionLink } from '../app/session-service.js';
+import { hostname } from 'node:os';
 import { SystemQueries } from '../app/system-queries.js';
 import { ttlCache } from '../app/ttl-cache.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
@@ -46,6 +49,9 @@ export interface UseCases {
   access: AccessControl;
   audit: AuditTrail;
   quotas: QuotaService;
+  sessions: SessionService;
+  /** The sessions this process holds (null where no sandboxes run, e.g. an API-only instance). */
+  sessionHost: SessionHost | null;
 }
 
 export interface Platform extends UseCases {
@@ -81,6 +87,9 @@ function buildUseCases(
   log: PinoLogger,
 ): UseCases {
   const { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter } = ports;
+  // Sessions live where sandboxes run; an instance without workers cannot hold any (its link offers no host).
+  const sessionHost = config.workers > 0 ? new SessionHost({ store: storage.sessions, sandboxes, bus, log }, `${hostname()}:${process.pid}`) : null;
+  const sessionLink: SessionLink = sessionHost ? new LocalSessionLink(sessionHost) : noSessionHosts;
   const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
   const quotas = new QuotaService({ store: storage.quotas, stats: storage.stats });
@@ -118,8 +127,20 @@ function buildUseCases(
     ),
     audit: new AuditTrail(storage.audit),
     quotas,
+    sessions: new SessionService({ store: storage.sessions, link: sessionLink, bus }),
+    sessionHost,
   };
 }
+
+/** A link with no host: creating a session answers sandbox_unavailable. */
+const noSessionHosts: SessionLink = {
+  hostsFor: async () => [],
+  start: () => Promise.reject(new Error('no session host in this process')),
+  exec: () => Promise.reject(new Error('no session host in this process')),
+  writeFile: () => Promise.reject(new Error('no session host in this process')),
+  readFile: () => Promise.reject(new Error('no session host in this process')),
+  end: () => Promise.reject(new Error('no session host in this process')),
+};
 
 /** `tracing` is shut down (its last spans exported) after everything else has closed. */
 export async function openPlatform(config: PlatformConfig, log: PinoLogger, tracing: Tracing = NO_TRACING): Promise<Platform> {
@@ -134,6 +155,13 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger, trac
     cleanups.push(() => closeSandboxBackends(sandboxes));
     const catalogue = new FileEnvironmentCatalogue();
     const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter }, log);
+    if (useCases.sessionHost) {
+      // Embedded: this process is the only one using the data dir, so every open session belonged
+      // to a process that is gone. Ended, never left looking alive.
+      if (isEmbedded(config)) await useCases.sessionHost.endLost(undefined, 'the server holding the session restarted or crashed');
+      const host = useCases.sessionHost;
+      cleanups.push(() => host.close());
+    }
     let closed = false;
     return {
       ...useCases,

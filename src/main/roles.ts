@@ -89,6 +89,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
         system: platform.system,
         environments: platform.environments,
         syntaxChecker: platform.syntaxChecker,
+        sessions: platform.sessions,
         maxWaitS: config.maxWaitS,
         streams,
         metrics: platform.metrics,

@@ -20,6 +20,10 @@ export const channels = {
   evaluation: (id: string) => `crucible:evaluation:${id}`,
   /** Status changes of all evaluations (JSON StatusChange). */
   statusFeed: 'crucible:status',
+  /** New events of one session (payload: the newest seq). */
+  session: (id: string) => `crucible:session:${id}`,
+  /** Requests to the worker holding sessions (scale-out); replies go to the request's own channel. */
+  sessionHost: (workerId: string) => `crucible:session-host:${workerId}`,
   /** Cancel requests for running evaluations (payload: evaluation id); every worker listens. */
   cancel: 'crucible:cancel',
 } as const;

@@ -7,6 +7,7 @@ import type { MetricsSample } from '../domain/events.js';
 import type { Limits } from '../domain/limits.js';
 import type { ProgramFile } from '../domain/program-files.js';
 import type { RunResult } from '../domain/run-result.js';
+import type { SessionSandboxHost } from './session-sandbox.js';
 
 export type { RunResult };
 
@@ -46,7 +47,7 @@ export interface BackendHealth {
   detail: string;
 }
 
-export interface SandboxBackend {
+export interface SandboxBackend extends Partial<SessionSandboxHost> {
   readonly name: SandboxBackendName;
   /** Checks prerequisites (binaries, cgroups, rootfs) without running anything. */
   health(): Promise<BackendHealth>;

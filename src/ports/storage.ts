@@ -4,6 +4,7 @@
  * (embedded default) and PostgreSQL (scale-out); every implementation passes the same contract
  * suite (test/storage/contract.ts). Use cases depend on these interfaces only.
  */
+import type { NewSessionEvent, Session, SessionEvent, SessionStatus } from '../domain/session.js';
 import type {
   Environment,
   Evaluation,
@@ -268,6 +269,24 @@ export interface AuditLog {
   list(query: AuditListQuery): Promise<AuditEntry[]>;
 }
 
+export type SessionPatch = Partial<Pick<Session, 'status' | 'ended_reason' | 'message' | 'worker' | 'ready_at' | 'ended_at' | 'last_activity_at'>>;
+
+/** Sessions and their ordered event log. */
+export interface SessionStore {
+  create(session: Session): Promise<void>;
+  get(id: string): Promise<Session | null>;
+  /** Newest first; `project` null = every project. */
+  list(query: { status?: SessionStatus; project: string | null; limit: number }): Promise<Session[]>;
+  /** Sessions not ended (optionally only those held by `worker`). */
+  open(worker?: string): Promise<Session[]>;
+  /** Applies the patch unless the session already ended; false when it had (or does not exist). */
+  update(id: string, patch: SessionPatch): Promise<boolean>;
+  /** Appends an event with the next seq. */
+  append(id: string, event: NewSessionEvent): Promise<SessionEvent>;
+  /** Events with seq > afterSeq, in order. */
+  eventsAfter(id: string, afterSeq: number, limit: number): Promise<SessionEvent[]>;
+}
+
 /** One database behind the four ports, with its life cycle. */
 export interface Storage {
   readonly evaluations: EvaluationRepository;
@@ -277,6 +296,7 @@ export interface Storage {
   readonly apiKeys: ApiKeyStore;
   readonly audit: AuditLog;
   readonly quotas: QuotaStore;
+  readonly sessions: SessionStore;
   /** Creates or migrates the schema. Idempotent; safe to call from several processes at once. */
   init(): Promise<void>;
   /** Cheap round trip used by readiness checks. */

@@ -14,6 +14,7 @@ import { KyselyEventLog } from './event-log.js';
 import { migrate } from './migrations.js';
 import { KyselyQuotaStore } from './quotas.js';
 import { storeGuard } from './store-guard.js';
+import { KyselySessionStore } from './session-store.js';
 import { KyselyWorkerRegistry } from './worker-registry.js';
 
 export function createKyselyStorage(db: Db, dialect: StoreDialect): Storage {
@@ -26,6 +27,7 @@ export function createKyselyStorage(db: Db, dialect: StoreDialect): Storage {
     apiKeys: new KyselyApiKeyStore(db, dialect),
     audit: new KyselyAuditLog(db, dialect),
     quotas: new KyselyQuotaStore(db, dialect),
+    sessions: new KyselySessionStore(db, dialect),
     init: () => guard(() => migrate(db, dialect)),
     ping: () =>
       guard(async () => {

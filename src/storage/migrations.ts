@@ -191,6 +191,45 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 8,
+    name: 'sessions and their events',
+    async up(db, dialect) {
+      const bigint = sql.raw(dialect.types.bigint);
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('ended_reason', 'text')
+        .addColumn('message', 'text')
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('sandbox', 'text', (c) => c.notNull())
+        // JSON text, as written (the same in both databases).
+        .addColumn('limits', 'text', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('worker', 'text')
+        .addColumn('created_at', bigint, (c) => c.notNull())
+        .addColumn('ready_at', bigint)
+        .addColumn('ended_at', bigint)
+        .addColumn('last_activity_at', bigint, (c) => c.notNull())
+        .addColumn('last_seq', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sessions_created').on('sessions').columns(['created_at desc', 'id desc']).execute();
+      await db.schema.createIndex('sessions_status').on('sessions').columns(['status', 'worker']).execute();
+      await db.schema
+        .createTable('session_events')
+        .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('at', bigint, (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('session_events_pk', ['session_id', 'seq'])
+        .execute();
+    },
+  },
+  {
     version: 9,
     name: 'project quotas; per-project usage indexes',
     async up(db, dialect) {

@@ -132,6 +132,34 @@ export interface ProjectQuotasTable {
   updated_by: string;
 }
 
+export interface SessionsTable {
+  id: string;
+  status: string;
+  ended_reason: string | null;
+  message: string | null;
+  environment: string;
+  sandbox: string;
+  limits: string;
+  tags: string;
+  metadata: string;
+  owner: string;
+  project: string;
+  worker: string | null;
+  created_at: number;
+  ready_at: number | null;
+  ended_at: number | null;
+  last_activity_at: number;
+  last_seq: number;
+}
+
+export interface SessionEventsTable {
+  session_id: string;
+  seq: number;
+  type: string;
+  at: number;
+  data: string;
+}
+
 export interface MigrationsTable {
   version: number;
   name: string;
@@ -149,4 +177,6 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   project_quotas: ProjectQuotasTable;
+  sessions: SessionsTable;
+  session_events: SessionEventsTable;
 }

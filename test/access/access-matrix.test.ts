@@ -48,6 +48,14 @@ export const ACCESS_TABLE: Record<string, Row> = {
   'GET /api/audit/verify': adminOnly(200),
   'GET /api/projects/{project}/quota': readOwnProject,
   'PUT /api/projects/{project}/quota': adminOnly(200),
+  'POST /api/sessions': { expect: { viewer: 403, researcherOther: 201, researcherSame: 201, admin: 201 } },
+  'GET /api/sessions': all(200),
+  'GET /api/sessions/{id}': readOwnProject,
+  'GET /api/sessions/{id}/events': readOwnProject,
+  'GET /api/sessions/{id}/files': readOwnProject,
+  'PUT /api/sessions/{id}/files': { expect: { viewer: 403, researcherOther: 404, researcherSame: 200, admin: 200 } },
+  'POST /api/sessions/{id}/exec': { expect: { viewer: 403, researcherOther: 404, researcherSame: 200, admin: 200 } },
+  'DELETE /api/sessions/{id}': { expect: { viewer: 403, researcherOther: 404, researcherSame: 200, admin: 200 } },
 };
 
 const BODIES: Record<string, unknown> = {
@@ -56,6 +64,9 @@ const BODIES: Record<string, unknown> = {
   'POST /api/syntax-check': { code: 'x = 1' },
   'POST /api/keys': { name: 'made in the matrix', role: 'viewer' },
   'PUT /api/projects/{project}/quota': { max_queued: 10_000 },
+  'POST /api/sessions': { idle_timeout_s: 30 },
+  'POST /api/sessions/{id}/exec': { cmd: ['true'] },
+  'PUT /api/sessions/{id}/files': 'content',
 };
 
 describe('access matrix from the OpenAPI document (auth required)', () => {
@@ -65,7 +76,7 @@ describe('access matrix from the OpenAPI document (auth required)', () => {
 
   beforeAll(async () => {
     // Far more failed authentications than the per-address limit allows: all from 127.0.0.1.
-    server = await startTestServer({ workers: 0, auth: 'required', authFailuresPerMinute: 10_000 });
+    server = await startTestServer({ workers: 1, sandboxes: ['bubblewrap'], auth: 'required', authFailuresPerMinute: 10_000 });
     const make = (role: Role, project: string) => server.platform.access.createKey(ANONYMOUS_ACTOR, { name: `${role}@${project}`, role, project });
     keys.viewer = await make('viewer', 'alpha');
     keys.researcherOther = await make('researcher', 'beta');
@@ -101,6 +112,18 @@ describe('access matrix from the OpenAPI document (auth required)', () => {
       const victim = await server.platform.access.createKey(ANONYMOUS_ACTOR, { name: 'victim', role: 'viewer' });
       return path.replace('{id}', victim.id);
     }
+    if (path.startsWith('/api/sessions/')) {
+      // A fresh session of researcherSame holding the file the file routes name.
+      const created = await api<{ id: string }>(server.url, 'POST', '/api/sessions', { idle_timeout_s: 30 }, header('researcherSame'));
+      expect(created.status).toBe(201);
+      const put = await fetch(`${server.url}/api/sessions/${created.body.id}/files?path=m.txt`, {
+        method: 'PUT',
+        body: 'x',
+        headers: header('researcherSame'),
+      });
+      expect(put.status).toBe(200);
+      return path.replace('{id}', created.body.id) + (path.endsWith('/files') ? '?path=m.txt' : '');
+    }
     const r = await api<Evaluation>(server.url, 'POST', '/api/evaluations', { code: 'print(1)' }, header('researcherSame'));
     expect(r.status).toBe(202);
     return path.replace('{id}', r.body.id);
@@ -114,7 +137,7 @@ describe('access matrix from the OpenAPI document (auth required)', () => {
     const res = await fetch(url, {
       method,
       headers: { ...header(caller), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       signal: abort.signal,
     });
     if (res.status === 401) expect(res.headers.get('www-authenticate'), `${method} ${path} as ${caller}`).toMatch(/^Bearer/);

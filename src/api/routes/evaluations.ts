@@ -216,7 +216,7 @@ function asciiName(name: string): string {
 }
 
 /** The Last-Event-ID header as a sequence number; absent or blank: undefined; anything else: 400. */
-function lastEventId(header: string | string[] | undefined): number | undefined {
+export function lastEventId(header: string | string[] | undefined): number | undefined {
   const text = lastEventIdHeader(header);
   if (text === undefined) return undefined;
   if (!/^\d{1,15}$/.test(text)) {

@@ -11,6 +11,10 @@ import type { BackendHealth, RunCallbacks, RunResult, SandboxBackend, SandboxSpe
 import { LauncherSource, type LauncherSourceOptions } from './launcher-source.js';
 import { SandboxRunner, type SandboxStarter } from './runner.js';
 import { resultWithoutRun } from '../../domain/run-result.js';
+import { DEFAULT_LIMITS, LIMIT_BOUNDS } from '../../domain/limits.js';
+import type { SessionSandbox, SessionSandboxHost, SessionSandboxSpec } from '../../ports/session-sandbox.js';
+import { AgentSession } from '../session/agent-session.js';
+import { sessionAgentSource } from '../session/agent-source.js';
 
 /** What every cgroup-based backend accepts besides its own options. */
 export interface CgroupBackendOptions {
@@ -20,7 +24,7 @@ export interface CgroupBackendOptions {
   launchers?: LauncherSourceOptions;
 }
 
-export abstract class CgroupSandboxBackend implements SandboxBackend {
+export abstract class CgroupSandboxBackend implements SandboxBackend, SessionSandboxHost {
   abstract readonly name: SandboxBackendName;
   private runnerInstance: SandboxRunner | null = null;
   protected readonly cgroups: CgroupDriver | string;
@@ -65,6 +69,31 @@ export abstract class CgroupSandboxBackend implements SandboxBackend {
     const runner = this.runner;
     if (!health.ok || !runner) return resultWithoutRun(spec.limits, { platformError: `the ${this.name} sandbox is unavailable: ${health.detail}` });
     return runner.run(spec, callbacks);
+  }
+
+  /**
+   * A long-lived sandbox whose program is the session agent, with the session's limits on its
+   * whole cgroup (the same isolation, launcher and pools as a run).
+   */
+  async openSession(spec: SessionSandboxSpec): Promise<SessionSandbox> {
+    const health = await this.health();
+    const runner = this.runner;
+    if (!health.ok || !runner) throw new Error(`the ${this.name} sandbox is unavailable: ${health.detail}`);
+    const sandbox = await runner.openSandbox({
+      code: sessionAgentSource(),
+      environment: spec.environment,
+      // The timeout is the session's business (idle and lifetime limits), not the sandbox's.
+      limits: {
+        ...DEFAULT_LIMITS,
+        timeout_s: LIMIT_BOUNDS.timeout_s.max,
+        memory_mb: spec.memory_mb,
+        cpus: spec.cpus,
+        max_processes: spec.max_processes,
+        scratch_mb: spec.scratch_mb,
+      },
+      runId: spec.runId,
+    });
+    return AgentSession.start(sandbox);
   }
 
   /** Pre-creates cgroups (and warm sandboxes, if supported) so the first runs start fast. */

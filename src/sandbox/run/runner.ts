@@ -36,6 +36,13 @@ export interface SandboxStarter {
   afterRun?(launch: Launch): Promise<void>;
 }
 
+/** A started sandbox handed to its caller (see SandboxRunner.openSandbox). */
+export interface OpenSandbox {
+  launch: Launch;
+  cgroup: SandboxCgroup;
+  close(): Promise<void>;
+}
+
 export class SandboxRunner {
   private readonly cgroups: CgroupPool;
   private readonly warm: WarmPool | null;
@@ -116,6 +123,38 @@ export class SandboxRunner {
     void this.inFlight.track(this.retire(sandbox));
     this.warm?.runEnded();
     return result;
+  }
+
+  /**
+   * A sandbox for a long-lived session: started (or taken warm) like a run's, its limits applied,
+   * its code (the session agent) fed, and then handed over instead of supervised to completion.
+   * `close` kills whatever is left, cleans up and recycles the cgroup; it must be called once.
+   */
+  async openSandbox(spec: SandboxSpec): Promise<OpenSandbox> {
+    const key = this.starter.keyOf(spec);
+    let sandbox: WarmSandbox | null = this.warm?.take(key) ?? null;
+    if (!sandbox) {
+      const cgroup = await this.cgroups.acquire();
+      try {
+        await this.starter.beforeStart?.();
+        sandbox = { key, cgroup, launch: this.starter.start(key, cgroup, spec) };
+      } catch (err) {
+        this.cgroups.release(cgroup);
+        throw err;
+      }
+    }
+    const opened = sandbox;
+    const close = () => this.inFlight.track(this.retire(opened));
+    try {
+      opened.cgroup.applyLimits(this.limitsFor(spec));
+      opened.cgroup.resetAccounting();
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    if (await opened.launch.attached) opened.launch.code?.end(spec.code);
+    this.warm?.runEnded();
+    return { launch: opened.launch, cgroup: opened.cgroup, close };
   }
 
   private limitsFor(spec: SandboxSpec): CgroupLimits {

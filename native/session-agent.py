@@ -1,0 +1,288 @@
+"""crucible session agent: the program a session's sandbox runs (under crucible-init, as PID 2).
+
+It serves the host over its own stdin/stdout, which only the sandbox launcher holds: commands
+(exec), file writes and reads, all done here, inside the sandbox's namespaces and as the sandbox
+user, so paths resolve against the sandbox's root, never the host's.
+
+Frames, both ways: one line of JSON, then exactly `len` raw bytes (0 when absent).
+  host -> agent  {"op":"exec","id",argv,env,cwd,timeout_s,max_output,stream,len} + stdin
+                 {"op":"write","id",path,len} + content
+                 {"op":"read","id",path,max_bytes}
+  agent -> host  {"type":"hello"}                               once, when it serves
+                 {"type":"out","id",stream,len} + bytes          streamed output (stream=true)
+                 {"type":"exec_done","id",...,stdout_len,stderr_len,len} + stdout + stderr
+                 {"type":"write_done"|"read_done","id",size,sha256,len} (+ content for read)
+                 {"type":"error","id",code,message}
+
+Every request runs in its own thread; replies interleave under a lock. Each exec is its own
+session and process group: a timeout kills that group, nothing else. Whatever an exec leaves in
+the background keeps running until the session ends. The agent runs as the sandbox user, so a
+program can kill it: the agent's end is init's program ending, which ends the sandbox, and the
+host then ends the session with reason `agent_exited` (never silently).
+"""
+
+import errno
+import hashlib
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+CWD = os.getcwd()
+BASE_ENV = dict(os.environ)
+# Output still read after an exec's own process ended, for pipes a background child keeps open.
+LINGER_S = 0.1
+# A command still writing this many times its output cap is killed (like evaluations' flood rule).
+FLOOD_FACTOR = 16
+CHUNK = 65536
+
+stdin = sys.stdin.buffer
+stdout = sys.stdout.buffer
+write_lock = threading.Lock()
+
+
+def send(header, payload=b""):
+    header["len"] = len(payload)
+    line = json.dumps(header, separators=(",", ":")).encode() + b"\n"
+    with write_lock:
+        stdout.write(line)
+        if payload:
+            stdout.write(payload)
+        stdout.flush()
+
+
+def read_exact(n):
+    parts = []
+    while n > 0:
+        chunk = stdin.read(n)
+        if not chunk:
+            raise EOFError
+        parts.append(chunk)
+        n -= len(chunk)
+    return b"".join(parts)
+
+
+class FileError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+ERRNO_CODES = {
+    errno.ENOENT: "file_not_found",
+    errno.EISDIR: "is_a_directory",
+    errno.EACCES: "permission_denied",
+    errno.EPERM: "permission_denied",
+    errno.EROFS: "permission_denied",
+    errno.ENOTDIR: "invalid_path",
+    errno.EEXIST: "invalid_path",  # a parent "directory" is a file
+    errno.ENAMETOOLONG: "invalid_path",
+    errno.ELOOP: "invalid_path",
+    errno.ENOSPC: "no_space",
+    errno.EDQUOT: "no_space",
+    errno.EFBIG: "file_too_large",
+}
+
+
+def file_error(err, path):
+    code = ERRNO_CODES.get(err.errno, "file_error")
+    return FileError(code, "%s: %s" % (path, os.strerror(err.errno) if err.errno else str(err)))
+
+
+def resolve(path):
+    if not isinstance(path, str) or path == "" or "\0" in path or len(path.encode()) > 4096:
+        raise FileError("invalid_path", "a path must be 1-4096 bytes without NUL")
+    return os.path.join(CWD, path)
+
+
+def do_write(req, content):
+    path = resolve(req["path"])
+    try:
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        if os.path.isdir(path):
+            raise FileError("is_a_directory", "%s is a directory" % req["path"])
+        with open(path, "wb") as f:
+            f.write(content)
+    except OSError as err:
+        raise file_error(err, req["path"])
+    return {"type": "write_done", "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}, b""
+
+
+def do_read(req):
+    path = resolve(req["path"])
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > req["max_bytes"]:
+                raise FileError("file_too_large", "%s is %d bytes, over the limit of %d" % (req["path"], size, req["max_bytes"]))
+            content = f.read(req["max_bytes"] + 1)
+    except IsADirectoryError:
+        raise FileError("is_a_directory", "%s is a directory" % req["path"])
+    except OSError as err:
+        raise file_error(err, req["path"])
+    if len(content) > req["max_bytes"]:
+        raise FileError("file_too_large", "%s is over the limit of %d bytes" % (req["path"], req["max_bytes"]))
+    return {"type": "read_done", "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}, content
+
+
+def feed(pipe, data):
+    try:
+        if data:
+            pipe.write(data)
+    except OSError:
+        pass  # the command exited without reading it all
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
+
+
+def kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def do_exec(req, data):
+    started = time.monotonic()
+    env = dict(BASE_ENV)
+    env.update(req.get("env") or {})
+    cwd = os.path.join(CWD, req["cwd"]) if req.get("cwd") else CWD
+    cap = req["max_output"]
+    stream = req.get("stream", False)
+    try:
+        proc = subprocess.Popen(
+            req["argv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=cwd, env=env, start_new_session=True, close_fds=True,
+        )
+    except OSError as err:
+        where = "working directory %s" % req.get("cwd") if err.filename == cwd and req.get("cwd") else req["argv"][0]
+        return {
+            "type": "exec_done", "exit_code": 127 if err.errno == errno.ENOENT else 126, "signal": None,
+            "outcome": "not_started", "message": "could not start %s: %s" % (where, os.strerror(err.errno or 0)),
+            "wall_ms": round((time.monotonic() - started) * 1000, 1),
+            "stdout_len": 0, "stderr_len": 0, "stdout_truncated": False, "stderr_truncated": False,
+        }, b""
+    if not start_thread(feed, (proc.stdin, data)):
+        feed(proc.stdin, data)
+    kept = {"stdout": bytearray(), "stderr": bytearray()}
+    total = {"stdout": 0, "stderr": 0}
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
+    sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
+    timeout = req.get("timeout_s")
+    deadline = started + timeout if timeout else None
+    outcome = None
+    exited_at = None
+    while sel.get_map():
+        now = time.monotonic()
+        if outcome is None and deadline is not None and now >= deadline:
+            outcome = "timeout"
+            kill_group(proc.pid)
+        if exited_at is None and proc.poll() is not None:
+            exited_at = now
+        if exited_at is not None and now - exited_at >= LINGER_S:
+            break  # a background child holds the pipes: stop reading them
+        waits = [0.05]
+        if deadline is not None and outcome is None:
+            waits.append(max(0.0, deadline - now))
+        if exited_at is not None:
+            waits.append(max(0.0, exited_at + LINGER_S - now))
+        for key, _ in sel.select(min(waits)):
+            chunk = os.read(key.fd, CHUNK)
+            if not chunk:
+                sel.unregister(key.fileobj)
+                continue
+            name = key.data
+            total[name] += len(chunk)
+            room = cap - len(kept[name])
+            if room > 0:
+                kept[name] += chunk[:room]
+                if stream:
+                    send({"type": "out", "id": req["id"], "stream": name}, chunk[:room])
+            if total[name] > FLOOD_FACTOR * cap and outcome is None:
+                outcome = "output_limit"
+                kill_group(proc.pid)
+    sel.close()
+    proc.stdout.close()
+    proc.stderr.close()
+    if deadline is not None and outcome is None:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            outcome = "timeout"
+            kill_group(proc.pid)
+    code = proc.wait()
+    wall_ms = round((time.monotonic() - started) * 1000, 1)
+    sig = None
+    if code < 0:
+        try:
+            sig = signal.Signals(-code).name
+        except ValueError:
+            sig = "SIG%d" % -code
+    header = {
+        "type": "exec_done", "exit_code": code if code >= 0 else None, "signal": sig, "outcome": outcome or "exited",
+        "wall_ms": wall_ms, "stdout_len": len(kept["stdout"]), "stderr_len": len(kept["stderr"]),
+        "stdout_truncated": total["stdout"] > cap, "stderr_truncated": total["stderr"] > cap,
+    }
+    return header, bytes(kept["stdout"]) + bytes(kept["stderr"])
+
+
+def start_thread(target, args):
+    """Starts a thread, waiting out a full process table (a fork bomb still being killed) for up to 5 s."""
+    for attempt in range(100):
+        try:
+            threading.Thread(target=target, args=args, daemon=True).start()
+            return True
+        except RuntimeError:
+            time.sleep(0.05)
+    return False
+
+
+def serve(req, data):
+    try:
+        if req["op"] == "exec":
+            header, payload = do_exec(req, data)
+        elif req["op"] == "write":
+            header, payload = do_write(req, data)
+        elif req["op"] == "read":
+            header, payload = do_read(req)
+        else:
+            header, payload = {"type": "error", "code": "bad_request", "message": "unknown op"}, b""
+    except FileError as err:
+        header, payload = {"type": "error", "code": err.code, "message": str(err)}, b""
+    except Exception as err:  # a bug here must answer, not hang the caller
+        header, payload = {"type": "error", "code": "agent_error", "message": repr(err)}, b""
+    header["id"] = req["id"]
+    try:
+        send(header, payload)
+    except OSError:
+        os._exit(0)  # the host is gone: nobody to answer
+
+
+def main():
+    send({"type": "hello", "pid": os.getpid(), "cwd": CWD})
+    while True:
+        line = stdin.readline()
+        if not line:
+            return  # the host closed the channel: the session is over
+        req = json.loads(line)
+        data = read_exact(req.get("len", 0))
+        if not start_thread(serve, (req, data)):
+            serve(req, data)  # no thread to be had: answer in line rather than not at all
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass
+    os._exit(0)
