@@ -103,7 +103,7 @@ for env in "${wanted[@]}"; do
   elif [ "$env" = python ]; then
     fail "the python environment could not be built (see the lines above); no sandbox can run programs without it"
   else
-    say "WARNING: the $env environment could not be built; evaluations asking for it are refused with environment_not_built (retry: bash scripts/build-environment.sh $env)"
+    say "WARNING: the $env environment could not be built; evaluations asking for it wait in the queue, saying why (waiting_reason) (retry: bash scripts/build-environment.sh $env)"
   fi
 done
 exit 0

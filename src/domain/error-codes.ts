@@ -50,7 +50,7 @@ export const ERROR_CATALOGUE = {
   environment_not_built: {
     status: 409,
     meaning:
-      'the environment is declared but not built on any live worker (or, for its SBOM, on this host); the message says how to build it (`crucible env build <name>`)',
+      'the environment is declared but not built on this host, so its SBOM cannot be read here; the message says how to build it (`crucible env build <name>`)',
   },
   already_terminal: { status: 409, meaning: 'cancelling an evaluation that already ended' },
   cancel_race: { status: 409, meaning: 'cancelling an evaluation that changed state meanwhile; retrying settles it' },
