@@ -104,8 +104,10 @@ class BullmqQueue implements JobQueue {
               data: job,
               opts: {
                 jobId: job.evaluationId,
-                // Fair share across projects (see QueueJob.rank); BullMQ takes lower priorities first, FIFO among equals.
-                priority: Math.min(MAX_PRIORITY, Math.max(1, job.rank ?? 1)),
+                // Fair share across projects (see QueueJob.rank). BullMQ takes jobs without a priority
+                // first (its plain wait list, which KEDA's scaler counts), then lower priorities, FIFO
+                // among equals: rank 1 (the project had nothing waiting) goes without one, rank n as n - 1.
+                ...((job.rank ?? 1) > 1 ? { priority: Math.min(MAX_PRIORITY, job.rank! - 1) } : {}),
                 attempts: this.retry.maxAttempts,
                 backoff: { type: 'exponential', delay: this.retry.backoffMs },
                 removeOnComplete: true,

@@ -46,6 +46,10 @@ export const ACCESS_TABLE: Record<string, Row> = {
   'DELETE /api/keys/{id}': adminOnly(200),
   'GET /api/audit': adminOnly(200),
   'GET /api/audit/verify': adminOnly(200),
+  // What environments exist and what they contain is the same for everyone who may use the API.
+  'GET /api/environments': all(200),
+  'GET /api/environments/{name}': all(200),
+  'GET /api/environments/{name}/sbom': all(200),
   'GET /api/projects/{project}/quota': readOwnProject,
   'PUT /api/projects/{project}/quota': adminOnly(200),
   'POST /api/sessions': { expect: { viewer: 403, researcherOther: 201, researcherSame: 201, admin: 201 } },
@@ -107,6 +111,7 @@ describe('access matrix from the OpenAPI document (auth required)', () => {
   /** Fills the path's {project} (the viewer's and researcherSame's) and {id}: a fresh evaluation of researcherSame, or a fresh key. */
   async function concretePath(path: string): Promise<string> {
     if (path.includes('{project}')) return path.replace('{project}', 'alpha');
+    if (path.includes('{name}')) return path.replace('{name}', 'python');
     if (!path.includes('{id}')) return path;
     if (path.startsWith('/api/keys/')) {
       const victim = await server.platform.access.createKey(ANONYMOUS_ACTOR, { name: 'victim', role: 'viewer' });

@@ -37,7 +37,7 @@ describe('waiting reasons', () => {
   it('says what is served instead, and how to serve it', () => {
     expect(waitingReason('python-ml', live)).toBe(
       'No live worker serves environment "python-ml" (live workers serve: python, python-data); it stays queued until one does: ' +
-        'start one with `crucible worker --environments python-ml` (or `crucible serve --environments python-ml`) on a host where it is built.',
+        'start one with `crucible worker --environments python-ml` (or `crucible serve --environments python-ml`) on a host where it is built (build it there with `crucible env build python-ml`).',
     );
     expect(waitingReason('python', [])).toMatch(/^No live worker is running, so nothing serves environment "python"; it stays queued/);
   });

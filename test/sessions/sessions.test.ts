@@ -72,9 +72,9 @@ describe.each(['bubblewrap', 'gvisor'])('sessions on %s', (sandbox) => {
     });
     expect(r.reason).toBe('completed');
     expect(Buffer.from(r.stdout_base64!, 'base64')).toEqual(Buffer.concat([Buffer.from('hello\n'), Buffer.from([0, 255, 10])]));
-    expect(Buffer.from(r.stderr_base64!, 'base64').toString()).toBe('/tmp/work\n');
+    expect(Buffer.from(r.stderr_base64!, 'base64').toString()).toBe('/sandbox/work\n');
     const inCwd = await exec(s.id, { cmd: ['pwd'], cwd: 'work' });
-    expect(inCwd.stdout).toBe('/tmp/work\n');
+    expect(inCwd.stdout).toBe('/sandbox/work\n');
     const py = await exec(s.id, { code: 'import os; print(os.getuid())' });
     expect(py.stdout).toBe('65534\n');
 
@@ -82,7 +82,7 @@ describe.each(['bubblewrap', 'gvisor'])('sessions on %s', (sandbox) => {
     const w = await put(s.id, 'deep/er/file.bin', content);
     expect(w.status).toBe(200);
     expect(await w.json()).toMatchObject({ size: 1000, sha256: createHash('sha256').update(content).digest('hex') });
-    const back = await get(s.id, '/tmp/deep/er/file.bin');
+    const back = await get(s.id, '/sandbox/deep/er/file.bin');
     expect(Buffer.from(await back.arrayBuffer())).toEqual(content);
     expect((await exec(s.id, { cmd: ['wc', '-c', 'deep/er/file.bin'] })).stdout).toBe('1000 deep/er/file.bin\n');
 
@@ -102,7 +102,8 @@ describe.each(['bubblewrap', 'gvisor'])('sessions on %s', (sandbox) => {
     const slow = await exec(s.id, { cmd: ['sleep', '30'], timeout_s: 0.5 });
     expect(slow).toMatchObject({ reason: 'timeout', signal: 'SIGKILL' });
     expect(slow.metrics.wall_ms).toBeLessThan(5000);
-    const ps = await exec(s.id, { cmd: ['sh', '-c', 'ps -eo args 2>/dev/null || ls /proc'] });
+    // The environments are minimal (no procps): list every process's command line from /proc.
+    const ps = await exec(s.id, { cmd: ['sh', '-c', "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done"] });
     if (sandbox === 'bubblewrap') expect(ps.stdout).toContain(`sleep ${marker}`);
     expect((await exec(s.id, { cmd: ['echo', 'still here'] })).stdout).toBe('still here\n');
     if (sandbox === 'bubblewrap') expect(hostProcessesWith(`sleep ${marker}`).length).toBe(1);

@@ -285,7 +285,17 @@ export function storeContract(name: string, harness: StoreHarness): void {
       };
       const { stdout, stderr, ...summary } = expected;
       expect(done!.evaluation).toMatchObject(summary);
-      expect(await store.evaluations.get(e.id)).toEqual({ ...done!.evaluation, code: e.code, stdin: e.stdin, stdin_base64: e.stdin_base64, stdout, stderr });
+      expect(await store.evaluations.get(e.id)).toEqual({
+        ...done!.evaluation,
+        code: e.code,
+        stdin: e.stdin,
+        stdin_base64: e.stdin_base64,
+        files: e.files,
+        entrypoint: e.entrypoint,
+        command: e.command,
+        stdout,
+        stderr,
+      });
       expect(done!.events[0]).toMatchObject({ seq: 4, data: { status: 'failed', reason: 'exit_nonzero', message: 'exited with 3' } });
     });
 

@@ -10,6 +10,7 @@ import type { RunCallbacks, RunResult, SandboxSpec } from '../../ports/sandbox.j
 import { killSandbox } from './kill.js';
 import type { Launch } from './launch.js';
 import { resultWithoutRun } from '../../domain/run-result.js';
+import { programBundle } from './program-bundle.js';
 import { superviseRun, type SuperviseOptions } from './supervise.js';
 import { WarmPool, type WarmSandbox } from './warm-pool.js';
 
@@ -152,7 +153,8 @@ export class SandboxRunner {
       await close();
       throw err;
     }
-    if (await opened.launch.attached) opened.launch.code?.end(spec.code);
+    // The program arrives as a run's does: a bundle of its files and argv (see program-bundle.ts).
+    if (await opened.launch.attached) opened.launch.code?.end(programBundle(spec, this.starter.supervise.python));
     this.warm?.runEnded();
     return { launch: opened.launch, cgroup: opened.cgroup, close };
   }
