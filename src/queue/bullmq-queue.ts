@@ -232,8 +232,11 @@ class BullmqConsumer implements QueueConsumer {
   ) {
     const slots = new Slots(options.concurrency);
     const inHand = new Map<Worker, number>();
-    // Each environment's worker may fetch what it has in hand plus its share of the free slots.
-    const share = (free: number) => Math.ceil(free / options.environments.length);
+    // Each environment's worker may fetch what it has in hand plus the free slots. Not a share of
+    // them: BullMQ's loop re-reads its concurrency only after a job of its own ends, so a worker
+    // given one slot of two would run one long job at a time while the other slot stays idle. A
+    // job fetched when another environment took the last slot waits for one (bounded by the slots).
+    const share = (free: number) => free;
     const rebalance = () => {
       for (const [worker, held] of inHand) worker.concurrency = Math.max(1, held + share(slots.free));
     };

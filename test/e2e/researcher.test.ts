@@ -96,7 +96,7 @@ describe('researcher features', () => {
     const id = await runId();
     const e = await api<{ name: string; limits: Record<string, number>; metadata: Record<string, unknown> }>(`/api/evaluations/${id}`);
     expect(e.name).toBe('Tight limits, 4 shots');
-    expect(e.limits).toEqual({ timeout_s: 5, memory_mb: 48, cpus: 0.5, max_processes: 16, max_output_bytes: 4096, scratch_mb: 8 });
+    expect(e.limits).toMatchObject({ timeout_s: 5, memory_mb: 48, cpus: 0.5, max_processes: 16, max_output_bytes: 4096, scratch_mb: 8 });
     expect(e.metadata).toEqual({ model: 'gpt-x' });
 
     // Below the range: the server's message, next to the field.

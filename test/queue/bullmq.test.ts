@@ -52,11 +52,12 @@ describe('BullMQ consumer of several environments', () => {
       await queue.enqueue(environments.flatMap((env) => [1, 2, 3, 4].map((i) => job(`${env}-${i}`, env))));
       await waitFor(() => running === 2, 5000, 'two running');
       await new Promise((r) => setTimeout(r, 300));
-      // Two running and at most one waiting for a slot: the other nine stay in Redis for anyone.
+      // Two running and at most one waiting for a slot per environment: the other seven or more stay
+      // in Redis for anyone (each environment's worker may fetch the free slots, see bullmq-queue.ts).
       expect(running).toBe(2);
-      expect(await queue.depth()).toBeGreaterThanOrEqual(9);
+      expect(await queue.depth()).toBeGreaterThanOrEqual(7);
       release();
-      await waitFor(() => done === 12, 10_000, 'all jobs');
+      await waitFor(() => done === 12, 30_000, 'all jobs');
     } finally {
       release();
       await consumer.close();
