@@ -118,8 +118,9 @@ describe('researcher features', () => {
     // The name is searchable.
     await page.getByLabel('Search').fill('4 shots');
     await page.waitForURL(/q=4\+shots|q=4%20shots/);
-    await table.locator('tbody tr').first().waitFor();
-    expect(await table.locator('tbody tr').count()).toBe(1);
+    // The filtered page replaces the unfiltered one: the unnamed run leaves.
+    await table.getByText('result = sum(range(10))').waitFor({ state: 'detached' });
+    expect(await table.locator('tbody tr[data-id]').count()).toBe(1);
 
     await page.goto(`${server.url}/dashboard`);
     const recent = page.getByTestId('recent-evaluations');
