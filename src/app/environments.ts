@@ -3,6 +3,7 @@
  * /api/environments, the CLI's `env list` and `env audit`), its SBOM, and the checks a submission
  * passes before it is queued (known environment, limits within its maxima, built somewhere).
  */
+import { liveWorkers } from '../domain/environment-routing.js';
 import {
   auditLock,
   buildCommand,
@@ -41,8 +42,7 @@ export class EnvironmentQueries {
   constructor(private readonly deps: EnvironmentQueriesDeps) {}
 
   private async liveWorkers(): Promise<WorkerInfo[]> {
-    const now = Date.now();
-    return (await this.deps.workers()).filter((w) => now - Date.parse(w.last_seen) <= this.deps.livenessWindowMs);
+    return liveWorkers(await this.deps.workers(), this.deps.livenessWindowMs);
   }
 
   private async localSandboxes(): Promise<SandboxBackendName[]> {
@@ -108,11 +108,10 @@ export class EnvironmentQueries {
   }
 }
 
-function notBuilt(name: Environment, where: string, served?: string[]): CrucibleError {
-  const available = served ? ` Environments served now: ${served.join(', ') || 'none'}.` : '';
+function notBuilt(name: Environment, where: string): CrucibleError {
   return new CrucibleError(
     'environment_not_built',
-    `The ${name} environment is known but not built ${where}. Build it on a worker's host with \`${buildCommand(name)}\` and restart the worker there (see docs/environments.md).${available}`,
-    { environment: name, build_command: buildCommand(name), ...(served ? { served } : {}) },
+    `The ${name} environment is known but not built ${where}. Build it on a worker's host with \`${buildCommand(name)}\` and restart the worker there (see docs/environments.md).`,
+    { environment: name, build_command: buildCommand(name) },
   );
 }
