@@ -151,6 +151,20 @@ def kill_group(pgid):
         pass
 
 
+def sweep_group(pgid, limit_s=5.0):
+    """Kills a group until none of it is left. One SIGKILL to the group can miss a child a fork bomb is
+    forking at that instant (gVisor does not make fork and group kill atomic as Linux does), and the
+    survivor would go on filling the process table the next exec needs. Called after the leader was
+    reaped, so ESRCH means the group is empty (init reaps the orphans)."""
+    ends = time.monotonic() + limit_s
+    while time.monotonic() < ends:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            return
+        time.sleep(0.01)
+
+
 def do_exec(req, data):
     started = time.monotonic()
     env = dict(BASE_ENV)
@@ -221,6 +235,8 @@ def do_exec(req, data):
             outcome = "timeout"
             kill_group(proc.pid)
     code = proc.wait()
+    if outcome is not None:
+        sweep_group(proc.pid)
     wall_ms = round((time.monotonic() - started) * 1000, 1)
     sig = None
     if code < 0:

@@ -52,10 +52,10 @@ describe('BullMQ consumer of several environments', () => {
       await queue.enqueue(environments.flatMap((env) => [1, 2, 3, 4].map((i) => job(`${env}-${i}`, env))));
       await waitFor(() => running === 2, 5000, 'two running');
       await new Promise((r) => setTimeout(r, 300));
-      // Two running and at most one waiting for a slot per environment: the other seven or more stay
-      // in Redis for anyone (each environment's worker may fetch the free slots, see bullmq-queue.ts).
+      // Two running; each environment's worker may have fetched at most the two slots that were free
+      // when it started (see bullmq-queue.ts), so six or more stay in Redis for anyone.
       expect(running).toBe(2);
-      expect(await queue.depth()).toBeGreaterThanOrEqual(7);
+      expect(await queue.depth()).toBeGreaterThanOrEqual(6);
       release();
       await waitFor(() => done === 12, 30_000, 'all jobs');
     } finally {
