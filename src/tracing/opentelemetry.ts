@@ -4,9 +4,11 @@
  *
  * - whether tracing is on at all is decided by the composition root (src/main/tracing.ts), which
  *   loads this module only then;
- * - OTLP over HTTP with JSON bodies (the exporter reads the endpoint, headers and timeout variables
- *   itself); `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` name the service (default `crucible`);
- *   `OTEL_BSP_SCHEDULE_DELAY` sets how often finished spans are sent (ms, default 5000).
+ * - OTLP over HTTP, JSON bodies by default or protobuf with `OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`
+ *   (the exporter reads the endpoint, headers and timeout variables itself); `OTEL_SERVICE_NAME` /
+ *   `OTEL_RESOURCE_ATTRIBUTES` name the service (default `crucible`); `OTEL_BSP_SCHEDULE_DELAY` sets
+ *   how often finished spans are sent (ms, default 5000);
+ * - `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` choose which traces are recorded (./sampler.ts).
  *
  * The provider is not registered as the process-wide global: Crucible's spans come from this
  * adapter only, and two platforms in one process (tests) keep their own providers. Only the
@@ -26,7 +28,8 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
@@ -37,6 +40,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-node';
 import type { SpanAttributes, SpanKind, SpanOptions, TraceCarrier, TraceSpan, Tracing } from '../ports/tracing.js';
+import { samplerFromEnv } from './sampler.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -57,14 +61,25 @@ const KINDS: Record<SpanKind, OtelSpanKind> = {
   consumer: OtelSpanKind.CONSUMER,
 };
 
+/**
+ * OTLP/HTTP encodings. JSON stays the default here (as before http/protobuf was shipped): a
+ * deployment that set only an endpoint keeps sending what its receiver already accepted. gRPC would
+ * need the grpc-js stack and is refused.
+ */
+const OTLP_EXPORTERS: Record<string, () => SpanExporter> = {
+  'http/json': () => new OtlpJsonExporter(),
+  'http/protobuf': () => new OtlpProtobufExporter(),
+};
+
 function exporterNamed(name: string, env: Env): SpanExporter {
   if (name === 'console') return new ConsoleSpanExporter();
   if (name !== 'otlp') throw new Error(`OTEL_TRACES_EXPORTER=${name} is not supported; use otlp, console or none`);
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/json').trim();
-  if (protocol !== 'http/json') {
-    throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported; Crucible exports OTLP over HTTP as JSON (http/json)`);
+  const make = OTLP_EXPORTERS[protocol];
+  if (!make) {
+    throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported; Crucible exports OTLP over HTTP: use http/protobuf or http/json`);
   }
-  return new OTLPTraceExporter();
+  return make();
 }
 
 function positiveInt(value: string | undefined, fallback: number): number {
@@ -77,6 +92,7 @@ let contextManagerInstalled = false;
 /** Tracing over a tracer provider of its own, exporting to the exporters named (or the one given). */
 export function openTelemetryTracing(options: OpenTelemetryOptions): Tracing {
   const env = options.env ?? process.env;
+  const sampler = samplerFromEnv(env);
   const delay = positiveInt(env.OTEL_BSP_SCHEDULE_DELAY, 5000);
   const processors: SpanProcessor[] = Array.isArray(options.exporters)
     ? options.exporters.map((name) =>
@@ -89,7 +105,7 @@ export function openTelemetryTracing(options: OpenTelemetryOptions): Tracing {
   const resource = resourceFromAttributes({ 'service.name': 'crucible', 'service.version': options.version, 'crucible.role': options.role }).merge(
     detectResources({ detectors: [envDetector] }),
   );
-  const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: processors, sampler });
   if (!contextManagerInstalled) {
     contextManagerInstalled = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   }
@@ -159,9 +175,10 @@ class OpenTelemetryTracing implements Tracing {
     return carrier.tracestate ? { traceparent: carrier.traceparent, tracestate: carrier.tracestate } : { traceparent: carrier.traceparent };
   }
 
+  /** Only a recorded trace's id: a log line should not point at a trace the sampler dropped. */
   traceId(): string | null {
     const span = trace.getSpan(context.active());
-    return span ? span.spanContext().traceId : null;
+    return span?.isRecording() ? span.spanContext().traceId : null;
   }
 
   async shutdown(): Promise<void> {

@@ -1,10 +1,12 @@
 /**
- * A real OTLP/HTTP trace receiver on 127.0.0.1 for tests: accepts `POST /v1/traces` with JSON
- * bodies (what Crucible's exporter sends: OTLP's JSON encoding, ids in hex) and keeps every span
- * with its resource's attributes, so a test can read a whole trace back across processes.
+ * A real OTLP/HTTP trace receiver on 127.0.0.1 for tests: accepts `POST /v1/traces` in both
+ * encodings Crucible's exporters send (OTLP's JSON, ids in hex; or protobuf, decoded here from the
+ * wire format) and keeps every span with its resource's attributes, so a test can read a whole
+ * trace back across processes.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeOtlpProtobuf } from './otlp-protobuf.js';
 
 export interface ReceivedSpan {
   traceId: string;
@@ -18,10 +20,20 @@ export interface ReceivedSpan {
   resource: Record<string, unknown>;
 }
 
-interface OtlpKeyValue {
+export interface OtlpKeyValue {
   key: string;
   value: Record<string, unknown>;
 }
+
+/** OTLP's ExportTraceServiceRequest as JSON (the protobuf decoder produces the same shape). */
+export interface OtlpTraceRequest {
+  resourceSpans?: Array<{ resource?: { attributes?: OtlpKeyValue[] }; scopeSpans?: Array<{ spans?: Array<Record<string, unknown>> }> }>;
+}
+
+const ENCODINGS: Record<string, (body: Buffer) => OtlpTraceRequest> = {
+  'application/json': (body) => JSON.parse(body.toString('utf8')) as OtlpTraceRequest,
+  'application/x-protobuf': decodeOtlpProtobuf,
+};
 
 function flatten(attributes: OtlpKeyValue[] | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -31,8 +43,10 @@ function flatten(attributes: OtlpKeyValue[] | undefined): Record<string, unknown
 
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
-  /** Requests that were not a well-formed OTLP JSON export. */
+  /** Requests that were not a well-formed OTLP export. */
   readonly rejected: string[] = [];
+  /** The content type of every export accepted, in arrival order. */
+  readonly contentTypes: string[] = [];
   private constructor(
     private readonly server: http.Server,
     readonly endpoint: string,
@@ -44,14 +58,17 @@ export class OtlpReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
+        const contentType = String(req.headers['content-type']).split(';')[0]!.trim();
+        const decode = ENCODINGS[contentType];
+        if (req.method !== 'POST' || req.url !== '/v1/traces' || !decode) {
           receiver!.rejected.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
           res.writeHead(404).end();
           return;
         }
-        receiver!.accept(JSON.parse(body));
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        receiver!.contentTypes.push(contentType);
+        receiver!.accept(decode(Buffer.concat(chunks)));
+        // An empty ExportTraceServiceResponse, in the request's encoding.
+        res.writeHead(200, { 'content-type': contentType }).end(contentType === 'application/json' ? '{}' : '');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -59,9 +76,7 @@ export class OtlpReceiver {
     return receiver;
   }
 
-  private accept(request: {
-    resourceSpans?: Array<{ resource?: { attributes?: OtlpKeyValue[] }; scopeSpans?: Array<{ spans?: Array<Record<string, unknown>> }> }>;
-  }): void {
+  private accept(request: OtlpTraceRequest): void {
     for (const rs of request.resourceSpans ?? []) {
       const resource = flatten(rs.resource?.attributes);
       for (const ss of rs.scopeSpans ?? []) {
