@@ -16,8 +16,13 @@
  * - Redis down: producer calls fail fast (no offline queue; bounded by timeoutMs, 5 s by default) with
  *   `queue_unavailable` (HTTP 503). Workers keep retrying the connection forever and resume
  *   by themselves when Redis is back.
+ * - Connections: every environment's producer shares one Redis connection (producer commands never
+ *   block, so one connection serves them all; a deployment with many environments and API replicas
+ *   would otherwise hold environments × replicas connections). Each consumer's BullMQ workers keep
+ *   their own: a worker's fetch blocks its connection.
  */
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { unavailable } from '../domain/errors.js';
 import { ENVIRONMENTS, type Environment } from '../domain/evaluation.js';
 import { DEFAULT_RETRY_POLICY, type ConsumeOptions, type JobQueue, type QueueConsumer, type QueueJob, type QueueRetryPolicy } from '../ports/queue.js';
@@ -56,6 +61,8 @@ function queueName(environment: string): string {
 
 class BullmqQueue implements JobQueue {
   private readonly producers = new Map<string, Queue>();
+  /** The one connection under every producer; closed by close() after them (BullMQ leaves a shared connection open). */
+  private readonly producerConnection: Redis;
   private readonly consumers = new Set<BullmqConsumer>();
   private readonly retry: QueueRetryPolicy;
   private readonly prefix: string;
@@ -68,6 +75,15 @@ class BullmqQueue implements JobQueue {
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.prefix = options.prefix ?? 'crucible';
     this.onError = options.onError ?? ((err) => process.emitWarning(`bullmq queue: ${String(err)}`));
+    this.producerConnection = new Redis(options.connection, {
+      // Fail fast while disconnected instead of buffering commands (the API answers 503).
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: this.timeoutMs,
+      connectionName: `crucible-producer-${this.prefix}`,
+    });
+    // The producers' queues report its errors too; this keeps an error before any queue listens from being unhandled.
+    this.producerConnection.on('error', () => undefined);
     for (const environment of ENVIRONMENTS) this.producer(environment);
   }
 
@@ -75,17 +91,7 @@ class BullmqQueue implements JobQueue {
   private producer(environment: string): Queue {
     let queue = this.producers.get(environment);
     if (!queue) {
-      queue = new Queue(queueName(environment), {
-        prefix: this.prefix,
-        connection: {
-          url: this.options.connection,
-          // Fail fast while disconnected instead of buffering commands (the API answers 503).
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 1,
-          connectTimeout: this.timeoutMs,
-          connectionName: `crucible-producer-${this.prefix}`,
-        },
-      });
+      queue = new Queue(queueName(environment), { prefix: this.prefix, connection: this.producerConnection });
       queue.on('error', this.onError);
       this.producers.set(environment, queue);
     }
@@ -162,6 +168,7 @@ class BullmqQueue implements JobQueue {
     this.closed = true;
     await Promise.all([...this.consumers].map((c) => c.close()));
     await Promise.all([...this.producers.values()].map((q) => q.close().catch(this.onError)));
+    await this.producerConnection.quit().catch(() => this.producerConnection.disconnect());
   }
 
   /** Runs a producer call with a deadline; any Redis failure becomes queue_unavailable (503). */

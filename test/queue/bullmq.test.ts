@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CrucibleError } from '../../src/domain/errors.js';
 import { createBullmqQueue } from '../../src/queue/bullmq-queue.js';
 import { job, queueContract, waitFor } from './contract.js';
-import { REDIS_URL, deleteKeys, testPrefix } from './redis-helpers.js';
+import { REDIS_URL, connectionNames, deleteKeys, testPrefix } from './redis-helpers.js';
 
 queueContract('BullMQ (Redis)', {
   async namespace() {
@@ -25,6 +25,22 @@ describe('BullMQ queue specifics', () => {
     expect(Date.now() - started).toBeLessThan(2500);
     await expect(queue.ping()).rejects.toMatchObject({ code: 'queue_unavailable' });
     await queue.close();
+  });
+
+  it('serves every environment’s producer through one Redis connection, closed with the queue', async () => {
+    const prefix = testPrefix();
+    const queue = createBullmqQueue({ connection: REDIS_URL, prefix });
+    try {
+      await queue.enqueue([job('a', 'python'), job('b', 'python-data'), job('c', 'python-3.13')]);
+      expect(await queue.depth()).toBe(3);
+      expect(await queue.remove('b')).toBe(true);
+      await queue.ping();
+      expect(await connectionNames(prefix)).toEqual([`crucible-producer-${prefix}`]);
+    } finally {
+      await queue.close();
+      await deleteKeys(prefix);
+    }
+    expect(await connectionNames(prefix)).toEqual([]);
   });
 });
 

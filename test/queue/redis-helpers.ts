@@ -22,3 +22,18 @@ export async function deleteKeys(prefix: string): Promise<void> {
     redis.disconnect();
   }
 }
+
+/** The names of the Redis connections open now whose name contains `part` (each process names its own). */
+export async function connectionNames(part: string): Promise<string[]> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    const list = (await redis.client('LIST')) as string;
+    return list
+      .split('\n')
+      .map((line) => / name=(\S*)/.exec(line)?.[1] ?? '')
+      .filter((name) => name.includes(part))
+      .sort();
+  } finally {
+    redis.disconnect();
+  }
+}
