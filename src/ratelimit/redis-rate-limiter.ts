@@ -3,6 +3,10 @@
  * so every API process shares each bucket and their clocks need not agree. A bucket left alone
  * refills and then expires. Redis unreachable: the request is let through (fail open) and the
  * error reported: rate limiting protects the service, it must not take it down with Redis.
+ *
+ * The connection is opened by the first bucket consulted, not by the constructor: every process of
+ * a deployment builds the same use cases, but only API processes admit requests, so a
+ * `crucible worker` never opens one.
  */
 import { Redis } from 'ioredis';
 import type { BucketRule, RateLimiter } from '../ports/rate-limiter.js';
@@ -46,6 +50,8 @@ export class RedisRateLimiter implements RateLimiter {
     this.onError = options.onError ?? ((err) => process.emitWarning(`redis rate limiter: ${String(err)}`));
     this.redis = new Redis(options.url, {
       connectionName: `crucible-rate-limiter-${options.prefix}`,
+      lazyConnect: true,
+      // Also what lets the first command wait for the lazily opened connection.
       enableOfflineQueue: true,
       maxRetriesPerRequest: 1,
       connectTimeout: options.timeoutMs ?? 3000,
@@ -76,6 +82,8 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // Never used: nothing to say goodbye to (QUIT would open the connection just to close it).
+    if (this.redis.status === 'wait') this.redis.disconnect();
+    else await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }
