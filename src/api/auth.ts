@@ -119,7 +119,13 @@ export function installAudit(app: FastifyInstance, audit: AuditTrail): void {
   });
 }
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
+/**
+ * The error answers of a route on the access-control API (keys, audit, quotas): the
+ * authentication hook's (401 no or bad key, 429 rate limited, 503 key store unreachable), the
+ * use case's role check (403), and the route's own validation and lookup (400, 404).
+ */
+export const accessRouteErrors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
+const errors = accessRouteErrors;
 const KeyIdParams = z.object({ id: z.string().min(1).max(64) });
 
 export function keyRoutes(app: FastifyInstance, ctx: ApiContext): void {

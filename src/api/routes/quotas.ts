@@ -1,13 +1,10 @@
 /** Per-project quotas: read by the project's members and admins, set by admins. */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ErrorBody } from '../../domain/errors.js';
 import { ProjectParams, ProjectQuota, ProjectQuotaView, QuotaUpdate } from '../../domain/quota.js';
-import { actorOf } from '../auth.js';
+import { accessRouteErrors as errors, actorOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { NoQuery } from '../schemas.js';
-
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 
 export function quotaRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
