@@ -69,7 +69,9 @@ echo crucible >"$root/etc/hostname"
 install -m 0755 "$node_bin" "$root/usr/local/bin/node"
 app=$root/opt/crucible
 mkdir -p "$app/build" "$root/var/lib/crucible/data"
-cp -a package.json package-lock.json dist "$app/"
+# environments/: the manifests every worker reads to know which environments exist (the built
+# root filesystems live in CRUCIBLE_ENVIRONMENTS_DIR, a volume: see docs/operations.md).
+cp -a package.json package-lock.json dist environments "$app/"
 cp -a build/native "$app/build/native"
 # Production dependencies only, pruned from this checkout's installed tree (no registry needed):
 # better-sqlite3's native module was built here, for this Node and this glibc (bookworm's).

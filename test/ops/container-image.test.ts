@@ -3,18 +3,22 @@
  * whose every digest and size is right (what podman, skopeo and containerd check on load). When an
  * image has been built (`scripts/build-image.sh`, minutes: not part of every run) and podman is
  * installed: the archive loads and the image runs `crucible --version`, `crucible migrate` and
- * `crucible serve` answering /healthz. podman's default runtime (crun) cannot start containers on
- * these machines (no CAP_SYS_RESOURCE for its setrlimit; see docs/operations.md), so the image
- * runs under gVisor's runsc as podman's OCI runtime, without a network.
+ * `crucible serve` answering /healthz, under gVisor's runsc as podman's OCI runtime, without a
+ * network; and, under podman's default runtime crun, `crucible serve` with a worker runs an
+ * evaluation submitted through its API in the bubblewrap sandbox inside the container. crun needs
+ * two things on these machines (docs/operations.md, "Container image"): rlimits no higher than the
+ * host's (root lacks CAP_SYS_RESOURCE to raise them) and no cgroup2 mount beside the v1 ones (a
+ * private mount namespace without /sys/fs/cgroup/unified).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writeOciLayout } from '../../scripts/oci-layout.js';
-import { cliPath, repoRoot, tempDir } from '../helpers/server.js';
+import { defaultEnvironmentsDir } from '../../src/sandbox/environments/paths.js';
+import { cliPath, freePort, repoRoot, tempDir, waitFor } from '../helpers/server.js';
 
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const blob = (layout: string, digest: string) => readFileSync(path.join(layout, 'blobs/sha256', digest.replace('sha256:', '')));
@@ -73,10 +77,17 @@ const missing = !existsSync(archive)
   ? `no image built (run scripts/build-image.sh to produce ${path.relative(repoRoot, archive)})`
   : !has('podman')
     ? 'podman is not installed (scripts/setup.sh --test installs it)'
-    : !has('runsc')
-      ? 'runsc (gVisor) is not installed: podman has no runtime that starts containers here'
-      : null;
+    : null;
 if (missing) console.warn(`container image run skipped: ${missing}`);
+const environments = defaultEnvironmentsDir();
+const noRunsc = has('runsc') ? null : 'runsc (gVisor) is not installed';
+const noCrunRun = !existsSync(path.join(environments, 'python/environment.json'))
+  ? `the python environment is not built in ${environments} (the container mounts it)`
+  : !has('unshare')
+    ? 'unshare (util-linux) is missing'
+    : null;
+if (!missing && noRunsc) console.warn(`container image run under runsc skipped: ${noRunsc}`);
+if (!missing && noCrunRun) console.warn(`container image evaluation under crun skipped: ${noCrunRun}`);
 
 describe.skipIf(missing !== null)('the built image under podman', () => {
   const image = `localhost/crucible:${version}`;
@@ -86,20 +97,106 @@ describe.skipIf(missing !== null)('the built image under podman', () => {
       timeout: 120_000,
     });
 
-  it('loads, and runs crucible --version, migrate and serve (healthz)', () => {
+  beforeAll(() => {
     const loaded = spawnSync('podman', ['load', '-i', archive], { encoding: 'utf8', timeout: 300_000 });
     expect(loaded.stdout + loaded.stderr).toContain(`Loaded image: ${image}`);
-    expect(run([image, '--version']).stdout.trim()).toBe(version);
-    expect(run([image, 'migrate']).stdout).toContain('the data directory /var/lib/crucible/data is at the current schema');
-    const probe =
-      'fetch("http://127.0.0.1:8080/healthz").then(async (r) => { console.log(r.status, await r.text()); process.exit(r.ok ? 0 : 1) }, () => process.exit(1))';
-    const serve = run([
-      '--entrypoint',
-      '/bin/sh',
-      image,
-      '-c',
-      `crucible serve --workers 0 >/tmp/serve.log 2>&1 & for i in $(seq 1 100); do node -e '${probe}' && exit 0; sleep 0.3; done; cat /tmp/serve.log; exit 1`,
-    ]);
-    expect(serve.stdout + serve.stderr).toContain('200 {"status":"ok"');
-  }, 600_000);
+  }, 300_000);
+
+  it.skipIf(noRunsc !== null)(
+    'runs crucible --version, migrate and serve (healthz) under runsc',
+    () => {
+      expect(run([image, '--version']).stdout.trim()).toBe(version);
+      expect(run([image, 'migrate']).stdout).toContain('the data directory /var/lib/crucible/data is at the current schema');
+      const probe =
+        'fetch("http://127.0.0.1:8080/healthz").then(async (r) => { console.log(r.status, await r.text()); process.exit(r.ok ? 0 : 1) }, () => process.exit(1))';
+      const serve = run([
+        '--entrypoint',
+        '/bin/sh',
+        image,
+        '-c',
+        `crucible serve --workers 0 >/tmp/serve.log 2>&1 & for i in $(seq 1 100); do node -e '${probe}' && exit 0; sleep 0.3; done; cat /tmp/serve.log; exit 1`,
+      ]);
+      expect(serve.stdout + serve.stderr).toContain('200 {"status":"ok"');
+    },
+    600_000,
+  );
+
+  it.skipIf(noCrunRun !== null)(
+    'serves under crun and runs an evaluation through its API in the bubblewrap sandbox inside the container',
+    async () => {
+      const port = await freePort();
+      const name = `crucible-test-${randomBytes(4).toString('hex')}`;
+      // podman's default rlimits (nofile 1048576, nproc 32768 or more) are above the host's hard limits, which root here may not raise.
+      const nofile = Math.min(20_000, Number(execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' })) || 20_000);
+      const podmanArgs = [
+        'run',
+        '--rm',
+        '--name',
+        name,
+        // The sandbox needs what the Kubernetes sandbox-host component grants: a writable cgroup tree and namespaces.
+        '--privileged',
+        '--network',
+        'host',
+        '--ulimit',
+        `nofile=${nofile}:${nofile}`,
+        '--ulimit',
+        'nproc=32768:32768',
+        // The image holds the environment manifests; the built root filesystems come from a volume.
+        '--volume',
+        `${environments}:/var/lib/crucible/environments:ro`,
+        image,
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--workers',
+        '1',
+        '--environments',
+        'python',
+      ];
+      // crun refuses a hybrid cgroup layout: podman runs in a mount namespace of its own without the cgroup2 mount.
+      const container = spawn(
+        'unshare',
+        ['--mount', '--propagation', 'private', 'sh', '-c', 'umount /sys/fs/cgroup/unified 2>/dev/null; exec podman "$@"', 'podman', ...podmanArgs],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      container.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      container.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const url = `http://127.0.0.1:${port}`;
+      try {
+        await waitFor(
+          'the container to serve',
+          async () => {
+            if (container.exitCode !== null) throw new Error(`the container exited (${container.exitCode}): ${output}`);
+            return (await fetch(`${url}/readyz`).catch(() => null))?.status === 200;
+          },
+          120_000,
+          500,
+        );
+        const res = await fetch(`${url}/api/evaluations?wait=true`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ code: 'import os, sys\nprint("inside", os.getuid(), sys.version_info[0])' }),
+        });
+        const evaluation = (await res.json()) as {
+          status: string;
+          sandbox: string;
+          stdout: string;
+          reason: string;
+          metrics: { peak_memory_bytes: number | null };
+        };
+        expect(evaluation, output).toMatchObject({ status: 'completed', sandbox: 'bubblewrap', reason: 'exit_zero', stdout: 'inside 65534 3\n' });
+        // Measured by the sandbox's own cgroup inside the container.
+        expect(evaluation.metrics.peak_memory_bytes).toBeGreaterThan(0);
+      } finally {
+        spawnSync('podman', ['stop', '--time', '10', name], { timeout: 60_000 });
+        if (container.exitCode === null) container.kill('SIGKILL');
+      }
+    },
+    300_000,
+  );
 });
