@@ -5,6 +5,7 @@
  */
 import { EnvironmentQueries } from '../../src/app/environments.js';
 import { FileEnvironmentCatalogue } from '../../src/sandbox/environments/catalogue.js';
+import { spawnSync } from 'node:child_process';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -17,6 +18,7 @@ import { createSqliteKysely } from '../../src/storage/sqlite.js';
 import { openTelemetryTracing } from '../../src/tracing/opentelemetry.js';
 import { openInMemoryPlatform, request, type InMemoryPlatform } from '../helpers/in-memory-platform.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { cliPath, tempDir } from '../helpers/server.js';
 
 describe('whether a process traces', () => {
   it('is off by default and on with an exporter or an OTLP endpoint', async () => {
@@ -51,6 +53,33 @@ describe('whether a process traces', () => {
         `OTEL_TRACES_SAMPLER_ARG=${arg} is not a sampling ratio; give a number from 0 to 1`,
       );
     }
+  });
+});
+
+describe('a process started with tracing variables it cannot honour', () => {
+  it.each([
+    [
+      'serve',
+      { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+      'OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported; Crucible exports OTLP over HTTP: use http/protobuf or http/json',
+    ],
+    [
+      'worker',
+      { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '10' },
+      'OTEL_TRACES_SAMPLER_ARG=10 is not a sampling ratio; give a number from 0 to 1',
+    ],
+  ])('crucible %s stops at start, saying which variable and what works', (role, vars, message) => {
+    const args =
+      role === 'serve'
+        ? ['serve', '--port', '0', '--data-dir', tempDir()]
+        : ['worker', '--database-url', 'postgres://127.0.0.1:1/none', '--redis-url', 'redis://127.0.0.1:1'];
+    const res = spawnSync(process.execPath, [cliPath, ...args], {
+      env: { ...process.env, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ...vars },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toContain(message);
   });
 });
 
