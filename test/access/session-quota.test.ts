@@ -33,6 +33,8 @@ describe('session quota (max_sessions)', () => {
     const first = await open('alpha');
     const second = await open('alpha');
     expect([first.status, second.status], JSON.stringify([first.body, second.body])).toEqual([201, 201]);
+    const usage = await api<{ usage: { sessions: number } }>(server.url, 'GET', '/api/projects/alpha/quota', undefined, as('alpha'));
+    expect(usage.body.usage.sessions).toBe(2);
 
     const third = await open('alpha');
     expect(third.status).toBe(429);
