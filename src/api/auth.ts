@@ -1,44 +1,74 @@
 /**
  * Authentication at the HTTP edge: every request to /api/* is tied to an Actor (from its
- * `Authorization: Bearer <key>`, or the anonymous admin while auth is off) before any route runs;
- * what the actor may do is decided by the use cases it is passed to. Open without a key:
- * /healthz, /readyz (probes), /docs (the API description, no data) and the web UI's static files
- * (which themselves call /api/*). Also the key routes (admin only).
+ * `Authorization: Bearer <key>`, else its web session cookie, or the anonymous admin while auth is
+ * off) before any route runs; what the actor may do is decided by the use cases it is passed to.
+ * A change (POST, PUT, DELETE…) authenticated by the cookie must carry the session's CSRF token in
+ * `X-CSRF-Token`; one with a Bearer key needs none (no browser sends that header by itself).
+ * Open without a key: /healthz, /readyz (probes), /docs (the API description, no data), the web
+ * UI's static files (which themselves call /api/*) and the sign-in routes. Also the key routes
+ * (admin only).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ANONYMOUS_ACTOR, ApiKeyInfo, ApiKeyList, CreateApiKeyRequest, CreatedApiKey, type Actor } from '../domain/access.js';
 import { ErrorBody } from '../domain/errors.js';
-import type { AccessControl } from '../app/access.js';
+import { unauthenticated, type AccessControl } from '../app/access.js';
+import { WebSessions } from '../app/web-sessions.js';
+import type { StoredWebSession } from '../domain/web-session.js';
 import type { AuditTrail } from '../app/audit.js';
 import { AuditPage, AuditQuery, AuditVerification, type AuditOutcome } from '../domain/audit.js';
 import type { ApiContext } from './context.js';
+import { CSRF_HEADER, SESSION_COOKIE, readCookie } from './cookies.js';
 import { NoQuery } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set for every /api/* request by installAuthentication. */
     actor?: Actor;
+    /** The web session this request was authenticated by (none: a key, or anonymous). */
+    webSession?: StoredWebSession;
     /** What an audited request acted on, when only its response says (a new evaluation's id). */
     auditTarget?: string;
   }
 }
 
-/** Only /api/* needs a caller; /healthz, /readyz, /docs and the web UI's files are open. */
+/** Signing in needs no caller (it makes one); nor does asking how to sign in. */
+const SIGN_IN_PATHS = new Set(['/api/auth/config', '/api/auth/key-sign-in', '/api/auth/oidc/login', '/api/auth/oidc/callback']);
+
+/** Only /api/* needs a caller; /healthz, /readyz, /docs, the web UI's files and signing in are open. */
 export function needsActor(url: string): boolean {
   const path = url.split('?')[0]!;
-  return path === '/api' || path.startsWith('/api/');
+  return (path === '/api' || path.startsWith('/api/')) && !SIGN_IN_PATHS.has(path);
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The caller of this request (the anonymous admin where no authentication ran). */
 export function actorOf(request: FastifyRequest): Actor {
   return request.actor ?? ANONYMOUS_ACTOR;
 }
 
-export function installAuthentication(app: FastifyInstance, access: AccessControl): void {
+export function installAuthentication(app: FastifyInstance, access: AccessControl, webSessions: WebSessions): void {
   app.addHook('onRequest', async (request) => {
     if (!needsActor(request.url)) return;
+    // An Authorization header wins: scripts behave the same in a browser that also holds a session.
+    const secret = request.headers.authorization === undefined ? readCookie(request.headers.cookie, SESSION_COOKIE) : undefined;
+    if (secret !== undefined) {
+      const resolved = await webSessions.resolve(secret);
+      if (resolved) {
+        request.actor = resolved.actor;
+        request.webSession = resolved.session;
+        if (!SAFE_METHODS.has(request.method)) {
+          const token = request.headers[CSRF_HEADER];
+          WebSessions.assertCsrf(secret, Array.isArray(token) ? undefined : token);
+        }
+        await access.admitRequest(request.actor);
+        return;
+      }
+      // A stale cookie while auth is off: the caller is the anonymous admin like everyone else.
+      if (access.mode === 'required') throw unauthenticated('your web session has ended (signed out, expired or revoked): sign in again');
+    }
     request.actor = await access.authenticate(request.headers.authorization, request.ip);
     await access.admitRequest(request.actor);
   });
@@ -56,6 +86,9 @@ export const AUDITED_ROUTES: Record<string, string> = {
   'POST /api/keys': 'key.create',
   'DELETE /api/keys/:id': 'key.revoke',
   'PUT /api/projects/:project/quota': 'quota.set',
+  'POST /api/auth/key-sign-in': 'auth.sign_in',
+  'GET /api/auth/oidc/callback': 'auth.sign_in',
+  'POST /api/auth/sign-out': 'auth.sign_out',
 };
 
 function outcomeOf(status: number): AuditOutcome {

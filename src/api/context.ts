@@ -9,6 +9,7 @@ import type { StatusFeed } from '../app/status-feed.js';
 import type { SyntaxChecker } from '../app/syntax-check.js';
 import type { SessionService } from '../app/session-service.js';
 import type { SystemQueries } from '../app/system-queries.js';
+import type { WebSessions } from '../app/web-sessions.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { Tracing } from '../ports/tracing.js';
 import type { StreamGate } from './stream-gate.js';
@@ -16,6 +17,10 @@ import type { StreamGate } from './stream-gate.js';
 export interface ApiContext {
   /** Who is calling (API keys, roles); see src/api/auth.ts for which routes need a key. */
   access: AccessControl;
+  /** Browser sign-in (OpenID Connect, API key) and the session cookies it leads to. */
+  webSessions: WebSessions;
+  /** The URL browsers reach this server at (OIDC redirect URI, Secure cookies); none: taken from each request. */
+  publicUrl?: string;
   /** The hash-chained audit log (every mutating request and refused authentication). */
   audit: AuditTrail;
   evaluations: EvaluationService;

@@ -24,6 +24,7 @@ import { quotaRoutes } from './routes/quotas.js';
 import { streamRoutes } from './routes/streams.js';
 import { environmentRoutes } from './routes/environments.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { signInRoutes } from './routes/sign-in.js';
 import { systemRoutes } from './routes/system.js';
 import { webRoutes } from './routes/web.js';
 
@@ -94,7 +95,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   installErrorHandling(app);
   installMethodGuard(app);
   rejectRepeatedQueryParameters(app);
-  installAuthentication(app, ctx.access);
+  installAuthentication(app, ctx.access, ctx.webSessions);
   installAudit(app, ctx.audit);
   installResponseBudget(app, ctx.maxPendingResponseBytes);
   await registerCompression(app);
@@ -132,7 +133,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
         { name: 'environments', description: 'Environments programs run in: packages, Python version, builds, SBOM' },
         { name: 'sessions', description: 'Long-lived sandboxes for agents: exec, files, events' },
         { name: 'system', description: 'Queue, workers, statistics and health' },
-        { name: 'access', description: 'API keys, the audit log (admin only) and project quotas' },
+        { name: 'access', description: 'API keys, web sign-in (OpenID Connect or a key), the audit log (admin only) and project quotas' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -147,6 +148,7 @@ export async function buildServer(ctx: ApiContext, logger: PinoLogger): Promise<
   keyRoutes(app, ctx);
   auditRoutes(app, ctx);
   quotaRoutes(app, ctx);
+  signInRoutes(app, ctx);
   await webRoutes(app, ctx.webRoot);
   return app;
 }

@@ -23,7 +23,7 @@ import {
 import type { EvaluationStats, QuotaStore } from '../ports/storage.js';
 import { authorize, seesProject } from './access.js';
 
-/** Counts a project's open sessions; provided by whatever runs sessions (none: sessions are not counted). */
+/** Counts a project's open sessions (none: sessions are not counted and max_sessions is not enforced). */
 export interface SessionCounter {
   openSessions(project: string): Promise<number>;
 }
@@ -46,16 +46,11 @@ export const quotaExceeded = (quota: keyof QuotaSettings | string, message: stri
 export class QuotaService {
   private readonly now: () => number;
   private readonly cache = new Map<string, { at: number; quota: Promise<ProjectQuota> }>();
-  private sessions: SessionCounter | undefined;
+  private readonly sessions: SessionCounter | undefined;
 
   constructor(private readonly deps: QuotaServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.sessions = deps.sessions;
-  }
-
-  /** Where sessions are run, their owner registers how to count them (the seam for session quotas). */
-  countSessionsWith(counter: SessionCounter): void {
-    this.sessions = counter;
   }
 
   /** A project's quota (all unlimited if never set). */

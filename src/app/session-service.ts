@@ -20,6 +20,7 @@ import {
 import { channels, type EventBus } from '../ports/bus.js';
 import type { SessionStore } from '../ports/storage.js';
 import { authorize, seesProject } from './access.js';
+import type { QuotaService } from './quotas.js';
 import type { FileRead, SessionHost } from './session-host.js';
 
 /** How the API reaches the host that holds a session: in process, or through the bus. */
@@ -72,13 +73,15 @@ function newSessionId(): string {
 
 export class SessionService {
   constructor(
-    private readonly deps: { store: SessionStore; link: SessionLink; bus: EventBus },
+    /** quotas: the project's max_sessions is checked before a session starts (none: not limited). */
+    private readonly deps: { store: SessionStore; link: SessionLink; bus: EventBus; quotas?: QuotaService },
     private readonly now: () => number = Date.now,
   ) {}
 
   async create(input: CreateSessionInput, actor: Actor): Promise<Session> {
     authorize(actor, 'sessions:use');
     const request = CreateSessionRequest.parse(input);
+    await this.deps.quotas?.assertMayOpenSession(actor);
     const [host] = await this.deps.link.hostsFor(request.sandbox);
     if (!host) throw badRequest('sandbox_unavailable', `no live worker can hold a session in the ${request.sandbox} sandbox`);
     const at = new Date(this.now()).toISOString();

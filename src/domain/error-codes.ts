@@ -29,13 +29,23 @@ export const ERROR_CATALOGUE = {
   invalid_content_length: { status: 400, meaning: 'a body shorter or longer than its Content-Length' },
   bad_http_request: { status: 400, meaning: 'the bytes received are not HTTP/1.1; the connection is closed' },
   bad_request: { status: 400, meaning: 'a malformed request that no more specific code covers' },
+  sign_in_failed: {
+    status: 400,
+    meaning:
+      'web sign-in with OpenID Connect did not complete: the provider refused or answered wrongly, the sign-in took over 10 minutes or was started in another browser (state), or the claims map to no role or project; the message says which',
+  },
   request_aborted: { status: 400, meaning: 'the client hung up before the whole body arrived; nothing was done' },
   unauthenticated: {
     status: 401,
     meaning:
-      'auth is required and the request has no valid `Authorization: Bearer <key>` (missing, malformed, unknown, expired or revoked key); with `WWW-Authenticate: Bearer`',
+      'auth is required and the request has no valid `Authorization: Bearer <key>` (missing, malformed, unknown, expired or revoked key) nor a valid web session cookie (signed out, expired, revoked); with `WWW-Authenticate: Bearer`',
   },
   forbidden: { status: 403, meaning: "the caller's role may not do this (e.g. a viewer submitting, a non-admin managing keys)" },
+  csrf_failed: {
+    status: 403,
+    meaning:
+      'a request authenticated by the web session cookie that changes something (POST, PUT, DELETE) without the `X-CSRF-Token` header matching the session (the `crucible_csrf` cookie); requests with `Authorization: Bearer` need none',
+  },
   not_found: { status: 404, meaning: 'no such evaluation or route' },
   artifact_not_found: {
     status: 404,

@@ -6,7 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { AUTH_MODES, isLoopbackHost, type AuthMode } from '../domain/access.js';
+import { AUTH_MODES, isLoopbackHost, ProjectName, ROLES, type AuthMode } from '../domain/access.js';
 import { parseEnvironmentList } from '../domain/environment-routing.js';
 import { ENVIRONMENTS, SANDBOX_BACKENDS } from '../domain/evaluation.js';
 
@@ -62,6 +62,35 @@ export const PlatformConfigSchema = z
     keyRatePerSecond: z.number().min(0),
     /** Requests one API key may make at once before the sustained rate applies. */
     keyRateBurst: z.number().int().min(1),
+    /** The URL browsers reach this server at, e.g. https://crucible.example.com (OIDC redirect URI; https: Secure cookies). */
+    publicUrl: z
+      .string()
+      .regex(/^https?:\/\/[^/]+\/?$/, { message: 'must be http(s)://host[:port] without a path' })
+      .optional(),
+    /** How long a web session (browser sign-in) lasts. */
+    webSessionTtlHours: z
+      .number()
+      .min(0.01)
+      .max(24 * 90),
+    /** OpenID Connect provider for web sign-in (its issuer URL); none: the web UI signs in with API keys only. */
+    oidcIssuer: z.string().url().optional(),
+    oidcClientId: z.string().min(1).optional(),
+    /** None: a public client (PKCE alone). */
+    oidcClientSecret: z.string().min(1).optional(),
+    oidcScopes: z.string().min(1),
+    /** The provider's name on the sign-in button (default: the issuer's host). */
+    oidcName: z.string().min(1).max(60).optional(),
+    /** Claim (dot path allowed) with the role, or a list containing it: admin, researcher or viewer. */
+    oidcRoleClaim: z.string().min(1),
+    /** Claim (dot path allowed) with the project. */
+    oidcProjectClaim: z.string().min(1),
+    /** Role when the role claim is absent (none: such a sign-in is refused). */
+    oidcDefaultRole: z.enum(ROLES).optional(),
+    /** Project when the project claim is absent (none: such a sign-in is refused). */
+    oidcDefaultProject: ProjectName.optional(),
+  })
+  .refine((c) => Boolean(c.oidcIssuer) === Boolean(c.oidcClientId), {
+    message: 'OpenID Connect needs both an issuer (CRUCIBLE_OIDC_ISSUER / --oidc-issuer) and a client id (CRUCIBLE_OIDC_CLIENT_ID / --oidc-client-id)',
   })
   .refine((c) => Boolean(c.databaseUrl) === Boolean(c.redisUrl), {
     message:
@@ -104,6 +133,17 @@ export function defaultConfig(): PlatformConfig {
     authFailuresPerMinute: envInt('CRUCIBLE_AUTH_FAILURES_PER_MINUTE') ?? 30,
     keyRatePerSecond: envInt('CRUCIBLE_KEY_RATE_PER_SECOND') ?? 50,
     keyRateBurst: envInt('CRUCIBLE_KEY_RATE_BURST') ?? 200,
+    publicUrl: env.CRUCIBLE_PUBLIC_URL || undefined,
+    webSessionTtlHours: envInt('CRUCIBLE_SESSION_TTL_HOURS') ?? 12,
+    oidcIssuer: env.CRUCIBLE_OIDC_ISSUER || undefined,
+    oidcClientId: env.CRUCIBLE_OIDC_CLIENT_ID || undefined,
+    oidcClientSecret: env.CRUCIBLE_OIDC_CLIENT_SECRET || undefined,
+    oidcScopes: env.CRUCIBLE_OIDC_SCOPES || 'openid profile email',
+    oidcName: env.CRUCIBLE_OIDC_NAME || undefined,
+    oidcRoleClaim: env.CRUCIBLE_OIDC_ROLE_CLAIM || 'crucible_role',
+    oidcProjectClaim: env.CRUCIBLE_OIDC_PROJECT_CLAIM || 'crucible_project',
+    oidcDefaultRole: (env.CRUCIBLE_OIDC_DEFAULT_ROLE as PlatformConfig['oidcDefaultRole']) || undefined,
+    oidcDefaultProject: env.CRUCIBLE_OIDC_DEFAULT_PROJECT || undefined,
   };
 }
 

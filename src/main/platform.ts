@@ -18,6 +18,8 @@ import { SessionHost } from '../app/session-host.js';
 import { LocalSessionLink, SessionService, type SessionLink } from '../app/session-service.js';
 import { hostname } from 'node:os';
 import { SystemQueries } from '../app/system-queries.js';
+import { WebSessions, type WebSessionOptions } from '../app/web-sessions.js';
+import { OpenIdConnectProvider } from '../identity/openid-connect.js';
 import { ttlCache } from '../app/ttl-cache.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import type { EventBus } from '../ports/bus.js';
@@ -50,6 +52,8 @@ export interface UseCases {
   audit: AuditTrail;
   quotas: QuotaService;
   sessions: SessionService;
+  /** Browser sign-in (OpenID Connect when configured, API keys) and its cookie sessions. */
+  webSessions: WebSessions;
   /** The sessions this process holds (null where no sandboxes run, e.g. an API-only instance). */
   sessionHost: SessionHost | null;
 }
@@ -92,7 +96,12 @@ function buildUseCases(
   const sessionLink: SessionLink = sessionHost ? new LocalSessionLink(sessionHost) : noSessionHosts;
   const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
-  const quotas = new QuotaService({ store: storage.quotas, stats: storage.stats });
+  // Open sessions count against their project's max_sessions wherever they are held (they are in storage).
+  const quotas = new QuotaService({
+    store: storage.quotas,
+    stats: storage.stats,
+    sessions: { openSessions: (project) => storage.sessions.countOpen(project) },
+  });
   const environments = new EnvironmentQueries({
     catalogue,
     workers: ttlCache(1000, () => storage.workers.list()),
@@ -107,6 +116,15 @@ function buildUseCases(
     { storage, queue, lifecycle, log },
     { livenessWindowMs: config.livenessWindowMs, maxAttempts: config.maxAttempts, requeueAfterMs: Math.max(5_000, config.livenessWindowMs) },
   );
+  const access = new AccessControl(
+    storage.apiKeys,
+    {
+      mode: config.auth ?? 'off',
+      maxFailuresPerMinute: config.authFailuresPerMinute,
+      keyRate: config.keyRatePerSecond > 0 ? { perSecond: config.keyRatePerSecond, burst: config.keyRateBurst } : undefined,
+    },
+    rateLimiter,
+  );
   return {
     lifecycle,
     evaluations,
@@ -116,19 +134,38 @@ function buildUseCases(
     system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
     syntaxChecker: new SyntaxChecker(sandboxes.bubblewrap),
     reaper,
-    access: new AccessControl(
-      storage.apiKeys,
-      {
-        mode: config.auth ?? 'off',
-        maxFailuresPerMinute: config.authFailuresPerMinute,
-        keyRate: config.keyRatePerSecond > 0 ? { perSecond: config.keyRatePerSecond, burst: config.keyRateBurst } : undefined,
-      },
-      rateLimiter,
-    ),
+    access,
+    webSessions: new WebSessions({ store: storage.webSessions, keys: storage.apiKeys, access }, webSessionOptions(config)),
     audit: new AuditTrail(storage.audit),
     quotas,
-    sessions: new SessionService({ store: storage.sessions, link: sessionLink, bus }),
+    sessions: new SessionService({ store: storage.sessions, link: sessionLink, bus, quotas }),
     sessionHost,
+  };
+}
+
+/** Web sessions' lifetime, and the OpenID Connect provider when one is configured. */
+function webSessionOptions(config: PlatformConfig): WebSessionOptions {
+  const ttlMs = config.webSessionTtlHours * 3_600_000;
+  if (!config.oidcIssuer || !config.oidcClientId) return { ttlMs };
+  const provider = new OpenIdConnectProvider({
+    issuer: config.oidcIssuer,
+    clientId: config.oidcClientId,
+    clientSecret: config.oidcClientSecret,
+    scopes: config.oidcScopes,
+    name: config.oidcName ?? new URL(config.oidcIssuer).host,
+  });
+  return {
+    ttlMs,
+    oidc: {
+      provider,
+      issuer: config.oidcIssuer,
+      claims: {
+        roleClaim: config.oidcRoleClaim,
+        projectClaim: config.oidcProjectClaim,
+        defaultRole: config.oidcDefaultRole,
+        defaultProject: config.oidcDefaultProject,
+      },
+    },
   };
 }
 

@@ -90,6 +90,8 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
         environments: platform.environments,
         syntaxChecker: platform.syntaxChecker,
         sessions: platform.sessions,
+        webSessions: platform.webSessions,
+        publicUrl: config.publicUrl,
         maxWaitS: config.maxWaitS,
         streams,
         metrics: platform.metrics,

@@ -24,6 +24,7 @@ import type { Role } from '../domain/access.js';
 import type { AuditEntry, NewAuditEntry } from '../domain/audit.js';
 import type { DurationSample } from '../domain/percentiles.js';
 import type { ProjectQuota } from '../domain/quota.js';
+import type { StoredWebSession } from '../domain/web-session.js';
 
 export interface NewEvaluation {
   id: string;
@@ -249,6 +250,16 @@ export interface ApiKeyStore {
   touch(id: string, at: string): Promise<void>;
 }
 
+/** Web sessions (cookie sign-in), keyed by the SHA-256 of the cookie's secret. */
+export interface WebSessionStore {
+  create(session: StoredWebSession): Promise<void>;
+  get(idSha256: string): Promise<StoredWebSession | null>;
+  /** Sets revoked_at unless already set; false when there is no such session. */
+  revoke(idSha256: string, at: string): Promise<boolean>;
+  /** Deletes sessions that expired (or were revoked) before `before`; answers how many. */
+  deleteEnded(before: string): Promise<number>;
+}
+
 export interface AuditListQuery {
   afterSeq?: number;
   limit: number;
@@ -279,6 +290,8 @@ export interface SessionStore {
   list(query: { status?: SessionStatus; project: string | null; limit: number }): Promise<Session[]>;
   /** Sessions not ended (optionally only those held by `worker`). */
   open(worker?: string): Promise<Session[]>;
+  /** How many of the project's sessions have not ended. */
+  countOpen(project: string): Promise<number>;
   /** Applies the patch unless the session already ended; false when it had (or does not exist). */
   update(id: string, patch: SessionPatch): Promise<boolean>;
   /** Appends an event with the next seq. */
@@ -297,6 +310,7 @@ export interface Storage {
   readonly audit: AuditLog;
   readonly quotas: QuotaStore;
   readonly sessions: SessionStore;
+  readonly webSessions: WebSessionStore;
   /** Creates or migrates the schema. Idempotent; safe to call from several processes at once. */
   init(): Promise<void>;
   /** Cheap round trip used by readiness checks. */

@@ -15,6 +15,7 @@ import { migrate } from './migrations.js';
 import { KyselyQuotaStore } from './quotas.js';
 import { storeGuard } from './store-guard.js';
 import { KyselySessionStore } from './session-store.js';
+import { KyselyWebSessionStore } from './web-sessions.js';
 import { KyselyWorkerRegistry } from './worker-registry.js';
 
 export function createKyselyStorage(db: Db, dialect: StoreDialect): Storage {
@@ -28,6 +29,7 @@ export function createKyselyStorage(db: Db, dialect: StoreDialect): Storage {
     audit: new KyselyAuditLog(db, dialect),
     quotas: new KyselyQuotaStore(db, dialect),
     sessions: new KyselySessionStore(db, dialect),
+    webSessions: new KyselyWebSessionStore(db, dialect),
     init: () => guard(() => migrate(db, dialect)),
     ping: () =>
       guard(async () => {

@@ -273,6 +273,27 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 11,
+    name: 'web sessions (cookie sign-in with OpenID Connect or an API key)',
+    async up(db, dialect) {
+      const bigint = sql.raw(dialect.types.bigint);
+      await db.schema
+        .createTable('web_sessions')
+        .addColumn('id_sha256', 'text', (c) => c.primaryKey())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('created_at', bigint, (c) => c.notNull())
+        .addColumn('expires_at', bigint, (c) => c.notNull())
+        .addColumn('revoked_at', bigint)
+        .execute();
+      // The periodic purge of ended sessions.
+      await db.schema.createIndex('web_sessions_expires').on('web_sessions').column('expires_at').execute();
+    },
+  },
 ];
 
 const BACKFILL_PAGE = 500;

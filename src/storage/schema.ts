@@ -160,6 +160,18 @@ export interface SessionEventsTable {
   data: string;
 }
 
+export interface WebSessionsTable {
+  id_sha256: string;
+  actor: string;
+  name: string;
+  role: string;
+  project: string;
+  method: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
 export interface MigrationsTable {
   version: number;
   name: string;
@@ -179,4 +191,5 @@ export interface Database {
   project_quotas: ProjectQuotasTable;
   sessions: SessionsTable;
   session_events: SessionEventsTable;
+  web_sessions: WebSessionsTable;
 }

@@ -93,6 +93,18 @@ export class KyselySessionStore implements SessionStore {
     });
   }
 
+  countOpen(project: string): Promise<number> {
+    return this.guard(async () => {
+      const row = await this.db
+        .selectFrom('sessions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('project', '=', project)
+        .where('status', '!=', 'ended')
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    });
+  }
+
   update(id: string, patch: SessionPatch): Promise<boolean> {
     return this.guard(async () => {
       const values: Partial<SessionsTable> = {};

@@ -60,6 +60,14 @@ export const ACCESS_TABLE: Record<string, Row> = {
   'PUT /api/sessions/{id}/files': { expect: { viewer: 403, researcherOther: 404, researcherSame: 200, admin: 200 } },
   'POST /api/sessions/{id}/exec': { expect: { viewer: 403, researcherOther: 404, researcherSame: 200, admin: 200 } },
   'DELETE /api/sessions/{id}': { expect: { viewer: 403, researcherOther: 404, researcherSame: 200, admin: 200 } },
+  // Signing in needs no caller: how to sign in is public, and the key in the body (unknown here) decides.
+  'GET /api/auth/config': { open: true, status: 200 },
+  'POST /api/auth/key-sign-in': { open: true, status: 401 },
+  // No identity provider is configured on this server.
+  'GET /api/auth/oidc/login': { open: true, status: 404 },
+  'GET /api/auth/oidc/callback': { open: true, status: 404 },
+  'GET /api/auth/me': all(200),
+  'POST /api/auth/sign-out': all(200),
 };
 
 const BODIES: Record<string, unknown> = {
@@ -71,6 +79,7 @@ const BODIES: Record<string, unknown> = {
   'POST /api/sessions': { idle_timeout_s: 30 },
   'POST /api/sessions/{id}/exec': { cmd: ['true'] },
   'PUT /api/sessions/{id}/files': 'content',
+  'POST /api/auth/key-sign-in': { key: `crk_key_0000000000000000_${'B'.repeat(43)}` },
 };
 
 describe('access matrix from the OpenAPI document (auth required)', () => {

@@ -9,9 +9,9 @@ import type { Page } from 'playwright-core';
 import { PNG_WRITER } from '../sandbox/fixtures/png-writer.js';
 import { screenshotPath } from './browser.js';
 import type { RunningServer } from './crucible-server.js';
+import { runDraft } from './run-draft.js';
 import { e2eSession } from './session.js';
 
-const DRAFT_KEY = 'crucible.draft.v1';
 const PROGRAM = `${PNG_WRITER}
 import os
 write_png(os.environ["CRUCIBLE_OUTPUT_DIR"] + "/plot.png", size=64)
@@ -54,24 +54,7 @@ async function checkArtifacts(page: Page, id: string): Promise<void> {
 describe('artifacts in the web UI', () => {
   it('shows a plot written by the program inline on the run view and the detail page, every file downloadable', async () => {
     await page.goto(`${server.url}/`);
-    await page.evaluate(
-      ([key, code]) =>
-        localStorage.setItem(
-          key as string,
-          JSON.stringify({ code, stdin: '', tags: ['e2e-artifacts'], environment: 'python', sandbox: 'bubblewrap', timeout_s: 30, memory_mb: 512 }),
-        ),
-      [DRAFT_KEY, PROGRAM] as const,
-    );
-    await page.reload();
-    await page.locator('.monaco-editor').first().waitFor();
-    await page.getByTestId('run').click();
-    const panel = page.getByTestId('run-panel');
-    await panel.waitFor();
-    await page.waitForFunction(() => document.querySelector('[data-testid="run-panel"]')?.getAttribute('data-status') === 'completed', undefined, {
-      timeout: 30_000,
-    });
-    const id = ((await page.locator('.run-link').textContent()) ?? '').replace('↗', '').trim();
-    expect(id).toMatch(/^ev_/);
+    const id = await runDraft(page, { code: PROGRAM, tags: ['e2e-artifacts'] });
     await checkArtifacts(page, id);
     await page.getByTestId('artifacts').screenshot({ path: screenshotPath('artifacts-run-view') });
 

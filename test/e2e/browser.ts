@@ -21,7 +21,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(serverUrl: string): Promise<Browser> {
+/** `alsoAllowed`: other origins the page may reach (e.g. an identity provider started by the test). */
+export async function launchBrowser(serverUrl: string, alsoAllowed: string[] = []): Promise<Browser> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'crucible-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -41,10 +42,10 @@ export async function launchBrowser(serverUrl: string): Promise<Browser> {
   });
   const externalRequests: string[] = [];
   const pageErrors: string[] = [];
-  const origin = new URL(serverUrl).origin;
+  const origins = [serverUrl, ...alsoAllowed].map((u) => new URL(u).origin);
   await context.route('**/*', (route) => {
     const u = route.request().url();
-    if (u.startsWith(origin) || u.startsWith('data:') || u.startsWith('blob:')) return route.continue();
+    if (origins.some((o) => u === o || u.startsWith(`${o}/`)) || u.startsWith('data:') || u.startsWith('blob:')) return route.continue();
     externalRequests.push(u);
     return route.abort();
   });

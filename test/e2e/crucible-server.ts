@@ -34,17 +34,28 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startServer(opts: { workers?: number; readyTimeoutMs?: number } = {}): Promise<RunningServer> {
+export async function startServer(
+  opts: {
+    workers?: number;
+    readyTimeoutMs?: number;
+    /** More `crucible serve` flags; a function gets the server's own URL (for --public-url). */
+    args?: string[] | ((url: string) => string[]);
+    env?: NodeJS.ProcessEnv;
+    /** A data directory the test prepared (e.g. with `crucible keys create`); removed at stop like a made one. */
+    dataDir?: string;
+  } = {},
+): Promise<RunningServer> {
   const main = path.join(repoRoot, 'dist/cli/main.js');
   const webIndex = path.join(repoRoot, 'dist/web/index.html');
   for (const f of [main, webIndex]) {
     if (!fs.existsSync(f)) throw new Error(`${path.relative(repoRoot, f)} is missing: run \`npm run build\` first`);
   }
   const port = await freePort();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'crucible-e2e-'));
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'crucible-e2e-'));
   const args = [main, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn'];
   if (opts.workers !== undefined) args.push('--workers', String(opts.workers));
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  args.push(...(typeof opts.args === 'function' ? opts.args(`http://127.0.0.1:${port}`) : (opts.args ?? [])));
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

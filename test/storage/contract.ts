@@ -9,6 +9,7 @@ import { EvaluationEvent as EventSchema, type NewEvaluationEvent } from '../../s
 import { DEFAULT_LIMITS } from '../../src/domain/limits.js';
 import { newEvaluationId } from '../../src/app/evaluation-ids.js';
 import type { Storage, NewEvaluation, StoredApiKey } from '../../src/ports/storage.js';
+import type { StoredWebSession } from '../../src/domain/web-session.js';
 
 export interface StoreHarness {
   open(): Promise<Storage>;
@@ -688,6 +689,38 @@ export function storeContract(name: string, harness: StoreHarness): void {
         const again = await store.apiKeys.revoke(a.id, '2030-04-01T00:00:00.000Z');
         expect(again).toMatchObject({ revoked_at: '2030-03-01T00:00:00.000Z', last_used_at: '2030-02-01T00:00:00.000Z' });
         expect(await store.apiKeys.revoke('key_cccccccccccccccc', '2030-04-01T00:00:00.000Z')).toBeNull();
+      });
+    });
+
+    describe('web sessions', () => {
+      const session = (id: string, overrides: Partial<StoredWebSession> = {}): StoredWebSession => ({
+        id_sha256: id.repeat(64).slice(0, 64),
+        actor: 'oidc:idp.example.com:ada',
+        name: 'Ada',
+        role: 'researcher',
+        project: 'alpha',
+        method: 'oidc',
+        created_at: '2030-01-01T00:00:00.000Z',
+        expires_at: '2030-01-01T12:00:00.000Z',
+        revoked_at: null,
+        ...overrides,
+      });
+
+      it('stores and reads a session exactly as given, revokes it once, and purges ended ones', async () => {
+        const a = session('a');
+        const b = session('b', { method: 'key', actor: 'key_bbbbbbbbbbbbbbbb', expires_at: '2030-01-03T00:00:00.000Z' });
+        await store.webSessions.create(a);
+        await store.webSessions.create(b);
+        expect(await store.webSessions.get(a.id_sha256)).toEqual(a);
+        expect(await store.webSessions.get('c'.repeat(64))).toBeNull();
+        expect(await store.webSessions.revoke(b.id_sha256, '2030-01-01T01:00:00.000Z')).toBe(true);
+        expect(await store.webSessions.revoke(b.id_sha256, '2030-01-01T02:00:00.000Z')).toBe(true);
+        expect((await store.webSessions.get(b.id_sha256))!.revoked_at).toBe('2030-01-01T01:00:00.000Z');
+        expect(await store.webSessions.revoke('c'.repeat(64), '2030-01-01T02:00:00.000Z')).toBe(false);
+        // Before a's expiry and b's revocation: nothing; after both: both.
+        expect(await store.webSessions.deleteEnded('2030-01-01T00:30:00.000Z')).toBe(0);
+        expect(await store.webSessions.deleteEnded('2030-01-02T00:00:00.000Z')).toBe(2);
+        expect(await store.webSessions.get(a.id_sha256)).toBeNull();
       });
     });
   });

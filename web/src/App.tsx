@@ -1,10 +1,12 @@
-/** Shell: header navigation, the connection banner, and the page for the current URL. */
+/** Shell: header navigation, who is signed in, the connection banner, and the page for the current URL (or the sign-in page). */
 import { lazy, Suspense, useEffect } from 'react';
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { ThemeSwitch } from './components/ThemeSwitch';
 import { Link, matchRoute, useLocation, type Route } from './lib/router';
 import { subscribeStatusFeed } from './lib/status-feed';
+import { useSignIn } from './lib/use-sign-in';
 import { EvaluationPage } from './pages/EvaluationPage';
+import { SignInPage } from './pages/SignInPage';
 
 // Only the editor needs Monaco (4 MB): it loads on demand, so every other page opens without it.
 // The detail page is in the main bundle on purpose: a shared link is often the first page a user
@@ -36,8 +38,11 @@ export function App() {
   const { pathname } = useLocation();
   const route = matchRoute(pathname);
 
-  // The status feed also drives the connection banner, so it runs on every page.
-  useEffect(() => subscribeStatusFeed(() => undefined), []);
+  const { state: signIn, signInWithKey, signOut } = useSignIn();
+  const mayUse = signIn.status === 'signed-in' || signIn.status === 'unknown';
+
+  // The status feed also drives the connection banner, so it runs on every page (once the API answers us).
+  useEffect(() => (mayUse ? subscribeStatusFeed(() => undefined) : undefined), [mayUse]);
   useEffect(() => {
     document.title = route.name === 'evaluation' ? `${route.id} · Crucible` : `${TITLES[route.name]} · Crucible`;
   }, [pathname]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -66,6 +71,17 @@ export function App() {
           </ul>
         </nav>
         <div className="header-end">
+          {signIn.status === 'signed-in' && signIn.me.via === 'session' && (
+            <span className="header-who" data-testid="signed-in-as">
+              <span className="header-who-name">{signIn.me.name}</span>{' '}
+              <span className="muted">
+                {signIn.me.role} · {signIn.me.project}
+              </span>
+              <button type="button" className="btn btn-ghost" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            </span>
+          )}
           <a className="header-docs" href="/docs" target="_blank" rel="noreferrer">
             API docs
           </a>
@@ -74,9 +90,15 @@ export function App() {
       </header>
       <ConnectionBanner />
       <main id="main" tabIndex={-1}>
-        <Suspense fallback={<div className="page muted">Loading…</div>}>
-          <Page route={route} />
-        </Suspense>
+        {signIn.status === 'loading' ? (
+          <div className="page muted">Loading…</div>
+        ) : signIn.status === 'signed-out' ? (
+          <SignInPage config={signIn.config} error={signIn.error} onKey={signInWithKey} />
+        ) : (
+          <Suspense fallback={<div className="page muted">Loading…</div>}>
+            <Page route={route} />
+          </Suspense>
+        )}
       </main>
     </>
   );

@@ -16,6 +16,17 @@ interface CommonFlags {
   allowUnauthenticated?: boolean;
 }
 
+/** `serve` only: web sign-in. */
+interface SignInFlags {
+  publicUrl?: string;
+  oidcIssuer?: string;
+  oidcClientId?: string;
+  oidcClientSecret?: string;
+  oidcName?: string;
+  oidcRoleClaim?: string;
+  oidcProjectClaim?: string;
+}
+
 const int = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`expected a whole number, got "${v}"`);
@@ -43,7 +54,9 @@ function environmentsFlag(value: string): Environment[] {
 const ENVIRONMENTS_HELP =
   'comma-separated environments the worker serves, e.g. python,python-data (env CRUCIBLE_ENVIRONMENTS; default: every environment available on this host)';
 
-function configFrom(flags: CommonFlags & { workers?: number; metricsPort?: number; metricsHost?: string; environments?: Environment[] }): PlatformConfig {
+function configFrom(
+  flags: CommonFlags & SignInFlags & { workers?: number; metricsPort?: number; metricsHost?: string; environments?: Environment[] },
+): PlatformConfig {
   return resolveConfig({
     dataDir: flags.dataDir,
     databaseUrl: flags.databaseUrl,
@@ -57,6 +70,13 @@ function configFrom(flags: CommonFlags & { workers?: number; metricsPort?: numbe
     metricsHost: flags.metricsHost,
     auth: flags.auth,
     allowUnauthenticated: flags.allowUnauthenticated,
+    publicUrl: flags.publicUrl,
+    oidcIssuer: flags.oidcIssuer,
+    oidcClientId: flags.oidcClientId,
+    oidcClientSecret: flags.oidcClientSecret,
+    oidcName: flags.oidcName,
+    oidcRoleClaim: flags.oidcRoleClaim,
+    oidcProjectClaim: flags.oidcProjectClaim,
   });
 }
 
@@ -76,8 +96,18 @@ export function registerServe(program: Command): void {
       .option('--environments <names>', ENVIRONMENTS_HELP, environmentsFlag)
       .option('--max-queue-depth <n>', 'waiting evaluations beyond which submissions get 503 (env CRUCIBLE_MAX_QUEUE_DEPTH)', int)
       .option('--auth <mode>', 'off|required: API keys required (env CRUCIBLE_AUTH; default: off on a loopback address, required otherwise)')
-      .option('--allow-unauthenticated', 'accept listening on a non-loopback address with auth off (env CRUCIBLE_ALLOW_UNAUTHENTICATED=1)'),
-  ).action(async (flags: CommonFlags & { port: number; host: string; workers?: number; environments?: Environment[] }) => {
+      .option('--allow-unauthenticated', 'accept listening on a non-loopback address with auth off (env CRUCIBLE_ALLOW_UNAUTHENTICATED=1)')
+      .option('--public-url <url>', 'the URL browsers reach this server at, e.g. https://crucible.example.com (env CRUCIBLE_PUBLIC_URL)')
+      .option('--oidc-issuer <url>', 'OpenID Connect provider for web sign-in (env CRUCIBLE_OIDC_ISSUER)')
+      .option('--oidc-client-id <id>', "this server's client id at the provider (env CRUCIBLE_OIDC_CLIENT_ID)")
+      .option('--oidc-client-secret <secret>', 'its client secret; prefer the env CRUCIBLE_OIDC_CLIENT_SECRET (a flag shows in the process list)')
+      .option('--oidc-name <name>', 'the provider on the sign-in button (env CRUCIBLE_OIDC_NAME; default: its host)')
+      .option(
+        '--oidc-role-claim <claim>',
+        'claim with the role: admin, researcher or viewer, or a list with one (env CRUCIBLE_OIDC_ROLE_CLAIM, default crucible_role)',
+      )
+      .option('--oidc-project-claim <claim>', 'claim with the project (env CRUCIBLE_OIDC_PROJECT_CLAIM, default crucible_project)'),
+  ).action(async (flags: CommonFlags & SignInFlags & { port: number; host: string; workers?: number; environments?: Environment[] }) => {
     try {
       const server = await startServer(configFrom(flags), { host: flags.host, port: flags.port });
       process.stderr.write(`Crucible is serving on ${server.url}  (web UI: ${server.url}/, API docs: ${server.url}/docs)\n`);

@@ -4,14 +4,16 @@
  * validates with, so a contract change breaks the UI build instead of the UI at runtime.
  */
 import { ApiError, CrucibleClient, type EvaluationList, type ListFilters } from '../../../src/client/index';
+import type { AuthConfig, SignedOut, WhoAmI } from '../../../src/domain/web-session';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
+import { withCsrfToken } from './csrf';
 
 export { ApiError, type ListFilters };
 export type { ApiIssue } from '../../../src/client/index';
 
 async function observedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   try {
-    const res = await fetch(input, init);
+    const res = await fetch(input, withCsrfToken(init));
     reportNetworkSuccess();
     return res;
   } catch (err) {
@@ -20,7 +22,7 @@ async function observedFetch(input: RequestInfo | URL, init?: RequestInit): Prom
   }
 }
 
-/** Same-origin client; the browser's session cookie (if any) goes along like any fetch. */
+/** Same-origin client; the browser's session cookie (if any) goes along like any fetch, and every change carries the CSRF token. */
 export const client = new CrucibleClient('', { fetch: observedFetch });
 
 const opt = (signal?: AbortSignal) => (signal ? { signal } : {});
@@ -41,6 +43,10 @@ export const api = {
   artifacts: (id: string, signal?: AbortSignal) => client.artifactList(id, opt(signal)),
   audit: (query: string) => client.audit(query),
   auditVerify: () => client.auditVerify(),
+  authConfig: () => client.json<AuthConfig>('GET', '/api/auth/config'),
+  me: () => client.json<WhoAmI>('GET', '/api/auth/me'),
+  keySignIn: (key: string) => client.json<WhoAmI>('POST', '/api/auth/key-sign-in', { key }),
+  signOut: () => client.json<SignedOut>('POST', '/api/auth/sign-out'),
 };
 
 /** Where one artifact's bytes are served (for links and inline images). */
