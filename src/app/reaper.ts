@@ -5,6 +5,7 @@
  * - An evaluation held (provisioning/running) by a worker whose heartbeat is older than the
  *   liveness window is re-queued (its program never finished, so re-running it is the honest
  *   thing) or, after maxAttempts pick-ups, failed with reason `platform_error`.
+ * - Open sessions held by such a worker end as `worker_lost` (a killed worker cannot end them).
  * - `queued` evaluations the queue has lost (e.g. Redis restarted without persistence) are
  *   enqueued again; enqueue is idempotent, so this is safe when nothing was lost.
  */
@@ -38,7 +39,13 @@ export class Reaper {
   private lastFailureAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly deps: { storage: Storage; queue: JobQueue; lifecycle: EvaluationLifecycle; log: Logger },
+    private readonly deps: {
+      storage: Storage;
+      queue: JobQueue;
+      lifecycle: EvaluationLifecycle;
+      log: Logger;
+      sessions?: { endLost(alive: ReadonlySet<string>): Promise<number> };
+    },
     private readonly options: ReaperOptions,
   ) {}
 
@@ -86,6 +93,7 @@ export class Reaper {
       if (evaluation.worker && alive.has(evaluation.worker)) continue;
       await this.recover(evaluation.id, evaluation.worker, evaluation.status as 'provisioning' | 'running', evaluation.attempts);
     }
+    await this.deps.sessions?.endLost(alive);
     await this.requeueLost(now);
   }
 

@@ -5,10 +5,11 @@
  * The host is the only writer of its sessions' records, so their events are in order.
  */
 import type { Logger } from '../ports/logger.js';
-import { channels, type EventBus } from '../ports/bus.js';
+import type { EventBus } from '../ports/bus.js';
 import type { SandboxBackends } from '../ports/sandbox.js';
 import type { SessionSandbox } from '../ports/session-sandbox.js';
 import type { SessionStore } from '../ports/storage.js';
+import type { FileRead, OutputListener, SessionHostOps } from '../ports/session-link.js';
 import { conflict, CrucibleError } from '../domain/errors.js';
 import {
   execVerdict,
@@ -20,6 +21,7 @@ import {
   type Session,
   type SessionEndReason,
 } from '../domain/session.js';
+import { markSessionEnded, recordSessionEvent } from './session-records.js';
 
 /** Output kept in an exec's event (the transcript); the full output is in the exec's answer. */
 const TRANSCRIPT_OUTPUT_BYTES = 64 * 1024;
@@ -33,13 +35,7 @@ interface Live {
   ending: Promise<void> | null;
 }
 
-export interface FileRead {
-  content: Buffer;
-  size: number;
-  sha256: string;
-}
-
-export class SessionHost {
+export class SessionHost implements SessionHostOps {
   private readonly live = new Map<string, Live>();
   private closed = false;
 
@@ -52,11 +48,6 @@ export class SessionHost {
   /** Sessions held here now. */
   get count(): number {
     return this.live.size;
-  }
-
-  /** Whether this host can start sessions in `sandbox`. */
-  offers(sandbox: string): boolean {
-    return typeof this.deps.sandboxes[sandbox as keyof SandboxBackends]?.openSession === 'function';
   }
 
   /**
@@ -120,7 +111,7 @@ export class SessionHost {
     live.idleTimer.unref();
   }
 
-  async exec(id: string, request: ExecRequest, onOutput?: (stream: 'stdout' | 'stderr', bytes: Buffer) => void): Promise<ExecResult> {
+  async exec(id: string, request: ExecRequest, onOutput?: OutputListener): Promise<ExecResult> {
     const live = this.ready(id);
     if (live.running >= SESSION_BOUNDS.concurrent_execs) {
       throw conflict('session_busy', `session ${id} already runs ${SESSION_BOUNDS.concurrent_execs} execs at once; retry when one ends`);
@@ -232,16 +223,11 @@ export class SessionHost {
   }
 
   private async markEnded(id: string, reason: SessionEndReason, message: string): Promise<void> {
-    const at = new Date(this.now()).toISOString();
-    const changed = await this.deps.store.update(id, { status: 'ended', ended_reason: reason, message, ended_at: at });
-    if (changed) await this.record(id, { type: 'status', at, data: { status: 'ended', ended_reason: reason, message } });
+    await markSessionEnded(this.deps, id, reason, message, new Date(this.now()).toISOString());
   }
 
-  private async record(id: string, event: NewSessionEvent): Promise<void> {
-    const stored = await this.deps.store.append(id, event);
-    await this.deps.bus
-      .publish(channels.session(id), String(stored.seq))
-      .catch((err: unknown) => this.deps.log.warn({ err: String(err), session: id }, 'session event notification failed'));
+  private record(id: string, event: NewSessionEvent): Promise<void> {
+    return recordSessionEvent(this.deps, id, event);
   }
 
   /** Ends every session held here (worker_shutdown). */

@@ -1,10 +1,13 @@
 /**
- * Session use cases as the API sees them: access control (project scoping, roles), creating a
- * session on a host that can hold it, routing each exec and file operation to that host through
- * a SessionLink, and following a session's ordered events.
+ * Session use cases as the API sees them: access control (project scoping, roles), placing a new
+ * session on the least loaded live worker that serves its environment and sandbox, relaying each
+ * exec and file operation to that worker through the SessionLink port (in process when embedded,
+ * Redis when scaled out), ending the sessions of workers that died, and following a session's
+ * ordered events.
  */
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../domain/access.js';
+import { liveWorkers } from '../domain/environment-routing.js';
 import { badRequest, conflict, notFound, unavailable } from '../domain/errors.js';
 import {
   CreateSessionRequest,
@@ -14,48 +17,17 @@ import {
   type FileWritten,
   type ListSessionsQuery,
   type Session,
+  type SessionEndReason,
   type SessionEvent,
   type SessionList,
 } from '../domain/session.js';
 import { channels, type EventBus } from '../ports/bus.js';
-import type { SessionStore } from '../ports/storage.js';
+import type { Logger } from '../ports/logger.js';
+import type { FileRead, OutputListener, SessionLink } from '../ports/session-link.js';
+import type { SessionStore, WorkerInfo } from '../ports/storage.js';
 import { authorize, seesProject } from './access.js';
 import type { QuotaService } from './quotas.js';
-import type { FileRead, SessionHost } from './session-host.js';
-
-/** How the API reaches the host that holds a session: in process, or through the bus. */
-export interface SessionLink {
-  /** Hosts that can take a new session with this sandbox now (ids), best first. */
-  hostsFor(sandbox: string): Promise<string[]>;
-  start(host: string, session: Session): Promise<void>;
-  exec(host: string, id: string, request: ExecRequest, onOutput?: (stream: 'stdout' | 'stderr', bytes: Buffer) => void): Promise<ExecResult>;
-  writeFile(host: string, id: string, path: string, content: Buffer): Promise<FileWritten>;
-  readFile(host: string, id: string, path: string): Promise<FileRead>;
-  end(host: string, id: string): Promise<void>;
-}
-
-/** A link to a SessionHost in this process (embedded mode, or a worker serving the bus). */
-export class LocalSessionLink implements SessionLink {
-  constructor(private readonly host: SessionHost) {}
-  async hostsFor(sandbox: string): Promise<string[]> {
-    return this.host.offers(sandbox) ? [this.host.hostId] : [];
-  }
-  start(_host: string, session: Session) {
-    return this.host.start(session);
-  }
-  exec(_host: string, id: string, request: ExecRequest, onOutput?: (stream: 'stdout' | 'stderr', bytes: Buffer) => void) {
-    return this.host.exec(id, request, onOutput);
-  }
-  writeFile(_host: string, id: string, path: string, content: Buffer) {
-    return this.host.writeFile(id, path, content);
-  }
-  readFile(_host: string, id: string, path: string) {
-    return this.host.readFile(id, path);
-  }
-  end(_host: string, id: string) {
-    return this.host.end(id, 'deleted', 'ended by DELETE /api/sessions/{id}');
-  }
-}
+import { markSessionEnded } from './session-records.js';
 
 export interface SessionEventSink {
   send(event: SessionEvent): void;
@@ -73,17 +45,39 @@ function newSessionId(): string {
 
 export class SessionService {
   constructor(
-    /** quotas: the project's max_sessions is checked before a session starts (none: not limited). */
-    private readonly deps: { store: SessionStore; link: SessionLink; bus: EventBus; quotas?: QuotaService },
+    private readonly deps: {
+      store: SessionStore;
+      link: SessionLink;
+      bus: EventBus;
+      log: Logger;
+      /** The worker registry (heartbeats): where sessions can be placed. */
+      workers: () => Promise<WorkerInfo[]>;
+      livenessWindowMs: number;
+      /** The project's max_sessions is checked before a session starts (none: not limited). */
+      quotas?: QuotaService;
+    },
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** The live worker serving `environment` with `sandbox` that holds the fewest open sessions (then runs the fewest evaluations). */
+  private async place(environment: Session['environment'], sandbox: Session['sandbox']): Promise<string | null> {
+    const candidates = liveWorkers(await this.deps.workers(), this.deps.livenessWindowMs, this.now()).filter(
+      (w) => w.environments.includes(environment) && w.sandboxes.includes(sandbox),
+    );
+    if (candidates.length === 0) return null;
+    const held = new Map<string, number>();
+    for (const s of await this.deps.store.open()) if (s.worker) held.set(s.worker, (held.get(s.worker) ?? 0) + 1);
+    const load = (w: WorkerInfo) => [held.get(w.id) ?? 0, w.running] as const;
+    candidates.sort((a, b) => load(a)[0] - load(b)[0] || load(a)[1] - load(b)[1]);
+    return candidates[0]!.id;
+  }
 
   async create(input: CreateSessionInput, actor: Actor): Promise<Session> {
     authorize(actor, 'sessions:use');
     const request = CreateSessionRequest.parse(input);
     await this.deps.quotas?.assertMayOpenSession(actor);
-    const [host] = await this.deps.link.hostsFor(request.sandbox);
-    if (!host) throw badRequest('sandbox_unavailable', `no live worker can hold a session in the ${request.sandbox} sandbox`);
+    const host = await this.place(request.environment, request.sandbox);
+    if (!host) throw badRequest('sandbox_unavailable', `no live worker serves the ${request.environment} environment with the ${request.sandbox} sandbox`);
     const at = new Date(this.now()).toISOString();
     const session: Session = {
       id: newSessionId(),
@@ -111,7 +105,12 @@ export class SessionService {
       last_activity_at: at,
     };
     await this.deps.store.create(session);
-    await this.deps.link.start(host, session);
+    try {
+      await this.deps.link.start(host, session);
+    } catch (err) {
+      // The worker never took it (stopped between placement and start, or unreachable): ended, not left starting.
+      await this.endHere(session.id, 'start_failed', `the session could not be started: ${(err as Error).message}`);
+    }
     return (await this.deps.store.get(session.id)) ?? session;
   }
 
@@ -138,7 +137,7 @@ export class SessionService {
     return session as Session & { worker: string };
   }
 
-  async exec(id: string, request: ExecRequest, actor: Actor, onOutput?: (stream: 'stdout' | 'stderr', bytes: Buffer) => void): Promise<ExecResult> {
+  async exec(id: string, request: ExecRequest, actor: Actor, onOutput?: OutputListener): Promise<ExecResult> {
     const session = await this.usable(id, actor, 'sessions:use');
     return this.deps.link.exec(session.worker, id, request, onOutput);
   }
@@ -157,8 +156,27 @@ export class SessionService {
   async end(id: string, actor: Actor): Promise<Session> {
     const session = await this.get(id, actor);
     authorize(actor, 'sessions:use');
-    if (session.status !== 'ended' && session.worker) await this.deps.link.end(session.worker, id);
+    if (session.status !== 'ended' && session.worker) await this.deps.link.end(session.worker, id, 'deleted', 'ended by DELETE /api/sessions/{id}');
     return this.get(id, actor);
+  }
+
+  /**
+   * Ends, as worker_lost, every open session held by a worker not in `alive` (the reaper's view of
+   * the heartbeats): a killed worker cannot end its own sessions. Returns how many were ended.
+   */
+  async endLost(alive: ReadonlySet<string>): Promise<number> {
+    let ended = 0;
+    for (const s of await this.deps.store.open()) {
+      if (s.worker && alive.has(s.worker)) continue;
+      const message = `the worker holding the session (${s.worker ?? 'none'}) stopped: no heartbeat within the liveness window`;
+      if (await this.endHere(s.id, 'worker_lost', message)) ended++;
+    }
+    if (ended > 0) this.deps.log.warn({ count: ended }, 'sessions of lost workers ended');
+    return ended;
+  }
+
+  private endHere(id: string, reason: SessionEndReason, message: string): Promise<boolean> {
+    return markSessionEnded(this.deps, id, reason, message, new Date(this.now()).toISOString());
   }
 
   /** 404 before a stream opens; then every event after `afterSeq`, live, until the session's end. */

@@ -6,6 +6,7 @@ import type { EventBus } from '../ports/bus.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { SessionLink } from '../ports/session-link.js';
 import type { Storage } from '../ports/storage.js';
 import type { JobsDatabase } from '../queue/sqlite-jobs.js';
 import { queryOperation, type QueryListener } from '../storage/query-log.js';
@@ -18,6 +19,8 @@ export interface Adapters {
   bus: EventBus;
   /** Token buckets: this process's memory when embedded, Redis (shared by every API process) in scale-out. */
   rateLimiter: RateLimiter;
+  /** How the API reaches the worker holding a session: in process when embedded, Redis request/reply in scale-out. */
+  sessionLink: SessionLink;
   /** Releases what was opened, in reverse order. */
   cleanups: Array<() => Promise<void> | void>;
 }
@@ -29,11 +32,18 @@ function queryMetrics(metrics: Metrics): QueryListener {
 
 /** SQLite + in-database queue + in-memory bus, all in the data directory this process locks. */
 export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Adapters['cleanups'], metrics: Metrics): Promise<Adapters> {
-  const [{ createSqliteKysely, createSqliteStorage, sqliteFilename }, { createEmbeddedQueue }, { createMemoryBus }, { MemoryRateLimiter }] = await Promise.all([
+  const [
+    { createSqliteKysely, createSqliteStorage, sqliteFilename },
+    { createEmbeddedQueue },
+    { createMemoryBus },
+    { MemoryRateLimiter },
+    { createLocalSessionLink },
+  ] = await Promise.all([
     import('../storage/sqlite.js'),
     import('../queue/embedded-queue.js'),
     import('../events/memory-bus.js'),
     import('../ratelimit/memory-rate-limiter.js'),
+    import('../events/local-session-link.js'),
   ]);
   cleanups.push(lockDataDir(config.dataDir));
   // One connection shared by the store and the queue: a submission's row and its job are written
@@ -48,16 +58,19 @@ export async function openEmbeddedAdapters(config: PlatformConfig, cleanups: Ada
   const bus = createMemoryBus();
   cleanups.push(() => bus.close());
   const rateLimiter = new MemoryRateLimiter();
-  return { storage, queue, bus, rateLimiter, cleanups };
+  const sessionLink = createLocalSessionLink();
+  cleanups.push(() => sessionLink.close());
+  return { storage, queue, bus, rateLimiter, sessionLink, cleanups };
 }
 
 /** PostgreSQL + BullMQ + Redis pub/sub, shared by every API and worker process of a deployment. */
 export async function openScaleOutAdapters(config: PlatformConfig, cleanups: Adapters['cleanups'], metrics: Metrics): Promise<Adapters> {
-  const [{ createPostgresStorage }, { createBullmqQueue }, { createRedisBus }, { RedisRateLimiter }] = await Promise.all([
+  const [{ createPostgresStorage }, { createBullmqQueue }, { createRedisBus }, { RedisRateLimiter }, { createRedisSessionLink }] = await Promise.all([
     import('../storage/postgres.js'),
     import('../queue/bullmq-queue.js'),
     import('../events/redis-bus.js'),
     import('../ratelimit/redis-rate-limiter.js'),
+    import('../events/redis-session-link.js'),
   ]);
   const storage = createPostgresStorage({ connectionString: config.databaseUrl!, schema: config.namespace, onQuery: queryMetrics(metrics) });
   cleanups.push(() => storage.close());
@@ -68,7 +81,9 @@ export async function openScaleOutAdapters(config: PlatformConfig, cleanups: Ada
   cleanups.push(() => bus.close());
   const rateLimiter = new RedisRateLimiter({ url: config.redisUrl!, prefix: config.namespace });
   cleanups.push(() => rateLimiter.close());
-  return { storage, queue, bus, rateLimiter, cleanups };
+  const sessionLink = createRedisSessionLink({ url: config.redisUrl!, prefix: config.namespace });
+  cleanups.push(() => sessionLink.close());
+  return { storage, queue, bus, rateLimiter, sessionLink, cleanups };
 }
 
 /**

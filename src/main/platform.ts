@@ -15,8 +15,9 @@ import { Reaper } from '../app/reaper.js';
 import { StatusFeed } from '../app/status-feed.js';
 import { SyntaxChecker } from '../app/syntax-check.js';
 import { SessionHost } from '../app/session-host.js';
-import { LocalSessionLink, SessionService, type SessionLink } from '../app/session-service.js';
-import { hostname } from 'node:os';
+import { SessionService } from '../app/session-service.js';
+import type { SessionLink } from '../ports/session-link.js';
+import { newWorkerId } from '../worker/worker.js';
 import { SystemQueries } from '../app/system-queries.js';
 import { WebSessions, type WebSessionOptions } from '../app/web-sessions.js';
 import { OpenIdConnectProvider } from '../identity/openid-connect.js';
@@ -56,6 +57,8 @@ export interface UseCases {
   webSessions: WebSessions;
   /** The sessions this process holds (null where no sandboxes run, e.g. an API-only instance). */
   sessionHost: SessionHost | null;
+  /** The id this process's worker registers under, which is also its session host's id (null without workers). */
+  workerId: string | null;
 }
 
 export interface Platform extends UseCases {
@@ -87,13 +90,14 @@ function buildUseCases(
     catalogue: EnvironmentCatalogue;
     tracing: Tracing;
     rateLimiter: RateLimiter;
+    sessionLink: SessionLink;
   },
   log: PinoLogger,
 ): UseCases {
-  const { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter } = ports;
-  // Sessions live where sandboxes run; an instance without workers cannot hold any (its link offers no host).
-  const sessionHost = config.workers > 0 ? new SessionHost({ store: storage.sessions, sandboxes, bus, log }, `${hostname()}:${process.pid}`) : null;
-  const sessionLink: SessionLink = sessionHost ? new LocalSessionLink(sessionHost) : noSessionHosts;
+  const { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter, sessionLink } = ports;
+  // Sessions live where sandboxes run, on the worker's host (same id, so the registry's heartbeats say whether it lives).
+  const workerId = config.workers > 0 ? newWorkerId() : null;
+  const sessionHost = workerId ? new SessionHost({ store: storage.sessions, sandboxes, bus, log }, workerId) : null;
   const lifecycle = new EvaluationLifecycle({ storage, bus, log, metrics });
   const events = new EventLogReader({ storage, bus });
   // Open sessions count against their project's max_sessions wherever they are held (they are in storage).
@@ -101,6 +105,15 @@ function buildUseCases(
     store: storage.quotas,
     stats: storage.stats,
     sessions: { openSessions: (project) => storage.sessions.countOpen(project) },
+  });
+  const sessions = new SessionService({
+    store: storage.sessions,
+    link: sessionLink,
+    bus,
+    log,
+    workers: () => storage.workers.list(),
+    livenessWindowMs: config.livenessWindowMs,
+    quotas,
   });
   const environments = new EnvironmentQueries({
     catalogue,
@@ -113,7 +126,7 @@ function buildUseCases(
     { maxQueueDepth: config.maxQueueDepth, cancelGraceMs: config.cancelGraceMs, livenessWindowMs: config.livenessWindowMs },
   );
   const reaper = new Reaper(
-    { storage, queue, lifecycle, log },
+    { storage, queue, lifecycle, log, sessions },
     { livenessWindowMs: config.livenessWindowMs, maxAttempts: config.maxAttempts, requeueAfterMs: Math.max(5_000, config.livenessWindowMs) },
   );
   const access = new AccessControl(
@@ -138,8 +151,9 @@ function buildUseCases(
     webSessions: new WebSessions({ store: storage.webSessions, keys: storage.apiKeys, access }, webSessionOptions(config)),
     audit: new AuditTrail(storage.audit),
     quotas,
-    sessions: new SessionService({ store: storage.sessions, link: sessionLink, bus, quotas }),
+    sessions,
     sessionHost,
+    workerId,
   };
 }
 
@@ -169,34 +183,27 @@ function webSessionOptions(config: PlatformConfig): WebSessionOptions {
   };
 }
 
-/** A link with no host: creating a session answers sandbox_unavailable. */
-const noSessionHosts: SessionLink = {
-  hostsFor: async () => [],
-  start: () => Promise.reject(new Error('no session host in this process')),
-  exec: () => Promise.reject(new Error('no session host in this process')),
-  writeFile: () => Promise.reject(new Error('no session host in this process')),
-  readFile: () => Promise.reject(new Error('no session host in this process')),
-  end: () => Promise.reject(new Error('no session host in this process')),
-};
-
 /** `tracing` is shut down (its last spans exported) after everything else has closed. */
 export async function openPlatform(config: PlatformConfig, log: PinoLogger, tracing: Tracing = NO_TRACING): Promise<Platform> {
   const cleanups: Adapters['cleanups'] = [() => tracing.shutdown()];
   const metrics = new PrometheusMetrics();
   try {
-    const { storage, queue, bus, rateLimiter } = isEmbedded(config)
+    const { storage, queue, bus, rateLimiter, sessionLink } = isEmbedded(config)
       ? await openEmbeddedAdapters(config, cleanups, metrics)
       : await openScaleOutAdapters(config, cleanups, metrics);
     // Warm sandboxes only where programs run: an API-only instance needs one now and then (syntax checks).
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
     cleanups.push(() => closeSandboxBackends(sandboxes));
     const catalogue = new FileEnvironmentCatalogue();
-    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter }, log);
+    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter, sessionLink }, log);
     if (useCases.sessionHost) {
       // Embedded: this process is the only one using the data dir, so every open session belonged
       // to a process that is gone. Ended, never left looking alive.
       if (isEmbedded(config)) await useCases.sessionHost.endLost(undefined, 'the server holding the session restarted or crashed');
       const host = useCases.sessionHost;
+      const served = await sessionLink.serve(host.hostId, host);
+      // Cleanups run in reverse: the sessions end (worker_shutdown) while requests still reach them, then the link stops listening.
+      cleanups.push(() => served.close());
       cleanups.push(() => host.close());
     }
     let closed = false;

@@ -55,7 +55,7 @@ function startWorker(platform: Platform, concurrency: number, environments: Envi
   const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics, tracing, quotas } = platform;
   const worker = new Worker(
     { storage, queue, bus, lifecycle, sandboxes, log, metrics, tracing, quotas },
-    { concurrency, environments, heartbeatMs: config.heartbeatMs },
+    { concurrency, environments, heartbeatMs: config.heartbeatMs, id: platform.workerId ?? undefined },
   );
   metrics.addScrapeSource('worker', () => worker.gauges());
   return worker;
@@ -121,6 +121,8 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
       url,
       async stop() {
         await app.close();
+        // Sessions end as worker_shutdown while this worker is still registered (else a reaper could call them lost).
+        await platform.sessionHost?.close();
         await stopWorker(worker, 10_000);
         await platform.close();
       },
@@ -177,6 +179,8 @@ export async function startWorkerProcess(config: PlatformConfig): Promise<Runnin
     worker,
     metricsUrl: metricsServer ? `${metricsServer.url}/metrics` : null,
     async stop() {
+      // Sessions end as worker_shutdown while this worker is still registered (else a reaper could call them lost).
+      await platform.sessionHost?.close();
       await stopWorker(worker, 10_000);
       await metricsServer?.close();
       await platform.close();

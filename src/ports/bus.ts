@@ -22,8 +22,10 @@ export const channels = {
   statusFeed: 'crucible:status',
   /** New events of one session (payload: the newest seq). */
   session: (id: string) => `crucible:session:${id}`,
-  /** Requests to the worker holding sessions (scale-out); replies go to the request's own channel. */
+  /** Requests to the worker holding sessions (scale-out); replies go to the requesting link's channel. */
   sessionHost: (workerId: string) => `crucible:session-host:${workerId}`,
+  /** Answers to the session requests of one API process's link (scale-out). */
+  sessionReply: (linkId: string) => `crucible:session-reply:${linkId}`,
   /** Cancel requests for running evaluations (payload: evaluation id); every worker listens. */
   cancel: 'crucible:cancel',
 } as const;

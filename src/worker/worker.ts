@@ -37,6 +37,8 @@ export interface WorkerOptions {
   environments: Environment[];
   heartbeatMs: number;
   flushIntervalMs?: number;
+  /** The id to register under (default: a new one); the process's session host uses the same id. */
+  id?: string;
 }
 
 export function newWorkerId(): string {
@@ -44,7 +46,7 @@ export function newWorkerId(): string {
 }
 
 export class Worker {
-  readonly id = newWorkerId();
+  readonly id: string;
   private readonly active = new Map<string, AbortController>();
   private readonly runner: EvaluationRunner;
   private consumer: QueueConsumer | null = null;
@@ -58,6 +60,7 @@ export class Worker {
     private readonly deps: WorkerDeps,
     private readonly options: WorkerOptions,
   ) {
+    this.id = options.id ?? newWorkerId();
     this.tracing = deps.tracing ?? NO_TRACING;
     this.runner = new EvaluationRunner({
       tracing: this.tracing,
