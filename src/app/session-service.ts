@@ -29,7 +29,8 @@ export interface SessionLink {
   start(host: string, session: Session): Promise<void>;
   exec(host: string, id: string, request: ExecRequest, onOutput?: (stream: 'stdout' | 'stderr', bytes: Buffer) => void): Promise<ExecResult>;
   writeFile(host: string, id: string, path: string, content: Buffer): Promise<FileWritten>;
-  readFile(host: string, id: string, path: string): Promise<FileRead>;
+  /** `maxBytes`: a file larger than this (or than the server's bound) is refused with file_too_large. */
+  readFile(host: string, id: string, path: string, maxBytes?: number): Promise<FileRead>;
   end(host: string, id: string): Promise<void>;
 }
 
@@ -48,8 +49,8 @@ export class LocalSessionLink implements SessionLink {
   writeFile(_host: string, id: string, path: string, content: Buffer) {
     return this.host.writeFile(id, path, content);
   }
-  readFile(_host: string, id: string, path: string) {
-    return this.host.readFile(id, path);
+  readFile(_host: string, id: string, path: string, maxBytes?: number) {
+    return this.host.readFile(id, path, maxBytes);
   }
   end(_host: string, id: string) {
     return this.host.end(id, 'deleted', 'ended by DELETE /api/sessions/{id}');
@@ -145,9 +146,9 @@ export class SessionService {
     return this.deps.link.writeFile(session.worker, id, path, content);
   }
 
-  async readFile(id: string, path: string, actor: Actor): Promise<FileRead> {
+  async readFile(id: string, path: string, actor: Actor, maxBytes?: number): Promise<FileRead> {
     const session = await this.usable(id, actor, 'sessions:read');
-    return this.deps.link.readFile(session.worker, id, path);
+    return this.deps.link.readFile(session.worker, id, path, maxBytes);
   }
 
   /** Ends the session (idempotent: an ended one is returned as it is). */

@@ -40,7 +40,8 @@ const put = (id: string, path: string, body: Buffer) =>
     body: new Uint8Array(body),
     headers: { 'content-type': 'application/octet-stream' },
   });
-const get = (id: string, path: string) => fetch(`${server.url}/api/sessions/${id}/files?path=${encodeURIComponent(path)}`);
+const get = (id: string, path: string, maxBytes?: number) =>
+  fetch(`${server.url}/api/sessions/${id}/files?path=${encodeURIComponent(path)}${maxBytes === undefined ? '' : `&max_bytes=${maxBytes}`}`);
 /** node:http, not fetch: fetch stalled on a 64 MiB body of random bytes from a server in the same process. */
 const getBytes = (url: string) =>
   new Promise<Buffer>((resolve, reject) =>
@@ -123,6 +124,9 @@ describe.each(['bubblewrap', 'gvisor'])('sessions on %s', (sandbox) => {
     expect(await codeOf(await put(s.id, '/usr/bin/evil', Buffer.from('x')))).toEqual({ status: 403, code: 'permission_denied' });
     await put(s.id, 'plain', Buffer.from('x'));
     expect(await codeOf(await put(s.id, 'plain/below', Buffer.from('x')))).toEqual({ status: 400, code: 'invalid_path' });
+    // max_bytes: a reader's own bound, refused in the sandbox before anything is sent.
+    expect(await codeOf(await get(s.id, 'plain', 0))).toEqual({ status: 413, code: 'file_too_large' });
+    expect(await (await get(s.id, 'plain', 1)).text()).toBe('x');
     expect((await get(s.id, '')).status).toBe(400);
     // ../ and a symlink to /etc/passwd resolve inside the sandbox: never the host's file.
     const hostPasswd = execFileSync('cat', ['/etc/passwd'], { encoding: 'utf8' });

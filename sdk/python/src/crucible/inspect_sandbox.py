@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import re
 import signal
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, TypeVar, Union
@@ -121,10 +122,9 @@ class CrucibleSandbox:
 
     async def read_file(self, file: str, text: bool = True) -> Union[str, bytes]:
         """The content of ``file``: ``str`` (strict UTF-8, newlines kept) or, with ``text=False``, bytes."""
-        data = await self._thread(lambda: self._file_call(file, lambda: self.session.read_file(file), reading=True))
         limit = SandboxLimits.MAX_READ_FILE_SIZE
-        if len(data) > limit:
-            raise OutputLimitExceededError(_size(limit), None)
+        # The sandbox refuses a larger file itself: nothing over the limit crosses the network.
+        data = await self._thread(lambda: self._file_call(file, lambda: self.session.read_file(file, max_bytes=limit), reading=True))
         return data.decode("utf-8") if text else data
 
     def _exec(
@@ -162,7 +162,10 @@ class CrucibleSandbox:
             return call()
         except CrucibleError as e:
             if reading and e.code == "file_too_large":
-                raise OutputLimitExceededError(_size(SandboxLimits.MAX_READ_FILE_SIZE), None) from e
+                # The bound that refused it: ours, or the server's own when that is lower.
+                bound = re.search(r"limit of (\d+)", e.message)
+                limit = int(bound.group(1)) if bound else SandboxLimits.MAX_READ_FILE_SIZE
+                raise OutputLimitExceededError(_size(limit), None) from e
             known = _FILE_ERRORS.get(e.code)
             if known is None:
                 raise

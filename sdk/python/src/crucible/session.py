@@ -110,9 +110,14 @@ class Session:
             {"Content-Type": "application/octet-stream"},
         )
 
-    def read_file(self, path: str) -> bytes:
-        """A file's bytes exactly (``NotFoundError`` if there is none)."""
-        return self._http.bytes("GET", f"{self._path()}/files?path={quote(path, safe='')}")
+    def read_file(self, path: str, *, max_bytes: Optional[int] = None) -> bytes:
+        """A file's bytes exactly (``NotFoundError`` if there is none).
+
+        ``max_bytes``: a larger file is refused (``PayloadTooLargeError``, code
+        ``file_too_large``) without being sent; the server's own bound applies either way.
+        """
+        query = f"path={quote(path, safe='')}" + (f"&max_bytes={int(max_bytes)}" if max_bytes is not None else "")
+        return self._http.bytes("GET", f"{self._path()}/files?{query}")
 
     def refresh(self) -> Dict[str, Any]:
         """Re-reads the session's state from the server."""
