@@ -417,6 +417,13 @@ async def extra_cwd_missing(sb: CrucibleSandbox) -> None:
     assert "no/such/dir" in result.stderr, f"the error does not name the directory: {result.stderr!r}"
 
 
+@check
+async def extra_more_calls_at_once_than_the_session_runs(sb: CrucibleSandbox) -> None:
+    # An agent's parallel tool calls: more than a session runs at once (4) wait their turn.
+    results = await asyncio.gather(*(sb.exec(["sh", "-c", f"sleep 0.5; echo {i}"]) for i in range(7)))
+    assert [r.stdout for r in results] == [f"{i}\n" for i in range(7)], f"{results}"
+
+
 async def run_check(fn: Check, sb: CrucibleSandbox) -> Union[bool, str]:
     try:
         await fn(sb)

@@ -24,7 +24,8 @@ The errors, as Inspect documents them:
   ``UnicodeDecodeError`` (``text=True`` only), :class:`OutputLimitExceededError` over
   ``SandboxLimits.MAX_READ_FILE_SIZE``.
 
-Every command of a session runs as the sandbox's one unprivileged user; ``exec(user=...)`` with
+A session runs a few calls at once (4) and refuses more; here the extra calls wait their turn,
+as Inspect's tools expect. Every command of a session runs as the sandbox's one unprivileged user; ``exec(user=...)`` with
 another user is refused (a failed result saying so), never run as someone else.
 """
 from __future__ import annotations
@@ -40,6 +41,9 @@ from .errors import CrucibleError
 from .session import Session
 
 T = TypeVar("T")
+# How long a call waits for a turn while the session already runs its most calls at once: as
+# long as the longest exec those calls may still take.
+_BUSY_WAIT_S = 3600.0
 
 
 class SandboxLimits:
@@ -180,7 +184,19 @@ class CrucibleSandbox:
 
     @staticmethod
     async def _thread(call: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(None, call)
+        """Runs a blocking call in a worker thread. A session runs a few calls at once and refuses
+        more (409 ``session_busy``); Inspect's sandboxes have no such bound, so wait for a turn."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + _BUSY_WAIT_S
+        pause = 0.02
+        while True:
+            try:
+                return await loop.run_in_executor(None, call)
+            except CrucibleError as e:
+                if e.code != "session_busy" or loop.time() > give_up:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 def _signal_number(name: Optional[str]) -> int:
