@@ -180,9 +180,11 @@ export class SessionHost implements SessionHostOps {
     return written;
   }
 
-  async readFile(id: string, path: string): Promise<FileRead> {
+  /** A caller's `maxBytes` only lowers the bound: the agent refuses a larger file without sending it. */
+  async readFile(id: string, path: string, maxBytes?: number): Promise<FileRead> {
     const live = this.ready(id);
-    const result = await this.fileOp(live, () => live.sandbox.readFile(path, SESSION_BOUNDS.file_bytes));
+    const bound = Math.min(maxBytes ?? SESSION_BOUNDS.file_bytes, SESSION_BOUNDS.file_bytes);
+    const result = await this.fileOp(live, () => live.sandbox.readFile(path, bound));
     await this.record(id, { type: 'file_read', at: new Date(this.now()).toISOString(), data: { path, size: result.size, sha256: result.sha256 } });
     return result;
   }

@@ -147,9 +147,9 @@ export class SessionService {
     return this.deps.link.writeFile(session.worker, id, path, content);
   }
 
-  async readFile(id: string, path: string, actor: Actor): Promise<FileRead> {
+  async readFile(id: string, path: string, actor: Actor, maxBytes?: number): Promise<FileRead> {
     const session = await this.usable(id, actor, 'sessions:read');
-    return this.deps.link.readFile(session.worker, id, path);
+    return this.deps.link.readFile(session.worker, id, path, maxBytes);
   }
 
   /** Ends the session (idempotent: an ended one is returned as it is). */

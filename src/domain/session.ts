@@ -128,7 +128,7 @@ export const ExecRequest = z
       .refine((e) => Object.keys(e).length <= SESSION_BOUNDS.env_vars, { message: `at most ${SESSION_BOUNDS.env_vars} variables` })
       .default({})
       .describe("Variables added to the session's environment for this command"),
-    cwd: z.string().min(1).max(SESSION_BOUNDS.path_bytes).refine(noNul).optional().describe('Working directory (relative: against /tmp, the default)'),
+    cwd: z.string().min(1).max(SESSION_BOUNDS.path_bytes).refine(noNul).optional().describe('Working directory (relative: against /sandbox, the default)'),
     timeout_s: boundedSeconds('timeout_s', SESSION_BOUNDS.exec_timeout_s)
       .default(SESSION_BOUNDS.exec_timeout_s.default)
       .describe('Kills the process group of this command (not the session) after this long'),
@@ -161,6 +161,16 @@ export const ExecResult = z.object({
 export type ExecResult = z.infer<typeof ExecResult>;
 
 export const FileQuery = z.object({ path: z.string().min(1).max(SESSION_BOUNDS.path_bytes) }).strict();
+export const ReadFileQuery = FileQuery.extend({
+  max_bytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      `Refuse (413 file_too_large) a file larger than this, without sending it; the server's own bound (${SESSION_BOUNDS.file_bytes} bytes) applies either way`,
+    ),
+}).strict();
 
 export const FileWritten = z.object({ path: z.string(), size: z.number().int(), sha256: z.string() });
 export type FileWritten = z.infer<typeof FileWritten>;

@@ -17,7 +17,7 @@ export function createLocalSessionLink(): SessionLink {
     start: async (host, session) => to(host).start(session),
     exec: async (host, id, request, onOutput) => to(host).exec(id, request, onOutput),
     writeFile: async (host, id, path, content) => to(host).writeFile(id, path, content),
-    readFile: async (host, id, path) => to(host).readFile(id, path),
+    readFile: async (host, id, path, maxBytes) => to(host).readFile(id, path, maxBytes),
     end: async (host, id, reason, message) => to(host).end(id, reason, message),
     async serve(hostId, ops) {
       hosts.set(hostId, ops);

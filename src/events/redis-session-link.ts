@@ -62,6 +62,8 @@ interface RequestArgs {
   request: ExecRequest;
   stream: boolean;
   path: string;
+  /** readFile's bound (absent: the host's own). */
+  maxBytes?: number;
   reason: SessionEndReason;
   message: string;
 }
@@ -170,8 +172,8 @@ class RedisSessionLink implements SessionLink {
     return value as FileWritten;
   }
 
-  async readFile(host: string, id: string, path: string): Promise<FileRead> {
-    const { value, body } = await this.request(host, 'readFile', { id, path });
+  async readFile(host: string, id: string, path: string, maxBytes?: number): Promise<FileRead> {
+    const { value, body } = await this.request(host, 'readFile', { id, path, maxBytes });
     const meta = value as { size: number; sha256: string };
     return { content: body, size: meta.size, sha256: meta.sha256 };
   }
@@ -307,7 +309,7 @@ class RedisSessionLink implements SessionLink {
       case 'writeFile':
         return { value: await ops.writeFile(a.id, a.path, body) };
       case 'readFile': {
-        const file = await ops.readFile(a.id, a.path);
+        const file = await ops.readFile(a.id, a.path, a.maxBytes);
         return { value: { size: file.size, sha256: file.sha256 }, body: file.content };
       }
       case 'end':

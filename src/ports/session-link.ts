@@ -26,7 +26,8 @@ export interface SessionHostOps {
   start(session: Session): Promise<void>;
   exec(id: string, request: ExecRequest, onOutput?: OutputListener): Promise<ExecResult>;
   writeFile(id: string, path: string, content: Buffer): Promise<FileWritten>;
-  readFile(id: string, path: string): Promise<FileRead>;
+  /** `maxBytes`: a file larger than this (or than the host's bound) is refused with file_too_large. */
+  readFile(id: string, path: string, maxBytes?: number): Promise<FileRead>;
   end(id: string, reason: SessionEndReason, message: string): Promise<void>;
 }
 
@@ -39,7 +40,7 @@ export interface SessionLink {
   start(host: string, session: Session): Promise<void>;
   exec(host: string, id: string, request: ExecRequest, onOutput?: OutputListener): Promise<ExecResult>;
   writeFile(host: string, id: string, path: string, content: Buffer): Promise<FileWritten>;
-  readFile(host: string, id: string, path: string): Promise<FileRead>;
+  readFile(host: string, id: string, path: string, maxBytes?: number): Promise<FileRead>;
   end(host: string, id: string, reason: SessionEndReason, message: string): Promise<void>;
   /** Makes `ops` reachable as host `hostId`; resolves once requests can arrive. */
   serve(hostId: string, ops: SessionHostOps): Promise<ServedHost>;

@@ -10,6 +10,7 @@ import {
   FileQuery,
   FileWritten,
   ListSessionsQuery,
+  ReadFileQuery,
   Session,
   SessionIdParams,
   SessionList,
@@ -120,7 +121,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ApiContext): void {
         schema: {
           tags: ['sessions'],
           summary: 'Write a file in the session (raw body, bytes exactly)',
-          description: `Relative paths resolve against the working directory (/tmp); missing parent directories are created. Up to ${SESSION_BOUNDS.file_bytes} bytes.`,
+          description: `Relative paths resolve against the working directory (/sandbox); missing parent directories are created. Up to ${SESSION_BOUNDS.file_bytes} bytes.`,
           params: SessionIdParams,
           querystring: FileQuery,
           response: { 200: FileWritten, ...errors },
@@ -138,12 +139,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: ApiContext): void {
           tags: ['sessions'],
           summary: 'Read a file from the session (bytes exactly)',
           params: SessionIdParams,
-          querystring: FileQuery,
+          querystring: ReadFileQuery,
           response: { 200: z.unknown().describe('application/octet-stream'), ...errors },
         },
       },
       async (request, reply) => {
-        const file = await ctx.sessions.readFile(request.params.id, request.query.path, actorOf(request));
+        const file = await ctx.sessions.readFile(request.params.id, request.query.path, actorOf(request), request.query.max_bytes);
         return reply.type('application/octet-stream').header('X-Content-SHA256', file.sha256).header('X-Content-Type-Options', 'nosniff').send(file.content);
       },
     );

@@ -50,6 +50,7 @@ class Session:
         cwd: Optional[str] = None,
         timeout_s: Optional[float] = None,
         binary: bool = False,
+        max_output_bytes: Optional[int] = None,
     ) -> ExecResult:
         """Runs a command (``exec(["ls", "-l"])``) or Python code (``exec(code="print(1)")``).
 
@@ -62,6 +63,8 @@ class Session:
             timeout_s: kills what this exec started after that long; the session lives on.
             binary: ask for the outputs as base64 and add them decoded as ``stdout_bytes`` and
                 ``stderr_bytes`` (for output that is not UTF-8 text).
+            max_output_bytes: bytes kept of each of stdout and stderr (the rest is dropped and
+                the stream marked truncated); the server's default when omitted.
 
         Returns:
             The result: ``exit_code``, ``signal``, ``reason``, ``message``, ``stdout``,
@@ -82,6 +85,8 @@ class Session:
             body["timeout_s"] = timeout_s
         if binary:
             body["output_encoding"] = "base64"
+        if max_output_bytes is not None:
+            body["max_output_bytes"] = max_output_bytes
         # An exec may run as long as its own timeout; the transport's default would cut it.
         wait = None if timeout_s is None else timeout_s + 30
         result = cast(ExecResult, self._http.json("POST", f"{self._path()}/exec", body, wait or 3600))
@@ -105,9 +110,14 @@ class Session:
             {"Content-Type": "application/octet-stream"},
         )
 
-    def read_file(self, path: str) -> bytes:
-        """A file's bytes exactly (``NotFoundError`` if there is none)."""
-        return self._http.bytes("GET", f"{self._path()}/files?path={quote(path, safe='')}")
+    def read_file(self, path: str, *, max_bytes: Optional[int] = None) -> bytes:
+        """A file's bytes exactly (``NotFoundError`` if there is none).
+
+        ``max_bytes``: a larger file is refused (``PayloadTooLargeError``, code
+        ``file_too_large``) without being sent; the server's own bound applies either way.
+        """
+        query = f"path={quote(path, safe='')}" + (f"&max_bytes={int(max_bytes)}" if max_bytes is not None else "")
+        return self._http.bytes("GET", f"{self._path()}/files?{query}")
 
     def refresh(self) -> Dict[str, Any]:
         """Re-reads the session's state from the server."""
