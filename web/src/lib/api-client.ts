@@ -3,7 +3,15 @@
  * reports reachability to the connection banner. Types come from the same zod schemas the server
  * validates with, so a contract change breaks the UI build instead of the UI at runtime.
  */
-import { ApiError, CrucibleClient, type EvaluationList, type ListFilters } from '../../../src/client/index';
+import {
+  ApiError,
+  CrucibleClient,
+  type EvaluationList,
+  type ExecInput,
+  type ListFilters,
+  type SessionInfo,
+  type SessionStatus,
+} from '../../../src/client/index';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
 
 export { ApiError, type ListFilters };
@@ -41,6 +49,11 @@ export const api = {
   artifacts: (id: string, signal?: AbortSignal) => client.artifactList(id, opt(signal)),
   audit: (query: string) => client.audit(query),
   auditVerify: () => client.auditVerify(),
+  sessions: (status: SessionStatus | undefined, limit: number, signal?: AbortSignal) =>
+    client.listSessions({ ...opt(signal), limit, ...(status ? { status } : {}) }),
+  session: (id: string, signal?: AbortSignal) => client.getSession(id, opt(signal)),
+  sessionExec: (session: SessionInfo, input: ExecInput) => client.session(session).exec(input),
+  endSession: (session: SessionInfo) => client.session(session).end(),
 };
 
 /** Where one artifact's bytes are served (for links and inline images). */
