@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark of the platform, each figure next to its baseline measured in
  * the same run. Prints a table and writes bench-results/latest.{json,md,svg}.
  *
- *   npm run bench                                   # everything (~5 minutes on 2 cores)
+ *   npm run bench                                   # everything (~7 minutes on 2 cores)
  *   npm run bench -- --only humaneval,latency       # some sections
  *   npm run bench -- --quick                        # small counts, for development
  *   npm run bench -- --no-postgres --out DIR
@@ -20,6 +20,7 @@ import { overflowBench } from './overflow.js';
 import { markdownTable, svgChart, textTable } from './lib/report.js';
 import type { Section } from './lib/section.js';
 import { sandboxSection } from './sandbox-section.js';
+import { sessionsBench } from './sessions-section.js';
 import { scaleBench } from './scale.js';
 import { scaleOutBench } from './scale-out.js';
 import { soakBench } from './soak.js';
@@ -51,6 +52,7 @@ const BENCHES: Record<string, () => Promise<Section>> = {
           ],
     }),
   overflow: () => overflowBench({ depth: quick ? 10 : 50, submissions: quick ? 30 : 200 }),
+  sessions: () => sessionsBench(quick ? { execs: 30, starts: 5, budgetS: 30 } : { execs: 300, starts: 20, budgetS: 90 }),
   scale: () => scaleBench({ rows: quick ? 10_000 : 100_000, baselineRows: 1_000, postgres: !args['no-postgres'] }),
   'scale-out': () => scaleOutBench(quick ? { latencyRuns: 5, batch: 10 } : { latencyRuns: 15, batch: 40 }),
   soak: () => soakBench({ minutes: Number(args['soak-minutes'] ?? (quick ? 1 : 5)) }),

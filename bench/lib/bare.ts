@@ -34,3 +34,15 @@ export function writePrograms(dir: string, programs: Array<{ name: string; code:
     return file;
   });
 }
+
+/** A command spawned directly on the host (argv, no shell), its output read and dropped: a bare `subprocess.run`. */
+export function runArgv(argv: readonly string[]): Promise<BareRun> {
+  const t = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.resume();
+    child.stderr!.resume();
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ exitCode: code, ms: performance.now() - t }));
+  });
+}

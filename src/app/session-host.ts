@@ -14,6 +14,7 @@ import { conflict, CrucibleError } from '../domain/errors.js';
 import {
   execVerdict,
   SESSION_BOUNDS,
+  type ExecEventData,
   type ExecRequest,
   type ExecResult,
   type FileWritten,
@@ -166,7 +167,7 @@ export class SessionHost implements SessionHostOps {
         stdout_truncated: raw.stdout_truncated,
         stderr_truncated: raw.stderr_truncated,
         wall_ms: raw.wall_ms,
-      },
+      } satisfies ExecEventData,
     });
     await this.deps.store.update(id, { last_activity_at: at });
     return result;

@@ -11,7 +11,7 @@ import { ApiError, errorFromResponse } from './api-error.js';
 import type { ArtifactInfo, ArtifactList } from '../domain/artifacts.js';
 import type { AuditPage, AuditVerification } from '../domain/audit.js';
 import type { EnvironmentList, EnvironmentView } from '../domain/environments.js';
-import type { CreateSessionInput, SessionEvent, SessionInfo, SessionList } from './session-types.js';
+import type { CreateSessionInput, SessionEvent, SessionInfo, SessionList, SessionStatus } from './session-types.js';
 import type { ClientOptions, ListFilters, RequestOptions, StreamOptions, WaitOptions } from './options.js';
 import { CrucibleSession, type SessionTransport } from './session.js';
 import { parseSse, type SseMessage } from './sse.js';
@@ -178,13 +178,24 @@ export class CrucibleClient implements SessionTransport {
     return this.json('GET', `/api/sessions/${encodeURIComponent(id)}`, undefined, opts.signal);
   }
 
-  listSessions(opts: RequestOptions = {}): Promise<SessionList> {
-    return this.json('GET', '/api/sessions', undefined, opts.signal);
+  /** Sessions, newest first; `status` keeps one status only, `limit` caps the count (server default 100). */
+  listSessions(opts: RequestOptions & { status?: SessionStatus; limit?: number } = {}): Promise<SessionList> {
+    const q = new URLSearchParams();
+    if (opts.status) q.set('status', opts.status);
+    if (opts.limit) q.set('limit', String(opts.limit));
+    const query = q.toString();
+    return this.json('GET', `/api/sessions${query ? `?${query}` : ''}`, undefined, opts.signal);
   }
 
   /** A handle on an existing session (no request). */
   session(info: SessionInfo): CrucibleSession {
     return new CrucibleSession(this, info);
+  }
+
+  /** URL of a session's event stream for EventSource (browsers), resuming after seq `after`. */
+  sessionEventsUrl(id: string, after?: number): string {
+    const base = `${this.baseUrl}/api/sessions/${encodeURIComponent(id)}/events`;
+    return after === undefined ? base : `${base}?after=${after}`;
   }
 
   /** Everything the session did, in order, resuming with Last-Event-ID; ends when the server ends the stream. */

@@ -201,3 +201,39 @@ export function execVerdict(r: { exit_code: number | null; signal: string | null
   if (r.exit_code === 0) return { reason: 'completed', message: 'exited with code 0' };
   return { reason: 'nonzero_exit', message: `exited with code ${r.exit_code}` };
 }
+
+/**
+ * What each session event's `data` holds, by event type: the transcript the events stream and the
+ * web UI's timeline read. Outputs are the first 64 KiB of each stream, decoded as UTF-8 (bytes that
+ * are not UTF-8 read as U+FFFD; the exec's own answer has them exactly).
+ */
+export const SessionStatusEventData = z.object({
+  status: SessionStatus,
+  ended_reason: SessionEndReason.optional(),
+  message: z.string().optional(),
+});
+export type SessionStatusEventData = z.infer<typeof SessionStatusEventData>;
+
+export const ExecEventData = z.object({
+  cmd: z.array(z.string()).optional().describe('argv, when the exec gave cmd'),
+  code: z.string().optional().describe('the Python source (its first 64 KiB), when the exec gave code'),
+  cwd: z.string().nullable(),
+  env_keys: z.array(z.string()),
+  stdin_bytes: z.number().int(),
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  reason: ExecReason,
+  message: z.string(),
+  stdout: z.string(),
+  stderr: z.string(),
+  stdout_bytes: z.number().int(),
+  stderr_bytes: z.number().int(),
+  stdout_truncated: z.boolean(),
+  stderr_truncated: z.boolean(),
+  wall_ms: z.number(),
+});
+export type ExecEventData = z.infer<typeof ExecEventData>;
+
+/** file_write and file_read: the path as given, its size and SHA-256. */
+export const FileEventData = FileWritten;
+export type FileEventData = FileWritten;

@@ -6,9 +6,9 @@
  * fast a shared link shows its verdict on 4G, "Run again", saved outputs and wrapped lines.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { axeViolations, setTheme } from './axe.js';
 import type { Browser } from './browser.js';
 import type { RunningServer } from './crucible-server.js';
 import { e2eSession } from './session.js';
@@ -43,26 +43,6 @@ async function finishedRun(code: string, tags: string[] = []): Promise<string> {
   throw new Error(`${id} did not finish`);
 }
 
-const require = createRequire(import.meta.url);
-const AXE_PATH = require.resolve('axe-core/axe.min.js');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: Array<{ target: unknown[]; failureSummary?: string }>;
-}
-
-/** axe-core's WCAG 2 A/AA and best-practice rules (heading order among them) on the current page. */
-async function axeViolations(): Promise<string[]> {
-  await page.addScriptTag({ path: AXE_PATH });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] } });
-    return result.violations;
-  });
-  return violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`).join(' | ')}`);
-}
-
 /** Contrast of the comment token on Monaco's current line against that line's highlight. */
 async function commentOnCurrentLineContrast(): Promise<number> {
   const [fg, bg] = await page.evaluate(() => {
@@ -82,10 +62,6 @@ async function commentOnCurrentLineContrast(): Promise<number> {
   expect(bg, 'current line background').not.toBe('');
   const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a) as [number, number];
   return (hi + 0.05) / (lo + 0.05);
-}
-
-async function setTheme(theme: 'light' | 'dark'): Promise<void> {
-  await page.evaluate((t) => localStorage.setItem('crucible.theme.v1', t), theme);
 }
 
 interface Loaded {
@@ -276,23 +252,23 @@ describe('a new user', () => {
     const found: string[] = [];
     for (const theme of ['light', 'dark'] as const) {
       await page.goto(`${server.url}/evaluations/${id}`);
-      await setTheme(theme);
+      await setTheme(page, theme);
       await page.reload();
       await page.getByTestId('exit-card').waitFor();
       await page.getByTestId('stdout-output').getByText('hello').waitFor();
-      found.push(...(await axeViolations()).map((v) => `detail, ${theme}: ${v}`));
+      found.push(...(await axeViolations(page)).map((v) => `detail, ${theme}: ${v}`));
 
       await openEditor('# the cursor line holds a comment\nprint(1)\n');
       await page.locator('.monaco-editor').first().click();
       await page.keyboard.press('ControlOrMeta+Home');
       await page.locator('.monaco-editor .view-line').first().getByText('the cursor line').waitFor();
-      found.push(...(await axeViolations()).map((v) => `editor, ${theme}: ${v}`));
+      found.push(...(await axeViolations(page)).map((v) => `editor, ${theme}: ${v}`));
       // Monaco's text is hidden from axe (the editor has its own accessible view): measure the
       // comment on the highlighted current line directly.
       const ratio = await commentOnCurrentLineContrast();
       if (ratio < 4.5) found.push(`editor, ${theme}: comment on the current line at ${ratio.toFixed(2)}:1`);
     }
-    await page.evaluate(() => localStorage.removeItem('crucible.theme.v1'));
+    await setTheme(page, null);
     expect(found).toEqual([]);
   });
 

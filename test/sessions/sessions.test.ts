@@ -164,7 +164,7 @@ describe.each(['bubblewrap', 'gvisor'])('sessions on %s', (sandbox) => {
 });
 
 describe('sessions (bubblewrap)', () => {
-  it('64 MiB files round-trip exactly; 65 MiB is refused with 413', async () => {
+  it('64 MiB files round-trip exactly; 65 MiB is refused with a 413 that names the per-file limit', async () => {
     const s = await createSession({ memory_mb: 512, scratch_mb: 200 });
     const big = randomBytes(64 * 1024 * 1024);
     const w = await put(s.id, 'big.bin', big);
@@ -172,7 +172,12 @@ describe('sessions (bubblewrap)', () => {
     const back = await getBytes(`${server.url}/api/sessions/${s.id}/files?path=big.bin`);
     expect(back.length).toBe(big.length);
     expect(back.equals(big)).toBe(true);
-    expect((await put(s.id, 'bigger.bin', Buffer.alloc(65 * 1024 * 1024))).status).toBe(413);
+    const refused = await put(s.id, 'bigger.bin', Buffer.alloc(65 * 1024 * 1024));
+    expect(refused.status).toBe(413);
+    // The session's per-file limit, not the server-wide body limit of JSON requests.
+    const { error } = (await refused.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('file_too_large');
+    expect(error.message).toContain('67108864 bytes (64 MiB) per file');
     await end(s.id);
   }, 300_000);
 

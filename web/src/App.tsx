@@ -17,10 +17,14 @@ const HistoryPage = lazy(() => import('./pages/HistoryPage').then((m) => ({ defa
 const DashboardPage = lazy(() => import('./pages/DashboardPage').then((m) => ({ default: m.DashboardPage })));
 // Admins only (the API answers 403 to anyone else, shown on the page).
 const AuditPage = lazy(() => import('./pages/AuditPage').then((m) => ({ default: m.AuditPage })));
+// Sessions (long-lived sandboxes of agents): their list, and each one's timeline and console.
+const SessionsPage = lazy(() => import('./pages/SessionsPage').then((m) => ({ default: m.SessionsPage })));
+const SessionPage = lazy(() => import('./pages/SessionPage').then((m) => ({ default: m.SessionPage })));
 
 const NAV: Array<{ href: string; label: string; match: Route['name'][] }> = [
   { href: '/', label: 'Editor', match: ['editor'] },
   { href: '/history', label: 'History', match: ['history', 'evaluation'] },
+  { href: '/sessions', label: 'Sessions', match: ['sessions', 'session'] },
   { href: '/dashboard', label: 'Dashboard', match: ['dashboard'] },
   { href: '/audit', label: 'Audit', match: ['audit'] },
 ];
@@ -30,7 +34,9 @@ const TITLES: Record<Route['name'], string> = {
   history: 'History',
   dashboard: 'Dashboard',
   audit: 'Audit log',
+  sessions: 'Sessions',
   evaluation: 'Evaluation',
+  session: 'Session',
   'not-found': 'Not found',
 };
 
@@ -44,7 +50,7 @@ export function App() {
   // The status feed also drives the connection banner, so it runs on every page (once the API answers us).
   useEffect(() => (mayUse ? subscribeStatusFeed(() => undefined) : undefined), [mayUse]);
   useEffect(() => {
-    document.title = route.name === 'evaluation' ? `${route.id} · Crucible` : `${TITLES[route.name]} · Crucible`;
+    document.title = route.name === 'evaluation' || route.name === 'session' ? `${route.id} · Crucible` : `${TITLES[route.name]} · Crucible`;
   }, [pathname]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return (
@@ -114,8 +120,12 @@ function Page({ route }: { route: Route }) {
       return <DashboardPage />;
     case 'audit':
       return <AuditPage />;
+    case 'sessions':
+      return <SessionsPage />;
     case 'evaluation':
       return <EvaluationPage key={route.id} id={route.id} />;
+    case 'session':
+      return <SessionPage key={route.id} id={route.id} />;
     case 'not-found':
       return (
         <div className="page">

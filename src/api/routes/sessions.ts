@@ -1,8 +1,8 @@
 /** /api/sessions: long-lived sandboxes for agents — create, exec (plain or streamed), files, events, end. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ErrorBody } from '../../domain/errors.js';
+import { CrucibleError, ErrorBody } from '../../domain/errors.js';
 import {
   CreateSessionRequest,
   ExecRequest,
@@ -26,6 +26,12 @@ const errors = { 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody,
 const ExecQuery = z
   .object({ stream: z.enum(['true', 'false']).optional().describe('true: answer as Server-Sent Events (stdout, stderr, then result)') })
   .strict();
+
+/** A file write over the per-file limit of sessions (SESSION_BOUNDS.file_bytes). */
+function fileTooLarge(): CrucibleError {
+  const limit = SESSION_BOUNDS.file_bytes;
+  return new CrucibleError('file_too_large', `The file is larger than a session accepts: at most ${limit} bytes (${limit / 2 ** 20} MiB) per file.`);
+}
 
 export function sessionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -111,6 +117,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   // Files travel as raw bytes in both directions, whatever the content type the client sends.
   app.register(async (scope) => {
+    // Fastify's body limit error would name the server-wide limit (14 MiB); a file write is bounded
+    // by the session's own per-file limit, so say that one. Anything else goes on to the API's
+    // error handler (a throw in a scope's handler reaches its parent's), which also drains the body.
+    scope.setErrorHandler((err: FastifyError) => {
+      throw err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? fileTooLarge() : err;
+    });
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: SESSION_BOUNDS.file_bytes }, (_request, body, done) => done(null, body));
     const files = scope.withTypeProvider<ZodTypeProvider>();

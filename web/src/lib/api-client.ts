@@ -3,7 +3,15 @@
  * reports reachability to the connection banner. Types come from the same zod schemas the server
  * validates with, so a contract change breaks the UI build instead of the UI at runtime.
  */
-import { ApiError, CrucibleClient, type EvaluationList, type ListFilters } from '../../../src/client/index';
+import {
+  ApiError,
+  CrucibleClient,
+  type EvaluationList,
+  type ExecInput,
+  type ListFilters,
+  type SessionInfo,
+  type SessionStatus,
+} from '../../../src/client/index';
 import type { AuthConfig, SignedOut, WhoAmI } from '../../../src/domain/web-session';
 import { reportNetworkFailure, reportNetworkSuccess } from './connection';
 import { withCsrfToken } from './csrf';
@@ -47,6 +55,11 @@ export const api = {
   me: () => client.json<WhoAmI>('GET', '/api/auth/me'),
   keySignIn: (key: string) => client.json<WhoAmI>('POST', '/api/auth/key-sign-in', { key }),
   signOut: () => client.json<SignedOut>('POST', '/api/auth/sign-out'),
+  sessions: (status: SessionStatus | undefined, limit: number, signal?: AbortSignal) =>
+    client.listSessions({ ...opt(signal), limit, ...(status ? { status } : {}) }),
+  session: (id: string, signal?: AbortSignal) => client.getSession(id, opt(signal)),
+  sessionExec: (session: SessionInfo, input: ExecInput) => client.session(session).exec(input),
+  endSession: (session: SessionInfo) => client.session(session).end(),
 };
 
 /** Where one artifact's bytes are served (for links and inline images). */

@@ -8,7 +8,14 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from
 const NAVIGATE_EVENT = 'crucible:navigate';
 
 export type Route =
-  { name: 'editor' } | { name: 'history' } | { name: 'dashboard' } | { name: 'audit' } | { name: 'evaluation'; id: string } | { name: 'not-found' };
+  | { name: 'editor' }
+  | { name: 'history' }
+  | { name: 'dashboard' }
+  | { name: 'audit' }
+  | { name: 'sessions' }
+  | { name: 'evaluation'; id: string }
+  | { name: 'session'; id: string }
+  | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
@@ -16,12 +23,16 @@ export function matchRoute(pathname: string): Route {
   if (path === '/history') return { name: 'history' };
   if (path === '/dashboard') return { name: 'dashboard' };
   if (path === '/audit') return { name: 'audit' };
+  if (path === '/sessions') return { name: 'sessions' };
   const m = /^\/evaluations\/([^/]+)$/.exec(path);
   if (m?.[1]) return { name: 'evaluation', id: decodeURIComponent(m[1]) };
+  const s = /^\/sessions\/([^/]+)$/.exec(path);
+  if (s?.[1]) return { name: 'session', id: decodeURIComponent(s[1]) };
   return { name: 'not-found' };
 }
 
 export const evaluationPath = (id: string) => `/evaluations/${encodeURIComponent(id)}`;
+export const sessionPath = (id: string) => `/sessions/${encodeURIComponent(id)}`;
 
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === window.location.pathname + window.location.search) return;
