@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { environmentsBench } from './environments.js';
+import { hotPathBench } from './hot-path.js';
 import { humanevalBench } from './humaneval.js';
 import { latencyBench } from './latency.js';
 import { loadBench } from './load.js';
@@ -38,6 +39,7 @@ const quick = args.quick;
 const BENCHES: Record<string, () => Promise<Section>> = {
   sandbox: () => sandboxSection({ runs: quick ? 10 : 40 }),
   environments: () => environmentsBench({ runs: quick ? 5 : 20 }),
+  'hot-path': () => hotPathBench({ evaluations: quick ? 100 : 500, postgres: !args['no-postgres'] }),
   humaneval: () => humanevalBench({ rounds: quick ? 1 : 2, limit: quick ? 20 : undefined }),
   latency: () => latencyBench({ requests: quick ? 30 : 200 }),
   load: () =>
