@@ -17,6 +17,7 @@ import { hotPathBench } from './hot-path.js';
 import { humanevalBench } from './humaneval.js';
 import { latencyBench } from './latency.js';
 import { loadBench } from './load.js';
+import { outputMemoryBench } from './output-memory.js';
 import { overflowBench } from './overflow.js';
 import { markdownTable, svgChart, textTable } from './lib/report.js';
 import type { Section } from './lib/section.js';
@@ -52,6 +53,7 @@ const BENCHES: Record<string, () => Promise<Section>> = {
             { submitters: 100, each: 4 },
           ],
     }),
+  'output-memory': () => outputMemoryBench(),
   overflow: () => overflowBench({ depth: quick ? 10 : 50, submissions: quick ? 30 : 200 }),
   scale: () => scaleBench({ rows: quick ? 10_000 : 100_000, baselineRows: 1_000, postgres: !args['no-postgres'] }),
   'scale-out': () => scaleOutBench(quick ? { latencyRuns: 5, batch: 10 } : { latencyRuns: 15, batch: 40 }),
