@@ -10,6 +10,7 @@ import zlib from 'node:zlib';
 import { tempDir } from '../test/helpers/server.js';
 import { feedWatcher, listByTag, submitBatch } from './lib/api.js';
 import { runBare, writePrograms } from './lib/bare.js';
+import { queryCounts } from './lib/query-counts.js';
 import { startBenchServer } from './lib/server.js';
 import { pool, round } from './lib/stats.js';
 import type { Section } from './lib/section.js';
@@ -99,6 +100,7 @@ export async function humanevalBench(opts: { rounds: number; limit?: number }): 
 
     const rounds: Round[] = [];
     const cpuBefore = server.cpuMs();
+    const queriesBefore = await queryCounts(server.url);
     let crucibleSeconds = 0;
     for (let r = 0; r < opts.rounds; r++) {
       rounds.push(await bareRound(files));
@@ -107,6 +109,7 @@ export async function humanevalBench(opts: { rounds: number; limit?: number }): 
       rounds.push(c);
     }
     const serverCpuMs = server.cpuMs() - cpuBefore;
+    const queriesAfter = await queryCounts(server.url);
 
     const bare = rounds.filter((r) => r.side === 'bare');
     const crucible = rounds.filter((r) => r.side === 'crucible');
@@ -160,6 +163,11 @@ export async function humanevalBench(opts: { rounds: number; limit?: number }): 
           metric: 'server CPU per program (ms)',
           crucible: round(serverCpuMs / (n * opts.rounds)),
           note: 'API + storage + worker + sandbox supervision, in the server process',
+        },
+        {
+          metric: 'storage statements / transactions per program',
+          crucible: `${round((queriesAfter.statements - queriesBefore.statements) / (n * opts.rounds), 1)} / ${round((queriesAfter.transactions - queriesBefore.transactions) / (n * opts.rounds), 1)}`,
+          note: 'whole server (evaluations, events, jobs, heartbeats, reaper, listing), from /metrics; transactions = explicit BEGINs',
         },
       ],
       notes: [

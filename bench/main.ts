@@ -13,9 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { environmentsBench } from './environments.js';
+import { hotPathBench } from './hot-path.js';
 import { humanevalBench } from './humaneval.js';
 import { latencyBench } from './latency.js';
 import { loadBench } from './load.js';
+import { outputMemoryBench } from './output-memory.js';
 import { overflowBench } from './overflow.js';
 import { markdownTable, svgChart, textTable } from './lib/report.js';
 import type { Section } from './lib/section.js';
@@ -39,6 +41,7 @@ const quick = args.quick;
 const BENCHES: Record<string, () => Promise<Section>> = {
   sandbox: () => sandboxSection({ runs: quick ? 10 : 40 }),
   environments: () => environmentsBench({ runs: quick ? 5 : 20 }),
+  'hot-path': () => hotPathBench({ evaluations: quick ? 100 : 500, postgres: !args['no-postgres'] }),
   humaneval: () => humanevalBench({ rounds: quick ? 1 : 2, limit: quick ? 20 : undefined }),
   latency: () => latencyBench({ requests: quick ? 30 : 200 }),
   load: () =>
@@ -51,6 +54,7 @@ const BENCHES: Record<string, () => Promise<Section>> = {
             { submitters: 100, each: 4 },
           ],
     }),
+  'output-memory': () => outputMemoryBench(),
   overflow: () => overflowBench({ depth: quick ? 10 : 50, submissions: quick ? 30 : 200 }),
   sessions: () => sessionsBench(quick ? { execs: 30, starts: 5, budgetS: 30 } : { execs: 300, starts: 20, budgetS: 90 }),
   scale: () => scaleBench({ rows: quick ? 10_000 : 100_000, baselineRows: 1_000, postgres: !args['no-postgres'] }),

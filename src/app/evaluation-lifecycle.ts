@@ -7,7 +7,7 @@
  * Every use case that moves an evaluation (submit, cancel, the reaper, the worker's runs) goes
  * through this one class, so the rule lives in one place.
  */
-import type { Evaluation, EvaluationStatus } from '../domain/evaluation.js';
+import type { Evaluation, EvaluationStatus, EvaluationSummary } from '../domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent, StatusChange } from '../domain/events.js';
 import type { RunResult } from '../domain/run-result.js';
 import { channels, type EventBus } from '../ports/bus.js';
@@ -18,6 +18,12 @@ import { observeTransition } from './evaluation-metrics.js';
 import { finalRecord } from './verdicts.js';
 
 export type TerminalGuard = Pick<TransitionOptions, 'expectFrom' | 'expectWorker' | 'precedingEvents'>;
+
+/** A program start not yet stored: when it started, and the claimed evaluation its status event describes. */
+export interface UnrecordedStart {
+  startedAt: string;
+  claimed: Pick<EvaluationSummary, 'reason' | 'message' | 'worker'>;
+}
 
 export class EvaluationLifecycle {
   constructor(private readonly deps: { storage: Pick<Storage, 'evaluations' | 'events'>; bus: EventBus; log: Logger; metrics?: Metrics }) {}
@@ -35,9 +41,43 @@ export class EvaluationLifecycle {
    * Records `result` as the evaluation's verdict: its final status, the `done` event that closes
    * the log (and any output still pending, before it), in one transaction; then publishes them.
    */
-  finish(id: string, result: RunResult, guard: TerminalGuard): Promise<TransitionResult | null> {
+  finish(id: string, result: RunResult, guard: TerminalGuard, unrecordedStart?: UnrecordedStart): Promise<TransitionResult | null> {
     const { status, patch, done } = finalRecord(result);
-    return this.transition(id, status, patch, { ...guard, extraEvents: [done] });
+    if (!unrecordedStart) return this.transition(id, status, patch, { ...guard, extraEvents: [done] });
+    return this.finishWithStart(id, status, patch, done, guard, unrecordedStart);
+  }
+
+  /**
+   * A program that ended before its `running` transition was written: the start is recorded in
+   * the verdict's transaction (the same `running` status event, ahead of the output and the
+   * terminal status), saving a transaction per short evaluation; the log reads as if written apart.
+   */
+  private async finishWithStart(
+    id: string,
+    status: EvaluationStatus,
+    patch: TransitionPatch,
+    done: NewEvaluationEvent,
+    guard: TerminalGuard,
+    start: UnrecordedStart,
+  ): Promise<TransitionResult | null> {
+    const running: NewEvaluationEvent = {
+      type: 'status',
+      at: start.startedAt,
+      data: { status: 'running', reason: start.claimed.reason, message: start.claimed.message, worker: start.claimed.worker },
+    };
+    const moved = await this.deps.storage.evaluations.transition(
+      id,
+      status,
+      { ...patch, started_at: start.startedAt },
+      { ...guard, through: 'running', precedingEvents: [running, ...(guard.precedingEvents ?? [])], extraEvents: [done] },
+    );
+    if (!moved) return null;
+    if (this.deps.metrics) {
+      observeTransition(this.deps.metrics, { ...moved.evaluation, status: 'running' });
+      observeTransition(this.deps.metrics, moved.evaluation);
+    }
+    await this.publish(moved.evaluation, moved.events);
+    return moved;
   }
 
   /** Appends live events (output, samples) to the log, then publishes the ones it accepted. */

@@ -62,7 +62,7 @@ export class PrometheusMetrics implements Metrics {
   );
   private readonly querySeconds = this.histogram(
     'crucible_storage_query_duration_seconds',
-    'Storage queries by operation (select, insert, update, delete, other).',
+    'Storage queries by operation (select, insert, update, delete, begin = a transaction, other).',
     ['operation'],
     QUERY_BUCKETS,
   );

@@ -87,6 +87,13 @@ export interface TransitionOptions {
   precedingEvents?: NewEvaluationEvent[];
   /** Further events appended in the same transaction, after the status event (e.g. `done`). */
   extraEvents?: NewEvaluationEvent[];
+  /**
+   * Two moves in one transaction: into `through`, then into the target (e.g. provisioning →
+   * running → completed for a program that ended before its start was stored). The status event
+   * of `through` is the caller's, among precedingEvents; the move is legal from wherever
+   * `through` or the target may be reached.
+   */
+  through?: EvaluationStatus;
 }
 
 /**

@@ -12,7 +12,7 @@
 import type { Updateable } from 'kysely';
 import { LIST_TOTAL_CAP, type Evaluation, type EvaluationList, type EvaluationStatus, type EvaluationSummary } from '../domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
-import { sourcesOf } from '../domain/state-machine.js';
+import { canTransition, sourcesOf } from '../domain/state-machine.js';
 import type {
   EvaluationListQuery,
   EvaluationRepository,
@@ -245,7 +245,8 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
 
   transition(id: string, to: EvaluationStatus, patch: TransitionPatch = {}, options: TransitionOptions = {}): Promise<TransitionResult | null> {
     return this.guard(async () => {
-      const sources = sourcesOf(to).filter((s) => !options.expectFrom || options.expectFrom.includes(s));
+      const through = options.through && canTransition(options.through, to) ? sourcesOf(options.through) : [];
+      const sources = [...new Set([...sourcesOf(to), ...through])].filter((s) => !options.expectFrom || options.expectFrom.includes(s));
       if (sources.length === 0) return null;
       const before = options.precedingEvents ?? [];
       const extra = options.extraEvents ?? [];

@@ -9,9 +9,10 @@ export function queryLogger(listener: QueryListener | undefined): LogConfig | un
   return (event) => listener(event.query.sql, event.query.parameters, event.queryDurationMillis, event.level === 'error');
 }
 
-const OPERATIONS = new Set(['select', 'insert', 'update', 'delete']);
+// `begin` counts transactions (commit and rollback are `other`).
+const OPERATIONS = new Set(['select', 'insert', 'update', 'delete', 'begin']);
 
-/** The statement's kind, from a small fixed set (a bounded metrics label): select, insert, update, delete or other. */
+/** The statement's kind, from a small fixed set (a bounded metrics label): select, insert, update, delete, begin (a transaction) or other. */
 export function queryOperation(sql: string): string {
   const word = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? 'other';
   return OPERATIONS.has(word) ? word : 'other';

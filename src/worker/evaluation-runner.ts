@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EvaluationSummary } from '../domain/evaluation.js';
-import type { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
+import type { EvaluationLifecycle, UnrecordedStart } from '../app/evaluation-lifecycle.js';
 import { resultWithoutRun, terminalStatusOf } from '../app/verdicts.js';
 import type { NewEvaluationEvent } from '../domain/events.js';
 import { storableOutput } from '../domain/output-text.js';
@@ -104,7 +104,25 @@ export class EvaluationRunner {
     };
     // Output that could not be written during an outage goes out ahead of the next batch (or with the verdict).
     const unwritten = new UnwrittenEvents(this.deps.maxUnwrittenChars ?? DEFAULT_MAX_UNWRITTEN_CHARS);
-    const batcher = new OutputBatcher(this.deps.flushIntervalMs ?? 100, 64 * 1024, (events) =>
+    const flushIntervalMs = this.deps.flushIntervalMs ?? 100;
+    // The `running` transition is written one flush interval after the start (or before the first
+    // output batch, whichever comes first); a program that ends sooner has its start recorded with
+    // its verdict, in one transaction instead of two. Watchers see it no later than its output.
+    let unrecordedStart: UnrecordedStart | null = null;
+    let startTimer: NodeJS.Timeout | null = null;
+    const takeStart = (): UnrecordedStart | null => {
+      if (startTimer) clearTimeout(startTimer);
+      startTimer = null;
+      const start = unrecordedStart;
+      unrecordedStart = null;
+      return start;
+    };
+    const flushStart = () => {
+      const start = takeStart();
+      if (start) enqueueWrite(() => this.recordStart(evaluation.id, start));
+    };
+    const batcher = new OutputBatcher(flushIntervalMs, 64 * 1024, (events) => {
+      flushStart();
       enqueueWrite(async () => {
         const batch = [...unwritten.take(), ...events];
         try {
@@ -113,8 +131,8 @@ export class EvaluationRunner {
           unwritten.keep(batch);
           throw err;
         }
-      }),
-    );
+      });
+    });
 
     let started = false;
     // From the claim to the program's start, then the program's run: two phases, one sandbox call.
@@ -141,27 +159,30 @@ export class EvaluationRunner {
           starting.end();
           running = tracing.startSpan('sandbox.run', { attributes: { 'crucible.sandbox': job.sandbox } });
           this.deps.metrics?.sandboxStart(job.sandbox, true, startSeconds());
-          enqueueWrite(() =>
-            lifecycle.transition(evaluation.id, 'running', { started_at: new Date().toISOString() }, { expectFrom: ['provisioning'], expectWorker: workerId }),
-          );
+          unrecordedStart = { startedAt: new Date().toISOString(), claimed: evaluation };
+          startTimer = setTimeout(flushStart, flushIntervalMs);
         }),
         onStdout: tracing.bind((text: string) => batcher.addStdout(storableOutput(text))),
         onStderr: tracing.bind((text: string) => batcher.addStderr(storableOutput(text))),
         onSample: tracing.bind((sample: Parameters<OutputBatcher['addSample']>[0]) => batcher.addSample(sample)),
       },
     );
+    // Nothing more comes from the sandbox: take what is pending now, so that no timer writes
+    // output or the start behind the verdict's back while earlier writes finish.
+    const leftover = batcher.drain();
+    const pendingStart = takeStart();
     await chain;
     endRunSpans(result, started ? running : starting);
 
     if (result.reason === 'platform_error' && !started && !abort.signal.aborted) {
       // The sandbox never started the program: not the program's fault, so let the queue retry.
       this.deps.metrics?.sandboxStart(job.sandbox, false, startSeconds());
-      batcher.drain();
       await lifecycle.transition(evaluation.id, 'queued', { worker: null }, { expectFrom: ['provisioning'], expectWorker: workerId });
       throw new InfrastructureError(result.message);
     }
     if (result.reason === 'cancelled' && abort.signal.reason instanceof WorkerShutdown) {
-      batcher.drain(); // the re-run prints it again
+      // The output is dropped (the re-run prints it again); the start happened and is recorded.
+      if (pendingStart) await this.recordStart(evaluation.id, pendingStart);
       return this.handBack(evaluation, abort.signal.reason);
     }
     if (unwritten.dropped > 0) {
@@ -170,7 +191,11 @@ export class EvaluationRunner {
         'live events dropped from the log during a storage outage; the final output is complete',
       );
     }
-    await this.finish(evaluation, result, [...unwritten.take(), ...batcher.drain()]);
+    await this.finish(evaluation, result, [...unwritten.take(), ...leftover], pendingStart ?? undefined);
+  }
+
+  private recordStart(id: string, start: UnrecordedStart): Promise<unknown> {
+    return this.deps.lifecycle.transition(id, 'running', { started_at: start.startedAt }, { expectFrom: ['provisioning'], expectWorker: this.deps.workerId });
   }
 
   /** Puts an evaluation this worker will not finish back to `queued`; the queue delivers it again. */
@@ -189,12 +214,12 @@ export class EvaluationRunner {
    * Records the last pending output, the verdict and its `done` event in one transaction, in that
    * order, so a watcher has every byte of output before it sees the terminal status.
    */
-  private async finish(evaluation: EvaluationSummary, result: RunResult, pending: NewEvaluationEvent[]): Promise<void> {
+  private async finish(evaluation: EvaluationSummary, result: RunResult, pending: NewEvaluationEvent[], unrecordedStart?: UnrecordedStart): Promise<void> {
     const { lifecycle, evaluations, workerId, log, tracing } = this.deps;
     const status = terminalStatusOf(result);
     const moved = await tracing.inSpan('evaluation.store', { attributes: { 'crucible.status': status, 'crucible.reason': result.reason } }, () =>
       this.persistently(`record its ${status} result`, evaluation.id, () =>
-        lifecycle.finish(evaluation.id, result, { expectFrom: ['provisioning', 'running'], expectWorker: workerId, precedingEvents: pending }),
+        lifecycle.finish(evaluation.id, result, { expectFrom: ['provisioning', 'running'], expectWorker: workerId, precedingEvents: pending }, unrecordedStart),
       ),
     );
     if (moved) log.debug({ evaluation_id: evaluation.id, status, reason: result.reason }, 'evaluation finished');

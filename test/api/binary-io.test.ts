@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/domain/evaluation.js';
 import { REQUEST_BOUNDS } from '../../src/domain/limits.js';
+import { CrucibleClient } from '../../src/client/index.js';
 import { api, startTestServer } from '../helpers/server.js';
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -42,6 +43,19 @@ describe('binary-safe evaluation I/O', () => {
     expect(out.type).toBe('application/octet-stream');
     expect(out.body.equals(Buffer.from(ALL_BYTES).reverse())).toBe(true);
     expect((await bytesOf(server.url, r.body.id, 'stderr')).body.equals(Buffer.from([0, ...Buffer.from('err'), 0xff]))).toBe(true);
+  });
+
+  it('serves the 16 MiB raw stdout of a run byte for byte', { timeout: 180_000 }, async () => {
+    // Every byte value, and each MiB marked by its first byte, so a lost, repeated or reordered piece shows.
+    const code = ['import sys', 'block = bytes(range(256)) * 4096', 'for i in range(16):', '    sys.stdout.buffer.write(bytes([i]) + block[1:])'].join('\n');
+    const block = Buffer.from(Array.from({ length: 256 * 4096 }, (_, i) => i % 256));
+    const expected = Buffer.concat(Array.from({ length: 16 }, (_, i) => Buffer.concat([Buffer.from([i]), block.subarray(1)])));
+    const ended = await new CrucibleClient(server.url).run({ code, max_output_bytes: 16 * 1024 * 1024, timeout_s: 60 });
+    expect(ended).toMatchObject({ status: 'completed', stdout_truncated: false });
+    const out = await bytesOf(server.url, ended.id, 'stdout');
+    expect(out.status).toBe(200);
+    expect(out.body.length).toBe(expected.length);
+    expect(out.body.equals(expected)).toBe(true);
   });
 
   it('text output comes back as its UTF-8 bytes', async () => {

@@ -236,6 +236,30 @@ export function storeContract(name: string, harness: StoreHarness): void {
       }
     });
 
+    it('moves through an intermediate status in one transition, with both status events in order', async () => {
+      const e = await created();
+      await store.evaluations.transition(e.id, 'provisioning', { worker: 'w1', increment_attempts: true, started_at: null }, { expectFrom: ['queued'] });
+      const startedAt = new Date().toISOString();
+      const runningEvent = { type: 'status' as const, at: startedAt, data: { status: 'running' as const, reason: null, message: null, worker: 'w1' } };
+      // Without `through`, provisioning → completed is not a legal move.
+      expect(await store.evaluations.transition(e.id, 'completed', { reason: 'exit_zero' }, { expectFrom: ['provisioning', 'running'] })).toBeNull();
+      const moved = await store.evaluations.transition(
+        e.id,
+        'completed',
+        { started_at: startedAt, exit_code: 0, reason: 'exit_zero', message: 'ok', stdout: 'hi\n', stderr: '' },
+        { expectFrom: ['provisioning', 'running'], expectWorker: 'w1', through: 'running', precedingEvents: [runningEvent, out('hi\n')] },
+      );
+      expect(moved!.evaluation).toMatchObject({ status: 'completed', started_at: startedAt, exit_code: 0 });
+      expect(moved!.events.map((ev) => [ev.seq, ev.type, ev.type === 'status' ? ev.data.status : null])).toEqual([
+        [3, 'status', 'running'],
+        [4, 'stdout', null],
+        [5, 'status', 'completed'],
+      ]);
+      expect((await store.events.after(e.id, 0)).map((ev) => ev.seq)).toEqual([1, 2, 3, 4, 5]);
+      // `through` opens no move the state machine forbids: a terminal evaluation stays terminal.
+      expect(await store.evaluations.transition(e.id, 'failed', {}, { through: 'running' })).toBeNull();
+    });
+
     it('applies legal transitions with their patch and status events', async () => {
       const e = await created();
       const claimed = await store.evaluations.transition(

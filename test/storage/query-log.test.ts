@@ -7,7 +7,8 @@ describe('queryOperation (the bounded label of storage query metrics)', () => {
     expect(queryOperation('  INSERT INTO events VALUES ($1)')).toBe('insert');
     expect(queryOperation('update "evaluations" set "status" = $1')).toBe('update');
     expect(queryOperation('delete from jobs')).toBe('delete');
-    expect(queryOperation('begin')).toBe('other');
+    expect(queryOperation('begin')).toBe('begin');
+    expect(queryOperation('commit')).toBe('other');
     expect(queryOperation('with x as (select 1) select * from x')).toBe('other');
     expect(queryOperation('')).toBe('other');
   });

@@ -168,6 +168,29 @@ describe('EvaluationRunner', () => {
     expect(events.flatMap((e) => (e.type === 'stdout' ? [e.data.text] : []))).toEqual(['step 1\n']);
   });
 
+  it('records the start of a program that ends before the next flush together with its verdict, in the same order', async () => {
+    const submitted = await submitOne(p);
+    const live = await recordChannel(p.bus, channels.evaluation(submitted.id));
+    const slowFlush = new EvaluationRunner({
+      evaluations: p.storage.evaluations,
+      lifecycle: p.lifecycle,
+      sandboxes: { bubblewrap: scriptedSandbox({ steps: [{ start: true }, { stdout: 'quick\n' }] }) },
+      log: p.log,
+      workerId: WORKER,
+      flushIntervalMs: 60_000,
+    });
+    await slowFlush.run(jobOf(submitted), new AbortController());
+
+    const evaluation = (await p.storage.evaluations.get(submitted.id))!;
+    expect(evaluation).toMatchObject({ status: 'completed', stdout: 'quick\n', worker: WORKER });
+    expect(evaluation.started_at).not.toBeNull();
+    const events = await storedEvents(p.storage, submitted.id);
+    expect(expectGapFree(events)).toEqual(['status:queued', 'status:provisioning', 'status:running', 'stdout', 'status:completed', 'done']);
+    expect(events.find((e) => e.type === 'status' && e.data.status === 'running')!.at).toBe(evaluation.started_at);
+    // Watchers get the same events, published once stored.
+    expect(asEvents(live.payloads).map((e) => e.seq)).toEqual([2, 3, 4, 5, 6]);
+  });
+
   it('retries a verdict write that fails transiently', async () => {
     let failures = 0;
     const repo = p.storage.evaluations;
