@@ -14,11 +14,13 @@ const EditorPage = lazy(() => import('./pages/EditorPage').then((m) => ({ defaul
 const HistoryPage = lazy(() => import('./pages/HistoryPage').then((m) => ({ default: m.HistoryPage })));
 const DashboardPage = lazy(() => import('./pages/DashboardPage').then((m) => ({ default: m.DashboardPage })));
 // Admins only (the API answers 403 to anyone else, shown on the page).
+const ComparePage = lazy(() => import('./pages/ComparePage').then((m) => ({ default: m.ComparePage })));
+const TagPage = lazy(() => import('./pages/TagPage').then((m) => ({ default: m.TagPage })));
 const AuditPage = lazy(() => import('./pages/AuditPage').then((m) => ({ default: m.AuditPage })));
 
 const NAV: Array<{ href: string; label: string; match: Route['name'][] }> = [
   { href: '/', label: 'Editor', match: ['editor'] },
-  { href: '/history', label: 'History', match: ['history', 'evaluation'] },
+  { href: '/history', label: 'History', match: ['history', 'evaluation', 'compare', 'tag'] },
   { href: '/dashboard', label: 'Dashboard', match: ['dashboard'] },
   { href: '/audit', label: 'Audit', match: ['audit'] },
 ];
@@ -28,6 +30,8 @@ const TITLES: Record<Route['name'], string> = {
   history: 'History',
   dashboard: 'Dashboard',
   audit: 'Audit log',
+  compare: 'Compare runs',
+  tag: 'Tag',
   evaluation: 'Evaluation',
   'not-found': 'Not found',
 };
@@ -39,7 +43,8 @@ export function App() {
   // The status feed also drives the connection banner, so it runs on every page.
   useEffect(() => subscribeStatusFeed(() => undefined), []);
   useEffect(() => {
-    document.title = route.name === 'evaluation' ? `${route.id} · Crucible` : `${TITLES[route.name]} · Crucible`;
+    const subject = route.name === 'evaluation' ? route.id : route.name === 'tag' ? `Tag ${route.tag}` : TITLES[route.name];
+    document.title = `${subject} · Crucible`;
   }, [pathname]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return (
@@ -92,6 +97,10 @@ function Page({ route }: { route: Route }) {
       return <DashboardPage />;
     case 'audit':
       return <AuditPage />;
+    case 'compare':
+      return <ComparePage />;
+    case 'tag':
+      return <TagPage key={route.tag} tag={route.tag} />;
     case 'evaluation':
       return <EvaluationPage key={route.id} id={route.id} />;
     case 'not-found':

@@ -8,7 +8,14 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from
 const NAVIGATE_EVENT = 'crucible:navigate';
 
 export type Route =
-  { name: 'editor' } | { name: 'history' } | { name: 'dashboard' } | { name: 'audit' } | { name: 'evaluation'; id: string } | { name: 'not-found' };
+  | { name: 'editor' }
+  | { name: 'history' }
+  | { name: 'dashboard' }
+  | { name: 'audit' }
+  | { name: 'compare' }
+  | { name: 'tag'; tag: string }
+  | { name: 'evaluation'; id: string }
+  | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
@@ -16,12 +23,16 @@ export function matchRoute(pathname: string): Route {
   if (path === '/history') return { name: 'history' };
   if (path === '/dashboard') return { name: 'dashboard' };
   if (path === '/audit') return { name: 'audit' };
+  if (path === '/compare') return { name: 'compare' };
+  const tag = /^\/tags\/([^/]+)$/.exec(path);
+  if (tag?.[1]) return { name: 'tag', tag: decodeURIComponent(tag[1]) };
   const m = /^\/evaluations\/([^/]+)$/.exec(path);
   if (m?.[1]) return { name: 'evaluation', id: decodeURIComponent(m[1]) };
   return { name: 'not-found' };
 }
 
 export const evaluationPath = (id: string) => `/evaluations/${encodeURIComponent(id)}`;
+export const tagPath = (tag: string) => `/tags/${encodeURIComponent(tag)}`;
 
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === window.location.pathname + window.location.search) return;

@@ -11,12 +11,14 @@ import type { StatusChange } from '../../../src/domain/events';
 import { api, ApiError } from '../lib/api-client';
 import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit } from '../lib/format';
 import { filtersFromSearch, filtersToSearch, matchesKnownFilters, toggleStatus, type HistoryFilters } from '../lib/history-filters';
-import { evaluationPath, Link, navigate, useLocation } from '../lib/router';
+import { comparePath } from '../lib/compare';
+import { evaluationPath, Link, navigate, tagPath, useLocation } from '../lib/router';
 import { runTitle, titleIsName } from '../lib/run-title';
 import { useStatusFeed } from '../lib/status-feed';
 import { toggleTag } from '../lib/tags';
 import { RelativeTime } from '../components/RelativeTime';
 import { StatusBadge, statusLabel } from '../components/StatusBadge';
+import { FilterBar, FilterText } from '../components/FilterBar';
 import { TagInput } from '../components/TagInput';
 
 const PAGE_SIZE = 50;
@@ -60,6 +62,9 @@ export function HistoryPage() {
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [q, setQ] = useState(filters.q);
+  // Runs ticked for comparison, oldest pick first; a third pick replaces the oldest.
+  const [picked, setPicked] = useState<string[]>([]);
+  const togglePick = useCallback((id: string) => setPicked((cur) => (cur.includes(id) ? cur.filter((x) => x !== id) : [...cur, id].slice(-2))), []);
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   // Rows that finished since the last refresh: they need their final metrics and exit facts.
   const finishedSinceRefresh = useRef(new Set<string>());
@@ -161,25 +166,34 @@ export function HistoryPage() {
         <span className="muted small" aria-live="polite">
           {loading ? 'Loading…' : countText(items.length, total)}
         </span>
+        <div className="actions">
+          {filters.tags.length === 1 && (
+            <Link className="btn btn-ghost btn-sm" href={tagPath(filters.tags[0]!)} data-testid="open-tag-view">
+              Batch view of “{filters.tags[0]}”
+            </Link>
+          )}
+          <button
+            type="button"
+            className="btn btn-sm"
+            disabled={picked.length !== 2}
+            onClick={() => navigate(comparePath(picked[0]!, picked[1]!))}
+            data-testid="compare-picked"
+            title="Tick two runs to compare them side by side"
+          >
+            Compare{picked.length ? ` (${picked.length}/2)` : ''}
+          </button>
+        </div>
       </div>
-      <section className="filters" aria-label="Filters">
-        <div className="field">
-          <label htmlFor="h-q">Search</label>
-          <input id="h-q" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="name, code, output, message, tag or id" />
-        </div>
-        <div className="field">
-          <label htmlFor="h-meta">Metadata</label>
-          <input
-            id="h-meta"
-            type="search"
-            value={meta}
-            onChange={(e) => setMeta(e.target.value)}
-            onKeyDown={(e) => e.key === 'Enter' && setFilters({ ...filters, meta })}
-            onBlur={() => meta !== (filters.meta ?? '') && setFilters({ ...filters, meta })}
-            placeholder="model=gpt-4o,task=7 (Enter)"
-            spellCheck={false}
-          />
-        </div>
+      <FilterBar onSubmit={() => meta !== (filters.meta ?? '') && setFilters({ ...filters, meta })}>
+        <FilterText id="h-q" label="Search" value={q} onChange={setQ} placeholder="name, code, output, message, tag or id" />
+        <FilterText
+          id="h-meta"
+          label="Metadata"
+          value={meta}
+          onChange={setMeta}
+          onBlur={() => meta !== (filters.meta ?? '') && setFilters({ ...filters, meta })}
+          placeholder="model=gpt-4o,task=7 (Enter)"
+        />
         <fieldset className="field status-filter">
           <legend>Status</legend>
           <div className="toggle-group">
@@ -212,7 +226,7 @@ export function HistoryPage() {
             Clear filters
           </button>
         )}
-      </section>
+      </FilterBar>
       {error && (
         <p className="form-error" role="alert">
           {error}
@@ -222,7 +236,12 @@ export function HistoryPage() {
         <table className="data-table history-table" data-testid="history-table">
           <thead>
             <tr>
-              <th scope="col">Status</th>
+              <th scope="col" className="col-pick">
+                <span className="sr-only">Compare</span>
+              </th>
+              <th scope="col" className="col-status">
+                Status
+              </th>
               <th scope="col">Evaluation</th>
               <th scope="col" className="col-tags">
                 Tags
@@ -243,11 +262,18 @@ export function HistoryPage() {
           </thead>
           <tbody>
             {items.map((e) => (
-              <HistoryRow key={e.id} e={e} activeTags={filters.tags} onTag={(t) => setFilters({ ...filters, tags: toggleTag(filters.tags, t) })} />
+              <HistoryRow
+                key={e.id}
+                e={e}
+                activeTags={filters.tags}
+                onTag={(t) => setFilters({ ...filters, tags: toggleTag(filters.tags, t) })}
+                picked={picked.includes(e.id)}
+                onPick={togglePick}
+              />
             ))}
             {!loading && items.length === 0 && (
               <tr>
-                <td colSpan={7} className="empty">
+                <td colSpan={8} className="empty">
                   {anyFilter ? 'No evaluation matches these filters.' : 'No evaluations yet. Run one from the editor.'}
                 </td>
               </tr>
@@ -274,10 +300,21 @@ function countText(shown: number, total: { n: number; capped: boolean } | null):
   return shown >= total.n && !total.capped ? `${all} ${noun}` : `${shown} of ${all} ${noun}`;
 }
 
-function HistoryRow({ e, activeTags, onTag }: { e: EvaluationSummary; activeTags: readonly string[]; onTag: (t: string) => void }) {
+interface RowProps {
+  e: EvaluationSummary;
+  activeTags: readonly string[];
+  onTag: (t: string) => void;
+  picked: boolean;
+  onPick: (id: string) => void;
+}
+
+function HistoryRow({ e, activeTags, onTag, picked, onPick }: RowProps) {
   const duration = e.metrics.wall_ms ?? elapsedBetween(e.started_at, e.finished_at);
   return (
-    <tr data-id={e.id} data-status={e.status}>
+    <tr data-id={e.id} data-status={e.status} className={picked ? 'picked' : undefined}>
+      <td className="col-pick">
+        <input type="checkbox" checked={picked} onChange={() => onPick(e.id)} aria-label={`Compare ${runTitle(e)}`} data-testid="pick" />
+      </td>
       <td>
         <StatusBadge status={e.status} />
       </td>
