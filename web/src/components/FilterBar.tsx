@@ -1,6 +1,8 @@
 /**
  * The filter bar above a listing (History, Audit log): one form of labelled fields, so both pages
- * look and behave alike. Enter in any field submits it (`onSubmit`).
+ * look and behave alike. Enter in a text field calls its `onEnter`, else submits the form
+ * (`onSubmit`) — explicitly, since a browser only submits on Enter when the form has a submit
+ * button or a single field.
  */
 import type { FormEvent, ReactNode } from 'react';
 
@@ -24,14 +26,29 @@ interface TextProps {
   placeholder?: string;
   /** Called when the field loses focus (e.g. to apply what was typed). */
   onBlur?: () => void;
+  /** Called on Enter in the field (e.g. to apply what was typed). */
+  onEnter?: () => void;
   type?: 'search' | 'text';
 }
 
-export function FilterText({ id, label, value, onChange, placeholder, onBlur, type = 'search' }: TextProps) {
+export function FilterText({ id, label, value, onChange, placeholder, onBlur, onEnter, type = 'search' }: TextProps) {
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} type={type} value={value} onChange={(e) => onChange(e.target.value)} onBlur={onBlur} placeholder={placeholder} spellCheck={false} />
+      <input
+        id={id}
+        type={type}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        onBlur={onBlur}
+        onKeyDown={(e) => {
+          if (e.key !== 'Enter' || !onEnter) return;
+          e.preventDefault();
+          onEnter();
+        }}
+        placeholder={placeholder}
+        spellCheck={false}
+      />
     </div>
   );
 }

@@ -9,15 +9,13 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { EVALUATION_STATUSES, isTerminal, type Evaluation, type EvaluationSummary } from '../../../src/domain/evaluation';
 import type { StatusChange } from '../../../src/domain/events';
 import { api, ApiError } from '../lib/api-client';
-import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit } from '../lib/format';
 import { filtersFromSearch, filtersToSearch, matchesKnownFilters, toggleStatus, type HistoryFilters } from '../lib/history-filters';
 import { comparePath } from '../lib/compare';
-import { evaluationPath, Link, navigate, tagPath, useLocation } from '../lib/router';
-import { runTitle, titleIsName } from '../lib/run-title';
+import { Link, navigate, tagPath, useLocation } from '../lib/router';
 import { useStatusFeed } from '../lib/status-feed';
 import { toggleTag } from '../lib/tags';
-import { RelativeTime } from '../components/RelativeTime';
-import { StatusBadge, statusLabel } from '../components/StatusBadge';
+import { EvaluationTable } from '../components/EvaluationTable';
+import { statusLabel } from '../components/StatusBadge';
 import { FilterBar, FilterText } from '../components/FilterBar';
 import { TagInput } from '../components/TagInput';
 
@@ -184,7 +182,7 @@ export function HistoryPage() {
           </button>
         </div>
       </div>
-      <FilterBar onSubmit={() => meta !== (filters.meta ?? '') && setFilters({ ...filters, meta })}>
+      <FilterBar>
         <FilterText id="h-q" label="Search" value={q} onChange={setQ} placeholder="name, code, output, message, tag or id" />
         <FilterText
           id="h-meta"
@@ -192,6 +190,7 @@ export function HistoryPage() {
           value={meta}
           onChange={setMeta}
           onBlur={() => meta !== (filters.meta ?? '') && setFilters({ ...filters, meta })}
+          onEnter={() => setFilters({ ...filters, meta })}
           placeholder="model=gpt-4o,task=7 (Enter)"
         />
         <fieldset className="field status-filter">
@@ -232,55 +231,15 @@ export function HistoryPage() {
           {error}
         </p>
       )}
-      <div className="table-wrap">
-        <table className="data-table history-table" data-testid="history-table">
-          <thead>
-            <tr>
-              <th scope="col" className="col-pick">
-                <span className="sr-only">Compare</span>
-              </th>
-              <th scope="col" className="col-status">
-                Status
-              </th>
-              <th scope="col">Evaluation</th>
-              <th scope="col" className="col-tags">
-                Tags
-              </th>
-              <th scope="col" className="col-when">
-                Created
-              </th>
-              <th scope="col" className="num">
-                Duration
-              </th>
-              <th scope="col" className="num col-mem">
-                Peak memory
-              </th>
-              <th scope="col" className="col-exit">
-                Result
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((e) => (
-              <HistoryRow
-                key={e.id}
-                e={e}
-                activeTags={filters.tags}
-                onTag={(t) => setFilters({ ...filters, tags: toggleTag(filters.tags, t) })}
-                picked={picked.includes(e.id)}
-                onPick={togglePick}
-              />
-            ))}
-            {!loading && items.length === 0 && (
-              <tr>
-                <td colSpan={8} className="empty">
-                  {anyFilter ? 'No evaluation matches these filters.' : 'No evaluations yet. Run one from the editor.'}
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <EvaluationTable
+        items={items}
+        testId="history-table"
+        emptyText={loading ? null : anyFilter ? 'No evaluation matches these filters.' : 'No evaluations yet. Run one from the editor.'}
+        activeTags={filters.tags}
+        onTag={(t) => setFilters({ ...filters, tags: toggleTag(filters.tags, t) })}
+        picked={picked}
+        onPick={togglePick}
+      />
       {cursor && (
         <div className="load-more">
           <button type="button" className="btn" onClick={loadMore} disabled={loadingMore}>
@@ -298,56 +257,4 @@ function countText(shown: number, total: { n: number; capped: boolean } | null):
   const all = `${total.n.toLocaleString()}${total.capped ? '+' : ''}`;
   const noun = total.n === 1 && !total.capped ? 'evaluation' : 'evaluations';
   return shown >= total.n && !total.capped ? `${all} ${noun}` : `${shown} of ${all} ${noun}`;
-}
-
-interface RowProps {
-  e: EvaluationSummary;
-  activeTags: readonly string[];
-  onTag: (t: string) => void;
-  picked: boolean;
-  onPick: (id: string) => void;
-}
-
-function HistoryRow({ e, activeTags, onTag, picked, onPick }: RowProps) {
-  const duration = e.metrics.wall_ms ?? elapsedBetween(e.started_at, e.finished_at);
-  return (
-    <tr data-id={e.id} data-status={e.status} className={picked ? 'picked' : undefined}>
-      <td className="col-pick">
-        <input type="checkbox" checked={picked} onChange={() => onPick(e.id)} aria-label={`Compare ${runTitle(e)}`} data-testid="pick" />
-      </td>
-      <td>
-        <StatusBadge status={e.status} />
-      </td>
-      <td>
-        <Link href={evaluationPath(e.id)} className={`row-link row-title${titleIsName(e) ? '' : ' mono'}`} title={runTitle(e)}>
-          {runTitle(e)}
-        </Link>
-        <span className="muted small row-sub">
-          <span className="mono">{e.id}</span> · {e.sandbox} · {formatMemoryLimit(e.limits.memory_mb)} · {e.limits.timeout_s} s
-        </span>
-      </td>
-      <td className="col-tags">
-        <span className="tag-list">
-          {e.tags.map((t) => (
-            <button
-              key={t}
-              type="button"
-              className={`chip chip-button${activeTags.includes(t) ? ' active' : ''}`}
-              aria-pressed={activeTags.includes(t)}
-              title={activeTags.includes(t) ? `Stop filtering by ${t}` : `Filter by ${t}`}
-              onClick={() => onTag(t)}
-            >
-              {t}
-            </button>
-          ))}
-        </span>
-      </td>
-      <td className="col-when">
-        <RelativeTime iso={e.created_at} />
-      </td>
-      <td className="num">{formatDuration(duration)}</td>
-      <td className="num col-mem">{formatBytes(e.metrics.peak_memory_bytes)}</td>
-      <td className="col-exit">{isTerminal(e.status) ? <span className="small">{exitStatusText(e)}</span> : <span className="muted small">—</span>}</td>
-    </tr>
-  );
 }

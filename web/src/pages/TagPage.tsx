@@ -9,13 +9,11 @@ import type { EvaluationStatus, EvaluationSummary } from '../../../src/domain/ev
 import type { EvaluationSetSummary } from '../../../src/domain/evaluation-set-summary';
 import { api, ApiError } from '../lib/api-client';
 import { cancelQueued, rerunFailed } from '../lib/bulk-actions';
-import { elapsedBetween, exitStatusText, formatDuration } from '../lib/format';
+import { formatDuration } from '../lib/format';
 import { filtersToSearch } from '../lib/history-filters';
-import { evaluationPath, Link } from '../lib/router';
-import { runTitle, titleIsName } from '../lib/run-title';
+import { Link, navigate, tagPath } from '../lib/router';
 import { useStatusFeed } from '../lib/status-feed';
-import { RelativeTime } from '../components/RelativeTime';
-import { StatusBadge } from '../components/StatusBadge';
+import { EvaluationTable } from '../components/EvaluationTable';
 import { Tile } from '../components/Tile';
 
 const LIST_SIZE = 100;
@@ -161,54 +159,13 @@ export function TagPage({ tag }: { tag: string }) {
           </p>
         )}
       </section>
-      <div className="table-wrap">
-        <table className="data-table history-table" data-testid="batch-table">
-          <thead>
-            <tr>
-              <th scope="col" className="col-status">
-                Status
-              </th>
-              <th scope="col">Evaluation</th>
-              <th scope="col" className="col-when">
-                Created
-              </th>
-              <th scope="col" className="num">
-                Duration
-              </th>
-              <th scope="col" className="col-exit">
-                Result
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((e) => (
-              <tr key={e.id} data-id={e.id} data-status={e.status}>
-                <td>
-                  <StatusBadge status={e.status} />
-                </td>
-                <td>
-                  <Link href={evaluationPath(e.id)} className={`row-link row-title${titleIsName(e) ? '' : ' mono'}`} title={runTitle(e)}>
-                    {runTitle(e)}
-                  </Link>
-                  <span className="muted small row-sub mono">{e.id}</span>
-                </td>
-                <td className="col-when">
-                  <RelativeTime iso={e.created_at} />
-                </td>
-                <td className="num">{formatDuration(e.metrics.wall_ms ?? elapsedBetween(e.started_at, e.finished_at))}</td>
-                <td className="col-exit small">{e.finished_at ? exitStatusText(e) : '—'}</td>
-              </tr>
-            ))}
-            {summary && items.length === 0 && (
-              <tr>
-                <td colSpan={5} className="empty">
-                  No evaluation carries this tag.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <EvaluationTable
+        items={items}
+        testId="batch-table"
+        emptyText={summary ? 'No evaluation carries this tag.' : null}
+        activeTags={[tag]}
+        onTag={(t) => navigate(t === tag ? historyOf(tag) : tagPath(t))}
+      />
       {summary && summary.total > items.length && (
         <p className="muted small">
           Showing the newest {items.length} of {summary.total}. <Link href={historyOf(tag)}>All in History →</Link>
