@@ -15,6 +15,7 @@ import {
   type ListEvaluationsQuery,
 } from '../domain/evaluation.js';
 import { badRequest, conflict, CrucibleError, notFound, unavailable } from '../domain/errors.js';
+import { SUMMARY_SCAN_CAP, summarizeEvaluations, type EvaluationSetSummary, type EvaluationSetSummaryQuery } from '../domain/evaluation-set-summary.js';
 import type { ArtifactList, CollectedArtifact } from '../domain/artifacts.js';
 import type { Limits } from '../domain/limits.js';
 import { MAIN_FILE } from '../domain/program-files.js';
@@ -34,6 +35,9 @@ import { NO_TRACING } from './no-tracing.js';
 import type { QuotaService } from './quotas.js';
 import { ttlCache } from './ttl-cache.js';
 import { resultWithoutRun } from './verdicts.js';
+
+/** Page size of the summary's scan (the list's largest). */
+const SUMMARY_PAGE = 200;
 
 export interface EvaluationServiceDeps {
   storage: Storage;
@@ -252,6 +256,25 @@ export class EvaluationService {
     authorize(actor, 'evaluations:read');
     const page = await this.deps.storage.evaluations.list(actor.role === 'admin' ? query : { ...query, project: actor.project });
     return { ...page, items: await this.withWaitingReasons(page.items) };
+  }
+
+  /**
+   * Counts and run-time percentiles of the evaluations the filters select (a tag, a batch's
+   * metadata…), read page by page up to SUMMARY_SCAN_CAP of the newest.
+   */
+  async summary(query: EvaluationSetSummaryQuery, actor: Actor = ANONYMOUS_ACTOR): Promise<EvaluationSetSummary> {
+    authorize(actor, 'evaluations:read');
+    const scoped = actor.role === 'admin' ? query : { ...query, project: actor.project };
+    const rows: EvaluationSummary[] = [];
+    let cursor: string | undefined;
+    let more = true;
+    while (more && rows.length < SUMMARY_SCAN_CAP) {
+      const page = await this.deps.storage.evaluations.list({ ...scoped, limit: SUMMARY_PAGE, ...(cursor ? { cursor } : {}) });
+      rows.push(...page.items);
+      cursor = page.next_cursor ?? undefined;
+      more = cursor !== undefined;
+    }
+    return summarizeEvaluations(rows.slice(0, SUMMARY_SCAN_CAP), more || rows.length > SUMMARY_SCAN_CAP);
   }
 
   /** 404 unless the evaluation exists and the actor may read it. */

@@ -10,6 +10,7 @@ import type { ConfigResponse, QueueStats, StatsResponse, SyntaxCheckResponse, Wo
 import { ApiError, errorFromResponse } from './api-error.js';
 import type { ArtifactInfo, ArtifactList } from '../domain/artifacts.js';
 import type { AuditPage, AuditVerification } from '../domain/audit.js';
+import type { EvaluationSetSummary } from '../domain/evaluation-set-summary.js';
 import type { EnvironmentList, EnvironmentView } from '../domain/environments.js';
 import type { CreateSessionInput, SessionEvent, SessionInfo, SessionList, SessionStatus } from './session-types.js';
 import type { ClientOptions, ListFilters, RequestOptions, StreamOptions, WaitOptions } from './options.js';
@@ -77,6 +78,11 @@ export class CrucibleClient implements SessionTransport {
   /** One page of evaluations, newest first (`next_cursor` fetches the next). */
   list(filters: ListFilters = {}, opts: RequestOptions = {}): Promise<EvaluationList> {
     return this.json('GET', `/api/evaluations${listQueryString(filters)}`, undefined, opts.signal);
+  }
+
+  /** Counts per status and run-time percentiles of every evaluation matching the filters (e.g. one tag). */
+  summary(filters: Omit<ListFilters, 'cursor' | 'limit'> = {}, opts: RequestOptions = {}): Promise<EvaluationSetSummary> {
+    return this.json('GET', `/api/evaluations/summary${listQueryString(filters)}`, undefined, opts.signal);
   }
 
   /** Every evaluation matching the filters, page after page. */

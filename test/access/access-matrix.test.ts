@@ -24,6 +24,7 @@ export const ACCESS_TABLE: Record<string, Row> = {
   'POST /api/evaluations': { expect: { viewer: 403, researcherOther: 202, researcherSame: 202, admin: 202 } },
   'POST /api/evaluations/batch': { expect: { viewer: 403, researcherOther: 202, researcherSame: 202, admin: 202 } },
   'GET /api/evaluations': all(200),
+  'GET /api/evaluations/summary': all(200),
   'GET /api/evaluations/{id}': readOwnProject,
   'GET /api/evaluations/{id}/stdout': readOwnProject,
   'GET /api/evaluations/{id}/stderr': readOwnProject,

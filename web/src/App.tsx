@@ -16,6 +16,8 @@ const EditorPage = lazy(() => import('./pages/EditorPage').then((m) => ({ defaul
 const HistoryPage = lazy(() => import('./pages/HistoryPage').then((m) => ({ default: m.HistoryPage })));
 const DashboardPage = lazy(() => import('./pages/DashboardPage').then((m) => ({ default: m.DashboardPage })));
 // Admins only (the API answers 403 to anyone else, shown on the page).
+const ComparePage = lazy(() => import('./pages/ComparePage').then((m) => ({ default: m.ComparePage })));
+const TagPage = lazy(() => import('./pages/TagPage').then((m) => ({ default: m.TagPage })));
 const AuditPage = lazy(() => import('./pages/AuditPage').then((m) => ({ default: m.AuditPage })));
 // Sessions (long-lived sandboxes of agents): their list, and each one's timeline and console.
 const SessionsPage = lazy(() => import('./pages/SessionsPage').then((m) => ({ default: m.SessionsPage })));
@@ -23,7 +25,7 @@ const SessionPage = lazy(() => import('./pages/SessionPage').then((m) => ({ defa
 
 const NAV: Array<{ href: string; label: string; match: Route['name'][] }> = [
   { href: '/', label: 'Editor', match: ['editor'] },
-  { href: '/history', label: 'History', match: ['history', 'evaluation'] },
+  { href: '/history', label: 'History', match: ['history', 'evaluation', 'compare', 'tag'] },
   { href: '/sessions', label: 'Sessions', match: ['sessions', 'session'] },
   { href: '/dashboard', label: 'Dashboard', match: ['dashboard'] },
   { href: '/audit', label: 'Audit', match: ['audit'] },
@@ -35,6 +37,8 @@ const TITLES: Record<Route['name'], string> = {
   dashboard: 'Dashboard',
   audit: 'Audit log',
   sessions: 'Sessions',
+  compare: 'Compare runs',
+  tag: 'Tag',
   evaluation: 'Evaluation',
   session: 'Session',
   'not-found': 'Not found',
@@ -50,7 +54,8 @@ export function App() {
   // The status feed also drives the connection banner, so it runs on every page (once the API answers us).
   useEffect(() => (mayUse ? subscribeStatusFeed(() => undefined) : undefined), [mayUse]);
   useEffect(() => {
-    document.title = route.name === 'evaluation' || route.name === 'session' ? `${route.id} · Crucible` : `${TITLES[route.name]} · Crucible`;
+    const subject = route.name === 'evaluation' || route.name === 'session' ? route.id : route.name === 'tag' ? `Tag ${route.tag}` : TITLES[route.name];
+    document.title = `${subject} · Crucible`;
   }, [pathname]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return (
@@ -122,6 +127,10 @@ function Page({ route }: { route: Route }) {
       return <AuditPage />;
     case 'sessions':
       return <SessionsPage />;
+    case 'compare':
+      return <ComparePage />;
+    case 'tag':
+      return <TagPage key={route.tag} tag={route.tag} />;
     case 'evaluation':
       return <EvaluationPage key={route.id} id={route.id} />;
     case 'session':

@@ -7,6 +7,7 @@ import { themeStore } from './lib/theme';
 const EARLY_DATA_WAIT_MS = 300;
 import './styles.css';
 import './researcher.css';
+import './compare-batch.css';
 
 // Pins a saved theme choice on <html> before the first render (the CSS alone follows the system).
 themeStore();

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BatchCreateRequest, CreateEvaluationRequest, Evaluation, EvaluationList, isTerminal, ListEvaluationsQuery } from '../../domain/evaluation.js';
 import { badRequest, ErrorBody } from '../../domain/errors.js';
+import { EvaluationSetSummary, EvaluationSetSummaryQuery } from '../../domain/evaluation-set-summary.js';
 import { ARTIFACT_CSP, ArtifactList, servedInline } from '../../domain/artifacts.js';
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import { actorOf } from '../auth.js';
@@ -77,6 +78,21 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => ctx.evaluations.list(request.query, actorOf(request)),
+  );
+
+  api.get(
+    '/api/evaluations/summary',
+    {
+      schema: {
+        tags: ['evaluations'],
+        summary: 'Counts and run-time percentiles of the evaluations the filters select (e.g. one tag: a batch)',
+        description:
+          'Takes the list filters (status, tags, q, meta, project) without paging: evaluations per status, how many passed (completed with exit 0), how many are in flight, and p50/p95/max run time of the finished ones. At most the newest 5000 matching evaluations are read (`sampled` says so).',
+        querystring: EvaluationSetSummaryQuery,
+        response: { 200: EvaluationSetSummary, ...errors },
+      },
+    },
+    async (request) => ctx.evaluations.summary(request.query, actorOf(request)),
   );
 
   api.get(

@@ -30,11 +30,13 @@ interface Props {
   label: string;
   /** Lets a parent move the cursor (e.g. clicking an error in the list). */
   editorRef?: RefObject<monaco.editor.IStandaloneCodeEditor | null>;
+  /** Wrap long lines at the editor's width instead of scrolling sideways. */
+  wordWrap?: boolean;
 }
 
 const MARKER_OWNER = 'crucible-syntax';
 
-export function CodeEditor({ value, valueVersion = 0, onChange, onRun, issues = [], readOnly = false, height, label, editorRef }: Props) {
+export function CodeEditor({ value, valueVersion = 0, onChange, onRun, issues = [], readOnly = false, height, label, editorRef, wordWrap = false }: Props) {
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const shownVersion = useRef(valueVersion);
   const latest = useRef({ value, valueVersion });
@@ -80,6 +82,7 @@ export function CodeEditor({ value, valueVersion = 0, onChange, onRun, issues = 
         options={{
           readOnly,
           domReadOnly: readOnly,
+          wordWrap: wordWrap ? 'on' : 'off',
           minimap: { enabled: false },
           fontSize: 13,
           lineHeight: 20,

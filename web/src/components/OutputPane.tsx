@@ -10,6 +10,7 @@ import { formatBytes } from '../lib/format';
 import { outputToString, type OutputText } from '../lib/output-text';
 import { useTerminalLog, viewText } from '../lib/use-terminal-log';
 import { AnsiLine } from './AnsiLine';
+import { OUTPUT_WRAP_KEY, useWrapPreference } from '../lib/wrap-preference';
 
 export const LINE_HEIGHT = 18;
 const OVERSCAN = 30;
@@ -21,7 +22,6 @@ export const MAX_LINE_CHARS = 4000;
  * visible ones; beyond this many lines that would be slow, and the pane stays unwrapped.
  */
 export const WRAP_MAX_LINES = 5000;
-const WRAP_STORAGE_KEY = 'crucible.output.wrap.v1';
 
 interface Props {
   title: string;
@@ -44,7 +44,7 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
   const [viewHeight, setViewHeight] = useState(height);
   const following = useRef(true);
   const [copied, setCopied] = useState<'shown' | 'raw' | null>(null);
-  const [wrap, setWrap] = useWrapPreference();
+  const [wrap, setWrap] = useWrapPreference(OUTPUT_WRAP_KEY);
 
   const rows = lineCount + (truncated ? 1 : 0);
   // Short output gets a short pane; it grows with the output up to `height`, then scrolls.
@@ -172,26 +172,6 @@ export function OutputPane({ title, output, truncated, limitBytes, tone = 'stdou
       </div>
     </section>
   );
-}
-
-/** Whether an output pane wraps long lines; the last choice is remembered for the next panes and visits. */
-function useWrapPreference(): [boolean, (wrap: boolean) => void] {
-  const [wrap, setWrap] = useState(() => {
-    try {
-      return localStorage.getItem(WRAP_STORAGE_KEY) === 'true';
-    } catch {
-      return false;
-    }
-  });
-  const set = (next: boolean) => {
-    setWrap(next);
-    try {
-      localStorage.setItem(WRAP_STORAGE_KEY, String(next));
-    } catch {
-      // storage disabled: the choice lasts as long as the page
-    }
-  };
-  return [wrap, set];
 }
 
 /** Offers `text` as a download (the browser's save dialog or downloads folder). */

@@ -1,6 +1,7 @@
 /**
- * The two directions between the editor's draft and the API: the request a draft submits (also
- * what the API snippet shows), and the draft a past evaluation is forked into.
+ * The directions between the editor's draft, past evaluations and the API: the request a draft
+ * submits (also what the API snippet shows), the draft a past evaluation is forked into, and the
+ * request that runs a past evaluation again unchanged (Re-run, the batch view's "re-run failed").
  */
 import type { CreateEvaluationInput, Evaluation } from '../../../src/domain/evaluation';
 import { LIMIT_NAMES, type Draft, type DraftLimits } from './draft';
@@ -21,8 +22,47 @@ export function draftToRequest(draft: Draft): CreateEvaluationInput {
   };
 }
 
-/** A past evaluation as a draft: its code and every setting, ready to change and run again. */
+/** Metadata keys that say where a run came from; a fork or re-run sets its own, never inherits them. */
+export const FORKED_FROM_KEY = 'forked_from';
+export const RERUN_OF_KEY = 'rerun_of';
+
+function ownMetadata(e: Evaluation): Record<string, unknown> {
+  const { [FORKED_FROM_KEY]: _f, [RERUN_OF_KEY]: _r, ...rest } = e.metadata;
+  return rest;
+}
+
+/** The run a forked or re-run evaluation came from, as its metadata records it. */
+export function originOf(e: Pick<Evaluation, 'metadata'>): { kind: 'fork' | 'rerun'; id: string } | null {
+  const forked = e.metadata[FORKED_FROM_KEY];
+  if (typeof forked === 'string' && forked) return { kind: 'fork', id: forked };
+  const rerun = e.metadata[RERUN_OF_KEY];
+  if (typeof rerun === 'string' && rerun) return { kind: 'rerun', id: rerun };
+  return null;
+}
+
+/** The same program with the same settings, tags and metadata, marked as a re-run of `e`. */
+export function rerunRequest(e: Evaluation): CreateEvaluationInput {
+  return {
+    ...(e.code ? { code: e.code } : {}),
+    ...(e.files.length ? { files: e.files } : {}),
+    ...(e.command ? { command: e.command } : e.entrypoint && e.entrypoint !== 'main.py' ? { entrypoint: e.entrypoint } : {}),
+    ...(e.stdin !== null ? { stdin: e.stdin } : {}),
+    ...(e.stdin_base64 !== null ? { stdin_base64: e.stdin_base64 } : {}),
+    ...(e.name ? { name: e.name } : {}),
+    environment: e.environment,
+    sandbox: e.sandbox,
+    ...e.limits,
+    tags: e.tags,
+    metadata: { ...ownMetadata(e), [RERUN_OF_KEY]: e.id },
+  };
+}
+
+/**
+ * A past evaluation as a draft: its code and every setting, ready to change and run again. The
+ * draft's metadata records the run it was forked from, so the new run links back to it.
+ */
 export function evaluationToDraft(e: Evaluation): Draft {
+  const metadata = { ...ownMetadata(e), [FORKED_FROM_KEY]: e.id };
   return {
     code: e.code,
     stdin: e.stdin ?? '',
@@ -31,6 +71,6 @@ export function evaluationToDraft(e: Evaluation): Draft {
     sandbox: e.sandbox,
     ...(Object.fromEntries(LIMIT_NAMES.map((n) => [n, e.limits[n]])) as DraftLimits),
     tags: e.tags,
-    metadata: Object.entries(e.metadata).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })),
+    metadata: Object.entries(metadata).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })),
   };
 }

@@ -13,8 +13,10 @@ export type Route =
   | { name: 'dashboard' }
   | { name: 'audit' }
   | { name: 'sessions' }
-  | { name: 'evaluation'; id: string }
   | { name: 'session'; id: string }
+  | { name: 'compare' }
+  | { name: 'tag'; tag: string }
+  | { name: 'evaluation'; id: string }
   | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
@@ -24,6 +26,9 @@ export function matchRoute(pathname: string): Route {
   if (path === '/dashboard') return { name: 'dashboard' };
   if (path === '/audit') return { name: 'audit' };
   if (path === '/sessions') return { name: 'sessions' };
+  if (path === '/compare') return { name: 'compare' };
+  const tag = /^\/tags\/([^/]+)$/.exec(path);
+  if (tag?.[1]) return { name: 'tag', tag: decodeURIComponent(tag[1]) };
   const m = /^\/evaluations\/([^/]+)$/.exec(path);
   if (m?.[1]) return { name: 'evaluation', id: decodeURIComponent(m[1]) };
   const s = /^\/sessions\/([^/]+)$/.exec(path);
@@ -33,6 +38,7 @@ export function matchRoute(pathname: string): Route {
 
 export const evaluationPath = (id: string) => `/evaluations/${encodeURIComponent(id)}`;
 export const sessionPath = (id: string) => `/sessions/${encodeURIComponent(id)}`;
+export const tagPath = (tag: string) => `/tags/${encodeURIComponent(tag)}`;
 
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === window.location.pathname + window.location.search) return;

@@ -3,9 +3,10 @@
  * log order, filtered by action, actor, project and outcome, with "Load more" on the `after` cursor.
  * A non-admin gets the API's 403 message instead.
  */
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { AUDIT_OUTCOMES, type AuditEntry, type AuditVerification } from '../../../src/domain/audit';
 import { api, ApiError } from '../lib/api-client';
+import { FilterBar, FilterSelect, FilterText } from '../components/FilterBar';
 
 interface AuditFilters {
   action: string;
@@ -76,15 +77,8 @@ export function AuditPage() {
   }, []);
   useEffect(verify, [verify]);
 
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    setFilters(draft);
-  };
   const field = (name: keyof AuditFilters, label: string) => (
-    <div className="field">
-      <label htmlFor={`audit-${name}`}>{label}</label>
-      <input id={`audit-${name}`} value={draft[name]} onChange={(e) => setDraft({ ...draft, [name]: e.target.value })} />
-    </div>
+    <FilterText id={`audit-${name}`} type="text" label={label} value={draft[name]} onChange={(v) => setDraft({ ...draft, [name]: v })} />
   );
 
   return (
@@ -96,25 +90,21 @@ export function AuditPage() {
         </button>
       </div>
       <VerifyStatus verdict={verdict} error={verifyError} />
-      <form className="filters" aria-label="Filters" onSubmit={apply}>
+      <FilterBar onSubmit={() => setFilters(draft)}>
         {field('action', 'Action')}
         {field('actor', 'Actor')}
         {field('project', 'Project')}
-        <div className="field">
-          <label htmlFor="audit-outcome">Outcome</label>
-          <select id="audit-outcome" value={draft.outcome} onChange={(e) => setDraft({ ...draft, outcome: e.target.value })}>
-            <option value="">any</option>
-            {AUDIT_OUTCOMES.map((o) => (
-              <option key={o} value={o}>
-                {o}
-              </option>
-            ))}
-          </select>
-        </div>
+        <FilterSelect
+          id="audit-outcome"
+          label="Outcome"
+          value={draft.outcome}
+          onChange={(outcome) => setDraft({ ...draft, outcome })}
+          options={[{ value: '', label: 'any' }, ...AUDIT_OUTCOMES.map((o) => ({ value: o, label: o }))]}
+        />
         <button type="submit" className="btn">
           Apply
         </button>
-      </form>
+      </FilterBar>
       {error && (
         <p className="form-error" role="alert">
           {error}

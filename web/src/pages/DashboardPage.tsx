@@ -5,9 +5,10 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { QueueStats, StatsResponse, WorkerView } from '../../../src/domain/system-views';
-import type { EvaluationSummary } from '../../../src/domain/evaluation';
+import type { EvaluationStatus, EvaluationSummary } from '../../../src/domain/evaluation';
 import { api } from '../lib/api-client';
 import { formatDuration, formatPercent } from '../lib/format';
+import { filtersToSearch } from '../lib/history-filters';
 import { RelativeTime } from '../components/RelativeTime';
 import { evaluationPath, Link } from '../lib/router';
 import { runTitle, titleIsName } from '../lib/run-title';
@@ -15,6 +16,7 @@ import { useStatusFeed } from '../lib/status-feed';
 import { LineChart } from '../components/LineChart';
 import { StackedBarChart } from '../components/StackedBarChart';
 import { StatusBadge } from '../components/StatusBadge';
+import { Tile } from '../components/Tile';
 
 const POLL_MS = 5000;
 const FEED_REFRESH_DEBOUNCE_MS = 1000;
@@ -29,6 +31,34 @@ interface LoadSample {
   depth: number;
   running: number;
 }
+
+/**
+ * The server keeps no history of queue depth, so the live chart's samples are kept in the tab
+ * (sessionStorage): coming back to the dashboard, or reloading it, continues the chart instead of
+ * starting empty. Samples older than the stats window are dropped.
+ */
+const LOAD_STORAGE_KEY = 'crucible.dashboard.load.v1';
+
+function loadSamples(now = Date.now()): LoadSample[] {
+  try {
+    const raw = JSON.parse(sessionStorage.getItem(LOAD_STORAGE_KEY) ?? '[]') as unknown;
+    if (!Array.isArray(raw)) return [];
+    return (raw as LoadSample[]).filter((s) => typeof s?.t === 'number' && now - s.t <= STATS_MINUTES * 60_000).slice(-MAX_LOAD_SAMPLES);
+  } catch {
+    return [];
+  }
+}
+
+function saveSamples(samples: readonly LoadSample[]): void {
+  try {
+    sessionStorage.setItem(LOAD_STORAGE_KEY, JSON.stringify(samples));
+  } catch {
+    // storage full or disabled: the chart still works for this visit
+  }
+}
+
+const FINISHED_STATUSES = ['completed', 'failed', 'timeout', 'cancelled'] as const;
+const historyWith = (status: readonly EvaluationStatus[]) => `/history${filtersToSearch({ status: [...status], tags: [], q: '' })}`;
 
 type Bucket = StatsResponse['buckets'][number];
 
@@ -48,7 +78,7 @@ export function DashboardPage() {
   const [queue, setQueue] = useState<QueueStats | null>(null);
   const [workers, setWorkers] = useState<WorkerView[] | null>(null);
   const [stats, setStats] = useState<StatsResponse | null>(null);
-  const [load, setLoad] = useState<LoadSample[]>([]);
+  const [load, setLoad] = useState<LoadSample[]>(() => loadSamples());
   const [recent, setRecent] = useState<EvaluationSummary[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [updatedAt, setUpdatedAt] = useState<number | null>(null);
@@ -68,7 +98,11 @@ export function DashboardPage() {
       const now = Date.now();
       setUpdatedAt(now);
       const running = (q.counts.running ?? 0) + (q.counts.provisioning ?? 0);
-      setLoad((cur) => [...cur, { t: now, depth: q.depth, running }].slice(-MAX_LOAD_SAMPLES));
+      setLoad((cur) => {
+        const next = [...cur, { t: now, depth: q.depth, running }].slice(-MAX_LOAD_SAMPLES);
+        saveSamples(next);
+        return next;
+      });
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {
@@ -129,19 +163,28 @@ export function DashboardPage() {
           label="Queue depth"
           value={queue?.depth}
           testId="tile-queue"
+          href={historyWith(['queued'])}
           sub={queue?.oldest_queued_age_ms ? `oldest waiting ${formatDuration(queue.oldest_queued_age_ms)}` : `max ${queue?.max_depth ?? '—'}`}
         />
-        <Tile label="Running" value={running} testId="tile-running" sub={capacity ? `${busy}/${capacity} slots busy` : 'no live workers'} />
+        <Tile
+          label="Running"
+          value={running}
+          testId="tile-running"
+          href={historyWith(['provisioning', 'running'])}
+          sub={capacity ? `${busy}/${capacity} slots busy` : 'no live workers'}
+        />
         <Tile label="Workers" value={workers ? alive.length : undefined} testId="tile-workers" sub={workers ? `${workers.length - alive.length} stale` : ''} />
         <Tile
-          label={`Throughput (${STATS_MINUTES} min)`}
+          label={`Throughput, last ${STATS_MINUTES} min`}
+          href={historyWith(FINISHED_STATUSES)}
           value={summary ? summary.perMinute.toFixed(summary.perMinute < 10 ? 1 : 0) : undefined}
           unit="/min"
           testId="tile-throughput"
           sub={summary ? `${summary.finished} finished` : ''}
         />
         <Tile
-          label="Failure rate"
+          label={`Failure rate, last ${STATS_MINUTES} min`}
+          href={historyWith(['failed', 'timeout'])}
           value={summary ? formatPercent(summary.failureRate) : undefined}
           testId="tile-failure"
           sub="failed + timeout / finished"
@@ -245,33 +288,6 @@ export function DashboardPage() {
           )}
         </section>
       </div>
-    </div>
-  );
-}
-
-function Tile({
-  label,
-  value,
-  unit,
-  sub,
-  testId,
-  tone,
-}: {
-  label: string;
-  value: number | string | null | undefined;
-  unit?: string;
-  sub?: string;
-  testId: string;
-  tone?: 'bad' | undefined;
-}) {
-  return (
-    <div className={`tile${tone ? ` tone-${tone}` : ''}`} data-testid={testId}>
-      <div className="tile-label">{label}</div>
-      <div className="tile-value">
-        {value ?? '—'}
-        {unit && value !== undefined && value !== null && <span className="tile-unit">{unit}</span>}
-      </div>
-      {sub && <div className="tile-sub muted small">{sub}</div>}
     </div>
   );
 }

@@ -18,6 +18,7 @@ import { ApiSnippet } from '../components/ApiSnippet';
 import { RunPanel } from '../components/RunPanel';
 import { SetAsideNotice } from '../components/SetAsideNotice';
 import { FORM_FIELDS, RunSettings, type FormField } from '../components/RunSettings';
+import { EDITOR_WRAP_KEY, useWrapPreference } from '../lib/wrap-preference';
 
 const LIVE_CHECK_DELAY_MS = 700;
 /** The editor and the result stack (see styles.css); the same width as its media query. */
@@ -44,6 +45,7 @@ export function EditorPage() {
   const [runId, setRunId] = useState<string | null>(() => readCurrentRun());
   const runResource = useEvaluation(runId, run);
   const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
+  const [wrap, setWrap] = useWrapPreference(EDITOR_WRAP_KEY);
   const submittingRef = useRef(false);
   const resultRef = useRef<HTMLElement | null>(null);
   const scrollToResult = useRef(false);
@@ -178,11 +180,17 @@ export function EditorPage() {
             height="100%"
             label="Python program. Press Control+Enter to run; Control+M toggles whether Tab moves focus."
             editorRef={editorRef}
+            wordWrap={wrap}
           />
         </div>
-        <p className="field-hint editor-hint" data-testid="tab-hint">
-          Tab indents. <kbd>{TAB_FOCUS_SHORTCUT}</kbd> switches Tab to moving focus out of the editor (and back).
-        </p>
+        <div className="editor-below">
+          <p className="field-hint editor-hint" data-testid="tab-hint">
+            Tab indents. <kbd>{TAB_FOCUS_SHORTCUT}</kbd> switches Tab to moving focus out of the editor (and back).
+          </p>
+          <button type="button" className="btn btn-ghost btn-sm" aria-pressed={wrap} onClick={() => setWrap(!wrap)} data-testid="editor-wrap">
+            Wrap long lines
+          </button>
+        </div>
         {errors.fields.code && (
           <p className="field-error" role="alert">
             {errors.fields.code}

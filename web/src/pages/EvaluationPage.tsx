@@ -6,12 +6,14 @@ import { useState } from 'react';
 import { isTerminal, type Evaluation } from '../../../src/domain/evaluation';
 import { api } from '../lib/api-client';
 import { openInEditor as replaceDraft } from '../lib/draft';
-import { evaluationToDraft } from '../lib/draft-request';
+import { evaluationToDraft, originOf, rerunRequest } from '../lib/draft-request';
 import { runTitle } from '../lib/run-title';
 import { formatBytes, formatMemoryLimit, formatTimestamp } from '../lib/format';
-import { evaluationPath, Link, navigate } from '../lib/router';
+import { comparePath } from '../lib/compare';
+import { evaluationPath, Link, navigate, tagPath } from '../lib/router';
 import { useEvaluation } from '../lib/use-evaluation';
 import { CodeView } from '../components/CodeView';
+import { CompareWith } from '../components/CompareWith';
 import { RunPanel } from '../components/RunPanel';
 
 export function EvaluationPage({ id }: { id: string }) {
@@ -37,18 +39,7 @@ export function EvaluationPage({ id }: { id: string }) {
     setBusy(true);
     setActionError(null);
     try {
-      const e = evaluation;
-      const created = await api.create({
-        ...(e.code ? { code: e.code } : {}),
-        ...(e.files.length ? { files: e.files } : {}),
-        ...(e.command ? { command: e.command } : e.entrypoint && e.entrypoint !== 'main.py' ? { entrypoint: e.entrypoint } : {}),
-        ...(e.stdin !== null ? { stdin: e.stdin } : {}),
-        environment: e.environment,
-        sandbox: e.sandbox,
-        ...e.limits,
-        tags: e.tags,
-        metadata: { ...e.metadata, rerun_of: e.id },
-      });
+      const created = await api.create(rerunRequest(evaluation));
       navigate(evaluationPath(created.id));
     } catch (err) {
       setActionError(err instanceof Error ? err.message : String(err));
@@ -85,8 +76,10 @@ export function EvaluationPage({ id }: { id: string }) {
           <p className="detail-title" data-testid="detail-title">
             {runTitle(evaluation)}
           </p>
+          <Origin e={evaluation} />
         </div>
         <div className="actions">
+          <CompareWith id={evaluation.id} tags={evaluation.tags} />
           <button type="button" className="btn btn-ghost" onClick={copyLink}>
             {copied ? 'Link copied' : 'Copy link'}
           </button>
@@ -154,6 +147,21 @@ export function EvaluationPage({ id }: { id: string }) {
   );
 }
 
+/** "Forked from ev_…" / "Re-run of ev_…", linking to that run and to the comparison with it. */
+function Origin({ e }: { e: Evaluation }) {
+  const origin = originOf(e);
+  if (!origin) return null;
+  return (
+    <p className="detail-origin small" data-testid="detail-origin">
+      {origin.kind === 'fork' ? 'Forked from ' : 'Re-run of '}
+      <Link href={evaluationPath(origin.id)} className="mono" data-testid="origin-link">
+        {origin.id}
+      </Link>{' '}
+      · <Link href={comparePath(origin.id, e.id)}>compare with it</Link>
+    </p>
+  );
+}
+
 function Facts({ e }: { e: Evaluation }) {
   const l = e.limits;
   const meta = Object.keys(e.metadata).length ? JSON.stringify(e.metadata, null, 2) : null;
@@ -188,7 +196,7 @@ function Facts({ e }: { e: Evaluation }) {
           {e.tags.length ? (
             <span className="tag-list">
               {e.tags.map((t) => (
-                <Link key={t} className="chip" href={`/history?tags=${encodeURIComponent(t)}`}>
+                <Link key={t} className="chip" href={tagPath(t)} title={`Batch view of the runs tagged ${t}`}>
                   {t}
                 </Link>
               ))}

@@ -9,14 +9,14 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { EVALUATION_STATUSES, isTerminal, type Evaluation, type EvaluationSummary } from '../../../src/domain/evaluation';
 import type { StatusChange } from '../../../src/domain/events';
 import { api, ApiError } from '../lib/api-client';
-import { elapsedBetween, exitStatusText, formatBytes, formatDuration, formatMemoryLimit } from '../lib/format';
 import { filtersFromSearch, filtersToSearch, matchesKnownFilters, toggleStatus, type HistoryFilters } from '../lib/history-filters';
-import { evaluationPath, Link, navigate, useLocation } from '../lib/router';
-import { runTitle, titleIsName } from '../lib/run-title';
+import { comparePath } from '../lib/compare';
+import { Link, navigate, tagPath, useLocation } from '../lib/router';
 import { useStatusFeed } from '../lib/status-feed';
 import { toggleTag } from '../lib/tags';
-import { RelativeTime } from '../components/RelativeTime';
-import { StatusBadge, statusLabel } from '../components/StatusBadge';
+import { EvaluationTable } from '../components/EvaluationTable';
+import { statusLabel } from '../components/StatusBadge';
+import { FilterBar, FilterText } from '../components/FilterBar';
 import { TagInput } from '../components/TagInput';
 
 const PAGE_SIZE = 50;
@@ -60,6 +60,9 @@ export function HistoryPage() {
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [q, setQ] = useState(filters.q);
+  // Runs ticked for comparison, oldest pick first; a third pick replaces the oldest.
+  const [picked, setPicked] = useState<string[]>([]);
+  const togglePick = useCallback((id: string) => setPicked((cur) => (cur.includes(id) ? cur.filter((x) => x !== id) : [...cur, id].slice(-2))), []);
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   // Rows that finished since the last refresh: they need their final metrics and exit facts.
   const finishedSinceRefresh = useRef(new Set<string>());
@@ -161,25 +164,35 @@ export function HistoryPage() {
         <span className="muted small" aria-live="polite">
           {loading ? 'Loading…' : countText(items.length, total)}
         </span>
+        <div className="actions">
+          {filters.tags.length === 1 && (
+            <Link className="btn btn-ghost btn-sm" href={tagPath(filters.tags[0]!)} data-testid="open-tag-view">
+              Batch view of “{filters.tags[0]}”
+            </Link>
+          )}
+          <button
+            type="button"
+            className="btn btn-sm"
+            disabled={picked.length !== 2}
+            onClick={() => navigate(comparePath(picked[0]!, picked[1]!))}
+            data-testid="compare-picked"
+            title="Tick two runs to compare them side by side"
+          >
+            Compare{picked.length ? ` (${picked.length}/2)` : ''}
+          </button>
+        </div>
       </div>
-      <section className="filters" aria-label="Filters">
-        <div className="field">
-          <label htmlFor="h-q">Search</label>
-          <input id="h-q" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="name, code, output, message, tag or id" />
-        </div>
-        <div className="field">
-          <label htmlFor="h-meta">Metadata</label>
-          <input
-            id="h-meta"
-            type="search"
-            value={meta}
-            onChange={(e) => setMeta(e.target.value)}
-            onKeyDown={(e) => e.key === 'Enter' && setFilters({ ...filters, meta })}
-            onBlur={() => meta !== (filters.meta ?? '') && setFilters({ ...filters, meta })}
-            placeholder="model=gpt-4o,task=7 (Enter)"
-            spellCheck={false}
-          />
-        </div>
+      <FilterBar>
+        <FilterText id="h-q" label="Search" value={q} onChange={setQ} placeholder="name, code, output, message, tag or id" />
+        <FilterText
+          id="h-meta"
+          label="Metadata"
+          value={meta}
+          onChange={setMeta}
+          onBlur={() => meta !== (filters.meta ?? '') && setFilters({ ...filters, meta })}
+          onEnter={() => setFilters({ ...filters, meta })}
+          placeholder="model=gpt-4o,task=7 (Enter)"
+        />
         <fieldset className="field status-filter">
           <legend>Status</legend>
           <div className="toggle-group">
@@ -212,49 +225,21 @@ export function HistoryPage() {
             Clear filters
           </button>
         )}
-      </section>
+      </FilterBar>
       {error && (
         <p className="form-error" role="alert">
           {error}
         </p>
       )}
-      <div className="table-wrap">
-        <table className="data-table history-table" data-testid="history-table">
-          <thead>
-            <tr>
-              <th scope="col">Status</th>
-              <th scope="col">Evaluation</th>
-              <th scope="col" className="col-tags">
-                Tags
-              </th>
-              <th scope="col" className="col-when">
-                Created
-              </th>
-              <th scope="col" className="num">
-                Duration
-              </th>
-              <th scope="col" className="num col-mem">
-                Peak memory
-              </th>
-              <th scope="col" className="col-exit">
-                Result
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((e) => (
-              <HistoryRow key={e.id} e={e} activeTags={filters.tags} onTag={(t) => setFilters({ ...filters, tags: toggleTag(filters.tags, t) })} />
-            ))}
-            {!loading && items.length === 0 && (
-              <tr>
-                <td colSpan={7} className="empty">
-                  {anyFilter ? 'No evaluation matches these filters.' : 'No evaluations yet. Run one from the editor.'}
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <EvaluationTable
+        items={items}
+        testId="history-table"
+        emptyText={loading ? null : anyFilter ? 'No evaluation matches these filters.' : 'No evaluations yet. Run one from the editor.'}
+        activeTags={filters.tags}
+        onTag={(t) => setFilters({ ...filters, tags: toggleTag(filters.tags, t) })}
+        picked={picked}
+        onPick={togglePick}
+      />
       {cursor && (
         <div className="load-more">
           <button type="button" className="btn" onClick={loadMore} disabled={loadingMore}>
@@ -272,45 +257,4 @@ function countText(shown: number, total: { n: number; capped: boolean } | null):
   const all = `${total.n.toLocaleString()}${total.capped ? '+' : ''}`;
   const noun = total.n === 1 && !total.capped ? 'evaluation' : 'evaluations';
   return shown >= total.n && !total.capped ? `${all} ${noun}` : `${shown} of ${all} ${noun}`;
-}
-
-function HistoryRow({ e, activeTags, onTag }: { e: EvaluationSummary; activeTags: readonly string[]; onTag: (t: string) => void }) {
-  const duration = e.metrics.wall_ms ?? elapsedBetween(e.started_at, e.finished_at);
-  return (
-    <tr data-id={e.id} data-status={e.status}>
-      <td>
-        <StatusBadge status={e.status} />
-      </td>
-      <td>
-        <Link href={evaluationPath(e.id)} className={`row-link row-title${titleIsName(e) ? '' : ' mono'}`} title={runTitle(e)}>
-          {runTitle(e)}
-        </Link>
-        <span className="muted small row-sub">
-          <span className="mono">{e.id}</span> · {e.sandbox} · {formatMemoryLimit(e.limits.memory_mb)} · {e.limits.timeout_s} s
-        </span>
-      </td>
-      <td className="col-tags">
-        <span className="tag-list">
-          {e.tags.map((t) => (
-            <button
-              key={t}
-              type="button"
-              className={`chip chip-button${activeTags.includes(t) ? ' active' : ''}`}
-              aria-pressed={activeTags.includes(t)}
-              title={activeTags.includes(t) ? `Stop filtering by ${t}` : `Filter by ${t}`}
-              onClick={() => onTag(t)}
-            >
-              {t}
-            </button>
-          ))}
-        </span>
-      </td>
-      <td className="col-when">
-        <RelativeTime iso={e.created_at} />
-      </td>
-      <td className="num">{formatDuration(duration)}</td>
-      <td className="num col-mem">{formatBytes(e.metrics.peak_memory_bytes)}</td>
-      <td className="col-exit">{isTerminal(e.status) ? <span className="small">{exitStatusText(e)}</span> : <span className="muted small">—</span>}</td>
-    </tr>
-  );
 }
