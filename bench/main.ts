@@ -37,7 +37,7 @@ const quick = args.quick;
 
 const BENCHES: Record<string, () => Promise<Section>> = {
   sandbox: () => sandboxSection({ runs: quick ? 10 : 40 }),
-  environments: () => environmentsBench({ runs: quick ? 5 : 20 }),
+  environments: () => environmentsBench({ runs: quick ? 5 : 20, importRuns: quick ? 3 : 5, workload: quick ? 12 : 40 }),
   humaneval: () => humanevalBench({ rounds: quick ? 1 : 2, limit: quick ? 20 : undefined }),
   latency: () => latencyBench({ requests: quick ? 30 : 200 }),
   load: () =>
