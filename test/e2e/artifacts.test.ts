@@ -79,8 +79,17 @@ describe('artifacts in the web UI', () => {
     if (!rootfsResolver()('python-data')) ctx.skip('the python-data environment is not built on this host (crucible env build python-data)');
     await page.goto(`${server.url}/`);
     await runDraft(page, { code: MATPLOTLIB_PLOT.code, tags: ['e2e-artifacts'], environment: 'python-data', timeout_s: 60 }, 60_000);
+    // The run view may still show the previous test's run (two artifacts, a 64 px plot) until this
+    // one's result replaces it: wait for this plot, decoded.
+    await page.waitForFunction(
+      (width) => {
+        const img = document.querySelector('[data-testid="artifacts"] img[alt="plot.png"]') as HTMLImageElement | null;
+        return document.querySelectorAll('[data-testid="artifact"]').length === 1 && img?.complete === true && img.naturalWidth === width;
+      },
+      MATPLOTLIB_PLOT.width,
+      { timeout: 60_000 },
+    );
     const panel = page.getByTestId('artifacts');
-    await panel.waitFor();
     expect(await panel.getByTestId('artifact').count()).toBe(1);
     expect(await imageWidth(page, 'plot.png')).toBe(MATPLOTLIB_PLOT.width);
     await panel.screenshot({ path: screenshotPath('artifacts-matplotlib') });
