@@ -40,7 +40,7 @@ const quick = args.quick;
 
 const BENCHES: Record<string, () => Promise<Section>> = {
   sandbox: () => sandboxSection({ runs: quick ? 10 : 40 }),
-  environments: () => environmentsBench({ runs: quick ? 5 : 20 }),
+  environments: () => environmentsBench({ runs: quick ? 5 : 20, importRuns: quick ? 3 : 5, workload: quick ? 12 : 40 }),
   'hot-path': () => hotPathBench({ evaluations: quick ? 100 : 500, postgres: !args['no-postgres'] }),
   humaneval: () => humanevalBench({ rounds: quick ? 1 : 2, limit: quick ? 20 : undefined }),
   latency: () => latencyBench({ requests: quick ? 30 : 200 }),

@@ -12,7 +12,8 @@ export function evidenceLines(result: ScenarioResult, max = 14): string[] {
 
 export function formatResult(result: ScenarioResult, showEvidence: boolean): string {
   const { scenario, run } = result;
-  const out = [`${result.ok ? 'PASS' : 'FAIL'}  ${scenario.name.padEnd(22)} ${scenario.title}`];
+  const out = [`${result.skipped ? 'SKIP' : result.ok ? 'PASS' : 'FAIL'}  ${scenario.name.padEnd(22)} ${scenario.title}`];
+  if (result.skipped) return [...out, `      skipped:  ${result.skipped}`].join('\n');
   out.push(`      expected: ${scenario.expected}`);
   if (run) out.push(`      actual:   ${verdictLine(run.evaluation)}`);
   for (const f of result.failures) out.push(`      ✗ ${f}`);
@@ -21,7 +22,8 @@ export function formatResult(result: ScenarioResult, showEvidence: boolean): str
 }
 
 export function formatSummary(report: DemoReport): string {
-  const passed = report.results.filter((r) => r.ok).length;
+  const ran = report.results.filter((r) => !r.skipped);
+  const skipped = report.results.length - ran.length;
   const where = report.startedServer ? `a server started by the demo at ${report.server}` : report.server;
-  return `${passed}/${report.results.length} scenarios behaved as documented (${where}, ${(report.durationMs / 1000).toFixed(1)} s)`;
+  return `${ran.filter((r) => r.ok).length}/${ran.length} scenarios behaved as documented${skipped ? `, ${skipped} skipped (environment not built)` : ''} (${where}, ${(report.durationMs / 1000).toFixed(1)} s)`;
 }

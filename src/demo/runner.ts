@@ -11,6 +11,7 @@ import path from 'node:path';
 import { resolveConfig } from '../main/config.js';
 import { startServer, type RunningServer } from '../main/roles.js';
 import { CrucibleClient } from '../client/index.js';
+import type { Environment } from '../domain/evaluation.js';
 import { HostProbes } from './host.js';
 import { scenarios as allScenarios } from './scenarios/index.js';
 import type { Scenario, ScenarioResult } from './types.js';
@@ -67,9 +68,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     probes = await HostProbes.open(dataDir, CANARY_ENV);
     const client = new CrucibleClient(url);
     const probe = probes;
+    const unserved = await unservedEnvironments(client, selected);
     const results = await Promise.all(
       selected.map(async (scenario) => {
-        const result = await runScenario(client, scenario, probe, options.scenarioTimeoutMs ?? 90_000);
+        const skipped = scenario.environment && unserved.get(scenario.environment);
+        const result = skipped
+          ? { scenario, run: null, failures: [], skipped, ok: true }
+          : await runScenario(client, scenario, probe, options.scenarioTimeoutMs ?? 90_000);
         options.onResult?.(result);
         return result;
       }),
@@ -85,11 +90,31 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   }
 }
 
+/**
+ * Why each environment the scenarios need cannot run on this server: no live worker serves it (a
+ * submission would wait in the queue until one does). Read once, before anything is submitted.
+ */
+async function unservedEnvironments(client: CrucibleClient, scenarios: Scenario[]): Promise<Map<Environment, string>> {
+  const needed = new Set(scenarios.flatMap((s) => (s.environment ? [s.environment] : [])));
+  const unserved = new Map<Environment, string>();
+  if (!needed.size) return unserved;
+  for (const env of (await client.environments()).items) {
+    if (needed.has(env.name) && env.workers.length === 0)
+      unserved.set(env.name, `no worker serves the ${env.name} environment (build it: ${env.build_command})`);
+  }
+  return unserved;
+}
+
 async function runScenario(client: CrucibleClient, scenario: Scenario, probes: HostProbes, timeoutMs: number): Promise<ScenarioResult> {
   const abort = AbortSignal.timeout(timeoutMs);
   try {
     const t0 = performance.now();
-    const created = await client.submit({ ...scenario.request(probes.host), tags: ['demo', `demo:${scenario.name}`], metadata: { demo: scenario.name } });
+    const created = await client.submit({
+      ...scenario.request(probes.host),
+      ...(scenario.environment ? { environment: scenario.environment } : {}),
+      tags: ['demo', `demo:${scenario.name}`],
+      metadata: { demo: scenario.name },
+    });
     const stdoutArrivalsMs: number[] = [];
     const stdoutEmittedAtMs: number[] = [];
     for await (const event of client.events(created.id, { signal: abort })) {
@@ -98,8 +123,15 @@ async function runScenario(client: CrucibleClient, scenario: Scenario, probes: H
       stdoutEmittedAtMs.push(Date.parse(event.at));
     }
     const evaluation = await client.get(created.id);
-    const run = { evaluation, stdoutArrivalsMs, stdoutEmittedAtMs, host: await probes.observe(client.baseUrl) };
-    const failures = scenario.check(run, probes.host);
+    const run = {
+      evaluation,
+      stdoutArrivalsMs,
+      stdoutEmittedAtMs,
+      host: await probes.observe(client.baseUrl),
+      artifacts: await client.artifacts(created.id),
+      artifactBytes: (path: string) => client.artifact(created.id, path, { signal: abort }),
+    };
+    const failures = await scenario.check(run, probes.host);
     return { scenario, run, failures, ok: failures.length === 0 };
   } catch (err) {
     const why = abort.aborted ? `no verdict within ${timeoutMs} ms` : err instanceof Error ? err.message : String(err);

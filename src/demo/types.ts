@@ -1,5 +1,6 @@
 /** The shapes of the demo suite: a scenario is a program, the limits it runs under, and what must happen. */
-import type { CreateEvaluationInput, Evaluation } from '../domain/evaluation.js';
+import type { ArtifactInfo } from '../domain/artifacts.js';
+import type { CreateEvaluationInput, Environment, Evaluation } from '../domain/evaluation.js';
 
 /** Facts about the host the demo prepared, handed to scenarios that attack it. */
 export interface DemoHost {
@@ -34,20 +35,29 @@ export interface ScenarioRun {
   /** The server's timestamp (`at`, epoch ms) of each of those stdout events. */
   stdoutEmittedAtMs: number[];
   host: HostObservations;
+  /** The files the program left in /sandbox/out, as the API lists them. */
+  artifacts: ArtifactInfo[];
+  /** One artifact's bytes, fetched over the API. */
+  artifactBytes(path: string): Promise<Uint8Array>;
 }
 
 export interface Scenario {
   /** Short identifier; the evaluation is tagged `demo:<name>`. */
   name: string;
   title: string;
-  kind: 'behaviour' | 'attack';
+  kind: 'behaviour' | 'attack' | 'environment';
+  /**
+   * The environment the program needs; the scenario is skipped (saying how to build it) when no
+   * live worker of the server serves it.
+   */
+  environment?: Environment;
   /** What the platform must do, in words (shown in the report and SECURITY.md). */
   expected: string;
   /** Attack scenarios: what the program tries and which layer of the sandbox stops it. */
   attack?: { tries: string; stoppedBy: string };
   request(host: DemoHost): Omit<CreateEvaluationInput, 'tags'>;
   /** Returns the expectations that did not hold (empty = behaved as documented). */
-  check(run: ScenarioRun, host: DemoHost): string[];
+  check(run: ScenarioRun, host: DemoHost): string[] | Promise<string[]>;
 }
 
 export interface ScenarioResult {
@@ -55,5 +65,7 @@ export interface ScenarioResult {
   run: ScenarioRun | null;
   /** Broken expectations, or why the scenario could not run at all. */
   failures: string[];
+  /** Why the scenario was not run (its environment is not served); it then counts as ok. */
+  skipped?: string;
   ok: boolean;
 }

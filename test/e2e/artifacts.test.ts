@@ -2,10 +2,13 @@
  * Artifacts in the browser against a real `crucible serve`: a program writes a PNG (plain Python:
  * zlib + struct, standing in for a matplotlib plot) and an HTML file to /sandbox/out; the run
  * view and the detail page list both, show the PNG as a picture, and offer every file for
- * download. Screenshots go to test-artifacts/screenshots/.
+ * download. Then a real matplotlib plot from the python-data environment (skipped when it is not
+ * built here). Screenshots go to test-artifacts/screenshots/.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { rootfsResolver } from '../../src/sandbox/environments/rootfs.js';
+import { MATPLOTLIB_PLOT } from '../sandbox/fixtures/matplotlib-plot.js';
 import { PNG_WRITER } from '../sandbox/fixtures/png-writer.js';
 import { screenshotPath } from './browser.js';
 import type { RunningServer } from './crucible-server.js';
@@ -71,4 +74,24 @@ describe('artifacts in the web UI', () => {
     await checkArtifacts(page, id);
     await page.screenshot({ path: screenshotPath('artifacts-detail-page'), fullPage: true });
   }, 90_000);
+
+  it("shows a real matplotlib plot from the python-data environment in the run's artifacts panel", async (ctx) => {
+    if (!rootfsResolver()('python-data')) ctx.skip('the python-data environment is not built on this host (crucible env build python-data)');
+    await page.goto(`${server.url}/`);
+    await runDraft(page, { code: MATPLOTLIB_PLOT.code, tags: ['e2e-artifacts'], environment: 'python-data', timeout_s: 60 }, 60_000);
+    // The run view may still show the previous test's run (two artifacts, a 64 px plot) until this
+    // one's result replaces it: wait for this plot, decoded.
+    await page.waitForFunction(
+      (width) => {
+        const img = document.querySelector('[data-testid="artifacts"] img[alt="plot.png"]') as HTMLImageElement | null;
+        return document.querySelectorAll('[data-testid="artifact"]').length === 1 && img?.complete === true && img.naturalWidth === width;
+      },
+      MATPLOTLIB_PLOT.width,
+      { timeout: 60_000 },
+    );
+    const panel = page.getByTestId('artifacts');
+    expect(await panel.getByTestId('artifact').count()).toBe(1);
+    expect(await imageWidth(page, 'plot.png')).toBe(MATPLOTLIB_PLOT.width);
+    await panel.screenshot({ path: screenshotPath('artifacts-matplotlib') });
+  }, 120_000);
 });

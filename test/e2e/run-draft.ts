@@ -4,7 +4,11 @@ import type { Page } from 'playwright-core';
 export const DRAFT_KEY = 'crucible.draft.v1';
 
 /** Answers the new evaluation's id once the run panel shows it completed. */
-export async function runDraft(page: Page, draft: { code: string; tags?: string[]; memory_mb?: number }, timeoutMs = 30_000): Promise<string> {
+export async function runDraft(
+  page: Page,
+  draft: { code: string; tags?: string[]; memory_mb?: number; environment?: string; timeout_s?: number },
+  timeoutMs = 30_000,
+): Promise<string> {
   await page.evaluate(
     ([key, d]) =>
       localStorage.setItem(

@@ -5,14 +5,14 @@
  * capabilities, seccomp, quotas, disruption budgets, no API tokens, probes and shutdown grace.
  * (Rendered and validated, not applied: there is no cluster here. docs/operations.md says so.)
  */
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBullmqQueue } from '../../src/queue/bullmq-queue.js';
 import { byKind, named, podLabels, podSpec, renderOverlay, schemaErrors, selects, WORKLOAD_KINDS, type K8sObject } from '../helpers/kubernetes.js';
 import { missingTool } from '../helpers/ops-tools.js';
-import { deleteNamespaceKeys } from '../helpers/scale-out.js';
-import { REDIS_URL } from '../queue/redis-helpers.js';
+import { startPrometheus, testConfig, waitForQuery, type PrometheusServer } from '../helpers/prometheus-server.js';
+import { deleteNamespaceKeys, PG_URL, REDIS_URL } from '../helpers/scale-out.js';
+import { api, startTestServer } from '../helpers/server.js';
+import { dropSchema, testSchemaName } from '../storage/pg-helpers.js';
 
 const skip = missingTool('kubectl', 'kubectl');
 const OVERLAYS = ['embedded', 'scale-out', 'scale-out-gvisor'] as const;
@@ -28,6 +28,14 @@ type Policy = {
   };
 };
 const sandboxPod = (w: K8sObject) => w.metadata.labels?.['crucible.dev/sandboxes'] === 'true';
+
+type ScaledObject = K8sObject & { spec: { scaleTargetRef: { name: string }; triggers: Array<{ type: string; metadata: Record<string, string> }> } };
+const scaledObject = (objects: K8sObject[]) => named(objects, 'ScaledObject', 'crucible-worker') as unknown as ScaledObject;
+function trigger(scaled: ScaledObject, type: string) {
+  const found = scaled.spec.triggers.find((t) => t.type === type);
+  if (!found) throw new Error(`the ScaledObject has no ${type} trigger`);
+  return found;
+}
 
 describe.skipIf(skip)(`Kubernetes manifests${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const rendered = new Map<string, K8sObject[]>();
@@ -159,16 +167,15 @@ describe.skipIf(skip)(`Kubernetes manifests${skip ? ` (skipped: ${skip})` : ''}`
 
   it('scale-out: KEDA scales the worker Deployment on the queue; the Ingress and Services reach real pods', () => {
     const objects = rendered.get('scale-out')!;
-    const scaled = named(objects, 'ScaledObject', 'crucible-worker') as unknown as K8sObject & {
-      spec: { scaleTargetRef: { name: string }; triggers: Array<{ type: string; metadata: Record<string, string> }> };
-    };
+    const scaled = scaledObject(objects);
     expect(scaled.metadata.namespace).toBe('crucible-workers');
     expect(named(objects, 'Deployment', scaled.spec.scaleTargetRef.name).metadata.namespace).toBe('crucible-workers');
-    expect(scaled.spec.triggers[0]).toMatchObject({ type: 'redis', metadata: { listName: 'crucible:evaluations-python:wait' } });
     const worker = named(objects, 'Deployment', 'crucible-worker');
-    expect(scaled.spec.triggers[0]!.metadata.listLength).toBe(
-      podSpec(worker).containers[0]!.args![podSpec(worker).containers[0]!.args!.indexOf('--concurrency') + 1],
-    );
+    const args = podSpec(worker).containers[0]!.args!;
+    const concurrency = args[args.indexOf('--concurrency') + 1];
+    // Both triggers ask for one replica per --concurrency waiting evaluations.
+    expect(trigger(scaled, 'prometheus').metadata).toMatchObject({ query: expect.stringContaining('crucible_queue_waiting'), threshold: concurrency });
+    expect(trigger(scaled, 'redis').metadata).toMatchObject({ listName: 'crucible:evaluations-python:wait', listLength: concurrency });
     for (const service of byKind(objects, 'Service')) {
       const selector = (service as unknown as { spec: { selector: Record<string, string> } }).spec.selector;
       expect(
@@ -185,24 +192,35 @@ describe.skipIf(skip)(`Kubernetes manifests${skip ? ` (skipped: ${skip})` : ''}`
   });
 });
 
-describe('the queue key KEDA watches is where BullMQ keeps waiting jobs', () => {
-  const prefix = `crucible_test_${randomBytes(6).toString('hex')}`;
+const promSkip = skip ?? missingTool('prometheus', 'prometheus');
+
+describe.skipIf(promSkip)(`what KEDA counts: every waiting evaluation, prioritized ones included${promSkip ? ` (skipped: ${promSkip})` : ''}`, () => {
+  const namespace = testSchemaName();
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  let server: Awaited<ReturnType<typeof startTestServer>> | undefined;
+  let prometheus: PrometheusServer | undefined;
   afterAll(async () => {
     redis.disconnect();
-    await deleteNamespaceKeys(REDIS_URL, prefix);
-  });
+    await prometheus?.stop();
+    await server?.stop();
+    await dropSchema(namespace);
+    await deleteNamespaceKeys(REDIS_URL, namespace);
+  }, 60_000);
 
-  it('`<namespace>:evaluations-python:wait` is a list with one entry per waiting evaluation', async () => {
-    const queue = createBullmqQueue({ connection: REDIS_URL, prefix });
-    try {
-      await queue.enqueue([1, 2, 3].map((i) => ({ evaluationId: `e${i}`, environment: 'python' as const, sandbox: 'bubblewrap' as const })));
-      await redis.connect();
-      expect(await redis.type(`${prefix}:evaluations-python:wait`)).toBe('list');
-      expect(await redis.llen(`${prefix}:evaluations-python:wait`)).toBe(3);
-      expect(await queue.depth()).toBe(3);
-    } finally {
-      await queue.close();
-    }
-  });
+  it("the Redis trigger's list misses a project's prioritized evaluations; the Prometheus trigger's query counts them all", async () => {
+    const scaled = scaledObject(await renderOverlay('scale-out'));
+    // An API-only deployment (no worker takes the jobs), scraped by a real Prometheus.
+    server = await startTestServer({ databaseUrl: PG_URL, redisUrl: REDIS_URL, namespace, workers: 0 });
+    prometheus = await startPrometheus(testConfig({ 'crucible-api': [new URL(server.url).host], 'crucible-worker': [] }));
+    // One project's backlog of three: the first goes to BullMQ's wait list, the next two (fair
+    // share ranks 2 and 3) to its prioritized sorted set.
+    for (let i = 0; i < 3; i++) expect((await api(server.url, 'POST', '/api/evaluations', { code: `print(${i})` })).status).toBe(202);
+
+    await redis.connect();
+    const listName = trigger(scaled, 'redis').metadata.listName!.replace(/^crucible:/, `${namespace}:`);
+    expect(await redis.type(listName)).toBe('list');
+    expect(await redis.llen(listName)).toBe(1);
+    expect(await redis.zcard(listName.replace(/:wait$/, ':prioritized'))).toBe(2);
+    await waitForQuery(prometheus, trigger(scaled, 'prometheus').metadata.query!, (v) => v === 3);
+  }, 90_000);
 });

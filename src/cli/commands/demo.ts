@@ -6,7 +6,7 @@ import { runDemo, selectScenarios } from '../../demo/runner.js';
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('Run the demo scenarios (normal programs, limits and attacks) against a server and check each behaved as documented')
+    .description('Run the demo scenarios (normal programs, limits, environments and attacks) against a server and check each behaved as documented')
     .option('--start', 'start a temporary server in this process instead of using --server')
     .option('--only <names>', 'comma-separated scenario names')
     .option('--list', 'list the scenarios and exit')
@@ -17,7 +17,7 @@ export function registerDemo(program: Command): void {
       try {
         const only = flags.only?.split(',').filter(Boolean);
         if (flags.list) {
-          for (const s of selectScenarios(only)) process.stdout.write(`${s.name.padEnd(22)} ${s.kind.padEnd(9)} ${s.expected}\n`);
+          for (const s of selectScenarios(only)) process.stdout.write(`${s.name.padEnd(22)} ${s.kind.padEnd(11)} ${s.expected}\n`);
           return;
         }
         const { server } = cmd.optsWithGlobals<{ server: string }>();

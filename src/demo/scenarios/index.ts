@@ -1,6 +1,7 @@
-/** Every demo scenario, behaviour first, then attacks. */
+/** Every demo scenario: behaviour first, then the environments beyond the standard library, then attacks. */
 import type { Scenario } from '../types.js';
 import { attackScenarios } from './attacks.js';
 import { behaviourScenarios } from './behaviour.js';
+import { environmentScenarios } from './environments.js';
 
-export const scenarios: Scenario[] = [...behaviourScenarios, ...attackScenarios];
+export const scenarios: Scenario[] = [...behaviourScenarios, ...environmentScenarios, ...attackScenarios];
