@@ -117,9 +117,20 @@ export class EvaluationRunner {
       unrecordedStart = null;
       return start;
     };
+    // A start whose own write failed (a storage outage) is recorded with the verdict instead: the
+    // state machine has no way from provisioning to a verdict that skips running.
+    let unstoredStart: UnrecordedStart | null = null;
     const flushStart = () => {
       const start = takeStart();
-      if (start) enqueueWrite(() => this.recordStart(evaluation.id, start));
+      if (!start) return;
+      enqueueWrite(async () => {
+        try {
+          await this.recordStart(evaluation.id, start);
+        } catch (err) {
+          unstoredStart = start;
+          throw err;
+        }
+      });
     };
     const batcher = new OutputBatcher(flushIntervalMs, 64 * 1024, (events) => {
       flushStart();
@@ -170,8 +181,9 @@ export class EvaluationRunner {
     // Nothing more comes from the sandbox: take what is pending now, so that no timer writes
     // output or the start behind the verdict's back while earlier writes finish.
     const leftover = batcher.drain();
-    const pendingStart = takeStart();
+    const untakenStart = takeStart();
     await chain;
+    const pendingStart = untakenStart ?? unstoredStart;
     endRunSpans(result, started ? running : starting);
 
     if (result.reason === 'platform_error' && !started && !abort.signal.aborted) {
