@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { AuthConfig, WhoAmI } from '../../../src/domain/web-session';
 import { api, ApiError } from './api-client';
+import { whoAmI } from './early-sign-in';
 
 export type SignInState =
   | { status: 'loading' }
@@ -24,7 +25,7 @@ export function useSignIn() {
 
   const refresh = useCallback(async (error: string | null = null) => {
     try {
-      setState({ status: 'signed-in', me: await api.me() });
+      setState({ status: 'signed-in', me: await whoAmI() });
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 401) {
         setState({ status: 'unknown' });
