@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { get as httpGet } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { tempDir } from '../test/helpers/server.js';
@@ -45,6 +46,8 @@ interface FileFigures {
   /** Medians over the reps, MiB/s. */
   sessionWrite: number;
   sessionRead: number;
+  /** The same GET read with node:http instead of the SDK's fetch: separates the server from the client. */
+  sessionReadHttp: number;
   diskWriteFsync: number;
   diskWriteNoFsync: number;
   diskRead: number;
@@ -70,7 +73,7 @@ export async function sessionsBench(opts: { execs: number; starts: number; fileR
     let files: FileFigures[];
     try {
       execs = await measureExecs(session, opts.execs, () => deadline(0.7 / COMMANDS.length));
-      files = await measureFiles(session, opts.fileReps);
+      files = await measureFiles(session, server.url, opts.fileReps);
     } finally {
       await session.end();
     }
@@ -99,7 +102,7 @@ export async function sessionsBench(opts: { execs: number; starts: number; fileR
         crucible: f.sessionRead,
         baseline: f.diskRead,
         ratio: round(f.sessionRead / f.diskRead, 2),
-        note: `disk: readFileSync of the file just written (page cache); median of ${f.reps}`,
+        note: `SDK readFile (fetch); the same GET with node:http: ${f.sessionReadHttp} MiB/s; disk: readFileSync of the file just written (page cache); median of ${f.reps}`,
       });
     }
     const start = distribution(startMs);
@@ -155,7 +158,7 @@ async function measureExecs(session: CrucibleSession, count: number, until: () =
   }
 }
 
-async function measureFiles(session: CrucibleSession, reps: number): Promise<FileFigures[]> {
+async function measureFiles(session: CrucibleSession, baseUrl: string, reps: number): Promise<FileFigures[]> {
   const dir = tempDir('crucible-bench-files-');
   try {
     const figures: FileFigures[] = [];
@@ -165,6 +168,7 @@ async function measureFiles(session: CrucibleSession, reps: number): Promise<Fil
       const rates = {
         sessionWrite: [] as number[],
         sessionRead: [] as number[],
+        sessionReadHttp: [] as number[],
         diskWriteFsync: [] as number[],
         diskWriteNoFsync: [] as number[],
         diskRead: [] as number[],
@@ -178,6 +182,10 @@ async function measureFiles(session: CrucibleSession, reps: number): Promise<Fil
         const back = await session.readFile(`bench-${mib}.bin`);
         rates.sessionRead.push(rate(performance.now() - t));
         if (!Buffer.from(back.buffer, back.byteOffset, back.byteLength).equals(bytes)) throw new Error(`${mib} MiB read back differs`);
+        t = performance.now();
+        const viaHttp = await httpGetBytes(`${baseUrl}/api/sessions/${session.id}/files?path=bench-${mib}.bin`);
+        rates.sessionReadHttp.push(rate(performance.now() - t));
+        if (!viaHttp.equals(bytes)) throw new Error(`${mib} MiB read back over node:http differs`);
 
         t = performance.now();
         writeWithFsync(local, bytes);
@@ -198,6 +206,7 @@ async function measureFiles(session: CrucibleSession, reps: number): Promise<Fil
         reps,
         sessionWrite: median(rates.sessionWrite),
         sessionRead: median(rates.sessionRead),
+        sessionReadHttp: median(rates.sessionReadHttp),
         diskWriteFsync: median(rates.diskWriteFsync),
         diskWriteNoFsync: median(rates.diskWriteNoFsync),
         diskRead: median(rates.diskRead),
@@ -207,6 +216,18 @@ async function measureFiles(session: CrucibleSession, reps: number): Promise<Fil
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A GET's whole body through node:http (no fetch), as bytes. */
+function httpGetBytes(url: string): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    httpGet(url, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(parts)) : reject(new Error(`GET ${url}: ${res.statusCode}`))));
+      res.on('error', reject);
+    }).on('error', reject),
+  );
 }
 
 function writeWithFsync(file: string, bytes: Buffer): void {
