@@ -56,7 +56,7 @@ const BENCHES: Record<string, () => Promise<Section>> = {
     }),
   'output-memory': () => outputMemoryBench(),
   overflow: () => overflowBench({ depth: quick ? 10 : 50, submissions: quick ? 30 : 200 }),
-  sessions: () => sessionsBench(quick ? { execs: 30, starts: 5, budgetS: 30 } : { execs: 300, starts: 20, budgetS: 90 }),
+  sessions: () => sessionsBench(quick ? { execs: 30, starts: 5, fileReps: 2, budgetS: 30 } : { execs: 300, starts: 20, fileReps: 5, budgetS: 90 }),
   scale: () => scaleBench({ rows: quick ? 10_000 : 100_000, baselineRows: 1_000, postgres: !args['no-postgres'] }),
   'scale-out': () => scaleOutBench(quick ? { latencyRuns: 5, batch: 10 } : { latencyRuns: 15, batch: 40 }),
   soak: () => soakBench({ minutes: Number(args['soak-minutes'] ?? (quick ? 1 : 5)) }),

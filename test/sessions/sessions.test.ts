@@ -172,6 +172,12 @@ describe('sessions (bubblewrap)', () => {
     const back = await getBytes(`${server.url}/api/sessions/${s.id}/files?path=big.bin`);
     expect(back.length).toBe(big.length);
     expect(back.equals(big)).toBe(true);
+    // Sent as they are, even to a client that accepts gzip (fetch always does): compressing
+    // 64 MiB of file bytes cost the server CPU and made such clients read at a few MiB/s.
+    const asFetchAsks = await fetch(`${server.url}/api/sessions/${s.id}/files?path=big.bin`, { headers: { 'accept-encoding': 'gzip, br' } });
+    expect(asFetchAsks.headers.get('content-encoding')).toBeNull();
+    expect(asFetchAsks.headers.get('content-length')).toBe(String(big.length));
+    await asFetchAsks.body?.cancel();
     const refused = await put(s.id, 'bigger.bin', Buffer.alloc(65 * 1024 * 1024));
     expect(refused.status).toBe(413);
     // The session's per-file limit, not the server-wide body limit of JSON requests.
@@ -181,9 +187,15 @@ describe('sessions (bubblewrap)', () => {
     await end(s.id);
   }, 300_000);
 
-  it('200 execs in a row', async () => {
+  it('1000 execs in a row each complete with exit 0 and their own output; the session is still ready', async () => {
     const s = await createSession();
-    for (let i = 0; i < 200; i++) expect((await exec(s.id, { cmd: ['echo', String(i)] })).stdout).toBe(`${i}\n`);
+    for (let i = 0; i < 1000; i++) {
+      const r = await exec(s.id, { cmd: ['echo', String(i)] });
+      if (r.reason !== 'completed' || r.exit_code !== 0 || r.stdout !== `${i}\n`)
+        expect({ i, ...r }).toMatchObject({ i, reason: 'completed', exit_code: 0, stdout: `${i}\n` });
+    }
+    const after = await api<Session>(server.url, 'GET', `/api/sessions/${s.id}`);
+    expect(after.body.status).toBe('ready');
     await end(s.id);
   }, 300_000);
 
@@ -198,11 +210,20 @@ describe('sessions (bubblewrap)', () => {
     await end(s.id);
   }, 60_000);
 
-  it('idle expiry ends the session with reason idle_timeout', async () => {
+  it('a session abandoned by its client ends by idle timeout, leaving no process or mount behind', async () => {
     const s = await createSession({ idle_timeout_s: 1 });
-    await new Promise((r) => setTimeout(r, 2500));
-    const after = await api<Session>(server.url, 'GET', `/api/sessions/${s.id}`);
+    // The client starts a background process, then goes away without ending the session.
+    const marker = `8${Math.floor(Math.random() * 1e6)}`;
+    expect((await exec(s.id, { cmd: ['sh', '-c', `sleep ${marker} > /dev/null 2>&1 &`] })).reason).toBe('completed');
+    expect(hostProcessesWith(`sleep ${marker}`).length).toBe(1);
+    let after = await api<Session>(server.url, 'GET', `/api/sessions/${s.id}`);
+    for (let waited = 0; after.body.status !== 'ended' && waited < 20_000; waited += 500) {
+      await new Promise((r) => setTimeout(r, 500));
+      after = await api<Session>(server.url, 'GET', `/api/sessions/${s.id}`);
+    }
     expect(after.body).toMatchObject({ status: 'ended', ended_reason: 'idle_timeout' });
+    expect(hostProcessesWith(`sleep ${marker}`)).toEqual([]);
+    expect(execFileSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' })).not.toContain(s.id);
   }, 30_000);
 
   it('killing the agent from inside ends the session with agent_exited, never silently', async () => {
