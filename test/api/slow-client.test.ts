@@ -70,7 +70,18 @@ describe('slow event-stream clients', () => {
       ),
     );
     try {
-      const refused = await fetch(`${server.url}/api/evaluations/${evaluation.id}`);
+      // The stalled answers fill the budget once written into buffers nobody reads, which on a busy
+      // host can take longer than the pause above: ask until refused (a full answer is read whole).
+      const refused = await waitFor(
+        'a refusal while the budget is full',
+        async () => {
+          const r = await fetch(`${server.url}/api/evaluations/${evaluation.id}`);
+          if (r.status === 503) return r;
+          await r.arrayBuffer();
+          return false;
+        },
+        10_000,
+      );
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('5');
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('server_busy');
