@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { screenshotPath } from './browser.js';
 import type { RunningServer } from './crucible-server.js';
+import { apiJson } from './api-json.js';
 import { e2eSession } from './session.js';
 
 const DRAFT_KEY = 'crucible.draft.v1';
@@ -18,15 +19,7 @@ let server: RunningServer;
 let page: Page;
 beforeAll(() => ({ server, page } = session));
 
-async function api<T>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const api = <T>(path: string, body?: unknown) => apiJson<T>(server.url, path, body);
 
 const ACTIVE = ['queued', 'provisioning', 'running'];
 

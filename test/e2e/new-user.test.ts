@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { axeViolations, setTheme } from './axe.js';
 import type { Browser } from './browser.js';
 import type { RunningServer } from './crucible-server.js';
+import { apiJson } from './api-json.js';
 import { e2eSession } from './session.js';
 import { FOUR_G, throttle } from './throttle.js';
 
@@ -22,15 +23,7 @@ let browser: Browser;
 let page: Page;
 beforeAll(() => ({ server, browser, page } = session));
 
-async function api<T>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const api = <T>(path: string, body?: unknown) => apiJson<T>(server.url, path, body);
 
 /** Submits a program through the API and waits until it is over. */
 async function finishedRun(code: string, tags: string[] = []): Promise<string> {
