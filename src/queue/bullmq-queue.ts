@@ -282,6 +282,7 @@ class BullmqConsumer implements QueueConsumer {
         {
           prefix,
           concurrency: Math.max(1, share(options.concurrency)),
+          autorun: false,
           lockDuration: queueOptions.lockDurationMs ?? LOCK_DURATION_MS,
           stalledInterval: queueOptions.stalledIntervalMs ?? STALLED_INTERVAL_MS,
           maxStalledCount: retry.maxAttempts,
@@ -300,6 +301,18 @@ class BullmqConsumer implements QueueConsumer {
       worker.on('error', onError);
       inHand.set(worker, 0);
       return worker;
+    });
+    // Every environment's worker starts fetching at once, when all are connected: one that ran
+    // while another was still connecting would take a burst of its own jobs ahead of older ones
+    // of the other environment. A failed connection does not hold the others back (run() waits
+    // out Redis outages itself).
+    const start = () => {
+      if (this.closing) return;
+      for (const worker of this.workers) worker.run().catch(onError);
+    };
+    Promise.all(this.workers.map((w) => w.waitUntilReady())).then(start, (err: unknown) => {
+      onError(err);
+      start();
     });
   }
 

@@ -85,8 +85,9 @@ export function queueContract(name: string, harness: QueueHarness): void {
         ['b', 1],
         ['c', 1],
       ]);
-      // Far below any poll period (1 s embedded, 5 s BullMQ drain delay), with room for a loaded machine.
-      expect(latency).toBeLessThan(150);
+      // Well below any poll period (1 s embedded, 5 s BullMQ drain delay), with room for a machine
+      // loaded by the rest of the suite (155 ms seen there).
+      expect(latency).toBeLessThan(500);
       expect(await queue.depth()).toBe(0);
     });
 
