@@ -34,7 +34,8 @@ export class Reaper {
   /**
    * When this reaper's own storage calls last failed. Right after an outage (the database was down
    * or refused writes), every worker's heartbeat is stale because it could not be written either:
-   * for one liveness window after a failure, stale heartbeats are not taken as deaths.
+   * for one liveness window after a failure, stale heartbeats are not taken as deaths. Only
+   * storage failures count: a queue error during a pass is logged apart (see pass()).
    */
   private lastFailureAt = Number.NEGATIVE_INFINITY;
 
@@ -94,7 +95,9 @@ export class Reaper {
       await this.recover(evaluation.id, evaluation.worker, evaluation.status as 'provisioning' | 'running', evaluation.attempts);
     }
     await this.deps.sessions?.endLost(alive);
-    await this.requeueLost(now);
+    // A queue that does not answer (Redis down or slow) is not a storage outage: it must not put
+    // this reaper in recovery, where stale heartbeats are forgiven and dead workers go unnoticed.
+    await this.requeueLost(now).catch((err: unknown) => this.deps.log.warn({ err: String(err) }, 'could not compare the queue with storage; will retry'));
   }
 
   private async recover(id: string, worker: string | null, status: 'provisioning' | 'running', attempts: number): Promise<void> {
