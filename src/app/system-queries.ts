@@ -15,6 +15,7 @@ import type { JobQueue } from '../ports/queue.js';
 import type { BackendHealth, SandboxBackend, SandboxBackends } from '../ports/sandbox.js';
 import type { Storage } from '../ports/storage.js';
 import { authorize } from './access.js';
+import type { LoadHistorySampler } from './load-history.js';
 import { ttlCache } from './ttl-cache.js';
 
 /** Percentiles are taken over at most this many of the newest evaluations in the window (bounded cost). */
@@ -25,6 +26,8 @@ export interface SystemQueriesDeps {
   queue: JobQueue;
   bus: EventBus;
   sandboxes: SandboxBackends;
+  /** Recent queue depth and running count; without it (a process that serves no dashboard) stats() has no history. */
+  loadHistory?: Pick<LoadHistorySampler, 'since' | 'options'>;
 }
 
 export interface SystemQueriesOptions {
@@ -133,7 +136,14 @@ export class SystemQueries {
       // One more than used tells whether the window held more than the sample.
       this.deps.storage.stats.durationSamples(since, LATENCY_SAMPLE + 1, project),
     ]);
-    return { project: project ?? null, buckets, bucket_s: bucketS, latency: latencyStats(samples.slice(0, LATENCY_SAMPLE), samples.length > LATENCY_SAMPLE) };
+    const history = this.deps.loadHistory;
+    return {
+      project: project ?? null,
+      buckets,
+      bucket_s: bucketS,
+      latency: latencyStats(samples.slice(0, LATENCY_SAMPLE), samples.length > LATENCY_SAMPLE),
+      load: { interval_s: (history?.options.intervalMs ?? 0) / 1000, samples: history?.since(Date.parse(since), project) ?? [] },
+    };
   }
 
   async config(): Promise<ConfigResponse> {

@@ -65,11 +65,30 @@ export const LatencyStats = LatencyGroup.extend({
 });
 export type LatencyStats = z.infer<typeof LatencyStats>;
 
+/** Queue depth and running count at one instant, as the queue view (GET /api/queue) reported them then. */
+export const LoadSample = z.object({
+  at: z.string(),
+  queued: z.number().describe('Evaluations waiting for a worker (the queue depth)'),
+  running: z.number().describe('Evaluations provisioning or running'),
+});
+export type LoadSample = z.infer<typeof LoadSample>;
+
+export const LoadHistory = z.object({
+  interval_s: z.number().describe('Seconds between samples (0: the answering process keeps no history)'),
+  samples: z
+    .array(LoadSample)
+    .describe(
+      'Oldest first, within the requested window. Sampled in memory by the API instance that answers, so they start when it started (at most the last 15 minutes)',
+    ),
+});
+export type LoadHistory = z.infer<typeof LoadHistory>;
+
 export const StatsResponse = z.object({
   project: z.string().nullable().describe("Null: every project's numbers (admins); else only this project's (the caller's)"),
   buckets: z.array(z.object({ start: z.string(), completed: z.number(), failed: z.number(), timeout: z.number(), cancelled: z.number() })),
   bucket_s: z.number(),
   latency: LatencyStats.describe('Percentiles over the evaluations that finished in the window'),
+  load: LoadHistory.describe('Recent queue depth and running count, so a live chart starts from history rather than empty'),
 });
 export type StatsResponse = z.infer<typeof StatsResponse>;
 

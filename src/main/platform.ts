@@ -10,6 +10,7 @@ import { EnvironmentQueries } from '../app/environments.js';
 import { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import { EvaluationService } from '../app/evaluation-service.js';
 import { EventLogReader } from '../app/event-log-reader.js';
+import { LoadHistorySampler } from '../app/load-history.js';
 import { QuotaService } from '../app/quotas.js';
 import { Reaper } from '../app/reaper.js';
 import { StatusFeed } from '../app/status-feed.js';
@@ -49,6 +50,8 @@ export interface UseCases {
   system: SystemQueries;
   syntaxChecker: SyntaxChecker;
   reaper: Reaper;
+  /** Recent queue depth and running count for the dashboard; only an API process starts it. */
+  loadHistory: LoadHistorySampler;
   access: AccessControl;
   audit: AuditTrail;
   quotas: QuotaService;
@@ -78,6 +81,12 @@ export interface Platform extends UseCases {
   log: PinoLogger;
   close(): Promise<void>;
 }
+
+/**
+ * The dashboard's load history: a sample every 2 s for 15 minutes (the dashboard's window) is 450
+ * samples, a chart as smooth as the live one, for two small queries per 2 s per API instance.
+ */
+const LOAD_HISTORY = { intervalMs: 2_000, keepMs: 15 * 60_000 };
 
 function buildUseCases(
   config: PlatformConfig,
@@ -138,15 +147,20 @@ function buildUseCases(
     },
     rateLimiter,
   );
+  const loadHistory = new LoadHistorySampler({ queue, stats: storage.stats, log }, LOAD_HISTORY);
   return {
     lifecycle,
     evaluations,
     environments,
     events,
     statusFeed: new StatusFeed({ storage, bus }),
-    system: new SystemQueries({ storage, queue, bus, sandboxes }, { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs }),
+    system: new SystemQueries(
+      { storage, queue, bus, sandboxes, loadHistory },
+      { maxQueueDepth: config.maxQueueDepth, livenessWindowMs: config.livenessWindowMs },
+    ),
     syntaxChecker: new SyntaxChecker(sandboxes.bubblewrap),
     reaper,
+    loadHistory,
     access,
     webSessions: new WebSessions({ store: storage.webSessions, keys: storage.apiKeys, access }, webSessionOptions(config)),
     audit: new AuditTrail(storage.audit),
@@ -223,6 +237,7 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger, trac
         if (closed) return;
         closed = true;
         await useCases.reaper.stop();
+        await useCases.loadHistory.stop();
         await runCleanups(cleanups, log);
       },
     };

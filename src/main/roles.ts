@@ -72,6 +72,7 @@ export async function startServer(configured: PlatformConfig, listen: Listen): P
     if (isEmbedded(config)) await recoverEmbedded(platform, worker?.id ?? null);
     await worker?.start();
     platform.reaper.start(config.reaperIntervalMs, worker ? [worker.id] : []);
+    platform.loadHistory.start();
 
     const streams = new StreamGate(config.maxStreams);
     // Queue and worker gauges come from shared storage: every API instance exports the same

@@ -214,6 +214,20 @@ export interface EvaluationStats {
    * those finished since `cpuSinceIso` (0 when not given: that sum is only read when needed).
    */
   projectUsage(project: string, cpuSinceIso?: string): Promise<ProjectUsage>;
+  /**
+   * Every project with evaluations queued or in flight (provisioning or running), with those
+   * counts: the dashboard's load history samples this every few seconds. Its cost follows the
+   * number of unfinished evaluations (bounded by the queue's maximum and the workers' slots),
+   * never the table's size.
+   */
+  activeByProject(): Promise<ProjectLoad[]>;
+}
+
+export interface ProjectLoad {
+  project: string;
+  queued: number;
+  /** Provisioning or running. */
+  running: number;
 }
 
 export interface ProjectUsage {

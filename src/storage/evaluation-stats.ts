@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import { EVALUATION_STATUSES, TERMINAL_STATUSES, type Environment, type EvaluationStatus } from '../domain/evaluation.js';
 import type { DurationSample } from '../domain/percentiles.js';
-import type { EvaluationStats, OutcomeBucket, ProjectUsage, QueuedInEnvironment } from '../ports/storage.js';
+import type { EvaluationStats, OutcomeBucket, ProjectLoad, ProjectUsage, QueuedInEnvironment } from '../ports/storage.js';
 import type { Db, StoreDialect } from './dialect.js';
 import { toIso, toMs } from './rows.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
@@ -118,6 +118,26 @@ export class KyselyEvaluationStats implements EvaluationStats {
         }
       }
       return [...buckets.values()].sort((a, b) => a.start.localeCompare(b.start));
+    });
+  }
+
+  activeByProject(): Promise<ProjectLoad[]> {
+    return this.guard(async () => {
+      // Status leads the (status, created_at, id) index: only unfinished rows are read.
+      const rows = await this.db
+        .selectFrom('evaluations')
+        .select((eb) => ['project', 'status', eb.fn.countAll<number>().as('n')])
+        .where('status', 'in', ['queued', 'provisioning', 'running'])
+        .groupBy(['project', 'status'])
+        .execute();
+      const byProject = new Map<string, ProjectLoad>();
+      for (const r of rows) {
+        const load = byProject.get(r.project) ?? { project: r.project, queued: 0, running: 0 };
+        if (r.status === 'queued') load.queued += Number(r.n);
+        else load.running += Number(r.n);
+        byProject.set(r.project, load);
+      }
+      return [...byProject.values()];
     });
   }
 

@@ -559,6 +559,22 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect((await store.workers.list()).map((x) => x.id)).toEqual(['host-b:9']);
     });
 
+    it('counts the unfinished evaluations of every project that has any (the load history samples)', async () => {
+      expect(await store.stats.activeByProject()).toEqual([]);
+      await created({ project: 'alpha' });
+      await created({ project: 'alpha' });
+      const claimed = await created({ project: 'alpha' });
+      await store.evaluations.transition(claimed.id, 'provisioning', { worker: 'w1', increment_attempts: true }, { expectFrom: ['queued'] });
+      await toRunning((await created({ project: 'beta' })).id);
+      const done = await created({ project: 'gamma' });
+      await store.evaluations.transition(done.id, 'cancelled', { finished_at: new Date().toISOString(), reason: 'cancelled' });
+      const active = await store.stats.activeByProject();
+      expect([...active].sort((x, y) => x.project.localeCompare(y.project))).toEqual([
+        { project: 'alpha', queued: 2, running: 1 },
+        { project: 'beta', queued: 0, running: 1 },
+      ]);
+    });
+
     it("counts one project's usage and narrows the dashboard numbers to it; stores quotas", async () => {
       const since = new Date(Date.now() - 60_000).toISOString();
       await created({ project: 'alpha' });

@@ -95,7 +95,7 @@ export function LineChart({
             const lastP = s.points[s.points.length - 1] as readonly [number, number];
             const area = `${line}L${x(lastP[0]).toFixed(1)},${y(0)}L${x(first[0]).toFixed(1)},${y(0)}Z`;
             return (
-              <g key={s.label}>
+              <g key={s.label} data-series={s.label} data-points={s.points.length}>
                 <path d={area} fill={s.color} opacity={0.14} />
                 <path d={line} fill="none" stroke={s.color} strokeWidth={1.6} strokeLinejoin="round" />
                 {s.points.length === 1 && <circle cx={x(first[0])} cy={y(first[1])} r={2.5} fill={s.color} />}

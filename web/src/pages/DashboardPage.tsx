@@ -2,9 +2,12 @@
  * The platform at a glance: queue depth, running count, workers and their load, throughput and
  * failure rate. Polls /api/queue, /api/workers and /api/stats every few seconds (only while the
  * tab is visible) and additionally, debounced, when the status feed says something changed.
+ * Both charts start from the server's recent history (/api/stats: finished evaluations per minute
+ * from storage, queue depth and running count sampled by the API), so a page load never starts
+ * them empty.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { QueueStats, StatsResponse, WorkerView } from '../../../src/domain/system-views';
+import type { LoadHistory, QueueStats, StatsResponse, WorkerView } from '../../../src/domain/system-views';
 import type { EvaluationStatus, EvaluationSummary } from '../../../src/domain/evaluation';
 import { api } from '../lib/api-client';
 import { formatDuration, formatPercent } from '../lib/format';
@@ -22,39 +25,26 @@ const POLL_MS = 5000;
 const FEED_REFRESH_DEBOUNCE_MS = 1000;
 const STATS_MINUTES = 15;
 const STATS_BUCKET_S = 60;
-/** Queue/running samples kept for the live chart (one per refresh). */
-const MAX_LOAD_SAMPLES = 180;
 const MAX_RECENT = 10;
 
-interface LoadSample {
+export interface LoadPoint {
   t: number;
-  depth: number;
+  queued: number;
   running: number;
 }
 
 /**
- * The server keeps no history of queue depth, so the live chart's samples are kept in the tab
- * (sessionStorage): coming back to the dashboard, or reloading it, continues the chart instead of
- * starting empty. Samples older than the stats window are dropped.
+ * The queue chart's points: the server's samples, then the numbers the tiles show now, so the
+ * line ends where the tiles are (the server samples every couple of seconds). The live point is
+ * placed in the server's time, at most one interval after its last sample: a browser clock that
+ * runs ahead or behind the server's cannot stretch or fold the line.
  */
-const LOAD_STORAGE_KEY = 'crucible.dashboard.load.v1';
-
-function loadSamples(now = Date.now()): LoadSample[] {
-  try {
-    const raw = JSON.parse(sessionStorage.getItem(LOAD_STORAGE_KEY) ?? '[]') as unknown;
-    if (!Array.isArray(raw)) return [];
-    return (raw as LoadSample[]).filter((s) => typeof s?.t === 'number' && now - s.t <= STATS_MINUTES * 60_000).slice(-MAX_LOAD_SAMPLES);
-  } catch {
-    return [];
-  }
-}
-
-function saveSamples(samples: readonly LoadSample[]): void {
-  try {
-    sessionStorage.setItem(LOAD_STORAGE_KEY, JSON.stringify(samples));
-  } catch {
-    // storage full or disabled: the chart still works for this visit
-  }
+export function loadPoints(history: LoadHistory | undefined, live: { queued: number; running: number } | null, now: number): LoadPoint[] {
+  const points: LoadPoint[] = (history?.samples ?? []).map((s) => ({ t: Date.parse(s.at), queued: s.queued, running: s.running }));
+  if (!live) return points;
+  const last = points.at(-1)?.t;
+  const t = last === undefined ? now : Math.min(Math.max(now, last), last + (history?.interval_s ?? 0) * 1000);
+  return [...points, { t, ...live }];
 }
 
 const FINISHED_STATUSES = ['completed', 'failed', 'timeout', 'cancelled'] as const;
@@ -78,7 +68,6 @@ export function DashboardPage() {
   const [queue, setQueue] = useState<QueueStats | null>(null);
   const [workers, setWorkers] = useState<WorkerView[] | null>(null);
   const [stats, setStats] = useState<StatsResponse | null>(null);
-  const [load, setLoad] = useState<LoadSample[]>(() => loadSamples());
   const [recent, setRecent] = useState<EvaluationSummary[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [updatedAt, setUpdatedAt] = useState<number | null>(null);
@@ -95,14 +84,7 @@ export function DashboardPage() {
       setWorkers(w.workers);
       setStats(s);
       setError(null);
-      const now = Date.now();
-      setUpdatedAt(now);
-      const running = (q.counts.running ?? 0) + (q.counts.provisioning ?? 0);
-      setLoad((cur) => {
-        const next = [...cur, { t: now, depth: q.depth, running }].slice(-MAX_LOAD_SAMPLES);
-        saveSamples(next);
-        return next;
-      });
+      setUpdatedAt(Date.now());
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {
@@ -138,6 +120,7 @@ export function DashboardPage() {
   const capacity = alive.reduce((s, w) => s + w.capacity, 0);
   const busy = alive.reduce((s, w) => s + w.running, 0);
   const summary = stats ? summariseStats(stats.buckets, stats.bucket_s) : null;
+  const load = loadPoints(stats?.load, queue && running !== null ? { queued: queue.depth, running } : null, updatedAt ?? 0);
   const t0 = load[0]?.t ?? 0;
   const bars = (stats?.buckets ?? []).map((b) => ({
     label: new Date(b.start).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false }),
@@ -205,11 +188,11 @@ export function DashboardPage() {
             summary={summary ? `${summary.finished} finished, failure rate ${formatPercent(summary.failureRate)}` : 'loading'}
           />
         </div>
-        <div className="card">
+        <div className="card" data-testid="load-chart" data-since={load.length > 0 ? new Date(t0).toISOString() : undefined}>
           <LineChart
-            title="Queue and running (live)"
+            title={`Queue and running, last ${STATS_MINUTES} min (live)`}
             series={[
-              { label: 'Queued', color: 'var(--warn)', points: load.map((s) => [s.t - t0, s.depth] as const) },
+              { label: 'Queued', color: 'var(--warn)', points: load.map((s) => [s.t - t0, s.queued] as const) },
               { label: 'Running', color: 'var(--accent)', points: load.map((s) => [s.t - t0, s.running] as const) },
             ]}
             formatY={(v) => (Number.isInteger(v) ? String(v) : v.toFixed(1))}
