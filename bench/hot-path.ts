@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { EvaluationLifecycle } from '../src/app/evaluation-lifecycle.js';
 import { newEvaluationId } from '../src/app/evaluation-ids.js';
+import { NO_ARTIFACTS } from '../src/domain/artifacts.js';
 import { DEFAULT_LIMITS } from '../src/domain/limits.js';
 import type { RunResult } from '../src/domain/run-result.js';
 import { createMemoryBus } from '../src/events/memory-bus.js';
@@ -52,6 +53,8 @@ const RESULT: RunResult = {
   stdout_truncated: false,
   stderr_truncated: false,
   metrics: { wall_ms: 13, cpu_ms: 9, peak_memory_bytes: 8e6 },
+  // What the sandboxes return for a program that wrote no files to /sandbox/out.
+  artifacts: NO_ARTIFACTS,
 };
 
 /** One evaluation, as EvaluationService.submit and EvaluationRunner.run drive the storage ports. */

@@ -162,6 +162,8 @@ export async function humanevalBench(opts: { rounds: number; limit?: number }): 
         {
           metric: 'server CPU per program (ms)',
           crucible: round(serverCpuMs / (n * opts.rounds)),
+          target: '≤ 2 ms',
+          met: serverCpuMs / (n * opts.rounds) <= 2,
           note: 'API + storage + worker + sandbox supervision, in the server process',
         },
         {

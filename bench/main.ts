@@ -24,6 +24,7 @@ import type { Section } from './lib/section.js';
 import { sandboxSection } from './sandbox-section.js';
 import { sessionsBench } from './sessions-section.js';
 import { scaleBench } from './scale.js';
+import { serverCpuBench } from './server-cpu.js';
 import { scaleOutBench } from './scale-out.js';
 import { soakBench } from './soak.js';
 
@@ -42,6 +43,7 @@ const BENCHES: Record<string, () => Promise<Section>> = {
   sandbox: () => sandboxSection({ runs: quick ? 10 : 40 }),
   environments: () => environmentsBench({ runs: quick ? 5 : 20, importRuns: quick ? 3 : 5, workload: quick ? 12 : 40 }),
   'hot-path': () => hotPathBench({ evaluations: quick ? 100 : 500, postgres: !args['no-postgres'] }),
+  'server-cpu': () => serverCpuBench({ evaluations: quick ? 100 : 300 }),
   humaneval: () => humanevalBench({ rounds: quick ? 1 : 2, limit: quick ? 20 : undefined }),
   latency: () => latencyBench({ requests: quick ? 30 : 200 }),
   load: () =>

@@ -36,6 +36,9 @@ export interface EmbeddedQueueSource {
   ownsDb?: boolean;
 }
 
+/** How long a finished job's row waits to be deleted together with others (see EmbeddedQueue.complete). */
+const COMPLETION_BATCH_MS = 100;
+
 /** Wakeups per database file, shared by every queue instance of this process on that file. */
 const wakeups = new EventEmitter();
 wakeups.setMaxListeners(0);
@@ -54,6 +57,9 @@ class EmbeddedQueue implements JobQueue {
   readonly pollIntervalMs: number;
   readonly onError: (err: unknown) => void;
   private closed = false;
+  private completed: string[] = [];
+  private completionTimer: NodeJS.Timeout | null = null;
+  private deleting: Promise<void> = Promise.resolve();
 
   constructor(source: EmbeddedQueueSource, options: EmbeddedQueueOptions) {
     const { db, filename } = source;
@@ -107,6 +113,7 @@ class EmbeddedQueue implements JobQueue {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.consumers].map((c) => c.close()));
+    await this.deleteCompleted();
     await this.ready.catch(() => {});
     if (this.ownDb) await this.ownDb.destroy();
   }
@@ -118,8 +125,27 @@ class EmbeddedQueue implements JobQueue {
     return this.jobs.claim(environments);
   }
 
-  complete(evaluationId: string): Promise<void> {
-    return this.jobs.complete(evaluationId);
+  /**
+   * A finished job's row is deleted with the others finished within COMPLETION_BATCH_MS, in one
+   * statement, and the consumer does not wait for it. Until then the row stays `active` under this
+   * process, so it is never delivered again while the process lives; if the process dies first,
+   * the job is delivered again after the restart and the worker's compare-and-set skips it (its
+   * evaluation is no longer `queued`).
+   */
+  complete(evaluationId: string): void {
+    this.completed.push(evaluationId);
+    this.completionTimer ??= setTimeout(() => void this.deleteCompleted(), COMPLETION_BATCH_MS);
+  }
+
+  /** Deletes the finished jobs now (also on close); a failure is reported, the rows stay until the next restart. */
+  private deleteCompleted(): Promise<void> {
+    if (this.completionTimer) clearTimeout(this.completionTimer);
+    this.completionTimer = null;
+    const ids = this.completed;
+    this.completed = [];
+    if (ids.length === 0) return this.deleting;
+    this.deleting = this.deleting.then(() => this.jobs.complete(ids)).catch((err: unknown) => this.onError(err));
+    return this.deleting;
   }
 
   /** Puts the job back with a delay and wakes consumers when the delay is over. */
@@ -181,6 +207,9 @@ class EmbeddedConsumer implements QueueConsumer {
       .catch((err) => this.queue.onError(err))
       .finally(() => {
         this.pumping = null;
+        // A job that ended between the loop's last check and here asked for another pump: the
+        // loop no longer sees it, so pump now rather than leave the slot idle until the next poll.
+        if (this.pumpAgain) this.pump();
       });
   }
 
@@ -190,7 +219,7 @@ class EmbeddedConsumer implements QueueConsumer {
     try {
       if (attempts > retry.maxAttempts) {
         // Only possible for a job whose process died while handling it, over and over.
-        await this.queue.complete(job.evaluationId);
+        this.queue.complete(job.evaluationId);
         await this.options.onExhausted(job, new Error(`gave up after ${attempts - 1} deliveries whose process exited`));
         return;
       }
@@ -203,14 +232,14 @@ class EmbeddedConsumer implements QueueConsumer {
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         if (attempts >= retry.maxAttempts) {
-          await this.queue.complete(job.evaluationId);
+          this.queue.complete(job.evaluationId);
           await this.options.onExhausted(job, error);
         } else {
           await this.queue.retryLater(job.evaluationId, retry.backoffMs * 2 ** (attempts - 1), error.message);
         }
         return;
       }
-      await this.queue.complete(job.evaluationId);
+      this.queue.complete(job.evaluationId);
     } catch (err) {
       // Bookkeeping or onExhausted failed; the job stays held until this process restarts.
       this.queue.onError(err);

@@ -166,8 +166,15 @@ export class SqliteJobs {
     };
   }
 
-  async complete(evaluationId: string): Promise<void> {
-    await this.db.deleteFrom('queue_jobs').where('evaluation_id', '=', evaluationId).where('owner', '=', PROCESS_TOKEN).execute();
+  /** Deletes the finished jobs this process holds, in one statement per 500. */
+  async complete(evaluationIds: string[]): Promise<void> {
+    for (let i = 0; i < evaluationIds.length; i += 500) {
+      await this.db
+        .deleteFrom('queue_jobs')
+        .where('evaluation_id', 'in', evaluationIds.slice(i, i + 500))
+        .where('owner', '=', PROCESS_TOKEN)
+        .execute();
+    }
   }
 
   /** Hands a held job back, deliverable after delayMs; a deferral (error null) does not count as a delivery. */

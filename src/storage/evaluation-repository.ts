@@ -27,9 +27,9 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Db, StoreDialect, Tx } from './dialect.js';
 import { chunks, INSERT_CHUNK, insertEvents, uniqueTags } from './event-rows.js';
 import { decodeJson, PAYLOAD_COLUMNS, toEvaluation, toIso, toMs, toSummary } from './rows.js';
-import type { ArtifactList, CollectedArtifact, CollectedArtifacts } from '../domain/artifacts.js';
+import type { ArtifactList, CollectedArtifact } from '../domain/artifacts.js';
 import { MAIN_FILE } from '../domain/program-files.js';
-import type { EvaluationsTable } from './schema.js';
+import type { EvaluationPayloadsTable, EvaluationsTable } from './schema.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
 import { likePattern, metadataMatch, searchFloor, textMatch } from './text-search.js';
 
@@ -268,8 +268,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
         const row = await update.returningAll().executeTakeFirst();
         if (!row) return null;
 
-        await this.writeOutput(trx, id, patch);
-        if (patch.artifacts) await this.writeArtifacts(trx, id, patch.artifacts);
+        await this.writePayload(trx, id, patch);
         const statusEvent: NewEvaluationEvent = {
           type: 'status',
           at: new Date(now).toISOString(),
@@ -353,38 +352,31 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
   }
 
   /**
-   * Replaces the evaluation's artifacts with a run's (a re-run after a lost worker starts afresh),
-   * in the transaction that records the verdict: a result is never visible without its files.
+   * Writes what a finish adds to the payload: stdout/stderr and the artifacts (their files, and
+   * what was dropped in the payload row's own update). Other transitions leave the payload alone.
+   * Artifacts are written only with a verdict, and a verdict is final, so there are never earlier
+   * ones to replace: no delete, and one UPDATE of the payload row whatever the patch holds.
    */
-  private async writeArtifacts(trx: Tx, id: string, artifacts: CollectedArtifacts): Promise<void> {
-    await trx.deleteFrom('evaluation_artifacts').where('evaluation_id', '=', id).execute();
+  private async writePayload(trx: Tx, id: string, patch: TransitionPatch): Promise<void> {
+    const { artifacts } = patch;
     // One row per statement: a row may hold up to max_artifact_bytes, far beyond a batch's comfort.
-    for (const a of artifacts.items) {
+    for (const a of artifacts?.items ?? []) {
       await trx
         .insertInto('evaluation_artifacts')
         .values({ evaluation_id: id, path: a.path, size_bytes: a.size_bytes, sha256: a.sha256, content_type: a.content_type, content: rawColumn(a.content)! })
         .execute();
     }
-    await trx
-      .updateTable('evaluation_payloads')
-      .set({ artifacts_dropped: JSON.stringify({ dropped: artifacts.dropped, dropped_more: artifacts.dropped_more }) })
-      .where('evaluation_id', '=', id)
-      .execute();
-  }
-
-  /** Writes stdout/stderr when the patch has them (a finish); other transitions leave the payload alone. */
-  private async writeOutput(trx: Tx, id: string, patch: TransitionPatch): Promise<void> {
-    if (patch.stdout === undefined && patch.stderr === undefined) return;
-    await trx
-      .updateTable('evaluation_payloads')
-      .set({
-        stdout: patch.stdout,
-        stderr: patch.stderr,
-        ...(patch.stdout_raw === undefined ? {} : { stdout_raw: rawColumn(patch.stdout_raw) }),
-        ...(patch.stderr_raw === undefined ? {} : { stderr_raw: rawColumn(patch.stderr_raw) }),
-      })
-      .where('evaluation_id', '=', id)
-      .executeTakeFirstOrThrow();
+    const set: Updateable<EvaluationPayloadsTable> = {};
+    if (patch.stdout !== undefined) set.stdout = patch.stdout;
+    if (patch.stderr !== undefined) set.stderr = patch.stderr;
+    if (patch.stdout_raw !== undefined) set.stdout_raw = rawColumn(patch.stdout_raw);
+    if (patch.stderr_raw !== undefined) set.stderr_raw = rawColumn(patch.stderr_raw);
+    // Nothing dropped reads the same as no record of it (listArtifacts), so an empty list costs nothing.
+    if (artifacts && (artifacts.dropped.length > 0 || artifacts.dropped_more > 0)) {
+      set.artifacts_dropped = JSON.stringify({ dropped: artifacts.dropped, dropped_more: artifacts.dropped_more });
+    }
+    if (Object.keys(set).length === 0) return;
+    await trx.updateTable('evaluation_payloads').set(set).where('evaluation_id', '=', id).executeTakeFirstOrThrow();
   }
 }
 

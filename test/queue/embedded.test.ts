@@ -97,4 +97,39 @@ describe('embedded queue restart', () => {
     await consumer.close();
     await Promise.all([producer.close(), consumerQueue.close()]);
   });
+
+  it('deletes finished jobs in batches: every row is gone once the queue closes, and none is delivered again', async () => {
+    const dir = join(root, 'batched-completion');
+    const first = createEmbeddedQueue(ownConnection(dir));
+    const got: string[] = [];
+    const consumer = first.consume({
+      workerId: 'w',
+      concurrency: 2,
+      environments: ['python'],
+      handler: async (j) => void got.push(j.evaluationId),
+      onExhausted: async () => {},
+    });
+    await first.enqueue(Array.from({ length: 30 }, (_, i) => job(`done-${i}`)));
+    await waitFor(() => got.length === 30, 10_000, 'every delivery');
+    await consumer.close();
+    await first.close();
+    const db = new BetterSqlite3(join(dir, 'crucible.db'));
+    expect(db.prepare('select count(*) as n from queue_jobs').get()).toEqual({ n: 0 });
+    db.close();
+
+    const second = createEmbeddedQueue(ownConnection(dir));
+    const again: string[] = [];
+    const next = second.consume({
+      workerId: 'w',
+      concurrency: 2,
+      environments: ['python'],
+      handler: async (j) => void again.push(j.evaluationId),
+      onExhausted: async () => {},
+    });
+    await second.enqueue([job('after')]);
+    await waitFor(() => again.length === 1, 5000, 'the new job');
+    await next.close();
+    await second.close();
+    expect(again).toEqual(['after']);
+  });
 });
