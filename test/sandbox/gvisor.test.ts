@@ -18,7 +18,8 @@ registerSandboxSuite('gvisor', async () => new GvisorBackend({ cgroups: cgroupDr
 
 describe('gvisor: runsc code is not the sandbox memory', () => {
   it('a memory bomb with runsc evicted from the page cache still ends as oom, not as a thrashing timeout', async (ctx) => {
-    const backend = new GvisorBackend({ cgroups: cgroupDriver() });
+    // Cold, alone: no warm sandboxes booting beside it (they would read runsc first, and compete for the CPU).
+    const backend = new GvisorBackend({ cgroups: cgroupDriver(), warmSandboxes: 0 });
     const health = await backend.health();
     if (!health.ok) ctx.skip(health.detail);
     // Drop just runsc's cached pages (as memory pressure or a reboot would): whoever reads them
@@ -59,4 +60,53 @@ describe("gvisor with Debian 12's runsc (the fallback when Debian 13's cannot be
     expect([0, null]).toContain(r.exit_code);
     if (r.reason === 'platform_error') expect(r.message).toMatch(/gVisor runtime died \(runsc exit 2\)/);
   }, 40_000);
+});
+
+describe('gvisor: warm sandboxes (booted ahead, waiting for their program)', () => {
+  const run = (backend: GvisorBackend, code: string, limits: Partial<typeof DEFAULT_LIMITS> = {}) =>
+    backend.run({ code, environment: 'python', limits: { ...DEFAULT_LIMITS, timeout_s: 20, ...limits }, runId: `gv-warm-${process.pid}-${Math.random()}` });
+
+  it('every run gets a sandbox no other run touched, and the limits of its own key', async (ctx) => {
+    const backend = new GvisorBackend({ cgroups: cgroupDriver(), warmSandboxes: 2 });
+    const health = await backend.health();
+    if (!health.ok || !chooseRunsc().passFd) ctx.skip(health.ok ? 'this runsc has no --pass-fd: no warm sandboxes' : health.detail);
+    try {
+      await backend.warm();
+      expect(backend.warmSandboxes()).toBe(2);
+      const leave = 'open("/tmp/left-behind", "w").write("x"); open("/dev/shm/left-behind", "w").write("x"); open("/sandbox/left-behind", "w").write("x")';
+      const look =
+        'import os, resource\nprint([os.path.exists(p + "/left-behind") for p in ("/tmp", "/dev/shm", "/sandbox")], resource.getrlimit(resource.RLIMIT_NPROC)[0], os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize >> 20)';
+      expect((await run(backend, leave)).reason).toBe('exit_zero');
+      for (let i = 0; i < 3; i++) {
+        const seen = await run(backend, look);
+        expect(seen.stdout).toBe(`[False, False, False] ${DEFAULT_LIMITS.max_processes} ${DEFAULT_LIMITS.scratch_mb}\n`);
+      }
+      // Another key (process limit, scratch size) is not served by the default's sandboxes.
+      const other = await run(backend, look, { max_processes: 8, scratch_mb: 16 });
+      expect(other.stdout).toBe('[False, False, False] 8 16\n');
+      const again = await run(backend, look, { max_processes: 8, scratch_mb: 16 });
+      expect(again.stdout).toBe('[False, False, False] 8 16\n');
+    } finally {
+      await backend.close();
+    }
+  }, 120_000);
+
+  it('a sandbox booted in a cgroup whose last run had tiny limits gets its own key’s limits', async (ctx) => {
+    const backend = new GvisorBackend({ cgroups: cgroupDriver(), warmSandboxes: 1 });
+    const health = await backend.health();
+    if (!health.ok || !chooseRunsc().passFd) ctx.skip(health.ok ? 'this runsc has no --pass-fd: no warm sandboxes' : health.detail);
+    try {
+      // A tiny run leaves its CPU share and memory limit on the cgroup it gives back.
+      const tiny = await run(backend, 'print("tiny")', { cpus: 0.1, memory_mb: 16 });
+      expect(tiny.stdout).toBe('tiny\n');
+      await backend.warm();
+      for (let i = 0; i < 3; i++) {
+        const r = await run(backend, 'print(sum(range(10**6)))');
+        expect(r.reason).toBe('exit_zero');
+        expect(r.stdout).toBe('499999500000\n');
+      }
+    } finally {
+      await backend.close();
+    }
+  }, 120_000);
 });
