@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/domain/limits.js';
 import { GvisorBackend } from '../../src/sandbox/gvisor/backend.js';
@@ -109,4 +111,37 @@ describe('gvisor: warm sandboxes (booted ahead, waiting for their program)', () 
       await backend.close();
     }
   }, 120_000);
+});
+
+describe('gvisor: runsc state after runs', () => {
+  it('no container stays registered with runsc after a run that ended by itself or was killed', async (ctx) => {
+    const stateRoot = mkdtempSync(join(tmpdir(), 'crucible-gvisor-state-'));
+    const backend = new GvisorBackend({ cgroups: cgroupDriver(), warmSandboxes: 0, stateRoot });
+    const health = await backend.health();
+    if (!health.ok) ctx.skip(health.detail);
+    const registered = () =>
+      readdirSync(stateRoot).flatMap((instance) =>
+        execFileSync(chooseRunsc().path, ['--root', join(stateRoot, instance), 'list', '-quiet'], { encoding: 'utf8' })
+          .split('\n')
+          .filter(Boolean),
+      );
+    try {
+      const ended = await backend.run({ code: 'print("done")', environment: 'python', limits: DEFAULT_LIMITS, runId: `gv-state-${process.pid}-1` });
+      expect(ended.reason).toBe('exit_zero');
+      const killed = await backend.run({
+        code: 'while True: pass',
+        environment: 'python',
+        limits: { ...DEFAULT_LIMITS, timeout_s: 1 },
+        runId: `gv-state-${process.pid}-2`,
+      });
+      expect(killed.reason).toBe('timeout');
+      // Clean-up runs after each result is handed over.
+      const deadline = Date.now() + 20_000;
+      while (registered().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(registered()).toEqual([]);
+    } finally {
+      await backend.close();
+      rmSync(stateRoot, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
