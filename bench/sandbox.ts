@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_LIMITS } from '../src/domain/limits.js';
-import { closeSandboxBackends, createSandboxBackends } from '../src/sandbox/index.js';
+import { cgroupDriver, closeSandboxBackends, createSandboxBackends, GvisorBackend } from '../src/sandbox/index.js';
 import { DEFAULT_NATIVE_DIR } from '../src/sandbox/native.js';
 import { spawnDirectly } from '../src/sandbox/run/direct-spawn.js';
 import { Launch } from '../src/sandbox/run/launch.js';
@@ -39,6 +39,8 @@ export interface SandboxBenchResult {
 }
 
 const PROGRAM = 'print(1)';
+/** The gVisor backend without warm sandboxes (each run boots its own), measured beside the default. */
+export const GVISOR_COLD = 'gvisor-cold';
 const PYTHON = '/usr/bin/python3';
 
 function bare(): Promise<void> {
@@ -91,6 +93,9 @@ export async function runSandboxBench(opts: { runs?: number; backends?: SandboxB
     if (health.ok) contenders.push([name, (i) => inSandbox(backend, i)]);
     else skipped[name] = health.detail;
   }
+  // gVisor's same-run baseline: every sandbox booted on demand, as before warm gVisor sandboxes.
+  const gvisorCold = contenders.some(([name]) => name === 'gvisor') ? new GvisorBackend({ cgroups: cgroupDriver(), warmSandboxes: 0 }) : null;
+  if (gvisorCold) contenders.push([GVISOR_COLD, (i) => inSandbox(gvisorCold, i)]);
   try {
     // Warm-up: page cache, pools, JIT.
     for (const [, make] of contenders) for (let i = 0; i < 3; i++) await make(i)();
@@ -115,12 +120,13 @@ export async function runSandboxBench(opts: { runs?: number; backends?: SandboxB
     }
     const throughput_2_parallel: Record<string, number> = {};
     for (const [name, make] of contenders) {
-      const total = name === 'gvisor' ? Math.max(10, Math.round(runs / 3)) : runs;
+      const total = name.startsWith('gvisor') ? Math.max(10, Math.round(runs / 3)) : runs;
       let i = 0;
       throughput_2_parallel[name] = round(await throughput(() => make(i++)(), total));
     }
     return { program: PROGRAM, latency, throughput_2_parallel, skipped };
   } finally {
+    await gvisorCold?.close();
     if (!opts.backends) await closeSandboxBackends(backends);
   }
 }

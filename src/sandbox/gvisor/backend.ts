@@ -4,8 +4,10 @@
  * with the same cgroup limits and accounting as bubblewrap on the host side (the whole runsc
  * process tree is in the run's cgroup). Programs run on their environment's read-only root
  * filesystem, the same tree bubblewrap uses. With Debian 13's runsc, crucible-init is the container's
- * PID 1 and reports the program's start and raw wait status as under bubblewrap. Slower to start
- * (~150+ ms) and to make system calls, but the program never talks to the host kernel.
+ * PID 1 and reports the program's start and raw wait status as under bubblewrap, and sandboxes
+ * are booted ahead of time (runsc's ~150+ ms start-up off the run's path): each waits in init for
+ * exactly one program, like bubblewrap's warm sandboxes. Slower to make system calls, but the
+ * program never talks to the host kernel.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +28,9 @@ import { ociSpec } from './oci-spec.js';
 import { chooseRunsc, type RunscBinary } from './runsc-binary.js';
 import { runscDied, runscFailure } from './runsc-failures.js';
 import { PageCacheCharge } from './page-cache.js';
-import { cleanupStaleStateDirs, deleteContainer, removeStateDir } from './runsc-state.js';
+import { cleanupStaleStateDirs, containerLeftBehind, deleteContainer, removeStateDir } from './runsc-state.js';
+import { gvisorSandboxKey, parseGvisorSandboxKey } from './sandbox-key.js';
+import { DEFAULT_LIMITS } from '../../domain/limits.js';
 
 export interface GvisorOptions extends CgroupBackendOptions {
   /** Default: the project's runsc from scripts/install-runsc.sh, else Debian's (see runsc-binary.ts). */
@@ -38,6 +42,11 @@ export interface GvisorOptions extends CgroupBackendOptions {
   nativeDir?: string;
   uid?: number;
   gid?: number;
+  /**
+   * Sandboxes booted ahead of time, waiting in crucible-init for their program (0 = boot every
+   * sandbox on demand). Needs a runsc with --pass-fd; without it every sandbox starts cold.
+   */
+  warmSandboxes?: number;
 }
 
 const CODE_PATH = `${SANDBOX_WORKDIR}/${MAIN_FILE}`;
@@ -92,9 +101,13 @@ export class GvisorBackend extends CgroupSandboxBackend {
   protected starter(): SandboxStarter {
     return {
       prefix: 'gvisor',
-      keyOf: () => 'any',
-      start: (_key, cgroup, spec) => this.start(cgroup, spec!),
-      warmSandboxes: 0, // the bundle (limits, code) must exist before runsc starts
+      // The bundle fixes the environment and the limits gVisor's kernel sees (sandbox-key.ts);
+      // the program arrives later through crucible-init, so booted sandboxes can wait for it.
+      keyOf: (spec) => gvisorSandboxKey(spec.environment, spec.limits),
+      groupOf: (key) => parseGvisorSandboxKey(key).environment,
+      start: (key, cgroup, spec) => this.start(key, cgroup, spec),
+      // Without init the code is bound into the bundle, which must exist before runsc starts.
+      warmSandboxes: this.runscBinary.passFd ? (this.options.warmSandboxes ?? 2) : 0,
       overhead: { tasks: HOST_TASK_ALLOWANCE, memoryBytes: HOST_MEMORY_ALLOWANCE },
       // With --pass-fd, crucible-init reports start and raw wait status as under bubblewrap.
       supervise: {
@@ -106,6 +119,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
         startFailure: runscFailure,
         unreportedEnding: runscDied,
       },
+      // Before any sandbox boots, warm or cold: runsc's pages are charged to the server.
       beforeStart: () => this.runscPages.refresh(),
       afterRun: (launch) => this.afterRun(launch),
     };
@@ -122,14 +136,28 @@ export class GvisorBackend extends CgroupSandboxBackend {
     return { executables: [this.runsc, this.helpers.launcher, this.helpers.init], problems };
   }
 
-  private start(cgroup: SandboxCgroup, spec: SandboxSpec): Launch {
-    const rootfs = requireRootfs(this.rootfsOf, spec.environment);
+  protected override defaultSpec(): SandboxSpec | null {
+    return this.runscBinary.passFd ? { code: '', environment: 'python', limits: DEFAULT_LIMITS, runId: 'default' } : null;
+  }
+
+  /** Boots a sandbox for `key`: for `spec`, or ahead of time (spec null) for any run with that key. */
+  private start(key: string, cgroup: SandboxCgroup, spec: SandboxSpec | null): Launch {
+    const { environment, limits } = parseGvisorSandboxKey(key);
+    const rootfs = requireRootfs(this.rootfsOf, environment);
+    // A recycled cgroup still has its last run's limits (perhaps a tiny CPU share); the boot gets
+    // this key's own, which the runner applies again when a run takes the sandbox.
+    cgroup.applyLimits({
+      memoryBytes: limits.memory_mb * 1024 * 1024 + HOST_MEMORY_ALLOWANCE,
+      pidsMax: limits.max_processes + HOST_TASK_ALLOWANCE,
+      cpus: limits.cpus,
+    });
     const id = `crucible-${process.pid}-${containerCounter++}`;
     const bundle = join(this.bundles, id);
     mkdirSync(bundle, { recursive: true, mode: 0o700 });
     const withInit = this.runscBinary.passFd;
     const codeFile = join(bundle, MAIN_FILE);
     if (!withInit) {
+      if (!spec) throw new Error('a sandbox without crucible-init cannot be started ahead of its program');
       // Without init nothing can carry files in, a command or artifacts out: only a one-file program runs.
       if (spec.files?.length || spec.command?.length || (spec.entrypoint ?? MAIN_FILE) !== MAIN_FILE) {
         throw new Error(
@@ -145,7 +173,7 @@ export class GvisorBackend extends CgroupSandboxBackend {
       pythonPath: ENVIRONMENT_PYTHON,
       workdir: SANDBOX_WORKDIR,
       env: sandboxEnvironment(),
-      limits: spec.limits,
+      limits,
       uid: this.options.uid ?? 65534,
       gid: this.options.gid ?? 65534,
       seccomp: this.seccompPolicy(),
@@ -189,7 +217,8 @@ export class GvisorBackend extends CgroupSandboxBackend {
   private async afterRun(launch: Launch): Promise<void> {
     const container = this.containers.get(launch);
     if (!container) return;
-    await deleteContainer(this.runsc, this.stateDir, container.id);
+    // Usually runsc removed it already; asking runsc (a 24 MB Go binary) anyway cost CPU after every run.
+    if (await containerLeftBehind(this.stateDir, container.id)) await deleteContainer(this.runsc, this.stateDir, container.id);
     rmSync(container.bundle, { recursive: true, force: true });
   }
 

@@ -3,7 +3,7 @@
  * program's file bound read-only, a size-bounded /tmp, an unprivileged user without
  * capabilities, and the run's limits for gVisor's own view of its resources.
  */
-import type { Limits } from '../../domain/limits.js';
+import type { BootLimits } from './sandbox-key.js';
 
 export interface OciSpecInput {
   rootfs: string;
@@ -17,7 +17,7 @@ export interface OciSpecInput {
   /** The working directory (a scratch tmpfs; with init, the program's files arrive there). */
   workdir: string;
   env: Record<string, string>;
-  limits: Limits;
+  limits: BootLimits;
   uid: number;
   gid: number;
   /** OCI `linux.seccomp` object (enforced by `runsc --oci-seccomp`). */

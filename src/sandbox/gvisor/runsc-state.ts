@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isInstanceOwnerAlive } from '../cgroups/ownership.js';
@@ -16,6 +16,19 @@ const exec = promisify(execFile);
 /** Force-deletes one container (kills what is left of it) from a state directory. */
 export async function deleteContainer(runsc: string, stateDir: string, id: string): Promise<void> {
   await exec(runsc, ['--root', stateDir, 'delete', '-force', id], { timeout: 10_000 }).catch(() => undefined);
+}
+
+/**
+ * Whether runsc still has anything of a container in its state directory. A `runsc run` that
+ * ended by itself removed its container already; only a killed one leaves it registered. (Both
+ * layouts: `<id>_sandbox:<id>.state` and its lock and socket, or an older build's `<id>/`.)
+ */
+export async function containerLeftBehind(stateDir: string, id: string): Promise<boolean> {
+  try {
+    return (await readdir(stateDir)).some((entry) => entry === id || entry.startsWith(`${id}_`) || entry === `runsc-${id}.sock`);
+  } catch {
+    return false; // no state directory: nothing registered
+  }
 }
 
 async function listContainers(runsc: string, stateDir: string): Promise<string[]> {

@@ -31,7 +31,7 @@ export interface SandboxStarter {
   /** What the sandbox machinery itself uses in the cgroup, added to the program's limits. */
   readonly overhead: { tasks: number; memoryBytes: number };
   readonly supervise: SuperviseOptions;
-  /** Awaited before a sandbox is started cold (e.g. making sure shared files are cached). */
+  /** Awaited before a sandbox is started, cold or warm (e.g. making sure shared files are cached). */
   beforeStart?(): Promise<void>;
   /** Clean-up after a sandbox's processes are gone (e.g. container state). */
   afterRun?(launch: Launch): Promise<void>;
@@ -62,7 +62,10 @@ export class SandboxRunner {
       starter.warmSandboxes > 0
         ? new WarmPool(
             this.cgroups,
-            (key, cgroup) => starter.start(key, cgroup, null),
+            async (key, cgroup) => {
+              await starter.beforeStart?.();
+              return starter.start(key, cgroup, null);
+            },
             (s) => this.retire(s),
             starter.warmSandboxes,
             undefined,

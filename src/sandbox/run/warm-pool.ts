@@ -35,8 +35,8 @@ export class WarmPool {
 
   constructor(
     private readonly cgroups: CgroupPool,
-    /** Starts a sandbox for `key` in `cgroup`. */
-    private readonly start: (key: string, cgroup: SandboxCgroup) => Launch,
+    /** Starts a sandbox for `key` in `cgroup` (after the backend's own preparation, if any). */
+    private readonly start: (key: string, cgroup: SandboxCgroup) => Launch | Promise<Launch>,
     /** Releases a finished sandbox's cgroup. */
     private readonly retire: (sandbox: WarmSandbox) => Promise<void>,
     /** Warm sandboxes per group. */
@@ -97,7 +97,14 @@ export class WarmPool {
     let sandbox: WarmSandbox | null = null;
     try {
       const cgroup = await this.cgroups.acquire();
-      sandbox = { key, cgroup, launch: this.start(key, cgroup) };
+      let launch: Launch;
+      try {
+        launch = await this.start(key, cgroup);
+      } catch (err) {
+        this.cgroups.release(cgroup); // nothing was started in it
+        throw err;
+      }
+      sandbox = { key, cgroup, launch };
       const ready = await sandbox.launch.ready;
       if (!ready || this.closed) throw new Error('not ready');
       this.failures = 0;
