@@ -69,7 +69,7 @@ describe('gvisor: warm sandboxes (booted ahead, waiting for their program)', () 
     backend.run({ code, environment: 'python', limits: { ...DEFAULT_LIMITS, timeout_s: 20, ...limits }, runId: `gv-warm-${process.pid}-${Math.random()}` });
 
   it('every run gets a sandbox no other run touched, and the limits of its own key', async (ctx) => {
-    const backend = new GvisorBackend({ cgroups: cgroupDriver(), warmSandboxes: 2 });
+    const backend = new GvisorBackend({ cgroups: cgroupDriver(), warmSandboxes: 2, warmAtStart: true });
     const health = await backend.health();
     if (!health.ok || !chooseRunsc().passFd) ctx.skip(health.ok ? 'this runsc has no --pass-fd: no warm sandboxes' : health.detail);
     try {
@@ -94,7 +94,7 @@ describe('gvisor: warm sandboxes (booted ahead, waiting for their program)', () 
   }, 120_000);
 
   it('a sandbox booted in a cgroup whose last run had tiny limits gets its own key’s limits', async (ctx) => {
-    const backend = new GvisorBackend({ cgroups: cgroupDriver(), warmSandboxes: 1 });
+    const backend = new GvisorBackend({ cgroups: cgroupDriver(), warmSandboxes: 1, warmAtStart: true });
     const health = await backend.health();
     if (!health.ok || !chooseRunsc().passFd) ctx.skip(health.ok ? 'this runsc has no --pass-fd: no warm sandboxes' : health.detail);
     try {

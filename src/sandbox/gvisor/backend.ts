@@ -47,6 +47,12 @@ export interface GvisorOptions extends CgroupBackendOptions {
    * sandbox on demand). Needs a runsc with --pass-fd; without it every sandbox starts cold.
    */
   warmSandboxes?: number;
+  /**
+   * Boot the default run's warm sandboxes when the backend starts (default: no, they are booted
+   * from the first gVisor run on, for that run's key). Most servers never run gVisor, and two
+   * idle runsc sandboxes in every process that starts would cost each ~0.5 s of CPU and tens of MB.
+   */
+  warmAtStart?: boolean;
 }
 
 const CODE_PATH = `${SANDBOX_WORKDIR}/${MAIN_FILE}`;
@@ -137,7 +143,8 @@ export class GvisorBackend extends CgroupSandboxBackend {
   }
 
   protected override defaultSpec(): SandboxSpec | null {
-    return this.runscBinary.passFd ? { code: '', environment: 'python', limits: DEFAULT_LIMITS, runId: 'default' } : null;
+    if (!this.options.warmAtStart || !this.runscBinary.passFd) return null;
+    return { code: '', environment: 'python', limits: DEFAULT_LIMITS, runId: 'default' };
   }
 
   /** Boots a sandbox for `key`: for `spec`, or ahead of time (spec null) for any run with that key. */
