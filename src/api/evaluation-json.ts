@@ -15,7 +15,7 @@ const PIECE_CHARS = 256 * 1024;
 export function sendEvaluationJson(reply: FastifyReply, read: EvaluationRead): FastifyReply {
   // The same check the response serializer makes; the output strings are filled in below.
   const record = Evaluation.parse(read.evaluation);
-  return reply.type('application/json; charset=utf-8').send(Readable.from(evaluationJson(record, read)));
+  return reply.type('application/json; charset=utf-8').send(Readable.from(evaluationJson(record, read), { highWaterMark: 2 }));
 }
 
 async function* evaluationJson(record: Evaluation, read: EvaluationRead): AsyncGenerator<Buffer> {

@@ -125,13 +125,14 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         },
       },
       async (request, reply) => {
-        // Streamed piece by piece from storage: a 16 MiB stream is never held whole.
+        // Streamed piece by piece from storage at the client's pace (two pieces ahead): a 16 MiB
+        // stream is never held whole, nor piled up for a client that reads slowly.
         const pieces = await ctx.evaluations.output(request.params.id, stream, actorOf(request));
         return reply
           .type('application/octet-stream')
           .header('Content-Disposition', `attachment; filename="${request.params.id}.${stream}"`)
           .header('X-Content-Type-Options', 'nosniff')
-          .send(Readable.from(pieces));
+          .send(Readable.from(pieces, { highWaterMark: 2 }));
       },
     );
   }
