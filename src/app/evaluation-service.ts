@@ -217,18 +217,38 @@ export class EvaluationService {
   }
 
   /**
-   * One output stream's bytes exactly as the program wrote them (within max_output_bytes): the
-   * stored bytes where the text could not say them (not UTF-8, NUL), else the text in UTF-8.
+   * The evaluation with its output as pieces of text, for a response that streams them: a
+   * finished evaluation's output comes from storage piece by piece (it may be max_output_bytes a
+   * stream), never held whole; a running one's is what was streamed so far.
    */
-  async output(id: string, stream: 'stdout' | 'stderr', actor: Actor = ANONYMOUS_ACTOR): Promise<Uint8Array> {
+  async read(id: string, actor: Actor = ANONYMOUS_ACTOR): Promise<EvaluationRead> {
+    authorize(actor, 'evaluations:read');
+    const record = await this.deps.storage.evaluations.getWithoutOutput(id);
+    if (!record || !seesProject(actor, record.project)) throw notFound('evaluation', id);
+    // Output is stored with the verdict, and a terminal state is final: the pieces read later
+    // belong to this record. Before that, the whole-record path answers (its output is small).
+    if (!isTerminal(record.status)) {
+      const evaluation = await this.get(id, actor);
+      return { evaluation, stdout: [evaluation.stdout], stderr: [evaluation.stderr] };
+    }
+    const text = async (stream: 'stdout' | 'stderr') => (await this.deps.storage.evaluations.readOutput(id, stream))?.text() ?? [];
+    return { evaluation: record, stdout: await text('stdout'), stderr: await text('stderr') };
+  }
+
+  /**
+   * One output stream's bytes exactly as the program wrote them (within max_output_bytes), in
+   * pieces: the stored bytes where the text could not say them (not UTF-8, NUL), else the text in
+   * UTF-8.
+   */
+  async output(id: string, stream: 'stdout' | 'stderr', actor: Actor = ANONYMOUS_ACTOR): Promise<AsyncIterable<Uint8Array>> {
     await this.assertVisible(id, actor);
     const stored = await this.deps.storage.evaluations.readOutput(id, stream);
     if (!stored) throw notFound('evaluation', id);
-    if (stored.raw) return stored.raw;
-    // Empty text is either really empty or a running evaluation's (its text is stored at the end).
-    const running = stored.text === '' && (await this.deps.storage.evaluations.getSummary(id))?.status === 'running';
-    const text = running ? (await this.streamedSoFar(id))[stream] : stored.text;
-    return new Uint8Array(Buffer.from(text, 'utf8'));
+    if (stored.hasRaw) return stored.raw();
+    // A running evaluation's text is stored at the end; until then it is in the live events.
+    const running = (await this.deps.storage.evaluations.getSummary(id))?.status === 'running';
+    const pieces = running ? [(await this.streamedSoFar(id))[stream]] : stored.text();
+    return utf8Pieces(pieces);
   }
 
   /** The files the evaluation's program left in /sandbox/out, and what was dropped; same access rules as the evaluation. */
@@ -362,4 +382,15 @@ function toNewEvaluation(request: CreateEvaluationRequest, run: { environment: E
     limits,
     created_at: createdAt,
   };
+}
+
+/** An evaluation whose `stdout` and `stderr` are to be read from the pieces beside it. */
+export interface EvaluationRead {
+  evaluation: Evaluation;
+  stdout: AsyncIterable<string> | Iterable<string>;
+  stderr: AsyncIterable<string> | Iterable<string>;
+}
+
+async function* utf8Pieces(pieces: AsyncIterable<string> | Iterable<string>): AsyncGenerator<Uint8Array> {
+  for await (const piece of pieces) if (piece !== '') yield Buffer.from(piece, 'utf8');
 }

@@ -136,9 +136,17 @@ export interface OutcomeBucket {
 /** A list query: the page size, and any of the filters and the cursor. */
 export type EvaluationListQuery = Pick<ListEvaluationsQuery, 'limit'> & Partial<Omit<ListEvaluationsQuery, 'limit'>>;
 
+/**
+ * One output stream as stored, read in pieces: an output of max_output_bytes (up to 16 MiB a
+ * stream) is never held whole by the reader, so a response can stream it from storage.
+ */
 export interface StoredOutput {
-  text: string;
-  raw: Uint8Array | null;
+  /** Whether exact bytes are stored beside the text (output the text cannot say: not UTF-8, NUL). */
+  hasRaw: boolean;
+  /** The stored text, in pieces (empty for an evaluation still running: its text is written at the end). */
+  text(): AsyncIterable<string>;
+  /** The stored bytes, in pieces; nothing when `hasRaw` is false. */
+  raw(): AsyncIterable<Uint8Array>;
 }
 
 export interface QueuedInEnvironment {
@@ -153,6 +161,11 @@ export interface EvaluationRepository {
   /** Inserts evaluations in status `queued`, each with its first event (seq 1, status queued), atomically. */
   create(evaluations: NewEvaluation[]): Promise<CreatedEvaluation[]>;
   get(id: string): Promise<Evaluation | null>;
+  /**
+   * The evaluation with empty `stdout` and `stderr`, for a caller that streams them with
+   * `readOutput` rather than holding them whole.
+   */
+  getWithoutOutput(id: string): Promise<Evaluation | null>;
   /** The evaluation without its code, stdin and output (cheap, whatever their size). */
   getSummary(id: string): Promise<EvaluationSummary | null>;
   /**
@@ -167,7 +180,7 @@ export interface EvaluationRepository {
    * the same transaction. Returns null, changing nothing, when rejected.
    */
   transition(id: string, to: EvaluationStatus, patch?: TransitionPatch, options?: TransitionOptions): Promise<TransitionResult | null>;
-  /** One output stream as stored: its text, and its exact bytes when the text cannot say them. Null: no such evaluation. */
+  /** One output stream as stored, to be read in pieces. Null: no such evaluation. */
   readOutput(id: string, stream: 'stdout' | 'stderr'): Promise<StoredOutput | null>;
   /** The artifacts' list (without content) and what was dropped. Null: no such evaluation. */
   listArtifacts(id: string): Promise<ArtifactList | null>;

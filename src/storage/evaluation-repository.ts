@@ -9,7 +9,7 @@
  * same evaluation are serialised, sequence numbers are gap-free, and a rejected guard changes
  * nothing. Starting with a write also avoids SQLite's read-then-write upgrade deadlock.
  */
-import type { Updateable } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import { LIST_TOTAL_CAP, type Evaluation, type EvaluationList, type EvaluationStatus, type EvaluationSummary } from '../domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
 import { canTransition, sourcesOf } from '../domain/state-machine.js';
@@ -34,6 +34,8 @@ import { storeGuard, type StoreGuard } from './store-guard.js';
 import { likePattern, metadataMatch, searchFloor, textMatch } from './text-search.js';
 
 const DEFAULT_FIND_LIMIT = 1000;
+/** Characters (text) or bytes (raw) per query when an output is read in pieces. */
+const OUTPUT_PIECE = 1024 * 1024;
 
 export class KyselyEvaluationRepository implements EvaluationRepository {
   private readonly guard: StoreGuard;
@@ -152,26 +154,69 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
   }
 
   get(id: string): Promise<Evaluation | null> {
+    return this.record(id, PAYLOAD_COLUMNS);
+  }
+
+  getWithoutOutput(id: string): Promise<Evaluation | null> {
+    return this.record(
+      id,
+      PAYLOAD_COLUMNS.filter((c) => c !== 'stdout' && c !== 'stderr'),
+    );
+  }
+
+  /** The evaluation with the given payload columns; an output column left out reads as ''. */
+  private record(id: string, columns: readonly (typeof PAYLOAD_COLUMNS)[number][]): Promise<Evaluation | null> {
     return this.guard(async () => {
       const row = await this.db
         .selectFrom('evaluations')
         .innerJoin('evaluation_payloads', 'evaluation_payloads.evaluation_id', 'evaluations.id')
         .selectAll('evaluations')
-        .select(PAYLOAD_COLUMNS.map((c) => `evaluation_payloads.${c}` as const))
+        .select(columns.map((c) => `evaluation_payloads.${c}` as const))
         .where('evaluations.id', '=', id)
         .executeTakeFirst();
-      return row ? toEvaluation(row, row) : null;
+      if (!row) return null;
+      const output = (c: 'stdout' | 'stderr') => (columns.includes(c) ? row[c] : '');
+      return toEvaluation(row, { ...row, stdout: output('stdout'), stderr: output('stderr') });
     });
   }
 
   readOutput(id: string, stream: 'stdout' | 'stderr'): Promise<StoredOutput | null> {
     return this.guard(async () => {
-      const row =
-        stream === 'stdout'
-          ? await this.db.selectFrom('evaluation_payloads').select(['stdout as text', 'stdout_raw as raw']).where('evaluation_id', '=', id).executeTakeFirst()
-          : await this.db.selectFrom('evaluation_payloads').select(['stderr as text', 'stderr_raw as raw']).where('evaluation_id', '=', id).executeTakeFirst();
-      return row ? { text: row.text, raw: row.raw ? new Uint8Array(row.raw) : null } : null;
+      const rawColumnName = stream === 'stdout' ? 'stdout_raw' : 'stderr_raw';
+      const row = await this.db
+        .selectFrom('evaluation_payloads')
+        .select(sql<number>`case when ${sql.ref(rawColumnName)} is null then 0 else 1 end`.as('has_raw'))
+        .where('evaluation_id', '=', id)
+        .executeTakeFirst();
+      if (!row) return null;
+      return {
+        hasRaw: Number(row.has_raw) === 1,
+        text: () => this.pieces<string>(id, stream),
+        raw: () => this.pieces<Buffer>(id, rawColumnName),
+      };
     });
+  }
+
+  /**
+   * A payload column in pieces of OUTPUT_PIECE characters (text) or bytes (blob/bytea), one
+   * `substr` query each, until a piece comes back short: the value is never in this process
+   * whole. An output is written once, with the verdict, so the pieces belong to one value.
+   */
+  private async *pieces<T extends string | Buffer>(id: string, column: 'stdout' | 'stderr' | 'stdout_raw' | 'stderr_raw'): AsyncGenerator<T> {
+    for (let start = 1; ; start += OUTPUT_PIECE) {
+      const row = await this.guard(() =>
+        this.db
+          .selectFrom('evaluation_payloads')
+          .select(sql<T | null>`substr(${sql.ref(column)}, cast(${start} as integer), cast(${OUTPUT_PIECE} as integer))`.as('piece'))
+          .where('evaluation_id', '=', id)
+          .executeTakeFirst(),
+      );
+      const piece = row?.piece as T | null | undefined;
+      if (!piece || piece.length === 0) return;
+      yield piece;
+      // A text piece's length counts UTF-16 units, at least its characters: shorter means the end.
+      if (piece.length < OUTPUT_PIECE) return;
+    }
   }
 
   getSummary(id: string): Promise<EvaluationSummary | null> {

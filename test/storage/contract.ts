@@ -502,10 +502,38 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.evaluations.transition(e.id, 'running');
       expect(await store.evaluations.transition(e.id, 'completed', { stdout: 'f\ufffd\ufffd\n', stdout_raw: raw, stderr: 'plain' })).not.toBeNull();
       const stdout = await store.evaluations.readOutput(e.id, 'stdout');
-      expect(stdout!.text).toBe('f\ufffd\ufffd\n');
-      expect(Buffer.from(stdout!.raw!).equals(Buffer.from(raw))).toBe(true);
-      expect(await store.evaluations.readOutput(e.id, 'stderr')).toEqual({ text: 'plain', raw: null });
+      expect(stdout!.hasRaw).toBe(true);
+      expect(await allText(stdout!.text())).toBe('f\ufffd\ufffd\n');
+      expect((await allBytes(stdout!.raw())).equals(Buffer.from(raw))).toBe(true);
+      const stderr = await store.evaluations.readOutput(e.id, 'stderr');
+      expect(stderr!.hasRaw).toBe(false);
+      expect(await allText(stderr!.text())).toBe('plain');
+      expect(await allBytes(stderr!.raw())).toHaveLength(0);
       expect(await store.evaluations.readOutput('ev_missing', 'stdout')).toBeNull();
+    });
+
+    it('reads a 16 MiB output back in pieces, exactly, text and bytes', async () => {
+      const e = newEvaluation();
+      await store.evaluations.create([e]);
+      await store.evaluations.transition(e.id, 'provisioning', { worker: 'w1' });
+      await store.evaluations.transition(e.id, 'running');
+      // Multi-byte characters (2, 3 and 4 UTF-8 bytes, a surrogate pair in JS) across every piece boundary.
+      const line = 'é€😀' + 'x'.repeat(1009) + '\n';
+      const text = line.repeat(16 * 1024);
+      const raw = Buffer.alloc(16 * 1024 * 1024 + 3, 0xff);
+      raw.write('tail', raw.length - 4);
+      expect(await store.evaluations.transition(e.id, 'completed', { stdout: text, stderr: text, stderr_raw: raw })).not.toBeNull();
+      const stdout = await store.evaluations.readOutput(e.id, 'stdout');
+      const pieces: string[] = [];
+      for await (const piece of stdout!.text()) pieces.push(piece);
+      expect(pieces.length).toBeGreaterThan(1);
+      expect(pieces.join('') === text).toBe(true);
+      const stderr = await store.evaluations.readOutput(e.id, 'stderr');
+      expect(stderr!.hasRaw).toBe(true);
+      expect((await allBytes(stderr!.raw())).equals(raw)).toBe(true);
+      const record = await store.evaluations.getWithoutOutput(e.id);
+      expect(record).toMatchObject({ id: e.id, status: 'completed', stdout: '', stderr: '' });
+      expect(await store.evaluations.getWithoutOutput('ev_missing')).toBeNull();
     });
 
     it('keeps a multi-file program and the artifacts recorded with the verdict, bytes exact', async () => {
@@ -777,4 +805,16 @@ function doneData(status: EvaluationStatus) {
     stderr_truncated: false,
     metrics: { wall_ms: 1, cpu_ms: 1, peak_memory_bytes: 1 },
   };
+}
+
+async function allText(pieces: AsyncIterable<string>): Promise<string> {
+  let text = '';
+  for await (const piece of pieces) text += piece;
+  return text;
+}
+
+async function allBytes(pieces: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const piece of pieces) parts.push(piece);
+  return Buffer.concat(parts);
 }

@@ -1,4 +1,5 @@
 /** /api/evaluations: submit, batch submit, read, list, cancel, and the per-evaluation event stream. */
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,6 +10,7 @@ import { ARTIFACT_CSP, ArtifactList, servedInline } from '../../domain/artifacts
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import { actorOf } from '../auth.js';
 import { inServerSpan } from '../request-context.js';
+import { sendEvaluationJson } from '../evaluation-json.js';
 import type { ApiContext } from '../context.js';
 import { answeredHead, lastEventIdHeader, openSse, sseEventSink } from '../sse.js';
 
@@ -106,7 +108,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: Evaluation, ...errors },
       },
     },
-    async (request) => ctx.evaluations.get(request.params.id, actorOf(request)),
+    async (request, reply) => sendEvaluationJson(reply, await ctx.evaluations.read(request.params.id, actorOf(request))),
   );
 
   for (const stream of ['stdout', 'stderr'] as const) {
@@ -123,12 +125,14 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         },
       },
       async (request, reply) => {
-        const bytes = await ctx.evaluations.output(request.params.id, stream, actorOf(request));
+        // Streamed piece by piece from storage at the client's pace (two pieces ahead): a 16 MiB
+        // stream is never held whole, nor piled up for a client that reads slowly.
+        const pieces = await ctx.evaluations.output(request.params.id, stream, actorOf(request));
         return reply
           .type('application/octet-stream')
           .header('Content-Disposition', `attachment; filename="${request.params.id}.${stream}"`)
           .header('X-Content-Type-Options', 'nosniff')
-          .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+          .send(Readable.from(pieces, { highWaterMark: 2 }));
       },
     );
   }

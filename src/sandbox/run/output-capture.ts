@@ -8,6 +8,7 @@
  *   the gap saying how many bytes were left out (see `omissionMarker`), all within the limit;
  * - it keeps counting what the program writes, so a flood can be stopped.
  */
+import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 
 /** The line put where bytes were left out; documented in docs/sandbox.md ("Output"). */
@@ -20,7 +21,6 @@ const MARKER_RESERVE = 64;
 
 export class OutputCapture {
   private readonly decoder = new StringDecoder('utf8');
-  private readonly parts: string[] = [];
   /** Raw bytes of the first `limitBytes` (the head is cut from them once the stream overflows). */
   private readonly head: Buffer[] = [];
   private headBytes = 0;
@@ -72,30 +72,39 @@ export class OutputCapture {
    * (or that holds NUL, which the stored text replaces) needs its bytes kept as well.
    */
   rawBytes(): Buffer | null {
-    let raw: Buffer;
-    if (this.truncated) {
-      // Bytes are cut where they are, not at character boundaries: binary output has none.
-      const head = this.head[0] ?? Buffer.alloc(0);
-      const tail = Buffer.concat(this.tail);
-      raw = Buffer.concat([head, Buffer.from(omissionMarker(this.totalBytes - head.length - tail.length), 'utf8'), tail]);
-    } else {
-      raw = Buffer.concat(this.head);
+    if (!this.truncated) {
+      const whole = this.headBuffer();
+      // Valid UTF-8 without NUL decodes to text that encodes back to the same bytes.
+      return isUtf8(whole) && !whole.includes(0) ? null : whole;
     }
-    return !raw.includes(0) && raw.equals(Buffer.from(this.text(), 'utf8')) ? null : raw;
+    // Bytes are cut where they are, not at character boundaries: binary output has none.
+    const head = this.head[0] ?? Buffer.alloc(0);
+    const tail = this.tailBuffer();
+    // Valid head and tail have no character cut at the gap, so text() keeps them as they are.
+    if (isUtf8(head) && isUtf8(tail) && !head.includes(0) && !tail.includes(0)) return null;
+    return Buffer.concat([head, Buffer.from(omissionMarker(this.totalBytes - head.length - tail.length), 'utf8'), tail]);
   }
 
-  private omittedBytes(): number {
-    const head = completeCharsPrefix(this.head[0] ?? Buffer.alloc(0));
-    const tail = completeCharsSuffix(Buffer.concat(this.tail));
-    return this.totalBytes - head.length - tail.length;
-  }
-
-  /** The stored text: everything, or head + marker + tail. */
+  /**
+   * The stored text: everything, or head + marker + tail. Decoded from the kept bytes at the end
+   * rather than kept as the live text too, so a large output is held once while it runs.
+   */
   text(): string {
-    if (!this.truncated) return this.parts.join('');
+    if (!this.truncated) return new StringDecoder('utf8').end(this.headBuffer());
     const head = completeCharsPrefix(this.head[0] ?? Buffer.alloc(0));
-    const tail = completeCharsSuffix(Buffer.concat(this.tail));
-    return head.toString('utf8') + omissionMarker(this.omittedBytes()) + tail.toString('utf8');
+    const tail = completeCharsSuffix(this.tailBuffer());
+    return head.toString('utf8') + omissionMarker(this.totalBytes - head.length - tail.length) + tail.toString('utf8');
+  }
+
+  /** The kept head as one buffer (joined once, so later calls do not copy it again). */
+  private headBuffer(): Buffer {
+    if (this.head.length !== 1) this.head.splice(0, this.head.length, Buffer.concat(this.head));
+    return this.head[0]!;
+  }
+
+  private tailBuffer(): Buffer {
+    if (this.tail.length !== 1) this.tail.splice(0, this.tail.length, Buffer.concat(this.tail));
+    return this.tail[0] ?? Buffer.alloc(0);
   }
 
   private keepTail(chunk: Buffer): void {
@@ -117,9 +126,7 @@ export class OutputCapture {
   }
 
   private emit(text: string): void {
-    if (text === '') return;
-    this.parts.push(text);
-    this.onText?.(text);
+    if (text !== '') this.onText?.(text);
   }
 }
 
