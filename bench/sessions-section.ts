@@ -9,6 +9,7 @@
  * The exec and start parts stop at their count or their share of the time budget, whichever comes
  * first. `npx tsx bench/sessions.ts` has the exec and start figures without HTTP (the agent alone).
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -33,6 +34,8 @@ const OVERHEAD_TARGET_MS = 5;
 /** File sizes for the throughput part; 64 MiB is the session's per-file limit. */
 const FILE_SIZES_MIB = [16, 64];
 const MIB = 1024 * 1024;
+const PYTHON_SDK = path.resolve(import.meta.dirname, '../sdk/python/src');
+const PYTHON_READ_TIMER = path.resolve(import.meta.dirname, 'lib/python_sdk_read_timer.py');
 
 interface ExecFigures {
   label: string;
@@ -48,6 +51,8 @@ interface FileFigures {
   sessionRead: number;
   /** The same GET read with node:http instead of the SDK's fetch: separates the server from the client. */
   sessionReadHttp: number;
+  /** The same read through the Python SDK (stdlib http.client), timed inside one warm python3. */
+  sessionReadPython: number;
   diskWriteFsync: number;
   diskWriteNoFsync: number;
   diskRead: number;
@@ -102,7 +107,7 @@ export async function sessionsBench(opts: { execs: number; starts: number; fileR
         crucible: f.sessionRead,
         baseline: f.diskRead,
         ratio: round(f.sessionRead / f.diskRead, 2),
-        note: `SDK readFile (fetch); the same GET with node:http: ${f.sessionReadHttp} MiB/s; disk: readFileSync of the file just written (page cache); median of ${f.reps}`,
+        note: `SDK readFile (fetch); the same GET with node:http: ${f.sessionReadHttp} MiB/s, with the Python SDK's read_file: ${f.sessionReadPython} MiB/s; disk: readFileSync of the file just written (page cache); median of ${f.reps}`,
       });
     }
     const start = distribution(startMs);
@@ -169,6 +174,7 @@ async function measureFiles(session: CrucibleSession, baseUrl: string, reps: num
         sessionWrite: [] as number[],
         sessionRead: [] as number[],
         sessionReadHttp: [] as number[],
+        sessionReadPython: [] as number[],
         diskWriteFsync: [] as number[],
         diskWriteNoFsync: [] as number[],
         diskRead: [] as number[],
@@ -186,6 +192,8 @@ async function measureFiles(session: CrucibleSession, baseUrl: string, reps: num
         const viaHttp = await httpGetBytes(`${baseUrl}/api/sessions/${session.id}/files?path=bench-${mib}.bin`);
         rates.sessionReadHttp.push(rate(performance.now() - t));
         if (!viaHttp.equals(bytes)) throw new Error(`${mib} MiB read back over node:http differs`);
+
+        rates.sessionReadPython.push(...pythonSdkReadMs(baseUrl, session.id, `bench-${mib}.bin`, 1, bytes.length).map(rate));
 
         t = performance.now();
         writeWithFsync(local, bytes);
@@ -207,6 +215,7 @@ async function measureFiles(session: CrucibleSession, baseUrl: string, reps: num
         sessionWrite: median(rates.sessionWrite),
         sessionRead: median(rates.sessionRead),
         sessionReadHttp: median(rates.sessionReadHttp),
+        sessionReadPython: median(rates.sessionReadPython),
         diskWriteFsync: median(rates.diskWriteFsync),
         diskWriteNoFsync: median(rates.diskWriteNoFsync),
         diskRead: median(rates.diskRead),
@@ -228,6 +237,17 @@ function httpGetBytes(url: string): Promise<Buffer> {
       res.on('error', reject);
     }).on('error', reject),
   );
+}
+
+/** Milliseconds of each of `reps` reads of `file` through the Python SDK, in one warm python3. */
+function pythonSdkReadMs(baseUrl: string, sessionId: string, file: string, reps: number, size: number): number[] {
+  const run = spawnSync(PYTHON, [PYTHON_READ_TIMER, baseUrl, sessionId, file, String(reps), String(size)], {
+    env: { ...process.env, PYTHONPATH: PYTHON_SDK },
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (run.status !== 0) throw new Error(`the Python SDK read of ${file} failed: ${run.stderr || run.error?.message}`);
+  return JSON.parse(run.stdout) as number[];
 }
 
 function writeWithFsync(file: string, bytes: Buffer): void {

@@ -27,6 +27,7 @@ import json
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +40,8 @@ LINGER_S = 0.1
 # A command still writing this many times its output cap is killed (like evaluations' flood rule).
 FLOOD_FACTOR = 16
 CHUNK = 65536
+# Send buffer asked for on the reply channel (see widen_reply_channel).
+REPLY_CHANNEL_BYTES = 4 * 1024 * 1024
 
 stdin = sys.stdin.buffer
 stdout = sys.stdout.buffer
@@ -185,7 +188,8 @@ def do_exec(req, data):
             "wall_ms": round((time.monotonic() - started) * 1000, 1),
             "stdout_len": 0, "stderr_len": 0, "stdout_truncated": False, "stderr_truncated": False,
         }, b""
-    if not start_thread(feed, (proc.stdin, data)):
+    # No stdin (the usual case): close it here rather than start a thread per exec to do it.
+    if not data or not start_thread(feed, (proc.stdin, data)):
         feed(proc.stdin, data)
     kept = {"stdout": bytearray(), "stderr": bytearray()}
     total = {"stdout": 0, "stderr": 0}
@@ -284,7 +288,28 @@ def serve(req, data):
         os._exit(0)  # the host is gone: nobody to answer
 
 
+def widen_reply_channel():
+    """Lets the host's channel (a unix socket) hold more in flight than its default ~200 KiB.
+
+    A 64 MiB file read otherwise goes out in ~300 rounds of "socket full: wait until the server
+    has read": each one a wake-up of the server and of this process, and on a loaded machine each
+    wake-up waits for a CPU. The kernel caps the size (net.core.wmem_max); where the channel is no
+    socket (or the sandbox does not let us), nothing changes.
+    """
+    try:
+        channel = socket.socket(fileno=stdout.fileno())
+    except OSError:
+        return
+    try:
+        channel.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, REPLY_CHANNEL_BYTES)
+    except OSError:
+        pass
+    finally:
+        channel.detach()  # the fd stays open: it is our stdout
+
+
 def main():
+    widen_reply_channel()
     send({"type": "hello", "pid": os.getpid(), "cwd": CWD})
     while True:
         line = stdin.readline()

@@ -148,7 +148,7 @@ export class SessionHost implements SessionHostOps {
       metrics: { wall_ms: raw.wall_ms },
     };
     const at = new Date(this.now()).toISOString();
-    await this.record(id, {
+    await this.recordActivity(id, {
       type: 'exec',
       at,
       data: {
@@ -169,7 +169,6 @@ export class SessionHost implements SessionHostOps {
         wall_ms: raw.wall_ms,
       } satisfies ExecEventData,
     });
-    await this.deps.store.update(id, { last_activity_at: at });
     return result;
   }
 
@@ -177,7 +176,7 @@ export class SessionHost implements SessionHostOps {
     const live = this.ready(id);
     const result = await this.fileOp(live, () => live.sandbox.writeFile(path, content));
     const written = { path, size: result.size, sha256: result.sha256 };
-    await this.record(id, { type: 'file_write', at: new Date(this.now()).toISOString(), data: written });
+    await this.recordActivity(id, { type: 'file_write', at: new Date(this.now()).toISOString(), data: written });
     return written;
   }
 
@@ -186,7 +185,7 @@ export class SessionHost implements SessionHostOps {
     const live = this.ready(id);
     const bound = Math.min(maxBytes ?? SESSION_BOUNDS.file_bytes, SESSION_BOUNDS.file_bytes);
     const result = await this.fileOp(live, () => live.sandbox.readFile(path, bound));
-    await this.record(id, { type: 'file_read', at: new Date(this.now()).toISOString(), data: { path, size: result.size, sha256: result.sha256 } });
+    await this.recordActivity(id, { type: 'file_read', at: new Date(this.now()).toISOString(), data: { path, size: result.size, sha256: result.sha256 } });
     return result;
   }
 
@@ -231,6 +230,11 @@ export class SessionHost implements SessionHostOps {
 
   private record(id: string, event: NewSessionEvent): Promise<void> {
     return recordSessionEvent(this.deps, id, event);
+  }
+
+  /** Records an exec or file operation; its time becomes the session's last activity (one write). */
+  private recordActivity(id: string, event: NewSessionEvent): Promise<void> {
+    return recordSessionEvent(this.deps, id, event, { activity: true });
   }
 
   /** Ends every session held here (worker_shutdown). */

@@ -14,8 +14,9 @@ export interface SessionRecordDeps {
   log: Logger;
 }
 
-export async function recordSessionEvent(deps: SessionRecordDeps, id: string, event: NewSessionEvent): Promise<void> {
-  const stored = await deps.store.append(id, event);
+/** Appends one event to the session's log and wakes its followers; `activity`: an exec or file operation (moves last_activity_at). */
+export async function recordSessionEvent(deps: SessionRecordDeps, id: string, event: NewSessionEvent, opts: { activity?: boolean } = {}): Promise<void> {
+  const stored = await deps.store.append(id, event, opts);
   await deps.bus
     .publish(channels.session(id), String(stored.seq))
     .catch((err: unknown) => deps.log.warn({ err: String(err), session: id }, 'session event notification failed'));

@@ -271,7 +271,7 @@ export class CrucibleClient implements SessionTransport {
   /** A request whose answer is raw bytes (outputs, artifacts, session files). */
   async bytes(path: string, signal?: AbortSignal): Promise<Uint8Array> {
     const res = await this.send('GET', path, { headers: { accept: 'application/octet-stream' }, signal });
-    return new Uint8Array(await res.arrayBuffer());
+    return readBody(res);
   }
 
   /** Sends raw bytes (session file writes); the JSON answer if there is one. */
@@ -373,6 +373,32 @@ export function listQueryString(f: ListFilters): string {
   if (f.cursor) p.set('cursor', f.cursor);
   const s = p.toString();
   return s ? `?${s}` : '';
+}
+
+/**
+ * A response's body, each chunk copied once into a buffer of the announced size. `arrayBuffer()`
+ * gathers the chunks, concatenates them and copies the result again: two more copies of a 64 MiB
+ * session file. Without a usable Content-Length (or if more arrives), the buffer grows.
+ */
+async function readBody(res: Response): Promise<Uint8Array> {
+  const announced = Number(res.headers.get('content-length'));
+  // A compressed body's length is not the length of what the reader yields.
+  if (!res.body || res.headers.get('content-encoding')) return new Uint8Array(await res.arrayBuffer());
+  let out = new Uint8Array(Number.isSafeInteger(announced) && announced > 0 ? announced : 64 * 1024);
+  let filled = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (filled + value.length > out.length) {
+      const bigger = new Uint8Array(Math.max(out.length * 2, filled + value.length));
+      bigger.set(out.subarray(0, filled));
+      out = bigger;
+    }
+    out.set(value, filled);
+    filled += value.length;
+  }
+  return filled === out.length ? out : out.subarray(0, filled);
 }
 
 /** Each segment of an artifact path escaped, the slashes kept (the route takes the rest of the URL). */

@@ -36,9 +36,14 @@ export class CrucibleSession {
     await this.client.putBytes(`${this.path()}/files?path=${encodeURIComponent(path)}`, bytes, opts.signal);
   }
 
-  /** A file's bytes exactly. */
-  readFile(path: string, opts: RequestOptions = {}): Promise<Uint8Array> {
-    return this.client.bytes(`${this.path()}/files?path=${encodeURIComponent(path)}`, opts.signal);
+  /**
+   * A file's bytes exactly (ApiError 404 `file_not_found` if there is none). `maxBytes`: a larger
+   * file is refused (ApiError 413 `file_too_large`) without being sent; the server's own bound
+   * applies either way.
+   */
+  readFile(path: string, opts: RequestOptions & { maxBytes?: number } = {}): Promise<Uint8Array> {
+    const limit = opts.maxBytes === undefined ? '' : `&max_bytes=${opts.maxBytes}`;
+    return this.client.bytes(`${this.path()}/files?path=${encodeURIComponent(path)}${limit}`, opts.signal);
   }
 
   /** Re-reads the session's state (status, ended_reason, ...). */

@@ -328,8 +328,8 @@ export interface SessionStore {
   countOpen(project: string): Promise<number>;
   /** Applies the patch unless the session already ended; false when it had (or does not exist). */
   update(id: string, patch: SessionPatch): Promise<boolean>;
-  /** Appends an event with the next seq. */
-  append(id: string, event: NewSessionEvent): Promise<SessionEvent>;
+  /** Appends an event with the next seq; with `activity`, last_activity_at becomes the event's time (same transaction). */
+  append(id: string, event: NewSessionEvent, opts?: { activity?: boolean }): Promise<SessionEvent>;
   /** Events with seq > afterSeq, in order. */
   eventsAfter(id: string, afterSeq: number, limit: number): Promise<SessionEvent[]>;
 }

@@ -120,15 +120,17 @@ export class KyselySessionStore implements SessionStore {
     });
   }
 
-  append(id: string, event: NewSessionEvent): Promise<SessionEvent> {
+  append(id: string, event: NewSessionEvent, opts: { activity?: boolean } = {}): Promise<SessionEvent> {
     return this.guard(() =>
       this.db.transaction().execute(async (trx) => {
-        await trx
+        // One statement takes the next seq (and moves the activity clock): an exec's record is
+        // on the path of its answer, so every round trip to the database counts.
+        const row = await trx
           .updateTable('sessions')
-          .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
+          .set((eb) => ({ last_seq: eb('last_seq', '+', 1), ...(opts.activity ? { last_activity_at: toMs(event.at) } : {}) }))
           .where('id', '=', id)
-          .execute();
-        const row = await trx.selectFrom('sessions').select('last_seq').where('id', '=', id).executeTakeFirstOrThrow();
+          .returning('last_seq')
+          .executeTakeFirstOrThrow();
         const seq = Number(row.last_seq);
         await trx
           .insertInto('session_events')

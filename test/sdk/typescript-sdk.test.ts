@@ -133,6 +133,9 @@ describe('TypeScript SDK against a real server', () => {
       await s.writeFile('data/blob.bin', payload);
       expect(await s.readFile('data/blob.bin')).toEqual(payload);
       expect(((await s.readFile('no/such').catch((e: unknown) => e)) as ApiError).status).toBe(404);
+      expect(await s.readFile('data/blob.bin', { maxBytes: payload.length })).toEqual(payload);
+      const tooLarge = (await s.readFile('data/blob.bin', { maxBytes: payload.length - 1 }).catch((e: unknown) => e)) as ApiError;
+      expect([tooLarge.status, tooLarge.code]).toEqual([413, 'file_too_large']);
       expect((await client.listSessions()).items.map((i) => i.id)).toContain(s.id);
       return s.id;
     });

@@ -15,44 +15,50 @@ export function writeFrame(out: Writable, header: Record<string, unknown>, paylo
   if (payload.length) out.write(payload);
 }
 
-/** Parses frames from `input` as they arrive and hands each to `onFrame`. */
+/**
+ * Parses frames from `input` as they arrive and hands each to `onFrame`. A payload is copied once,
+ * straight from the arriving chunks into a buffer of its announced size (a 64 MiB file read is
+ * ~1000 chunks: gathering them and then copying them again would cost two copies of it).
+ */
 export function readFrames(input: Readable, onFrame: (frame: Frame) => void, onBadFrame: (message: string) => void): void {
-  let chunks: Buffer[] = [];
-  let buffered = 0;
-  let pending: Frame['header'] | null = null;
-  const take = (n: number): Buffer => {
-    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
-    const head = all.subarray(0, n);
-    const rest = all.subarray(n);
-    chunks = rest.length ? [rest] : [];
-    buffered = rest.length;
-    return head;
-  };
+  /** Bytes of the next header line seen so far. */
+  let line: Buffer[] = [];
+  /** The frame whose payload is arriving, and how much of it is in. */
+  let pending: Frame | null = null;
+  let filled = 0;
   input.on('data', (chunk: Buffer) => {
-    chunks.push(chunk);
-    buffered += chunk.length;
-    for (;;) {
-      if (!pending) {
-        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
-        chunks = all.length ? [all] : [];
-        const nl = all.indexOf(10);
-        if (nl < 0) return;
-        const line = take(nl + 1)
-          .subarray(0, nl)
-          .toString('utf8');
-        try {
-          pending = JSON.parse(line) as Frame['header'];
-        } catch {
-          onBadFrame(`unreadable frame from the session agent: ${line.slice(0, 200)}`);
-          return;
-        }
+    let at = 0;
+    while (at < chunk.length) {
+      if (pending) {
+        const n = chunk.copy(pending.payload, filled, at, Math.min(chunk.length, at + pending.payload.length - filled));
+        filled += n;
+        at += n;
+        if (filled < pending.payload.length) return;
+        const frame = pending;
+        pending = null;
+        onFrame(frame);
+        continue;
       }
-      const len = pending.len ?? 0;
-      if (buffered < len) return;
-      const payload = Buffer.from(take(len));
-      const header = pending;
-      pending = null;
-      onFrame({ header, payload });
+      const nl = chunk.indexOf(10, at);
+      if (nl < 0) return void line.push(chunk.subarray(at));
+      line.push(chunk.subarray(at, nl));
+      at = nl + 1;
+      const text = Buffer.concat(line).toString('utf8');
+      line = [];
+      let header: Frame['header'];
+      try {
+        header = JSON.parse(text) as Frame['header'];
+      } catch {
+        onBadFrame(`unreadable frame from the session agent: ${text.slice(0, 200)}`);
+        return;
+      }
+      const len = header.len ?? 0;
+      if (len === 0) {
+        onFrame({ header, payload: Buffer.alloc(0) });
+        continue;
+      }
+      pending = { header, payload: Buffer.allocUnsafe(len) };
+      filled = 0;
     }
   });
 }

@@ -133,6 +133,11 @@ class Transport:
         data: Optional[bytes],
         headers: Dict[str, str],
     ) -> http.client.HTTPResponse:
+        if conn.sock is None:
+            conn.connect()
+            # http.client sends the headers and the body in two writes: with Nagle's algorithm on,
+            # the body waits for the ACK of the headers (a delayed ACK can hold it for up to 40 ms).
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             conn.request(method, self._prefix + path, body=data, headers=headers)
         except (BrokenPipeError, ConnectionResetError):
