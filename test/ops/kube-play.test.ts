@@ -163,8 +163,12 @@ describe.skipIf(skip !== null)('podman kube play of the rendered overlays, with 
       const res = inApi(submit);
       const verdict = JSON.parse(res.stdout || '{}') as Verdict & { worker_id?: string };
       expect(verdict, `${res.stderr}\n${logs(worker)}`).toMatchObject(EXPECTED);
-      // The API pods run no programs (--workers 0): the verdict was written by the worker pod.
-      expect(logs(worker)).toContain('"role":"worker"');
+      // The API pods run no programs (--workers 0): the worker pod counts the verdict on its own metrics endpoint.
+      const metrics = podman(
+        ['exec', worker, 'node', '-e', 'fetch("http://127.0.0.1:9464/metrics").then((r) => r.text()).then((t) => console.log(t))'],
+        60_000,
+      );
+      expect(metrics.stdout).toMatch(/^crucible_evaluations_finished_total\{[^}]*status="completed"[^}]*\} 1$/m);
     }, 600_000);
   });
 });
