@@ -45,8 +45,12 @@ if [ "$want_test" = 1 ]; then
   { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
   command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
-  # The container image test loads scripts/build-image.sh's archive into podman and runs it.
+  # The container image tests load scripts/build-image.sh's archive into podman and run it, and
+  # play the Kubernetes overlays with `podman kube play` (its pause image is built from catatonit;
+  # the scale-out pods reach this host's PostgreSQL and Redis through slirp4netns).
   command -v podman >/dev/null 2>&1 || missing+=(podman)
+  command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
+  command -v slirp4netns >/dev/null 2>&1 || missing+=(slirp4netns)
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then

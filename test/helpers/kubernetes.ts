@@ -51,6 +51,7 @@ export interface Container {
   livenessProbe?: { httpGet?: { path: string } };
   readinessProbe?: { httpGet?: { path: string } };
   args?: string[];
+  ports?: Array<{ name?: string; containerPort: number }>;
 }
 
 export interface PodSpec {
