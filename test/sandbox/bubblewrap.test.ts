@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/domain/limits.js';
 import { BubblewrapBackend } from '../../src/sandbox/bubblewrap/backend.js';
-import { cgroupDriver } from '../../src/sandbox/index.js';
+import { cgroupDriver, closeSandboxBackends, createSandboxBackends } from '../../src/sandbox/index.js';
 import { DEFAULT_NATIVE_DIR, nativeHelpers } from '../../src/sandbox/native.js';
 import { registerSandboxSuite } from './suite.js';
 
@@ -74,4 +74,24 @@ describe('bubblewrap: the seccomp filter exported at build time', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('bubblewrap: warm sandboxes', () => {
+  it('keeps one waiting per lane, so every lane that frees finds its next sandbox ready', async (ctx) => {
+    const cgroups = cgroupDriver();
+    if (typeof cgroups === 'string') ctx.skip(cgroups);
+    const backends = await createSandboxBackends({ enabled: ['bubblewrap'], lanes: 4, cleanupStale: false });
+    const backend = backends.bubblewrap!;
+    try {
+      expect(backend.warmSandboxes?.()).toBe(4);
+      // Four programs at once all start warm; the pool is back to four once they are done.
+      const runs = await Promise.all(
+        [0, 1, 2, 3].map((i) => backend.run({ code: `print(${i})`, environment: 'python', limits: DEFAULT_LIMITS, runId: `lane-${i}` })),
+      );
+      expect(runs.map((r) => r.stdout)).toEqual(['0\n', '1\n', '2\n', '3\n']);
+      await expect.poll(() => backend.warmSandboxes?.(), { timeout: 20_000 }).toBe(4);
+    } finally {
+      await closeSandboxBackends(backends);
+    }
+  }, 60_000);
 });
