@@ -1,16 +1,21 @@
 /*
  * crucible-launch: the privileged first step of every sandbox, run by the server as root.
  *
- *   crucible-launch --parent-pid PID [--cgroup DIR]... [--seccomp-fd N] [--open-fd N PATH]
- *                   [--uid U --gid G] [--status-fd N] [--scratch DIR SIZE INODES]...
- *                   -- PROGRAM ARGS...
+ *   crucible-launch --parent-pid PID [--cgroup DIR]... [--seccomp-fd N [--seccomp-bpf FILE]]
+ *                   [--open-fd N PATH] [--uid U --gid G] [--status-fd N]
+ *                   [--scratch DIR SIZE INODES]... -- PROGRAM ARGS...
  *   crucible-launch --print-oci-seccomp    (the same policy as OCI JSON, for gVisor)
+ *   crucible-launch --export-seccomp-bpf   (the policy as BPF on stdout, for --seccomp-bpf)
  *
  * 1. dies with the server (PR_SET_PDEATHSIG) and refuses to start if the server is already gone;
  * 2. moves itself into the run's cgroups, so everything it starts is limited and accounted;
  * 3. becomes a child subreaper and reaps every descendant (no zombie survives the run, and
  *    zombies would otherwise keep counting against pids.current);
- * 4. exports the seccomp filter (libseccomp) into a memfd placed at fd N, for `bwrap --seccomp N`;
+ * 4. places the seccomp filter at fd N, for `bwrap --seccomp N`: with --seccomp-bpf, FILE, the
+ *    filter exported once at build time by --export-seccomp-bpf (native/build.sh; compiling the
+ *    policy with libseccomp cost ~1 ms of CPU on every launch for the same bytes every time),
+ *    accepted only as a root-owned regular file nobody else can write; without it, exported now
+ *    (libseccomp) into a memfd;
  *    and opens PATH read-only at fd N (e.g. for `bwrap --file N DEST`: the file is copied into
  *    the sandbox, so its host path never shows up in the sandbox's mount table);
  * 4b. --scratch: in a private mount namespace of its own (nothing propagates to the host, and
@@ -97,6 +102,24 @@ static void install_seccomp_fd(int target) {
   }
 }
 
+/* The filter exported at build time (see --export-seccomp-bpf). It is as trusted as this binary,
+ * which sits next to it: accepted only if only root could have written it, and if it looks like a
+ * BPF program at all (bwrap refuses a malformed one too, so nothing here can silently unfilter a
+ * sandbox). */
+#define MAX_BPF_BYTES (4096 * 8) /* BPF_MAXINSNS instructions of 8 bytes */
+static void open_seccomp_bpf(const char *path, int target) {
+  int fd = open(path, O_RDONLY | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0) fail("cannot open the seccomp filter %s: %s", path, strerror(errno));
+  if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+    fail("refusing the seccomp filter %s: not a root-owned file only root can write", path);
+  if (st.st_size <= 0 || st.st_size % 8 != 0 || st.st_size > MAX_BPF_BYTES) fail("refusing the seccomp filter %s: not a BPF program", path);
+  if (fd != target) {
+    if (dup2(fd, target) < 0) fail("dup2 seccomp fd: %s", strerror(errno));
+    close(fd);
+  }
+}
+
 struct scratch {
   const char *dir;
   long size, inodes;
@@ -131,13 +154,18 @@ static void mount_scratch(const struct scratch *s, int n) {
 
 int main(int argc, char **argv) {
   long parent = -1, uid = -1, gid = -1, seccomp_fd = -1, open_fd = -1;
-  const char *open_path = NULL;
+  const char *open_path = NULL, *seccomp_bpf = NULL;
   const char *cgroups[16];
   struct scratch scratch[4];
   int n_cgroups = 0, n_scratch = 0, i;
 
   if (argc == 2 && !strcmp(argv[1], "--print-oci-seccomp")) {
     crucible_seccomp_print_oci(stdout);
+    return 0;
+  }
+  if (argc == 2 && !strcmp(argv[1], "--export-seccomp-bpf")) {
+    int rc = crucible_seccomp_export(STDOUT_FILENO);
+    if (rc < 0) fail("exporting the seccomp filter failed: %s", strerror(-rc));
     return 0;
   }
   for (i = 1; i < argc; i++) {
@@ -149,6 +177,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--uid")) uid = parse_num(a, argv[++i]);
     else if (!strcmp(a, "--gid")) gid = parse_num(a, argv[++i]);
     else if (!strcmp(a, "--seccomp-fd")) seccomp_fd = parse_num(a, argv[++i]);
+    else if (!strcmp(a, "--seccomp-bpf")) seccomp_bpf = argv[++i];
     else if (!strcmp(a, "--open-fd")) {
       if (i + 2 >= argc) fail("--open-fd needs FD and PATH");
       open_fd = parse_num(a, argv[++i]);
@@ -168,6 +197,7 @@ int main(int argc, char **argv) {
   }
   if (i >= argc) fail("no program given");
   if ((uid < 0) != (gid < 0)) fail("--uid and --gid go together");
+  if (seccomp_bpf && seccomp_fd < 0) fail("--seccomp-bpf needs --seccomp-fd");
   if (status_fd >= 0) fcntl(status_fd, F_SETFD, 0); /* the sandbox's init reports through it too */
 
   /* A SIGKILLed server must take its sandboxes with it. Checking the parent after arming the
@@ -177,7 +207,8 @@ int main(int argc, char **argv) {
 
   for (int c = 0; c < n_cgroups; c++) join_cgroup(cgroups[c]);
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
-  if (seccomp_fd >= 0) install_seccomp_fd((int)seccomp_fd);
+  if (seccomp_bpf) open_seccomp_bpf(seccomp_bpf, (int)seccomp_fd);
+  else if (seccomp_fd >= 0) install_seccomp_fd((int)seccomp_fd);
   if (open_fd >= 0) open_at_fd(open_path, (int)open_fd);
   mount_scratch(scratch, n_scratch);
 

@@ -206,7 +206,7 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger, trac
       ? await openEmbeddedAdapters(config, cleanups, metrics)
       : await openScaleOutAdapters(config, cleanups, metrics);
     // Warm sandboxes only where programs run: an API-only instance needs one now and then (syntax checks).
-    const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0 });
+    const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0, lanes: config.workers });
     cleanups.push(() => closeSandboxBackends(sandboxes));
     const catalogue = new FileEnvironmentCatalogue();
     const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter, sessionLink }, log);

@@ -29,6 +29,17 @@ export interface SandboxFactoryOptions {
   cleanupStale?: boolean;
   /** Pre-create pooled cgroups before returning (default true). */
   warm?: boolean;
+  /** Programs this process runs at once (its worker lanes); sizes the warm pool. */
+  lanes?: number;
+}
+
+/**
+ * Sandboxes kept set up and waiting: one per lane, so a lane that frees finds its next sandbox
+ * ready instead of starting one cold; and never fewer than two, so that a lone run leaves one
+ * ready and its replacement starts only after the run (see WarmPool.take), not beside it.
+ */
+export function warmSandboxesFor(lanes: number | undefined): number {
+  return Math.max(2, lanes ?? 0);
 }
 
 /**
@@ -46,7 +57,7 @@ export async function createSandboxBackends(options: SandboxFactoryOptions = {})
   const launchers = log ? { log: (message: string) => log.warn({}, message) } : undefined;
   const common = { cgroups: cgroupDriver(), nativeDir: options.nativeDir, launchers };
   const backends: SandboxBackends = {};
-  if (enabled.has('bubblewrap')) backends.bubblewrap = new BubblewrapBackend(common);
+  if (enabled.has('bubblewrap')) backends.bubblewrap = new BubblewrapBackend({ ...common, warmSandboxes: warmSandboxesFor(options.lanes) });
   if (enabled.has('gvisor')) backends.gvisor = new GvisorBackend(common);
   for (const backend of Object.values(backends)) await prepare(backend, options);
   return backends;

@@ -13,10 +13,13 @@ export const DEFAULT_NATIVE_DIR = fileURLToPath(new URL('../../build/native/', i
 export interface NativeHelpers {
   launcher: string;
   init: string;
+  /** The seccomp policy as BPF, exported by the launcher at build time (see --seccomp-bpf). */
+  seccompBpf: string;
 }
 
 export function nativeHelpers(dir = DEFAULT_NATIVE_DIR): NativeHelpers {
-  return { launcher: `${dir.replace(/\/$/, '')}/crucible-launch`, init: `${dir.replace(/\/$/, '')}/crucible-init` };
+  const base = dir.replace(/\/$/, '');
+  return { launcher: `${base}/crucible-launch`, init: `${base}/crucible-init`, seccompBpf: `${base}/seccomp.bpf` };
 }
 
 /** Names of required executables that are missing or not executable. */
@@ -37,6 +40,11 @@ export interface LauncherOptions {
   dropTo?: { uid: number; gid: number };
   /** Export the seccomp filter to this fd for `bwrap --seccomp`. */
   seccompFd?: number;
+  /**
+   * The filter exported at build time, placed at seccompFd instead of compiling the policy again
+   * on every launch (the same bytes each time, ~1 ms of CPU).
+   */
+  seccompBpf?: string;
   /** Open a file read-only at an fd for the program (e.g. `bwrap --file FD DEST`). */
   openFd?: { fd: number; path: string };
   /** tmpfs mounts (bytes and inodes capped) the launcher makes in a private mount namespace. */
@@ -49,6 +57,7 @@ export function launcherArgs(opts: LauncherOptions, program: string, programArgs
   for (const dir of opts.cgroupDirs) args.push('--cgroup', dir);
   if (opts.dropTo) args.push('--uid', String(opts.dropTo.uid), '--gid', String(opts.dropTo.gid));
   if (opts.seccompFd !== undefined) args.push('--seccomp-fd', String(opts.seccompFd));
+  if (opts.seccompFd !== undefined && opts.seccompBpf) args.push('--seccomp-bpf', opts.seccompBpf);
   if (opts.openFd) args.push('--open-fd', String(opts.openFd.fd), opts.openFd.path);
   for (const m of opts.scratch ?? []) args.push('--scratch', m.dir, String(m.sizeBytes), String(m.inodes));
   args.push('--', program, ...programArgs);

@@ -1,7 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/domain/limits.js';
 import { BubblewrapBackend } from '../../src/sandbox/bubblewrap/backend.js';
-import { cgroupDriver } from '../../src/sandbox/index.js';
+import { cgroupDriver, closeSandboxBackends, createSandboxBackends } from '../../src/sandbox/index.js';
+import { DEFAULT_NATIVE_DIR, nativeHelpers } from '../../src/sandbox/native.js';
 import { registerSandboxSuite } from './suite.js';
 
 registerSandboxSuite(
@@ -31,4 +36,62 @@ describe('bubblewrap: a sandbox that cannot start', () => {
     expect(r2.message).toContain('/nonexistent/bwrap');
     await missing.close();
   });
+});
+
+describe('bubblewrap: the seccomp filter exported at build time', () => {
+  it('is exactly the policy the launcher compiles', () => {
+    const helpers = nativeHelpers();
+    const compiled = execFileSync(helpers.launcher, ['--export-seccomp-bpf']);
+    expect(compiled.length).toBeGreaterThan(0);
+    expect(readFileSync(helpers.seccompBpf).equals(compiled)).toBe(true);
+  });
+
+  it('is refused, never run without, when others could have written it or it is no filter', async (ctx) => {
+    const cgroups = cgroupDriver();
+    if (typeof cgroups === 'string') ctx.skip(cgroups);
+    const dir = mkdtempSync(join(tmpdir(), 'crucible-bpf-'));
+    for (const f of ['crucible-launch', 'crucible-init', 'crucible-spawner', 'seccomp.bpf']) copyFileSync(join(DEFAULT_NATIVE_DIR, f), join(dir, f));
+    const bpf = join(dir, 'seccomp.bpf');
+    const backend = new BubblewrapBackend({ cgroups, nativeDir: dir, warmSandboxes: 0 });
+    const run = () => backend.run({ code: 'print(1)', environment: 'python', limits: DEFAULT_LIMITS, runId: 'bpf' });
+    try {
+      expect((await run()).stdout).toBe('1\n');
+      chmodSync(bpf, 0o666);
+      const writable = await run();
+      expect(writable.reason).toBe('platform_error');
+      expect(writable.message).toContain('refusing the seccomp filter');
+      writeFileSync(bpf, Buffer.alloc(0));
+      chmodSync(bpf, 0o644);
+      const empty = await run();
+      expect(empty.reason).toBe('platform_error');
+      expect(empty.message).toContain('not a BPF program');
+      rmSync(bpf);
+      const missing = await run();
+      expect(missing.reason).toBe('platform_error');
+      expect(missing.message).toContain('seccomp.bpf is missing');
+    } finally {
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe('bubblewrap: warm sandboxes', () => {
+  it('keeps one waiting per lane, so every lane that frees finds its next sandbox ready', async (ctx) => {
+    const cgroups = cgroupDriver();
+    if (typeof cgroups === 'string') ctx.skip(cgroups);
+    const backends = await createSandboxBackends({ enabled: ['bubblewrap'], lanes: 4, cleanupStale: false });
+    const backend = backends.bubblewrap!;
+    try {
+      expect(backend.warmSandboxes?.()).toBe(4);
+      // Four programs at once all start warm; the pool is back to four once they are done.
+      const runs = await Promise.all(
+        [0, 1, 2, 3].map((i) => backend.run({ code: `print(${i})`, environment: 'python', limits: DEFAULT_LIMITS, runId: `lane-${i}` })),
+      );
+      expect(runs.map((r) => r.stdout)).toEqual(['0\n', '1\n', '2\n', '3\n']);
+      await expect.poll(() => backend.warmSandboxes?.(), { timeout: 20_000 }).toBe(4);
+    } finally {
+      await closeSandboxBackends(backends);
+    }
+  }, 60_000);
 });

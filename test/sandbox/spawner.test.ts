@@ -153,7 +153,7 @@ describe('sandbox spawner', () => {
   it('without a spawner binary, falls back to a plain spawn (and says so once)', async (ctx) => {
     if (skip) ctx.skip(skip);
     const dir = mkdtempSync(join(tmpdir(), 'crucible-nospawner-'));
-    for (const f of ['crucible-launch', 'crucible-init']) copyFileSync(join(DEFAULT_NATIVE_DIR, f), join(dir, f));
+    for (const f of ['crucible-launch', 'crucible-init', 'seccomp.bpf']) copyFileSync(join(DEFAULT_NATIVE_DIR, f), join(dir, f));
     const warnings: string[] = [];
     const fallback = new BubblewrapBackend({ cgroups: cgroupDriver(), nativeDir: dir, warmSandboxes: 0, launchers: { log: (m) => warnings.push(m) } });
     try {

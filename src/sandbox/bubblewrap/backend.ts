@@ -3,6 +3,7 @@
  * through the native launcher as an unprivileged user. Sandboxes are set up ahead of time and
  * wait for their program, so a run costs little more than starting Python itself.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS } from '../../domain/limits.js';
 import type { SandboxCgroup } from '../cgroups/driver.js';
@@ -79,6 +80,7 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
     // The default environment must be built here; others are checked when a run asks for them.
     const rootfs = this.rootfsOf('python');
     const problems = rootfs ? [] : ['the python environment is not built on this host (crucible env build python, or npm start)'];
+    if (!existsSync(this.helpers.seccompBpf)) problems.push(`${this.helpers.seccompBpf} is missing (bash native/build.sh exports it)`);
     return { executables: [this.bwrap, ...(rootfs ? [join(rootfs, ENVIRONMENT_PYTHON)] : []), this.helpers.launcher, this.helpers.init], problems };
   }
 
@@ -103,7 +105,14 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
       {
         command: this.helpers.launcher,
         args: launcherArgs(
-          { cgroupDirs: cgroup.joinDirs, dropTo, seccompFd: SECCOMP_FD, openFd: { fd: INIT_FD, path: this.helpers.init }, scratch: scratchMounts(scratchMb) },
+          {
+            cgroupDirs: cgroup.joinDirs,
+            dropTo,
+            seccompFd: SECCOMP_FD,
+            seccompBpf: this.helpers.seccompBpf,
+            openFd: { fd: INIT_FD, path: this.helpers.init },
+            scratch: scratchMounts(scratchMb),
+          },
           this.bwrap,
           bwrapArgs({
             initFd: INIT_FD,

@@ -41,8 +41,8 @@ export class WarmPool {
     private readonly retire: (sandbox: WarmSandbox) => Promise<void>,
     /** Warm sandboxes per group. */
     private readonly target = 2,
-    /** Most idle sandboxes per group. */
-    private readonly capacity = 4,
+    /** Most idle sandboxes per group (never fewer than `target`, or warming would evict its own). */
+    private readonly capacity = Math.max(4, target),
     private readonly groupOf: (key: string) => string = () => '',
   ) {}
 
