@@ -25,7 +25,7 @@ describe('dead worker with the default timing', () => {
     const { url } = api;
     const marker = `crucible-dead-${randomBytes(4).toString('hex')}`;
     const doomed = await deployment.startWorker({ concurrency: 1 });
-    const victim = await submit(url, { code: tickingProgram(marker, 120, 0.25), tags: ['dead-worker'] });
+    const victim = await submit(url, { code: tickingProgram(marker, 120, 0.25), timeout_s: 120, tags: ['dead-worker'] });
     await waitFor(
       'victim running on the doomed worker',
       async () => {
