@@ -2,13 +2,17 @@
  * crucible-init: PID 1 inside a sandbox (bubblewrap: `bwrap --as-pid-1`; gVisor: the
  * container's process, with the status and program fds handed in by `runsc run --pass-fd`).
  *
- *   crucible-init [--user UID:GID] STATUS_FD PROGRAM_FD WORKDIR
+ *   crucible-init [--user UID:GID] [--ahead PYTHON] STATUS_FD PROGRAM_FD WORKDIR
  *
  * --user: run the program (and unpack and collect its files) as UID:GID (no supplementary
- * groups), init staying who it was. Used under gVisor, where init starts as the sandbox's root
+ * groups), init staying who it was, with RLIMIT_NPROC one less than init's (init's own room). Used under gVisor, where init starts as the sandbox's root
  * (with only CAP_SETUID/CAP_SETGID/CAP_SETPCAP): gVisor does not shield a PID 1 from its
  * namespace's signals as Linux does, so a program of the same uid could kill init (and with it
  * the report of its own ending) or list its fds.
+ *
+ * --ahead: start `PYTHON main.py` in WORKDIR before the program is known (see start_ahead()), so
+ * a warm sandbox's Python has already started when its program arrives; used when the program
+ * turns out to be exactly that argv, killed otherwise.
  *
  * 1. writes "ready" to STATUS_FD: the sandbox is fully set up (namespaces, mounts, seccomp,
  *    no capabilities). A server can start sandboxes ahead of time and keep them waiting here.
@@ -46,10 +50,12 @@
 #include <string.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SETUP_FAILED 125
@@ -371,7 +377,147 @@ static void become(const char *spec) {
   if (getuid() != uid || geteuid() != uid || getgid() != gid) report_failure("could not become", spec);
 }
 
+/*
+ * Python started ahead (--ahead). The interpreter's start-up (a few ms bare, far more under
+ * gVisor) is most of a short program's time, and a warm sandbox's program is almost always
+ * `PYTHON main.py`. So the program's process is forked, becomes the program's user, enters
+ * WORKDIR and executes exactly that argv with the same environment, before the program exists.
+ * The environments carry a site hook (crucible_ahead.pth, installed by build-environment.sh)
+ * that, only in a process given CRUCIBLE_AHEAD_FD, removes that variable and blocks reading
+ * the fd: after Python's initialisation, before it opens main.py. Init writes the files, then
+ * one byte to the pipe (or closes it unwritten: the hook then ends the process, see
+ * release_ahead), and Python runs main.py as `PYTHON main.py` would have: the same argv,
+ * sys.path, __main__, fds and modules. The process is the program's from its fork on, exactly
+ * as in the cold path; only its start is earlier.
+ */
+#define AHEAD_ENV "CRUCIBLE_AHEAD_FD"
+#define AHEAD_SCRIPT "main.py"
+
+struct ahead {
+  const char *python;
+  pid_t pid;
+  int go_fd;
+};
+
+/*
+ * Makes a forked child the program's process. Under --user (gVisor) the runtime's RLIMIT_NPROC
+ * has room for init itself, which counts against it like any task: the program gets one less,
+ * its own max_processes (lowering a limit needs no privilege).
+ */
+static void enter_program_process(const char *user) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (!user) return;
+  struct rlimit nproc;
+  if (getrlimit(RLIMIT_NPROC, &nproc) == 0 && nproc.rlim_cur != RLIM_INFINITY && nproc.rlim_cur > 1) {
+    nproc.rlim_cur -= 1;
+    if (nproc.rlim_max != RLIM_INFINITY) nproc.rlim_max -= 1;
+    if (setrlimit(RLIMIT_NPROC, &nproc) < 0) report_failure("cannot lower RLIMIT_NPROC for", user);
+  }
+  become(user);
+}
+
+static void start_ahead(struct ahead *a, const char *user, const char *workdir) {
+  int pipe_fds[2];
+  a->pid = -1;
+  a->go_fd = -1;
+  if (pipe2(pipe_fds, O_CLOEXEC) < 0) return; /* the cold path still works */
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    return;
+  }
+  if (pid == 0) {
+    enter_program_process(user);
+    if (chdir(workdir) < 0) _exit(SETUP_FAILED);
+    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (fcntl(pipe_fds[0], F_SETFD, 0) < 0) _exit(SETUP_FAILED);
+    char fd_text[16];
+    snprintf(fd_text, sizeof fd_text, "%d", pipe_fds[0]);
+    if (setenv(AHEAD_ENV, fd_text, 1) < 0) _exit(SETUP_FAILED);
+    char *argv[] = {(char *)a->python, AHEAD_SCRIPT, NULL};
+    execv(a->python, argv);
+    _exit(SETUP_FAILED);
+  }
+  close(pipe_fds[0]);
+  a->pid = pid;
+  a->go_fd = pipe_fds[1];
+}
+
+/* Whether the program is exactly what was started ahead, and that process is still waiting. */
+static int ahead_fits(const struct ahead *a, const struct program *p) {
+  if (a->pid <= 0 || p->argc != 2 || strcmp(p->argv[0], a->python) || strcmp(p->argv[1], AHEAD_SCRIPT)) return 0;
+  int st;
+  return waitpid(a->pid, &st, WNOHANG) == 0;
+}
+
+/* Ends a Python started ahead that will not run the program (the hook exits on EOF; SIGKILL in case it has not reached the hook). */
+static void discard_ahead(struct ahead *a) {
+  if (a->pid <= 0) return;
+  close(a->go_fd);
+  kill(a->pid, SIGKILL);
+  waitpid(a->pid, NULL, 0);
+  a->pid = -1;
+}
+
 /* Waits for `child`, reaping every orphan meanwhile; returns its raw wait status. */
+static int wait_for(pid_t child);
+
+/* Sends the go byte; a Python that died meanwhile (EPIPE) must not take init down with SIGPIPE. */
+static void send_go(int fd) {
+  sigset_t pipe_only, before;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &pipe_only, &before);
+  const char go = 'g';
+  ssize_t w;
+  do w = write(fd, &go, 1);
+  while (w < 0 && errno == EINTR);
+  if (w < 0 && errno == EPIPE) {
+    const struct timespec now = {0, 0};
+    sigtimedwait(&pipe_only, NULL, &now); /* the pending SIGPIPE, consumed */
+  }
+  sigprocmask(SIG_SETMASK, &before, NULL);
+  close(fd);
+}
+
+/*
+ * Hands the program to the Python started ahead: its files are written by a short-lived process
+ * of the program's user (as the cold path's child writes them), then the go byte. Returns 0 when
+ * that process cannot be forked (e.g. max_processes 1: the caller then discards the ahead process
+ * and runs the cold path), else 1 with the program's raw wait status in *status.
+ */
+static int run_ahead(struct ahead *a, const struct program *p, const char *user, const char *workdir, int *status) {
+  pid_t placer = fork();
+  if (placer < 0) return 0;
+  if (placer == 0) {
+    enter_program_process(user);
+    place_files(workdir, p);
+    _exit(0);
+  }
+  int st;
+  while (waitpid(placer, &st, 0) < 0) {
+    if (errno != EINTR) {
+      st = SETUP_FAILED << 8;
+      break;
+    }
+  }
+  /* Started once the files are in: the server measures the program (time, CPU, memory) from here, with nothing else of init's still running. */
+  if (status_fd >= 0) dprintf(status_fd, "started\n");
+  if (st != 0) {
+    /* The files could not be written (it said why on the status fd): as the cold path's child, that is the program's ending. */
+    discard_ahead(a);
+    *status = st;
+    return 1;
+  }
+  send_go(a->go_fd);
+  a->go_fd = -1;
+  *status = wait_for(a->pid);
+  return 1;
+}
+
 static int wait_for(pid_t child) {
   for (;;) {
     int st;
@@ -384,15 +530,23 @@ static int wait_for(pid_t child) {
   }
 }
 
+static int finish(int st, const struct program *p, const char *user, const char *workdir);
+
 int main(int argc, char **argv) {
   const char *user = NULL;
+  struct ahead ahead = {.python = NULL, .pid = -1, .go_fd = -1};
   if (argc > 2 && !strcmp(argv[1], "--user")) {
     user = argv[2];
     argv += 2;
     argc -= 2;
   }
+  if (argc > 2 && !strcmp(argv[1], "--ahead")) {
+    ahead.python = argv[2];
+    argv += 2;
+    argc -= 2;
+  }
   if (argc != 4) {
-    fprintf(stderr, "usage: crucible-init [--user UID:GID] STATUS_FD PROGRAM_FD WORKDIR\n");
+    fprintf(stderr, "usage: crucible-init [--user UID:GID] [--ahead PYTHON] STATUS_FD PROGRAM_FD WORKDIR\n");
     return SETUP_FAILED;
   }
   status_fd = atoi(argv[1]);
@@ -402,19 +556,21 @@ int main(int argc, char **argv) {
   if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) < 0) status_fd = -1;
   fcntl(program_fd, F_SETFD, FD_CLOEXEC);
 
+  if (ahead.python) start_ahead(&ahead, user, workdir);
   if (status_fd >= 0) dprintf(status_fd, "ready\n");
   long len;
   char *bundle = read_all(program_fd, &len);
   static struct program program;
   parse_program(bundle, len, &program);
 
+  int ahead_status;
+  if (ahead_fits(&ahead, &program) && run_ahead(&ahead, &program, user, workdir, &ahead_status)) return finish(ahead_status, &program, user, workdir);
+  discard_ahead(&ahead);
+
   pid_t child = fork();
   if (child < 0) report_failure("fork in sandbox", "");
   if (child == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (user) become(user);
+    enter_program_process(user);
     place_files(workdir, &program);
     if (chdir(workdir) < 0) report_failure("cannot enter", workdir);
     /* Whatever bwrap left open (beyond stdio) is not the program's business. */
@@ -426,13 +582,17 @@ int main(int argc, char **argv) {
     _exit(err == ENOENT ? 127 : 126);
   }
   if (status_fd >= 0) dprintf(status_fd, "started\n");
-  int st = wait_for(child);
+  return finish(wait_for(child), &program, user, workdir);
+}
+
+/* Reports the program's ending, collects its files, and returns init's own exit code. */
+static int finish(int st, const struct program *p, const char *user, const char *workdir) {
   if (status_fd >= 0) dprintf(status_fd, "exit %d\n", st);
-  if (program.collect && status_fd >= 0) {
+  if (p->collect && status_fd >= 0) {
     pid_t collector = fork();
     if (collector == 0) {
       if (user) become(user);
-      collect(workdir, &program);
+      collect(workdir, p);
       _exit(0);
     }
     if (collector > 0) wait_for(collector);

@@ -50,12 +50,51 @@ python_expected=$(json "$manifest" 'd["python"]')
 lock_sha=none
 [ -f "$repo_lock" ] && [ "$update" = 0 ] && lock_sha=$(sha256sum "$repo_lock" | cut -d' ' -f1)
 
+# Crucible's site hook for Python started ahead (see native/sandbox-init.c, --ahead): a .pth
+# file, named to come last among dist-packages' .pth files, that does nothing in a Python not
+# given CRUCIBLE_AHEAD_FD.
+hook_source=$repo/native/python-ahead.pth
+hook_path=usr/lib/python3/dist-packages/zz_crucible_ahead.pth
+hook_sha=$(sha256sum "$hook_source" | cut -d' ' -f1)
+install_hook() { # rootfs
+  mkdir -p "$(dirname "$1/$hook_path")"
+  install -m 0644 -o root -g root "$hook_source" "$1/$hook_path.tmp"
+  mv -f "$1/$hook_path.tmp" "$1/$hook_path"
+}
+# Content digest: a sorted listing of every entry (type, mode, owner, size, path, link target)
+# followed by the sha256 of every regular file, in path order.
+tree_digest() { # rootfs
+  (cd "$1" && {
+    find . -mindepth 1 -printf '%y %m %U %G %s %P -> %l\n' | LC_ALL=C sort
+    find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -d' ' -f1)
+}
+
 # Up to date: built from this manifest and this lock. Nothing to do.
 up_to_date() {
   [ "$force" = 0 ] && [ "$update" = 0 ] && [ -f "$ready/environment.json" ] &&
     [ "$(json "$ready/environment.json" 'd.get("manifest_sha256","") + " " + d.get("lock_sha256","")')" = "$manifest_sha $lock_sha" ]
 }
+# A build whose only difference is an older (or no) hook gets the hook in place: adding one file
+# to a read-only tree that sandboxes may be using is harmless, and a rebuild takes minutes.
+refresh_hook() {
+  [ "$(json "$ready/environment.json" 'd.get("hook_sha256","")')" = "$hook_sha" ] && return 0
+  if [ "$(id -u)" != 0 ]; then say "needs root to install the site hook"; return 1; fi
+  install_hook "$ready/rootfs"
+  /usr/bin/python3 - "$ready/environment.json" "$hook_sha" "$(tree_digest "$ready/rootfs")" "$(du -sb "$ready/rootfs" | cut -f1)" <<'PY'
+import json, os, sys
+path, hook, digest, size = sys.argv[1:]
+d = json.load(open(path))
+d.update(hook_sha256=hook, digest="sha256:" + digest, size_bytes=int(size))
+with open(path + ".tmp", "w") as f:
+    json.dump(d, f, indent=2)
+    f.write("\n")
+os.replace(path + ".tmp", path)
+PY
+  say "installed the site hook for Python started ahead"
+}
 if up_to_date; then
+  refresh_hook
   say "already built and up to date: $ready"
   exit 0
 fi
@@ -73,6 +112,7 @@ if ! flock -n 9; then
   flock 9
 fi
 if up_to_date; then
+  refresh_hook
   say "built meanwhile, up to date: $ready"
   exit 0
 fi
@@ -209,6 +249,7 @@ mkdir -p "$rootfs/sandbox" "$rootfs/tmp" "$rootfs/proc" "$rootfs/dev"
 [ -e "$rootfs/sandbox/main.py" ] || touch "$rootfs/sandbox/main.py"
 [ -e "$rootfs/sandbox-init" ] || touch "$rootfs/sandbox-init"
 chmod 0755 "$rootfs"
+install_hook "$rootfs"
 
 python_version=$(in_chroot /usr/bin/python3 -c 'import platform; print(platform.python_version())')
 case "$python_version" in
@@ -216,12 +257,7 @@ case "$python_version" in
   *) say "built Python $python_version, but the manifest says $python_expected"; exit 1 ;;
 esac
 size_bytes=$(du -sb "$rootfs" | cut -f1)
-# Content digest: a sorted listing of every entry (type, mode, owner, size, path, link target)
-# followed by the sha256 of every regular file, in path order.
-digest=$(cd "$rootfs" && {
-  find . -mindepth 1 -printf '%y %m %U %G %s %P -> %l\n' | LC_ALL=C sort
-  find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-} | sha256sum | cut -d' ' -f1)
+digest=$(tree_digest "$rootfs")
 finished=$(date +%s)
 /usr/bin/python3 - "$build/environment.json" <<PY
 import json, sys, datetime
@@ -235,6 +271,7 @@ doc = {
     "build_seconds": $finished - $started,
     "manifest_sha256": "$manifest_sha",
     "lock_sha256": "$lock_sha",
+    "hook_sha256": "$hook_sha",
 }
 with open(sys.argv[1], "w") as f:
     json.dump(doc, f, indent=2)

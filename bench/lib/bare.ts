@@ -2,7 +2,7 @@
  * The baseline every platform figure is compared with: the same program run by /usr/bin/python3
  * directly (never the pyenv shim on PATH, which adds ~60 ms), from a file like the sandbox does.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -44,5 +44,25 @@ export function runArgv(argv: readonly string[]): Promise<BareRun> {
     child.stderr!.resume();
     child.on('error', reject);
     child.on('close', (code) => resolve({ exitCode: code, ms: performance.now() - t }));
+  });
+}
+
+export interface BareBatch {
+  seconds: number;
+  runs: BareRun[];
+}
+
+/**
+ * The files run by bare /usr/bin/python3 launched from Python's own `subprocess`, `parallel` at a
+ * time (bare-subprocess.py): the held-out throughput baseline, ~25% faster than spawning from Node.
+ */
+export function runBareBatch(files: string[], parallel: number): Promise<BareBatch> {
+  const script = path.join(import.meta.dirname, 'bare-subprocess.py');
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, [script, String(parallel), ...files], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
+      if (err) return reject(err);
+      const out = JSON.parse(stdout) as { seconds: number; runs: Array<{ exit_code: number; ms: number }> };
+      resolve({ seconds: out.seconds, runs: out.runs.map((r) => ({ exitCode: r.exit_code, ms: r.ms })) });
+    });
   });
 }

@@ -85,6 +85,67 @@ export function registerSandboxSuite(name: string, create: () => Promise<Sandbox
       expect(r.stderr).toBe('');
     });
 
+    // A warm sandbox starts `python3 main.py` before its program is known (crucible-init --ahead);
+    // a command that is not exactly that argv runs cold. Both must look the same from inside.
+    const PROBE = [
+      'import os, sys, threading',
+      'print("argv", sys.argv)',
+      'print("main", __file__, __name__, __spec__, type(__loader__).__name__, sys.path)',
+      'print("modules", sorted(sys.modules))',
+      'print("fds", sorted(os.listdir("/proc/self/fd")))',
+      'print("env", sorted(os.environ.items()))',
+      'print("cwd", os.getcwd(), os.getuid(), os.getgid(), os.getppid(), threading.active_count())',
+      'print("stdin", repr(sys.stdin.read()))',
+      'print("files", sorted(os.listdir(".")), open("data/x.txt").read())',
+      'raise ValueError("the end")',
+    ].join('\n');
+    const runProgram = (command?: string[]) =>
+      backend.run({
+        code: PROBE,
+        files: [{ path: 'data/x.txt', content: 'payload', encoding: 'utf-8' }],
+        command,
+        stdin: 'to stdin',
+        environment: 'python',
+        limits: { ...DEFAULT_LIMITS, timeout_s: 10 },
+        runId: `t${process.pid}-${runCounter++}`,
+      });
+
+    test('Python started ahead runs main.py exactly as a cold `python3 main.py` does', async () => {
+      const ahead = await runProgram();
+      const cold = await runProgram(['python3', 'main.py']);
+      for (const r of [ahead, cold]) {
+        expect(r.reason).toBe('exit_nonzero');
+        expect(r.exit_code).toBe(1);
+        expect(r.stdout).toContain("argv ['main.py']");
+        expect(r.stdout).toContain("stdin 'to stdin'");
+        expect(r.stdout).toContain('payload');
+        expect(r.stdout).not.toContain('CRUCIBLE_AHEAD');
+        expect(r.stderr).toBe(
+          'Traceback (most recent call last):\n  File "/sandbox/main.py", line 10, in <module>\n    raise ValueError("the end")\nValueError: the end\n',
+        );
+      }
+      expect(ahead.stdout).toBe(cold.stdout);
+    });
+
+    test('a command that is not `python3 main.py` shows nothing of the Python started ahead', async () => {
+      const r = await backend.run({
+        code: 'print("not run")',
+        command: ['python3', '-c', 'import os; print(2, sorted(os.listdir("/proc/self/fd")))'],
+        environment: 'python',
+        limits: { ...DEFAULT_LIMITS, timeout_s: 10 },
+        runId: `t${process.pid}-${runCounter++}`,
+      });
+      expect(r.reason).toBe('exit_zero');
+      expect(r.stdout).toBe("2 ['0', '1', '2', '3']\n");
+      expect(r.stderr).toBe('');
+    });
+
+    test('max_processes 1 still runs a program (no room for a helper process beside Python started ahead)', async () => {
+      const r = await run('print(sum(range(10)))', { max_processes: 1 });
+      expect(r.reason).toBe('exit_zero');
+      expect(r.stdout).toBe('45\n');
+    });
+
     test('sys.exit(3) is exit_nonzero with exit code 3', async () => {
       const r = await run('import sys\nsys.exit(3)');
       expect(r.reason).toBe('exit_nonzero');

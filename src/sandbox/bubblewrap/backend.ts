@@ -16,7 +16,7 @@ import type { SandboxSpec } from '../../ports/sandbox.js';
 import { scratchInodes } from '../scratch.js';
 import { bwrapArgs, SCRATCH_MOUNTS } from './bwrap-args.js';
 import type { Environment } from '../../domain/evaluation.js';
-import { ENVIRONMENT_PYTHON, requireRootfs, rootfsResolver, type RootfsResolver } from '../environments/rootfs.js';
+import { aheadPython, ENVIRONMENT_PYTHON, requireRootfs, rootfsResolver, type RootfsResolver } from '../environments/rootfs.js';
 import { HostIdentities, type HostIdRange } from './host-identities.js';
 
 export interface BubblewrapOptions extends CgroupBackendOptions {
@@ -118,6 +118,7 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
             initFd: INIT_FD,
             rootfs,
             seccompFd: SECCOMP_FD,
+            aheadPython: aheadPython(rootfs),
           }),
         ),
         env: sandboxEnvironment(),

@@ -24,6 +24,8 @@ export interface BwrapOptions {
   /** The environment's root filesystem on the host; it has the mount points used below. */
   rootfs: string;
   seccompFd: number;
+  /** The Python crucible-init starts ahead of the program (its --ahead), if any. */
+  aheadPython?: string | null;
 }
 
 export function bwrapArgs(o: BwrapOptions): string[] {
@@ -100,6 +102,7 @@ export function bwrapArgs(o: BwrapOptions): string[] {
     String(o.seccompFd),
     '--',
     SANDBOX_INIT_PATH,
+    ...(o.aheadPython ? ['--ahead', o.aheadPython] : []),
     String(STATUS_FD),
     String(CODE_FD),
     SANDBOX_WORKDIR,

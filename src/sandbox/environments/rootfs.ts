@@ -21,6 +21,18 @@ export function rootfsResolver(dir: string = defaultEnvironmentsDir()): RootfsRe
   };
 }
 
+/** Crucible's site hook, installed by scripts/build-environment.sh (see native/sandbox-init.c, --ahead). */
+const PYTHON_AHEAD_HOOK = 'usr/lib/python3/dist-packages/zz_crucible_ahead.pth';
+
+/**
+ * The Python a sandbox on this rootfs may start ahead of its program (crucible-init --ahead), or
+ * null for an environment built before the hook existed: there, a Python started ahead would run
+ * main.py at once, before the program is written.
+ */
+export function aheadPython(rootfs: string): string | null {
+  return existsSync(join(rootfs, PYTHON_AHEAD_HOOK)) ? ENVIRONMENT_PYTHON : null;
+}
+
 export function notBuiltHere(environment: Environment): string {
   return `the ${environment} environment is not built on this host (build it with: ${buildCommand(environment)})`;
 }

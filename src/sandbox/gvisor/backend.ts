@@ -23,7 +23,7 @@ import type { SandboxSpec } from '../../ports/sandbox.js';
 import { CODE_FD, STATUS_FD } from '../run/launch-fds.js';
 import { MAIN_FILE, SANDBOX_WORKDIR } from '../../domain/program-files.js';
 import { SANDBOX_INIT_PATH } from '../bubblewrap/bwrap-args.js';
-import { ENVIRONMENT_PYTHON, requireRootfs, rootfsResolver, type RootfsResolver } from '../environments/rootfs.js';
+import { aheadPython, ENVIRONMENT_PYTHON, requireRootfs, rootfsResolver, type RootfsResolver } from '../environments/rootfs.js';
 import { ociSpec } from './oci-spec.js';
 import { chooseRunsc, type RunscBinary } from './runsc-binary.js';
 import { runscDied, runscFailure } from './runsc-failures.js';
@@ -184,7 +184,9 @@ export class GvisorBackend extends CgroupSandboxBackend {
       uid: this.options.uid ?? 65534,
       gid: this.options.gid ?? 65534,
       seccomp: this.seccompPolicy(),
-      init: withInit ? { hostPath: this.helpers.init, path: SANDBOX_INIT_PATH, statusFd: STATUS_FD, programFd: CODE_FD } : undefined,
+      init: withInit
+        ? { hostPath: this.helpers.init, path: SANDBOX_INIT_PATH, statusFd: STATUS_FD, programFd: CODE_FD, aheadPython: aheadPython(rootfs) }
+        : undefined,
     });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
     const launch = new Launch(

@@ -27,7 +27,7 @@ export interface OciSpecInput {
    * on `statusFd` and reading the program from `programFd` (both handed in with `runsc run
    * --pass-fd`); absent = Python is PID 1 itself.
    */
-  init?: { hostPath: string; path: string; statusFd: number; programFd: number };
+  init?: { hostPath: string; path: string; statusFd: number; programFd: number; aheadPython?: string | null };
 }
 
 const CPU_PERIOD_US = 100_000;
@@ -40,6 +40,7 @@ export function ociSpec(o: OciSpecInput): object {
     source: 'tmpfs',
     options: ['nosuid', 'nodev', 'mode=1777', `size=${o.limits.scratch_mb * 1024 * 1024}`],
   });
+  const processRoom = o.limits.max_processes + (o.init ? 1 : 0);
   const noCaps = { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] };
   // With crucible-init, the container starts as gVisor's root holding only what init needs to
   // become the program's user (see sandbox-init.c --user); the program itself has no capability.
@@ -51,7 +52,17 @@ export function ociSpec(o: OciSpecInput): object {
     process: {
       terminal: false,
       user,
-      args: o.init ? [o.init.path, '--user', `${o.uid}:${o.gid}`, String(o.init.statusFd), String(o.init.programFd), o.workdir] : [o.pythonPath, o.codePath],
+      args: o.init
+        ? [
+            o.init.path,
+            '--user',
+            `${o.uid}:${o.gid}`,
+            ...(o.init.aheadPython ? ['--ahead', o.init.aheadPython] : []),
+            String(o.init.statusFd),
+            String(o.init.programFd),
+            o.workdir,
+          ]
+        : [o.pythonPath, o.codePath],
       env: Object.entries(o.env).map(([k, v]) => `${k}=${v}`),
       cwd: o.init ? o.workdir : '/tmp',
       capabilities: caps,
@@ -59,8 +70,10 @@ export function ociSpec(o: OciSpecInput): object {
       rlimits: [
         { type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 },
         { type: 'RLIMIT_CORE', hard: 0, soft: 0 },
-        // gVisor counts the sandbox's own tasks against this, like Linux counts a user's.
-        { type: 'RLIMIT_NPROC', hard: o.limits.max_processes, soft: o.limits.max_processes },
+        // gVisor counts the sandbox's own tasks against this, like Linux counts a user's, with
+        // crucible-init among them (it forks the program); the pids limit below still holds the
+        // program to max_processes.
+        { type: 'RLIMIT_NPROC', hard: processRoom, soft: processRoom },
       ],
     },
     root: { path: o.rootfs, readonly: true },
@@ -82,7 +95,9 @@ export function ociSpec(o: OciSpecInput): object {
       seccomp: o.seccomp,
       resources: {
         memory: { limit: o.limits.memory_mb * 1024 * 1024 },
-        pids: { limit: o.limits.max_processes },
+        // crucible-init (PID 1) is not the program's: without room for it, max_processes 1 could
+        // not even fork the program (bubblewrap counts init in its host allowance likewise).
+        pids: { limit: processRoom },
         cpu: { quota: Math.round(o.limits.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US },
       },
     },
