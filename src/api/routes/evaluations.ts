@@ -10,7 +10,7 @@ import { ARTIFACT_CSP, ArtifactList, servedInline } from '../../domain/artifacts
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import { actorOf } from '../auth.js';
 import { inServerSpan } from '../request-context.js';
-import { sendEvaluationJson } from '../evaluation-json.js';
+import { sendEvaluation } from '../evaluation-json.js';
 import type { ApiContext } from '../context.js';
 import { answeredHead, lastEventIdHeader, openSse, sseEventSink } from '../sse.js';
 
@@ -108,7 +108,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: Evaluation, ...errors },
       },
     },
-    async (request, reply) => sendEvaluationJson(reply, await ctx.evaluations.read(request.params.id, actorOf(request))),
+    async (request, reply) => sendEvaluation(reply, await ctx.evaluations.read(request.params.id, actorOf(request))),
   );
 
   for (const stream of ['stdout', 'stderr'] as const) {
