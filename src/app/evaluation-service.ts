@@ -327,7 +327,12 @@ export class EvaluationService {
       const moved = await this.forceCancel(current, ['queued'], 'Cancelled by a user while queued; it never ran.');
       if (moved) return moved;
     }
-    const waiting = this.waitForTerminal(id, this.options.cancelGraceMs);
+    const waiting = this.deps.reader.untilTerminal(
+      id,
+      this.options.cancelGraceMs,
+      () => this.get(id),
+      (e) => e.status,
+    );
     await bus.publish(channels.cancel, id).catch(() => undefined);
     const after = await waiting;
     if (isTerminal(after.status)) return after;
@@ -348,11 +353,18 @@ export class EvaluationService {
   }
 
   /**
-   * Resolves with the evaluation once terminal, or as it is when `timeoutMs` runs out or `signal`
-   * aborts (the waiting client went away: its subscription and timer are released at once).
+   * Resolves with the evaluation, read as GET answers it (a large output in pieces), once
+   * terminal, or as it is when `timeoutMs` runs out or `signal` aborts (the waiting client went
+   * away: its subscription and timer are released at once). For `?wait`.
    */
-  waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Evaluation> {
-    return this.deps.reader.untilTerminal(id, timeoutMs, () => this.get(id), signal);
+  waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<EvaluationRead> {
+    return this.deps.reader.untilTerminal(
+      id,
+      timeoutMs,
+      () => this.read(id),
+      (read) => read.evaluation.status,
+      signal,
+    );
   }
 }
 

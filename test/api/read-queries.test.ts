@@ -67,6 +67,19 @@ describe.each(bothStores({ workers: 1 }))('reads of a small finished evaluation:
     expect(finished).toMatchObject({ status: 'completed', stdout: 'out é\n\ufffd\ufffd', stderr: 'err\n' });
   });
 
+  it('an output just over a piece is read in pieces: ?wait=true and GET answer it exactly', { timeout: 120_000 }, async () => {
+    const stdout = 'é'.repeat(600_000); // 1.2 MB: more than one 1 MiB piece
+    const r = await api<Evaluation>(server.url, 'POST', '/api/evaluations?wait=true', {
+      code: 'import sys\nsys.stdout.write("é" * 600000)\nsys.stderr.write("err\\n")',
+      max_output_bytes: 4 * 1024 * 1024,
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'completed', stderr: 'err\n', stdout_truncated: false });
+    expect(r.body.stdout === stdout).toBe(true);
+    const read = await api<Evaluation>(server.url, 'GET', `/api/evaluations/${r.body.id}`);
+    expect(read.body).toEqual(r.body);
+  });
+
   it('GET /api/evaluations/{id}/stdout and /stderr are one statement each, byte for byte', { timeout: 60_000 }, async () => {
     for (const [stream, expected] of [
       ['stdout', Buffer.concat([Buffer.from('out é\n'), Buffer.from([0xff, 0])])],

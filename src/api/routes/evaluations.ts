@@ -43,10 +43,8 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const gone = new AbortController();
         reply.raw.once('close', () => gone.abort());
         const after = await ctx.evaluations.waitForTerminal(evaluation.id, Math.min(waitS, ctx.maxWaitS) * 1000, gone.signal);
-        return reply
-          .code(isTerminal(after.status) ? 200 : 202)
-          .header('Location', `/api/evaluations/${evaluation.id}`)
-          .send(after);
+        reply.code(isTerminal(after.evaluation.status) ? 200 : 202).header('Location', `/api/evaluations/${evaluation.id}`);
+        return sendEvaluation(reply, after);
       }),
   );
 
