@@ -17,11 +17,11 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function startBenchServer(args: string[] = [], options: { dataDir?: string; keepDataDir?: boolean } = {}): Promise<BenchServer> {
+export async function startBenchServer(args: string[] = [], options: { dataDir?: string; keepDataDir?: boolean; cli?: string } = {}): Promise<BenchServer> {
   const dataDir = options.dataDir ?? tempDir('crucible-bench-');
   let proc: ServerProcess;
   try {
-    proc = await spawnServer(['--data-dir', dataDir, ...args]);
+    proc = await spawnServer(['--data-dir', dataDir, ...args], {}, options.cli ? { cli: options.cli } : {});
   } catch (err) {
     if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;

@@ -25,7 +25,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { Tracing } from '../ports/tracing.js';
-import type { NewEvaluation, Storage, WorkerInfo } from '../ports/storage.js';
+import type { EvaluationRead, NewEvaluation, Storage, WorkerInfo } from '../ports/storage.js';
 import { authorize, forbidden, seesProject } from './access.js';
 import { newEvaluationId } from './evaluation-ids.js';
 import type { EnvironmentQueries } from './environments.js';
@@ -35,6 +35,9 @@ import { NO_TRACING } from './no-tracing.js';
 import type { QuotaService } from './quotas.js';
 import { ttlCache } from './ttl-cache.js';
 import { resultWithoutRun } from './verdicts.js';
+
+/** What a read answers, for the API that sends it. */
+export type { EvaluationRead, OutputPieces } from '../ports/storage.js';
 
 /** Page size of the summary's scan (the list's largest). */
 const SUMMARY_PAGE = 200;
@@ -204,9 +207,14 @@ export class EvaluationService {
     const evaluation = await this.deps.storage.evaluations.get(id);
     // Another project's evaluation does not exist for this caller.
     if (!evaluation || !seesProject(actor, evaluation.project)) throw notFound('evaluation', id);
+    return this.withLiveState(evaluation);
+  }
+
+  /** What storage cannot say of an unfinished evaluation: why a queued one waits, a running one's output so far. */
+  private async withLiveState(evaluation: Evaluation): Promise<Evaluation> {
     if (evaluation.status === 'queued') return (await this.withWaitingReasons([evaluation]))[0]!;
     if (evaluation.status !== 'running') return evaluation;
-    return { ...evaluation, ...(await this.streamedSoFar(id)) };
+    return { ...evaluation, ...(await this.streamedSoFar(evaluation.id)) };
   }
 
   /** A running evaluation's output so far, from its live events (the stored text is written at the end). */
@@ -217,22 +225,18 @@ export class EvaluationService {
   }
 
   /**
-   * The evaluation with its output as pieces of text, for a response that streams them: a
-   * finished evaluation's output comes from storage piece by piece (it may be max_output_bytes a
-   * stream), never held whole; a running one's is what was streamed so far.
+   * The evaluation for a response that may stream its output: whole when its output is small (one
+   * query, the common case), else with the output as pieces read from storage as they are sent
+   * (it may be max_output_bytes a stream), never held whole.
    */
   async read(id: string, actor: Actor = ANONYMOUS_ACTOR): Promise<EvaluationRead> {
     authorize(actor, 'evaluations:read');
-    const record = await this.deps.storage.evaluations.getWithoutOutput(id);
-    if (!record || !seesProject(actor, record.project)) throw notFound('evaluation', id);
-    // Output is stored with the verdict, and a terminal state is final: the pieces read later
-    // belong to this record. Before that, the whole-record path answers (its output is small).
-    if (!isTerminal(record.status)) {
-      const evaluation = await this.get(id, actor);
-      return { evaluation, stdout: [evaluation.stdout], stderr: [evaluation.stderr] };
-    }
-    const text = async (stream: 'stdout' | 'stderr') => (await this.deps.storage.evaluations.readOutput(id, stream))?.text() ?? [];
-    return { evaluation: record, stdout: await text('stdout'), stderr: await text('stderr') };
+    const read = await this.deps.storage.evaluations.read(id);
+    if (!read || !seesProject(actor, read.evaluation.project)) throw notFound('evaluation', id);
+    // Output is stored with the verdict, and a terminal state is final: only a finished
+    // evaluation has pieces, and they belong to this record.
+    if (read.pieces) return read;
+    return { evaluation: await this.withLiveState(read.evaluation), pieces: null };
   }
 
   /**
@@ -240,14 +244,13 @@ export class EvaluationService {
    * pieces: the stored bytes where the text could not say them (not UTF-8, NUL), else the text in
    * UTF-8.
    */
-  async output(id: string, stream: 'stdout' | 'stderr', actor: Actor = ANONYMOUS_ACTOR): Promise<AsyncIterable<Uint8Array>> {
-    await this.assertVisible(id, actor);
+  async output(id: string, stream: 'stdout' | 'stderr', actor: Actor = ANONYMOUS_ACTOR): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>> {
+    authorize(actor, 'evaluations:read');
     const stored = await this.deps.storage.evaluations.readOutput(id, stream);
-    if (!stored) throw notFound('evaluation', id);
-    if (stored.hasRaw) return stored.raw();
+    if (!stored || !seesProject(actor, stored.project)) throw notFound('evaluation', id);
+    if (stored.raw) return stored.raw;
     // A running evaluation's text is stored at the end; until then it is in the live events.
-    const running = (await this.deps.storage.evaluations.getSummary(id))?.status === 'running';
-    const pieces = running ? [(await this.streamedSoFar(id))[stream]] : stored.text();
+    const pieces = stored.status === 'running' ? [(await this.streamedSoFar(id))[stream]] : stored.text;
     return utf8Pieces(pieces);
   }
 
@@ -324,7 +327,12 @@ export class EvaluationService {
       const moved = await this.forceCancel(current, ['queued'], 'Cancelled by a user while queued; it never ran.');
       if (moved) return moved;
     }
-    const waiting = this.waitForTerminal(id, this.options.cancelGraceMs);
+    const waiting = this.deps.reader.untilTerminal(
+      id,
+      this.options.cancelGraceMs,
+      () => this.get(id),
+      (e) => e.status,
+    );
     await bus.publish(channels.cancel, id).catch(() => undefined);
     const after = await waiting;
     if (isTerminal(after.status)) return after;
@@ -345,11 +353,18 @@ export class EvaluationService {
   }
 
   /**
-   * Resolves with the evaluation once terminal, or as it is when `timeoutMs` runs out or `signal`
-   * aborts (the waiting client went away: its subscription and timer are released at once).
+   * Resolves with the evaluation, read as GET answers it (a large output in pieces), once
+   * terminal, or as it is when `timeoutMs` runs out or `signal` aborts (the waiting client went
+   * away: its subscription and timer are released at once). For `?wait`.
    */
-  waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Evaluation> {
-    return this.deps.reader.untilTerminal(id, timeoutMs, () => this.get(id), signal);
+  waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<EvaluationRead> {
+    return this.deps.reader.untilTerminal(
+      id,
+      timeoutMs,
+      () => this.read(id),
+      (read) => read.evaluation.status,
+      signal,
+    );
   }
 }
 
@@ -382,13 +397,6 @@ function toNewEvaluation(request: CreateEvaluationRequest, run: { environment: E
     limits,
     created_at: createdAt,
   };
-}
-
-/** An evaluation whose `stdout` and `stderr` are to be read from the pieces beside it. */
-export interface EvaluationRead {
-  evaluation: Evaluation;
-  stdout: AsyncIterable<string> | Iterable<string>;
-  stderr: AsyncIterable<string> | Iterable<string>;
 }
 
 async function* utf8Pieces(pieces: AsyncIterable<string> | Iterable<string>): AsyncGenerator<Uint8Array> {

@@ -8,7 +8,7 @@
  * is filled from storage, and a slow poll covers a bus that is down. It ends after `done`.
  */
 import { ANONYMOUS_ACTOR, type Actor } from '../domain/access.js';
-import { isTerminal, type Evaluation, type EvaluationSummary } from '../domain/evaluation.js';
+import { isTerminal, type EvaluationStatus, type EvaluationSummary } from '../domain/evaluation.js';
 import { badRequest, notFound } from '../domain/errors.js';
 import { EvaluationEvent as EventSchema, type EvaluationEvent } from '../domain/events.js';
 import { channels, type EventBus } from '../ports/bus.js';
@@ -134,11 +134,18 @@ export class EventLogReader {
   }
 
   /**
-   * Resolves with the evaluation once terminal, or as it is when `timeoutMs` runs out or `signal`
-   * aborts (the waiting client went away: its subscription and timer are released at once). Wakes
-   * on the `done` notification, and polls storage so a bus outage delays it by at most a poll.
+   * Resolves with `read()` of the evaluation once terminal (`statusOf` says), or as it is when
+   * `timeoutMs` runs out or `signal` aborts (the waiting client went away: its subscription and
+   * timer are released at once). Wakes on the `done` notification, and polls storage so a bus
+   * outage delays it by at most a poll.
    */
-  async untilTerminal(evaluationId: string, timeoutMs: number, read: () => Promise<Evaluation>, signal?: AbortSignal): Promise<Evaluation> {
+  async untilTerminal<T>(
+    evaluationId: string,
+    timeoutMs: number,
+    read: () => Promise<T>,
+    statusOf: (value: T) => EvaluationStatus,
+    signal?: AbortSignal,
+  ): Promise<T> {
     let wake: () => void = () => undefined;
     const woken = new Promise<void>((resolve) => (wake = resolve));
     const subscription = await this.deps.bus.subscribe(channels.evaluation(evaluationId), (payload) => {
@@ -156,7 +163,7 @@ export class EventLogReader {
     try {
       // Checked after subscribing, so an ending between the two cannot be missed.
       const current = await read();
-      if (isTerminal(current.status) || timeoutMs <= 0) return current;
+      if (isTerminal(statusOf(current)) || timeoutMs <= 0) return current;
       await woken;
       return await read();
     } finally {

@@ -137,16 +137,34 @@ export interface OutcomeBucket {
 export type EvaluationListQuery = Pick<ListEvaluationsQuery, 'limit'> & Partial<Omit<ListEvaluationsQuery, 'limit'>>;
 
 /**
- * One output stream as stored, read in pieces: an output of max_output_bytes (up to 16 MiB a
- * stream) is never held whole by the reader, so a response can stream it from storage.
+ * One output stream as stored, with what says who may read it and whether its text is final. A
+ * stream that fits a piece comes with the read (the common case: one query); a larger one is
+ * read in pieces as it is iterated, so an output of max_output_bytes (up to 16 MiB a stream) is
+ * never held whole by the reader.
  */
 export interface StoredOutput {
-  /** Whether exact bytes are stored beside the text (output the text cannot say: not UTF-8, NUL). */
-  hasRaw: boolean;
-  /** The stored text, in pieces (empty for an evaluation still running: its text is written at the end). */
-  text(): AsyncIterable<string>;
-  /** The stored bytes, in pieces; nothing when `hasRaw` is false. */
-  raw(): AsyncIterable<Uint8Array>;
+  status: EvaluationStatus;
+  project: string;
+  /** The exact bytes, where the text cannot say them (not UTF-8, NUL); null when the text does. */
+  raw: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | null;
+  /** The stored text ('' while the evaluation runs: its text is written at the end). */
+  text: AsyncIterable<string> | Iterable<string>;
+}
+
+/**
+ * An evaluation as read for an answer. `pieces` null: `stdout` and `stderr` are whole. Otherwise
+ * they are '' and `pieces` says them (an output of up to max_output_bytes a stream is never held
+ * whole); a finished evaluation's output is final, so the pieces belong to this record.
+ */
+export interface EvaluationRead {
+  evaluation: Evaluation;
+  pieces: OutputPieces | null;
+}
+
+/** Each output stream as pieces of text, in order. */
+export interface OutputPieces {
+  stdout: AsyncIterable<string> | Iterable<string>;
+  stderr: AsyncIterable<string> | Iterable<string>;
 }
 
 export interface QueuedInEnvironment {
@@ -162,10 +180,10 @@ export interface EvaluationRepository {
   create(evaluations: NewEvaluation[]): Promise<CreatedEvaluation[]>;
   get(id: string): Promise<Evaluation | null>;
   /**
-   * The evaluation with empty `stdout` and `stderr`, for a caller that streams them with
-   * `readOutput` rather than holding them whole.
+   * The evaluation for an answer that may stream its output: in one query with each stream that
+   * fits a piece (the common case), the larger ones left to be read in pieces as they are sent.
    */
-  getWithoutOutput(id: string): Promise<Evaluation | null>;
+  read(id: string): Promise<EvaluationRead | null>;
   /** The evaluation without its code, stdin and output (cheap, whatever their size). */
   getSummary(id: string): Promise<EvaluationSummary | null>;
   /**
@@ -180,7 +198,7 @@ export interface EvaluationRepository {
    * the same transaction. Returns null, changing nothing, when rejected.
    */
   transition(id: string, to: EvaluationStatus, patch?: TransitionPatch, options?: TransitionOptions): Promise<TransitionResult | null>;
-  /** One output stream as stored, to be read in pieces. Null: no such evaluation. */
+  /** One output stream as stored (see StoredOutput). Null: no such evaluation. */
   readOutput(id: string, stream: 'stdout' | 'stderr'): Promise<StoredOutput | null>;
   /** The artifacts' list (without content) and what was dropped. Null: no such evaluation. */
   listArtifacts(id: string): Promise<ArtifactList | null>;

@@ -15,6 +15,7 @@ import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
 import { canTransition, sourcesOf } from '../domain/state-machine.js';
 import type {
   EvaluationListQuery,
+  EvaluationRead,
   EvaluationRepository,
   StoredOutput,
   NewEvaluation,
@@ -36,6 +37,8 @@ import { likePattern, metadataMatch, searchFloor, textMatch } from './text-searc
 const DEFAULT_FIND_LIMIT = 1000;
 /** Characters (text) or bytes (raw) per query when an output is read in pieces. */
 const OUTPUT_PIECE = 1024 * 1024;
+/** The payload columns of an Evaluation but its output, which a read selects whole or only when small. */
+const RECORD_PAYLOAD_COLUMNS = PAYLOAD_COLUMNS.filter((c) => c !== 'stdout' && c !== 'stderr');
 
 export class KyselyEvaluationRepository implements EvaluationRepository {
   private readonly guard: StoreGuard;
@@ -154,45 +157,59 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
   }
 
   get(id: string): Promise<Evaluation | null> {
-    return this.record(id, PAYLOAD_COLUMNS);
-  }
-
-  getWithoutOutput(id: string): Promise<Evaluation | null> {
-    return this.record(
-      id,
-      PAYLOAD_COLUMNS.filter((c) => c !== 'stdout' && c !== 'stderr'),
-    );
-  }
-
-  /** The evaluation with the given payload columns; an output column left out reads as ''. */
-  private record(id: string, columns: readonly (typeof PAYLOAD_COLUMNS)[number][]): Promise<Evaluation | null> {
     return this.guard(async () => {
-      const row = await this.db
-        .selectFrom('evaluations')
-        .innerJoin('evaluation_payloads', 'evaluation_payloads.evaluation_id', 'evaluations.id')
-        .selectAll('evaluations')
-        .select(columns.map((c) => `evaluation_payloads.${c}` as const))
-        .where('evaluations.id', '=', id)
+      const row = await this.record(id).select(['evaluation_payloads.stdout', 'evaluation_payloads.stderr']).executeTakeFirst();
+      return row ? toEvaluation(row, row) : null;
+    });
+  }
+
+  read(id: string): Promise<EvaluationRead | null> {
+    return this.guard(async () => {
+      const row = await this.record(id)
+        .select([smallOutput('stdout').as('stdout'), smallOutput('stderr').as('stderr')])
         .executeTakeFirst();
       if (!row) return null;
-      const output = (c: 'stdout' | 'stderr') => (columns.includes(c) ? row[c] : '');
-      return toEvaluation(row, { ...row, stdout: output('stdout'), stderr: output('stderr') });
+      const { stdout, stderr } = row;
+      if (stdout !== null && stderr !== null) return { evaluation: toEvaluation(row, { ...row, stdout, stderr }), pieces: null };
+      const stream = (column: 'stdout' | 'stderr', small: string | null) => (small === null ? this.pieces<string>(id, column) : [small]);
+      return {
+        evaluation: toEvaluation(row, { ...row, stdout: '', stderr: '' }),
+        pieces: { stdout: stream('stdout', stdout), stderr: stream('stderr', stderr) },
+      };
     });
+  }
+
+  /** The query for an evaluation's row and its payload columns but the output (the caller selects that as it needs). */
+  private record(id: string) {
+    return this.db
+      .selectFrom('evaluations')
+      .innerJoin('evaluation_payloads', 'evaluation_payloads.evaluation_id', 'evaluations.id')
+      .selectAll('evaluations')
+      .select(RECORD_PAYLOAD_COLUMNS.map((c) => `evaluation_payloads.${c}` as const))
+      .where('evaluations.id', '=', id);
   }
 
   readOutput(id: string, stream: 'stdout' | 'stderr'): Promise<StoredOutput | null> {
     return this.guard(async () => {
       const rawColumnName = stream === 'stdout' ? 'stdout_raw' : 'stderr_raw';
+      const raw = sql.ref(`evaluation_payloads.${rawColumnName}`);
       const row = await this.db
-        .selectFrom('evaluation_payloads')
-        .select(sql<number>`case when ${sql.ref(rawColumnName)} is null then 0 else 1 end`.as('has_raw'))
-        .where('evaluation_id', '=', id)
+        .selectFrom('evaluations')
+        .innerJoin('evaluation_payloads', 'evaluation_payloads.evaluation_id', 'evaluations.id')
+        .select(['evaluations.status', 'evaluations.project'])
+        .select(sql<number | null>`octet_length(${raw})`.as('raw_bytes'))
+        .select(smallOutput(rawColumnName).as('raw'))
+        // The text only when it is what the answer says (no raw bytes beside it).
+        .select(sql<string | null>`case when octet_length(${raw}) is null then ${smallOutput(stream)} end`.as('text'))
+        .where('evaluations.id', '=', id)
         .executeTakeFirst();
       if (!row) return null;
+      const bytes = row.raw === null ? this.pieces<Buffer>(id, rawColumnName) : [row.raw];
       return {
-        hasRaw: Number(row.has_raw) === 1,
-        text: () => this.pieces<string>(id, stream),
-        raw: () => this.pieces<Buffer>(id, rawColumnName),
+        status: row.status,
+        project: row.project,
+        raw: row.raw_bytes === null ? null : bytes,
+        text: row.text === null ? this.pieces<string>(id, stream) : [row.text],
       };
     });
   }
@@ -423,6 +440,17 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     if (Object.keys(set).length === 0) return;
     await trx.updateTable('evaluation_payloads').set(set).where('evaluation_id', '=', id).executeTakeFirstOrThrow();
   }
+}
+
+/**
+ * An output column (text or bytes) when it fits one piece, else null (read in pieces instead).
+ * Its byte length decides: both databases know it without reading the value (SQLite from the
+ * record header, PostgreSQL from the TOAST pointer), so a 16 MiB output costs nothing here. At
+ * most OUTPUT_PIECE bytes is at most OUTPUT_PIECE characters.
+ */
+function smallOutput<C extends 'stdout' | 'stderr' | 'stdout_raw' | 'stderr_raw'>(column: C) {
+  const ref = sql.ref(`evaluation_payloads.${column}`);
+  return sql<(C extends 'stdout' | 'stderr' ? string : Buffer) | null>`case when octet_length(${ref}) <= ${sql.lit(OUTPUT_PIECE)} then ${ref} end`;
 }
 
 /** Both drivers take a Node Buffer for a blob/bytea parameter. */

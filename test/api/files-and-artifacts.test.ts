@@ -9,12 +9,9 @@ import { ANONYMOUS_ACTOR, type Role } from '../../src/domain/access.js';
 import type { ArtifactList } from '../../src/domain/artifacts.js';
 import type { Evaluation } from '../../src/domain/evaluation.js';
 import { REQUEST_BOUNDS } from '../../src/domain/limits.js';
-import { deleteNamespaceKeys, PG_URL, REDIS_URL } from '../helpers/scale-out.js';
+import { bothStores, type TestServer } from '../helpers/both-stores.js';
 import { api, startTestServer } from '../helpers/server.js';
 import { PNG_WRITER } from '../sandbox/fixtures/png-writer.js';
-import { dropSchema, testSchemaName } from '../storage/pg-helpers.js';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 function expectError(r: { status: number; body: unknown }, status: number, code: string): void {
   expect({ status: r.status, code: (r.body as { error?: { code?: string } }).error?.code }).toEqual({ status, code });
@@ -31,36 +28,9 @@ for i in range(3):
 print("done")
 `;
 
-function stores(): Array<{ name: string; start: () => Promise<{ server: Server; cleanup: () => Promise<void> }> }> {
-  return [
-    {
-      name: 'SQLite (embedded)',
-      start: async () => {
-        const server = await startTestServer();
-        return { server, cleanup: () => server.stop() };
-      },
-    },
-    {
-      name: 'PostgreSQL (scale-out)',
-      start: async () => {
-        const namespace = testSchemaName();
-        const server = await startTestServer({ databaseUrl: PG_URL, redisUrl: REDIS_URL, namespace });
-        return {
-          server,
-          cleanup: async () => {
-            await server.stop();
-            await dropSchema(namespace);
-            await deleteNamespaceKeys(REDIS_URL, namespace);
-          },
-        };
-      },
-    },
-  ];
-}
-
-for (const store of stores()) {
+for (const store of bothStores()) {
   describe(`files and artifacts over the API: ${store.name}`, () => {
-    let server: Server;
+    let server: TestServer;
     let cleanup: () => Promise<void>;
     beforeAll(async () => {
       ({ server, cleanup } = await store.start());
@@ -144,7 +114,7 @@ for (const store of stores()) {
 }
 
 describe("artifacts follow the evaluation's access rules", () => {
-  let server: Server;
+  let server: TestServer;
   afterAll(async () => server?.stop(), 60_000);
 
   it("another project's caller gets 404 not_found for the list and the bytes; the own project reads them", async () => {
@@ -171,7 +141,7 @@ describe("artifacts follow the evaluation's access rules", () => {
 });
 
 describe('multi-file requests: validation', () => {
-  let server: Server;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({ workers: 0 });
   }, 60_000);

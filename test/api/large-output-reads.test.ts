@@ -7,9 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrucibleClient } from '../../src/client/index.js';
 import type { Evaluation } from '../../src/domain/evaluation.js';
-import { deleteNamespaceKeys, PG_URL, REDIS_URL } from '../helpers/scale-out.js';
-import { startTestServer } from '../helpers/server.js';
-import { dropSchema, testSchemaName } from '../storage/pg-helpers.js';
+import { bothStores, type TestServer } from '../helpers/both-stores.js';
 
 const MIB = 1024 * 1024;
 // 1 KiB lines with 2-, 3- and 4-byte characters (a surrogate pair in JSON), numbered so a lost,
@@ -47,32 +45,15 @@ async function streamedText(client: CrucibleClient, id: string): Promise<{ stdou
   return { stdout: text.stdout.join(''), stderr: text.stderr.join('') };
 }
 
-const dialects = [
-  { name: 'SQLite (embedded)', start: async () => startTestServer({ workers: 1 }), cleanup: async () => {} },
-  (() => {
-    const namespace = testSchemaName();
-    return {
-      name: 'PostgreSQL (scale-out)',
-      start: () => startTestServer({ workers: 1, databaseUrl: PG_URL, redisUrl: REDIS_URL, namespace }),
-      cleanup: async () => {
-        await dropSchema(namespace);
-        await deleteNamespaceKeys(REDIS_URL, namespace);
-      },
-    };
-  })(),
-];
-
-describe.each(dialects)('large outputs read back exactly: $name', ({ start, cleanup }) => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
+describe.each(bothStores({ workers: 1 }))('large outputs read back exactly: $name', ({ start }) => {
+  let server: TestServer;
+  let cleanup: () => Promise<void>;
   let client: CrucibleClient;
   beforeAll(async () => {
-    server = await start();
+    ({ server, cleanup } = await start());
     client = new CrucibleClient(server.url);
   }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-    await cleanup();
-  });
+  afterAll(async () => cleanup?.(), 60_000);
 
   it('16 MiB of stdout and of stderr: the JSON, the raw streams and the events say the same bytes', { timeout: 300_000 }, async () => {
     const expected = expectedLines(16 * 1024);

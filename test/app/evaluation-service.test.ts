@@ -170,13 +170,13 @@ describe('waitForTerminal', () => {
     const waiting = p.service().waitForTerminal(evaluation.id, 10_000);
     await new Promise((r) => setTimeout(r, 10));
     await p.lifecycle.finish(evaluation.id, resultWithoutRun(evaluation, { platformError: 'test' }), { expectFrom: ['running'] });
-    expect(await waiting).toMatchObject({ id: evaluation.id, status: 'failed', reason: 'platform_error' });
+    expect((await waiting).evaluation).toMatchObject({ id: evaluation.id, status: 'failed', reason: 'platform_error' });
   });
 
   it('returns the current state when the timeout runs out', async () => {
     const evaluation = await running();
     const startedAt = Date.now();
-    expect((await p.service().waitForTerminal(evaluation.id, 60)).status).toBe('running');
+    expect((await p.service().waitForTerminal(evaluation.id, 60)).evaluation.status).toBe('running');
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(55);
   });
 
@@ -185,9 +185,9 @@ describe('waitForTerminal', () => {
     const gone = new AbortController();
     const startedAt = Date.now();
     setTimeout(() => gone.abort(), 20);
-    expect((await p.service().waitForTerminal(evaluation.id, 30_000, gone.signal)).status).toBe('running');
+    expect((await p.service().waitForTerminal(evaluation.id, 30_000, gone.signal)).evaluation.status).toBe('running');
     expect(Date.now() - startedAt).toBeLessThan(1_000);
     const already = AbortSignal.abort();
-    expect((await p.service().waitForTerminal(evaluation.id, 30_000, already)).status).toBe('running');
+    expect((await p.service().waitForTerminal(evaluation.id, 30_000, already)).evaluation.status).toBe('running');
   });
 });

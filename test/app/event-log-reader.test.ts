@@ -172,7 +172,7 @@ describe('untilTerminal', () => {
     const reader = new EventLogReader({ storage: p.storage, bus: deafBus }, { pollMs: 20 });
     const read = async () => (await p.storage.evaluations.get(evaluation.id))!;
     const startedAt = Date.now();
-    const waiting = reader.untilTerminal(evaluation.id, 30_000, read);
+    const waiting = reader.untilTerminal(evaluation.id, 30_000, read, (e) => e.status);
     await new Promise((r) => setTimeout(r, 30));
     await finish();
     expect((await waiting).status).toBe('cancelled');
@@ -182,6 +182,6 @@ describe('untilTerminal', () => {
   it('returns at once for an evaluation that already ended', async () => {
     await finish();
     const read = async () => (await p.storage.evaluations.get(evaluation.id))!;
-    expect((await p.reader.untilTerminal(evaluation.id, 30_000, read)).status).toBe('cancelled');
+    expect((await p.reader.untilTerminal(evaluation.id, 30_000, read, (e) => e.status)).status).toBe('cancelled');
   });
 });

@@ -57,10 +57,11 @@ export interface ServerProcess {
 /**
  * Runs `crucible serve` from the built CLI as a separate process and waits until it is ready.
  * `ownGroup`: the server leads a process group of its own, so killGroup() reaches all its children.
+ * `cli`: another build's dist/cli/main.js (a benchmark comparing two builds), else this checkout's.
  */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, options: { ownGroup?: boolean } = {}): Promise<ServerProcess> {
+export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, options: { ownGroup?: boolean; cli?: string } = {}): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [cliPath, 'serve', '--host', '127.0.0.1', '--port', String(port), ...args], {
+  const child = spawn(process.execPath, [options.cli ?? cliPath, 'serve', '--host', '127.0.0.1', '--port', String(port), ...args], {
     env: { ...process.env, CRUCIBLE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.ownGroup ?? false,

@@ -502,14 +502,18 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.evaluations.transition(e.id, 'running');
       expect(await store.evaluations.transition(e.id, 'completed', { stdout: 'f\ufffd\ufffd\n', stdout_raw: raw, stderr: 'plain' })).not.toBeNull();
       const stdout = await store.evaluations.readOutput(e.id, 'stdout');
-      expect(stdout!.hasRaw).toBe(true);
-      expect(await allText(stdout!.text())).toBe('f\ufffd\ufffd\n');
-      expect((await allBytes(stdout!.raw())).equals(Buffer.from(raw))).toBe(true);
+      expect(stdout).toMatchObject({ status: 'completed', project: 'default' });
+      expect((await allBytes(stdout!.raw!)).equals(Buffer.from(raw))).toBe(true);
+      expect(await allText(stdout!.text)).toBe('f\ufffd\ufffd\n');
       const stderr = await store.evaluations.readOutput(e.id, 'stderr');
-      expect(stderr!.hasRaw).toBe(false);
-      expect(await allText(stderr!.text())).toBe('plain');
-      expect(await allBytes(stderr!.raw())).toHaveLength(0);
+      expect(stderr!.raw).toBeNull();
+      expect(await allText(stderr!.text)).toBe('plain');
       expect(await store.evaluations.readOutput('ev_missing', 'stdout')).toBeNull();
+      // A small output comes whole with the record.
+      const read = await store.evaluations.read(e.id);
+      expect(read!.pieces).toBeNull();
+      expect(read!.evaluation).toMatchObject({ id: e.id, status: 'completed', stdout: 'f\ufffd\ufffd\n', stderr: 'plain' });
+      expect(read!.evaluation).toEqual(await store.evaluations.get(e.id));
     });
 
     it('reads a 16 MiB output back in pieces, exactly, text and bytes', async () => {
@@ -524,16 +528,43 @@ export function storeContract(name: string, harness: StoreHarness): void {
       raw.write('tail', raw.length - 4);
       expect(await store.evaluations.transition(e.id, 'completed', { stdout: text, stderr: text, stderr_raw: raw })).not.toBeNull();
       const stdout = await store.evaluations.readOutput(e.id, 'stdout');
+      expect(stdout!.raw).toBeNull();
       const pieces: string[] = [];
-      for await (const piece of stdout!.text()) pieces.push(piece);
+      for await (const piece of stdout!.text) pieces.push(piece);
       expect(pieces.length).toBeGreaterThan(1);
       expect(pieces.join('') === text).toBe(true);
       const stderr = await store.evaluations.readOutput(e.id, 'stderr');
-      expect(stderr!.hasRaw).toBe(true);
-      expect((await allBytes(stderr!.raw())).equals(raw)).toBe(true);
-      const record = await store.evaluations.getWithoutOutput(e.id);
-      expect(record).toMatchObject({ id: e.id, status: 'completed', stdout: '', stderr: '' });
-      expect(await store.evaluations.getWithoutOutput('ev_missing')).toBeNull();
+      expect((await allBytes(stderr!.raw!)).equals(raw)).toBe(true);
+      const read = await store.evaluations.read(e.id);
+      expect(read!.evaluation).toMatchObject({ id: e.id, status: 'completed', stdout: '', stderr: '' });
+      expect((await allText(read!.pieces!.stdout)) === text).toBe(true);
+      expect((await allText(read!.pieces!.stderr)) === text).toBe(true);
+      expect(await store.evaluations.read('ev_missing')).toBeNull();
+    });
+
+    it('reads an output of one piece (1 MiB) with the record, and one byte more in pieces beside it', async () => {
+      const piece = 'é'.repeat(512 * 1024); // 1 MiB of UTF-8 in half as many characters
+      for (const [stdout, stderr] of [
+        [piece, 'small'],
+        [piece + 'x', 'small'],
+      ] as const) {
+        const e = newEvaluation();
+        await store.evaluations.create([e]);
+        await store.evaluations.transition(e.id, 'provisioning', { worker: 'w1' });
+        await store.evaluations.transition(e.id, 'running');
+        await store.evaluations.transition(e.id, 'completed', { stdout, stderr });
+        const read = await store.evaluations.read(e.id);
+        if (stdout === piece) {
+          expect(read!.pieces).toBeNull();
+          expect(read!.evaluation.stdout === piece).toBe(true);
+          expect(read!.evaluation.stderr).toBe('small');
+        } else {
+          expect(read!.evaluation).toMatchObject({ stdout: '', stderr: '' });
+          expect((await allText(read!.pieces!.stdout)) === stdout).toBe(true);
+          expect(await allText(read!.pieces!.stderr)).toBe('small');
+        }
+        expect((await allText((await store.evaluations.readOutput(e.id, 'stdout'))!.text)) === stdout).toBe(true);
+      }
     });
 
     it('keeps a multi-file program and the artifacts recorded with the verdict, bytes exact', async () => {
@@ -807,13 +838,13 @@ function doneData(status: EvaluationStatus) {
   };
 }
 
-async function allText(pieces: AsyncIterable<string>): Promise<string> {
+async function allText(pieces: AsyncIterable<string> | Iterable<string>): Promise<string> {
   let text = '';
   for await (const piece of pieces) text += piece;
   return text;
 }
 
-async function allBytes(pieces: AsyncIterable<Uint8Array>): Promise<Buffer> {
+async function allBytes(pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   for await (const piece of pieces) parts.push(piece);
   return Buffer.concat(parts);

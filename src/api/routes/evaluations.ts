@@ -10,7 +10,7 @@ import { ARTIFACT_CSP, ArtifactList, servedInline } from '../../domain/artifacts
 import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQuery } from '../schemas.js';
 import { actorOf } from '../auth.js';
 import { inServerSpan } from '../request-context.js';
-import { sendEvaluationJson } from '../evaluation-json.js';
+import { sendEvaluation } from '../evaluation-json.js';
 import type { ApiContext } from '../context.js';
 import { answeredHead, lastEventIdHeader, openSse, sseEventSink } from '../sse.js';
 
@@ -43,10 +43,8 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const gone = new AbortController();
         reply.raw.once('close', () => gone.abort());
         const after = await ctx.evaluations.waitForTerminal(evaluation.id, Math.min(waitS, ctx.maxWaitS) * 1000, gone.signal);
-        return reply
-          .code(isTerminal(after.status) ? 200 : 202)
-          .header('Location', `/api/evaluations/${evaluation.id}`)
-          .send(after);
+        reply.code(isTerminal(after.evaluation.status) ? 200 : 202).header('Location', `/api/evaluations/${evaluation.id}`);
+        return sendEvaluation(reply, after);
       }),
   );
 
@@ -108,7 +106,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: Evaluation, ...errors },
       },
     },
-    async (request, reply) => sendEvaluationJson(reply, await ctx.evaluations.read(request.params.id, actorOf(request))),
+    async (request, reply) => sendEvaluation(reply, await ctx.evaluations.read(request.params.id, actorOf(request))),
   );
 
   for (const stream of ['stdout', 'stderr'] as const) {
