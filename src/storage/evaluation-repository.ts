@@ -10,7 +10,7 @@
  * nothing. Starting with a write also avoids SQLite's read-then-write upgrade deadlock.
  */
 import { sql, type Updateable } from 'kysely';
-import { LIST_TOTAL_CAP, type Evaluation, type EvaluationList, type EvaluationStatus, type EvaluationSummary } from '../domain/evaluation.js';
+import { isTerminal, LIST_TOTAL_CAP, type Evaluation, type EvaluationList, type EvaluationStatus, type EvaluationSummary } from '../domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
 import { canTransition, sourcesOf } from '../domain/state-machine.js';
 import type {
@@ -25,6 +25,7 @@ import type {
   CreatedEvaluation,
 } from '../ports/storage.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { FinishedSummaries } from './finished-summaries.js';
 import type { Db, StoreDialect, Tx } from './dialect.js';
 import { chunks, INSERT_CHUNK, insertEvents, uniqueTags } from './event-rows.js';
 import { decodeJson, PAYLOAD_COLUMNS, toEvaluation, toIso, toMs, toSummary } from './rows.js';
@@ -35,6 +36,15 @@ import { storeGuard, type StoreGuard } from './store-guard.js';
 import { likePattern, metadataMatch, searchFloor, textMatch } from './text-search.js';
 
 const DEFAULT_FIND_LIMIT = 1000;
+
+/**
+ * `ids` lengthened to the next power of two by repeating its last id (which changes nothing in an
+ * `IN` list), so a page's reads use a handful of SQL texts that stay prepared, not one per length.
+ */
+function padded(ids: string[]): string[] {
+  const size = 2 ** Math.ceil(Math.log2(ids.length));
+  return ids.length === size ? ids : [...ids, ...Array<string>(size - ids.length).fill(ids[ids.length - 1]!)];
+}
 /** Characters (text) or bytes (raw) per query when an output is read in pieces. */
 const OUTPUT_PIECE = 1024 * 1024;
 /** The payload columns of an Evaluation but its output, which a read selects whole or only when small. */
@@ -42,6 +52,7 @@ const RECORD_PAYLOAD_COLUMNS = PAYLOAD_COLUMNS.filter((c) => c !== 'stdout' && c
 
 export class KyselyEvaluationRepository implements EvaluationRepository {
   private readonly guard: StoreGuard;
+  private readonly finished = new FinishedSummaries();
 
   constructor(
     private readonly db: Db,
@@ -253,32 +264,57 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
       if (cursor) {
         select = select.where((eb) => eb(eb.refTuple('evaluations.created_at', 'evaluations.id'), '<', eb.tuple(cursor.createdAt, cursor.id)));
       }
-      const rows = await select
-        .selectAll('evaluations')
+      // The page's keys first; full rows only for the evaluations whose summary is not known final.
+      const keys = await select
+        .select(['evaluations.id', 'evaluations.status', 'evaluations.created_at'])
         .orderBy('evaluations.created_at', 'desc')
         .orderBy('evaluations.id', 'desc')
         .limit(limit + 1)
         .execute();
-      // Counted over a bounded subquery, so a huge history costs at most LIST_TOTAL_CAP index rows.
-      const counted = await this.db
-        .selectFrom(
-          filtered
-            .select('evaluations.id')
-            .limit(LIST_TOTAL_CAP + 1)
-            .as('matching'),
-        )
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
-      const total = Number(counted.n);
-      const page = rows.slice(0, limit);
+      // A first page that holds every match is its own count (a batch polled by its tag usually
+      // is); otherwise counted over a bounded subquery, so a huge history costs at most
+      // LIST_TOTAL_CAP index rows.
+      const total = !cursor && keys.length <= limit ? keys.length : await this.count(filtered);
+      const page = keys.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        items: page.map(toSummary),
-        next_cursor: rows.length > limit && last ? encodeCursor({ createdAt: Number(last.created_at), id: last.id }) : null,
+        items: await this.summaries(page),
+        next_cursor: keys.length > limit && last ? encodeCursor({ createdAt: Number(last.created_at), id: last.id }) : null,
         total: Math.min(total, LIST_TOTAL_CAP),
         total_capped: total > LIST_TOTAL_CAP,
       };
     });
+  }
+
+  /**
+   * The summaries of `page` in its order: finished ones as this process last read them, the rest
+   * read now. One that vanished between the two reads is left out.
+   */
+  private async summaries(page: { id: string; status: EvaluationStatus }[]): Promise<EvaluationSummary[]> {
+    const known = page.map((key) => (isTerminal(key.status) ? this.finished.get(key.id) : undefined));
+    const missing = page.filter((_, i) => !known[i]).map((key) => key.id);
+    const read = new Map<string, EvaluationSummary>();
+    if (missing.length > 0) {
+      for (const row of await this.db.selectFrom('evaluations').selectAll().where('id', 'in', padded(missing)).execute()) {
+        const summary = toSummary(row);
+        this.finished.remember(summary);
+        read.set(summary.id, summary);
+      }
+    }
+    return page.map((key, i) => known[i] ?? read.get(key.id)).filter((s): s is EvaluationSummary => s !== undefined);
+  }
+
+  private async count(filtered: Awaited<ReturnType<KyselyEvaluationRepository['filtered']>>): Promise<number> {
+    const counted = await this.db
+      .selectFrom(
+        filtered
+          .select('evaluations.id')
+          .limit(LIST_TOTAL_CAP + 1)
+          .as('matching'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(counted.n);
   }
 
   /** The evaluations a listing's filters select (no cursor, order or columns yet). */

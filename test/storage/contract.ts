@@ -152,6 +152,38 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(seen).toEqual(newestFirst);
     });
 
+    it('shows every change on repeated listings of a batch as its evaluations finish, and counts the page', async () => {
+      const tag = `poll-${Date.now()}`;
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await created({ tags: [tag] })).id);
+      const poll = () => store.evaluations.list({ limit: 10, tags: [tag] });
+      const expectMatchesReads = async () => {
+        const page = await poll();
+        expect(page.total).toBe(5);
+        expect(page.items.map((i) => i.id)).toEqual([...ids].reverse());
+        for (const item of page.items) expect(item).toEqual(await store.evaluations.getSummary(item.id));
+        return page;
+      };
+      await expectMatchesReads();
+      // Finish them one by one, each listed between steps: finished and unfinished ones side by side.
+      for (const id of ids) {
+        await toRunning(id);
+        await expectMatchesReads();
+        const finishedAt = new Date().toISOString();
+        expect(
+          await store.evaluations.transition(id, 'completed', { ...doneData('completed'), finished_at: finishedAt }, { expectFrom: ['running'] }),
+        ).not.toBeNull();
+        await expectMatchesReads();
+      }
+      const last = await expectMatchesReads();
+      expect(last.items.every((i) => i.status === 'completed' && i.finished_at !== null)).toBe(true);
+      // A page that does not hold every match still counts them all.
+      const first = await store.evaluations.list({ limit: 2, tags: [tag] });
+      expect(first.total).toBe(5);
+      const rest = await store.evaluations.list({ limit: 2, tags: [tag], cursor: first.next_cursor! });
+      expect(rest.total).toBe(5);
+    });
+
     it('breaks created_at ties by id', async () => {
       const at = nextCreatedAt();
       const batch = Array.from({ length: 5 }, () => newEvaluation({ created_at: at }));

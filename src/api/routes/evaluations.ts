@@ -11,6 +11,7 @@ import { BatchCreateResponse, CreateQuery, EvaluationIdParams, EventsQuery, NoQu
 import { actorOf } from '../auth.js';
 import { inServerSpan } from '../request-context.js';
 import { sendEvaluation } from '../evaluation-json.js';
+import { trustedJsonSerializer } from '../trusted-json.js';
 import type { ApiContext } from '../context.js';
 import { answeredHead, lastEventIdHeader, openSse, sseEventSink } from '../sse.js';
 
@@ -76,6 +77,7 @@ export function evaluationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         querystring: ListEvaluationsQuery,
         response: { 200: EvaluationList, ...errors },
       },
+      serializerCompiler: trustedJsonSerializer,
     },
     async (request) => ctx.evaluations.list(request.query, actorOf(request)),
   );
