@@ -43,7 +43,11 @@ export function openSqlite(filename: string, busyTimeoutMs = 5000): BetterSqlite
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   db.pragma('foreign_keys = ON');
   db.pragma('temp_store = MEMORY');
-  db.pragma('cache_size = -32000'); // 32 MiB page cache
+  // SQLite's default 2 MiB page cache, not more: a verdict's output (up to 2 × max_output_bytes)
+  // passes through it when written and again when read in pieces, and pages held there stay
+  // resident; a 32 MiB cache kept ~40 MiB more RSS while a 16 MiB output was read
+  // (bench/output-memory.ts). Pages it misses come from the OS page cache, a pread away.
+  db.pragma('cache_size = -2000');
   return db;
 }
 

@@ -18,6 +18,7 @@ import type { RunResult, SandboxBackends } from '../ports/sandbox.js';
 import type { EvaluationRepository } from '../ports/storage.js';
 import type { TraceSpan, Tracing } from '../ports/tracing.js';
 import { NO_TRACING } from '../app/no-tracing.js';
+import { largeOutputCollector } from './large-output-collector.js';
 import { OutputBatcher } from './output-batcher.js';
 import { UnwrittenEvents } from './unwritten-events.js';
 
@@ -203,7 +204,11 @@ export class EvaluationRunner {
         'live events dropped from the log during a storage outage; the final output is complete',
       );
     }
-    await this.finish(evaluation, result, [...unwritten.take(), ...leftover], pendingStart ?? undefined);
+    try {
+      await this.finish(evaluation, result, [...unwritten.take(), ...leftover], pendingStart ?? undefined);
+    } finally {
+      largeOutputCollector.afterVerdict(result);
+    }
   }
 
   private recordStart(id: string, start: UnrecordedStart): Promise<unknown> {
