@@ -107,7 +107,7 @@ class SupervisedRun {
     this.baseline = this.cgroup.events();
     this.startedAt = performance.now();
     if (await launch.attached) this.go(launch);
-    await launch.done;
+    await launch.ended;
     // Our kill may still be sweeping the cgroup. Once the run returns, its cgroup is recycled and
     // may host the next sandbox, which a late sweep would kill.
     await this.killing;
