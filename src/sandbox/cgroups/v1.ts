@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CgroupDriver, CgroupEvents, CgroupLimits, CgroupUsage, SandboxCgroup } from './driver.js';
-import { killProcsUntilEmpty, readKeyed, readNumber, readPids, rmdirWithBackoff, subdirectories, writeControl } from './cgroup-fs.js';
+import { ControlFile, killProcsUntilEmpty, readPids, rmdirWithBackoff, subdirectories } from './cgroup-fs.js';
 
 const CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct'] as const;
 const RECLAIM_ABOVE_BYTES = 32 * 1024 * 1024;
@@ -62,12 +62,33 @@ export class CgroupV1Driver implements CgroupDriver {
 
 class CgroupV1 implements SandboxCgroup {
   readonly joinDirs: string[];
-  private readonly mem: string;
   private readonly pidsDir: string;
-  private readonly cpu: string;
-  private readonly cpuacct: string;
-  /** Limit currently written, to order the memory/memsw writes (memsw may never be below memory). */
-  private appliedMemory = Number.POSITIVE_INFINITY;
+  /** The control files every run touches, kept open for the pooled cgroup's life (see ControlFile). */
+  private readonly files: {
+    memLimit: ControlFile;
+    memswLimit: ControlFile;
+    pidsMax: ControlFile;
+    cpuQuota: ControlFile;
+    cpuUsage: ControlFile;
+    memUsage: ControlFile;
+    memPeak: ControlFile;
+    memswPeak: ControlFile;
+    pidsCurrent: ControlFile;
+    oomControl: ControlFile;
+    pidsEvents: ControlFile;
+    forceEmpty: ControlFile;
+  };
+  /**
+   * Limits currently written: equal values are not written again (a pooled cgroup mostly sees the
+   * same limits run after run), and the memory/memsw writes are ordered by it (memsw may never be
+   * below memory). Only this object writes them; a failed write leaves the value unknown.
+   */
+  private applied: { memory: number; memoryExact: boolean; pids: number | null; quota: number | null } = {
+    memory: Number.POSITIVE_INFINITY,
+    memoryExact: false,
+    pids: null,
+    quota: null,
+  };
 
   constructor(
     readonly relPath: string,
@@ -77,41 +98,68 @@ class CgroupV1 implements SandboxCgroup {
     private readonly cfsPeriodUs: number,
   ) {
     this.joinDirs = hierarchies.map((h) => join(h, relPath));
-    this.mem = join(mounts.memory, relPath);
+    const mem = (file: string, writable = false) => new ControlFile(join(mounts.memory, relPath, file), writable);
     this.pidsDir = join(mounts.pids, relPath);
-    this.cpu = join(mounts.cpu, relPath);
-    this.cpuacct = join(mounts.cpuacct, relPath);
+    this.files = {
+      memLimit: mem('memory.limit_in_bytes', true),
+      memswLimit: mem('memory.memsw.limit_in_bytes', true),
+      pidsMax: new ControlFile(join(this.pidsDir, 'pids.max'), true),
+      cpuQuota: new ControlFile(join(mounts.cpu, relPath, 'cpu.cfs_quota_us'), true),
+      cpuUsage: new ControlFile(join(mounts.cpuacct, relPath, 'cpuacct.usage'), true),
+      memUsage: mem('memory.usage_in_bytes'),
+      memPeak: mem('memory.max_usage_in_bytes', true),
+      memswPeak: mem('memory.memsw.max_usage_in_bytes', true),
+      pidsCurrent: new ControlFile(join(this.pidsDir, 'pids.current')),
+      oomControl: mem('memory.oom_control'),
+      pidsEvents: new ControlFile(join(this.pidsDir, 'pids.events')),
+      forceEmpty: mem('memory.force_empty', true),
+    };
   }
 
   applyLimits({ memoryBytes, pidsMax, cpus }: CgroupLimits): void {
-    const mem = join(this.mem, 'memory.limit_in_bytes');
-    const memsw = join(this.mem, 'memory.memsw.limit_in_bytes');
-    if (!this.swapAccounting) writeControl(mem, memoryBytes);
-    else if (memoryBytes > this.appliedMemory) {
-      writeControl(memsw, memoryBytes);
-      writeControl(mem, memoryBytes);
-    } else {
-      writeControl(mem, memoryBytes);
-      writeControl(memsw, memoryBytes);
+    const { files, applied } = this;
+    if (memoryBytes !== applied.memory || !applied.memoryExact) {
+      // Inexact until both writes succeed (after a failure both are written again; the old value
+      // still orders them, as the best guess of what the kernel holds).
+      applied.memoryExact = false;
+      if (!this.swapAccounting) files.memLimit.write(memoryBytes);
+      else if (memoryBytes > applied.memory) {
+        files.memswLimit.write(memoryBytes);
+        files.memLimit.write(memoryBytes);
+      } else {
+        files.memLimit.write(memoryBytes);
+        files.memswLimit.write(memoryBytes);
+      }
+      applied.memory = memoryBytes;
+      applied.memoryExact = true;
     }
-    this.appliedMemory = memoryBytes;
-    writeControl(join(this.pidsDir, 'pids.max'), pidsMax);
-    writeControl(join(this.cpu, 'cpu.cfs_quota_us'), Math.max(1000, Math.round(cpus * this.cfsPeriodUs)));
+    if (pidsMax !== applied.pids) {
+      applied.pids = null;
+      files.pidsMax.write(pidsMax);
+      applied.pids = pidsMax;
+    }
+    const quota = Math.max(1000, Math.round(cpus * this.cfsPeriodUs));
+    if (quota !== applied.quota) {
+      applied.quota = null;
+      files.cpuQuota.write(quota);
+      applied.quota = quota;
+    }
   }
 
   usage(): CgroupUsage {
+    const { files } = this;
     return {
-      cpuNs: readNumber(join(this.cpuacct, 'cpuacct.usage')),
-      memoryBytes: readNumber(join(this.mem, 'memory.usage_in_bytes')),
-      peakMemoryBytes: readNumber(join(this.mem, 'memory.max_usage_in_bytes')),
-      pids: readNumber(join(this.pidsDir, 'pids.current')),
+      cpuNs: files.cpuUsage.readNumber(),
+      memoryBytes: files.memUsage.readNumber(),
+      peakMemoryBytes: files.memPeak.readNumber(),
+      pids: files.pidsCurrent.readNumber(),
     };
   }
 
   events(): CgroupEvents {
     return {
-      oomKills: readKeyed(join(this.mem, 'memory.oom_control'), 'oom_kill'),
-      pidsMaxHits: readKeyed(join(this.pidsDir, 'pids.events'), 'max'),
+      oomKills: this.files.oomControl.readKeyed('oom_kill'),
+      pidsMaxHits: this.files.pidsEvents.readKeyed('max'),
     };
   }
 
@@ -120,16 +168,14 @@ class CgroupV1 implements SandboxCgroup {
     // which the next run reads again anyway) are kept: evicting them would make every run
     // re-read them from disk. More than that is dropped so the next run starts near zero
     // (force_empty only works once the cgroup has no tasks).
-    if (readNumber(join(this.mem, 'memory.usage_in_bytes')) > RECLAIM_ABOVE_BYTES) {
-      writeControl(join(this.mem, 'memory.force_empty'), 0);
-    }
+    if (this.files.memUsage.readNumber() > RECLAIM_ABOVE_BYTES) this.files.forceEmpty.write(0);
   }
 
   resetAccounting(): void {
     // Writing 0 sets the high-water mark to the current usage.
-    writeControl(join(this.mem, 'memory.max_usage_in_bytes'), 0);
-    if (this.swapAccounting) writeControl(join(this.mem, 'memory.memsw.max_usage_in_bytes'), 0);
-    writeControl(join(this.cpuacct, 'cpuacct.usage'), 0);
+    this.files.memPeak.write(0);
+    if (this.swapAccounting) this.files.memswPeak.write(0);
+    this.files.cpuUsage.write(0);
   }
 
   pids(): number[] {
@@ -144,6 +190,7 @@ class CgroupV1 implements SandboxCgroup {
   }
 
   async remove(): Promise<void> {
+    for (const file of Object.values(this.files)) file.close();
     await this.killAll();
     await Promise.all(this.joinDirs.map((d) => rmdirWithBackoff(d)));
   }

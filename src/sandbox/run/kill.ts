@@ -11,6 +11,11 @@ const LAUNCHER_GRACE_MS = 2000;
 
 export async function killSandbox(launch: Launch, cgroup: SandboxCgroup): Promise<void> {
   await cgroup.killAll(launch.pid);
+  await launcherGone(launch);
+}
+
+/** Waits for the launcher to exit by itself, killing it if it is still there after the grace period. */
+export async function launcherGone(launch: Launch): Promise<void> {
   if (!launch.alive) return;
   const fallback = setTimeout(() => launch.kill(), LAUNCHER_GRACE_MS);
   await launch.done;

@@ -22,6 +22,16 @@ export class Launch {
   exitedAt = 0;
   /** Resolves once the process has exited and its streams are drained. */
   readonly done: Promise<void>;
+  /**
+   * Resolves once what the run reports is complete: every output stream has closed and the
+   * sandbox's init has said how the program ended (or, without that report, the launcher exited).
+   * The launcher's own exit comes later (it reaps the sandbox's last processes, then the spawner
+   * reaps it and says so: tens of ms on a loaded host); `done` waits for that, and the sandbox's
+   * cgroup is reused only after `done`.
+   */
+  readonly ended: Promise<void>;
+  /** True once `ended` resolved: the sandbox's processes are gone, only the launcher may be left. */
+  reported = false;
   /** Resolves true when the sandbox reports ready, false if it ends first. */
   readonly ready: Promise<boolean>;
   /** Resolves true once the streams are there, false if the launch ends without them. */
@@ -32,12 +42,15 @@ export class Launch {
   private finished = false;
   private abandoned = false;
   private markDone!: () => void;
+  private markEnded!: () => void;
   private markAttached!: (ok: boolean) => void;
 
   /** `start` is the backend's LauncherSource (spawner or plain spawn). */
   constructor(cmd: LaunchCommand, start: StartLauncher) {
     let markReady!: (ok: boolean) => void;
     this.done = new Promise((r) => (this.markDone = r));
+    this.ended = new Promise((r) => (this.markEnded = r));
+    void this.ended.then(() => (this.reported = true));
     this.ready = new Promise((r) => (markReady = r));
     this.attached = new Promise((r) => (this.markAttached = r));
     this.status.onReady = () => markReady(true);
@@ -67,13 +80,19 @@ export class Launch {
     this.openOutputs = outputs.length;
     for (const s of outputs) {
       s.once('close', () => {
-        if (--this.openOutputs === 0 && this.exit) this.finish();
+        if (--this.openOutputs === 0) this.outputsClosed();
       });
     }
     streams.status.on('data', (chunk: Buffer) => this.status.push(chunk));
     if (this.abandoned) this.abandon();
     this.markAttached(true);
-    if (this.openOutputs === 0 && this.exit) this.finish();
+    if (this.openOutputs === 0) this.outputsClosed();
+  }
+
+  /** Every output stream has closed: the run's report is complete if init said how the program ended. */
+  private outputsClosed(): void {
+    if (this.exit) this.finish();
+    else if (this.status.ending) this.markEnded();
   }
 
   private exited(exit: LaunchExit): void {
@@ -95,6 +114,7 @@ export class Launch {
     if (this.finished) return;
     this.finished = true;
     this.markAttached(this.streams !== null);
+    this.markEnded();
     this.markDone();
   }
 

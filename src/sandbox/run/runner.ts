@@ -7,7 +7,7 @@ import { BackgroundTasks } from '../background-tasks.js';
 import type { CgroupDriver, CgroupLimits, SandboxCgroup } from '../cgroups/driver.js';
 import { CgroupPool } from '../cgroups/pool.js';
 import type { RunCallbacks, RunResult, SandboxSpec } from '../../ports/sandbox.js';
-import { killSandbox } from './kill.js';
+import { killSandbox, launcherGone } from './kill.js';
 import type { Launch } from './launch.js';
 import { resultWithoutRun } from '../../domain/run-result.js';
 import { programBundle } from './program-bundle.js';
@@ -173,7 +173,10 @@ export class SandboxRunner {
   /** Kills whatever is left of a sandbox, cleans up after it and recycles its cgroup. */
   private async retire(sandbox: WarmSandbox): Promise<void> {
     try {
-      if (sandbox.launch.alive) await killSandbox(sandbox.launch, sandbox.cgroup);
+      // A run that ended by itself (init reported it, every stream closed) left no process but
+      // the launcher, which is reaping the last ones: no sweep of the cgroup is needed.
+      if (sandbox.launch.reported) await launcherGone(sandbox.launch);
+      else if (sandbox.launch.alive) await killSandbox(sandbox.launch, sandbox.cgroup);
       sandbox.launch.abandon();
       await sandbox.launch.done;
       await this.starter.afterRun?.(sandbox.launch).catch(() => undefined);

@@ -107,7 +107,7 @@ class SupervisedRun {
     this.baseline = this.cgroup.events();
     this.startedAt = performance.now();
     if (await launch.attached) this.go(launch);
-    await launch.done;
+    await launch.ended;
     // Our kill may still be sweeping the cgroup. Once the run returns, its cgroup is recycled and
     // may host the next sandbox, which a late sweep would kill.
     await this.killing;
@@ -176,10 +176,15 @@ class SupervisedRun {
     if (this.artifacts) this.setTimer(() => this.kill('collection'), COLLECTION_LIMIT_MS);
   }
 
-  /** Writes everything then closes; a program that exits without reading (EPIPE) is fine. */
+  /**
+   * Writes everything then closes; a program that exits without reading (EPIPE) is fine. Nothing
+   * to write (the usual empty stdin) is just the close: an empty chunk would still go through the
+   * stream machinery and a zero-byte write on the socket.
+   */
   private feed(stream: Writable, data: string | Buffer): void {
     stream.on('error', () => undefined);
-    stream.end(data);
+    if (data.length === 0) stream.end();
+    else stream.end(data);
   }
 
   private capture(stream: Readable, capture: OutputCapture): void {
