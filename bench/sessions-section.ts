@@ -24,7 +24,7 @@ import { startSubprocessRunTimer } from './lib/subprocess-run-timer.js';
 import type { Row, Section } from './lib/section.js';
 
 /** The same command in the session (the environment's python3 on its PATH) and on the host. */
-const COMMANDS = [
+export const COMMANDS = [
   { label: "python3 -c 'print(1)'", inSession: ['python3', '-c', 'print(1)'], bare: [PYTHON, '-c', 'print(1)'] },
   { label: '/bin/true', inSession: ['/bin/true'], bare: ['/bin/true'] },
 ] as const;
@@ -260,7 +260,7 @@ function writeWithFsync(file: string, bytes: Buffer): void {
   }
 }
 
-async function execOk(session: CrucibleSession, cmd: readonly string[]): Promise<void> {
+export async function execOk(session: CrucibleSession, cmd: readonly string[]): Promise<void> {
   const r = await session.exec([...cmd]);
   if (r.reason !== 'completed') throw new Error(`${cmd.join(' ')} in the session: ${r.reason} (${r.message}) ${r.stderr ?? ''}`);
 }

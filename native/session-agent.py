@@ -42,6 +42,8 @@ FLOOD_FACTOR = 16
 CHUNK = 65536
 # Send buffer asked for on the reply channel (see widen_reply_channel).
 REPLY_CHANNEL_BYTES = 4 * 1024 * 1024
+# Replies up to this size go out in one write (header and payload copied together).
+SMALL_REPLY_BYTES = 1024 * 1024
 
 stdin = sys.stdin.buffer
 stdout = sys.stdout.buffer
@@ -51,6 +53,9 @@ write_lock = threading.Lock()
 def send(header, payload=b""):
     header["len"] = len(payload)
     line = json.dumps(header, separators=(",", ":")).encode() + b"\n"
+    if len(payload) <= SMALL_REPLY_BYTES:
+        # One write: the host would otherwise wake for the header line alone, then again for the rest.
+        line, payload = line + payload, b""
     with write_lock:
         stdout.write(line)
         if payload:
@@ -168,26 +173,37 @@ def sweep_group(pgid, limit_s=5.0):
         time.sleep(0.01)
 
 
-def do_exec(req, data):
-    started = time.monotonic()
+def exec_cwd(req):
+    return os.path.join(CWD, req["cwd"]) if req.get("cwd") else CWD
+
+
+def start_exec(req):
+    """Starts an exec's command (raises OSError if it cannot start)."""
     env = dict(BASE_ENV)
     env.update(req.get("env") or {})
-    cwd = os.path.join(CWD, req["cwd"]) if req.get("cwd") else CWD
+    return subprocess.Popen(
+        req["argv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=exec_cwd(req), env=env, start_new_session=True, close_fds=True,
+    )
+
+
+def not_started(req, err, started):
+    """The answer to an exec whose command could not start; any other failure is re-raised for serve()."""
+    if not isinstance(err, OSError):
+        raise err
+    where = "working directory %s" % req.get("cwd") if req.get("cwd") and err.filename == exec_cwd(req) else req["argv"][0]
+    return {
+        "type": "exec_done", "exit_code": 127 if err.errno == errno.ENOENT else 126, "signal": None,
+        "outcome": "not_started", "message": "could not start %s: %s" % (where, os.strerror(err.errno or 0)),
+        "wall_ms": round((time.monotonic() - started) * 1000, 1),
+        "stdout_len": 0, "stderr_len": 0, "stdout_truncated": False, "stderr_truncated": False,
+    }, b""
+
+
+def finish_exec(req, data, proc, started):
+    """Feeds a started exec its stdin, collects its output until it ends (or its limits end it)."""
     cap = req["max_output"]
     stream = req.get("stream", False)
-    try:
-        proc = subprocess.Popen(
-            req["argv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=cwd, env=env, start_new_session=True, close_fds=True,
-        )
-    except OSError as err:
-        where = "working directory %s" % req.get("cwd") if err.filename == cwd and req.get("cwd") else req["argv"][0]
-        return {
-            "type": "exec_done", "exit_code": 127 if err.errno == errno.ENOENT else 126, "signal": None,
-            "outcome": "not_started", "message": "could not start %s: %s" % (where, os.strerror(err.errno or 0)),
-            "wall_ms": round((time.monotonic() - started) * 1000, 1),
-            "stdout_len": 0, "stderr_len": 0, "stdout_truncated": False, "stderr_truncated": False,
-        }, b""
     # No stdin (the usual case): close it here rather than start a thread per exec to do it.
     if not data or not start_thread(feed, (proc.stdin, data)):
         feed(proc.stdin, data)
@@ -267,16 +283,18 @@ def start_thread(target, args):
     return False
 
 
-def serve(req, data):
+def do_op(req, data):
+    if req["op"] == "write":
+        return do_write(req, data)
+    if req["op"] == "read":
+        return do_read(req)
+    return {"type": "error", "code": "bad_request", "message": "unknown op"}, b""
+
+
+def serve(req, work):
+    """Answers a request with what work() returns; a failure answers too, never hangs the caller."""
     try:
-        if req["op"] == "exec":
-            header, payload = do_exec(req, data)
-        elif req["op"] == "write":
-            header, payload = do_write(req, data)
-        elif req["op"] == "read":
-            header, payload = do_read(req)
-        else:
-            header, payload = {"type": "error", "code": "bad_request", "message": "unknown op"}, b""
+        header, payload = work()
     except FileError as err:
         header, payload = {"type": "error", "code": err.code, "message": str(err)}, b""
     except Exception as err:  # a bug here must answer, not hang the caller
@@ -286,6 +304,22 @@ def serve(req, data):
         send(header, payload)
     except OSError:
         os._exit(0)  # the host is gone: nobody to answer
+
+
+def handle(req, data):
+    """Serves one request in its own thread. An exec's command is started before its thread, so
+    that it runs while the thread waits to be scheduled: on a loaded machine that wait for a CPU
+    is a large part of a short exec's round trip, and it no longer comes before the command."""
+    work = lambda: do_op(req, data)
+    if req.get("op") == "exec":
+        started = time.monotonic()
+        try:
+            proc = start_exec(req)
+        except Exception as err:
+            return serve(req, lambda: not_started(req, err, started))
+        work = lambda: finish_exec(req, data, proc, started)
+    if not start_thread(serve, (req, work)):
+        serve(req, work)  # no thread to be had: answer in line rather than not at all
 
 
 def widen_reply_channel():
@@ -316,9 +350,7 @@ def main():
         if not line:
             return  # the host closed the channel: the session is over
         req = json.loads(line)
-        data = read_exact(req.get("len", 0))
-        if not start_thread(serve, (req, data)):
-            serve(req, data)  # no thread to be had: answer in line rather than not at all
+        handle(req, read_exact(req.get("len", 0)))
 
 
 if __name__ == "__main__":

@@ -10,9 +10,17 @@ export interface Frame {
   payload: Buffer;
 }
 
+/** Frames up to this size go out in one write (header and payload copied together). */
+const SMALL_FRAME_BYTES = 64 * 1024;
+
 export function writeFrame(out: Writable, header: Record<string, unknown>, payload: Buffer = Buffer.alloc(0)): void {
-  out.write(JSON.stringify({ ...header, len: payload.length }) + '\n');
-  if (payload.length) out.write(payload);
+  const line = JSON.stringify({ ...header, len: payload.length }) + '\n';
+  if (payload.length === 0) return void out.write(line);
+  // One write for a small frame (an exec with stdin): the agent would otherwise wake for the
+  // header line alone, then again for its payload. A large one is not copied just to save that.
+  if (payload.length <= SMALL_FRAME_BYTES) return void out.write(Buffer.concat([Buffer.from(line), payload]));
+  out.write(line);
+  out.write(payload);
 }
 
 /**
