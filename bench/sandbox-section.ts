@@ -1,5 +1,5 @@
 /** The sandbox engineer's start-up benchmark (bench/sandbox.ts), presented as a section of the combined table. */
-import { GVISOR_COLD, runSandboxBench, type LatencyStats } from './sandbox.js';
+import { FLOOD_LINES, GVISOR_COLD, runSandboxBench, type LatencyStats } from './sandbox.js';
 import type { Row, Section } from './lib/section.js';
 
 /** Issue 10's start-up targets, per backend. */
@@ -40,6 +40,16 @@ export async function sandboxSection(opts: { runs: number }): Promise<Section> {
             : undefined,
       },
     );
+  }
+  const flood = r.flood_median_ms;
+  for (const name of Object.keys(flood)) {
+    if (name.startsWith('bare')) continue;
+    rows.push({
+      metric: `${name}: ${FLOOD_LINES} printed lines, median (ms)`,
+      crucible: flood[name] ?? '—',
+      baseline: `${flood['bare-buffered']} buffered / ${flood['bare-unbuffered']} -u`,
+      note: 'bare Python buffers 8 KiB blocks (lost at a kill); Crucible writes line by line (docs/sandbox.md, "Output buffering")',
+    });
   }
   return {
     name: 'sandbox',

@@ -1,7 +1,8 @@
 /**
  * Sandbox start-up benchmark: wall time of `print(1)` run bare (/usr/bin/python3 spawned from
  * Node) and in each available backend, interleaved in the same process so that machine noise
- * hits every column alike; then throughput with 2 runs in flight per backend.
+ * hits every column alike; then throughput with 2 runs in flight per backend; then an output
+ * flood (30 000 printed lines) in each backend beside bare Python buffered and unbuffered.
  *
  *   npx tsx bench/sandbox.ts [--runs N] [--json]
  *   npx tsx bench/sandbox.ts --launch-cost [--ballast-mb 120]
@@ -35,17 +36,25 @@ export interface SandboxBenchResult {
   latency: Record<string, LatencyStats>;
   /** Completed runs per second with 2 in flight. */
   throughput_2_parallel: Record<string, number>;
+  /** Median wall ms of FLOOD_PROGRAM: bare-buffered / bare-unbuffered (-u) and each backend. */
+  flood_median_ms: Record<string, number>;
   skipped: Record<string, string>;
 }
 
 const PROGRAM = 'print(1)';
+export const FLOOD_LINES = 30_000;
+const FLOOD_PROGRAM = `for i in range(${FLOOD_LINES}):\n    print("line", i)`;
+const FLOOD_RUNS = 7;
 /** The gVisor backend without warm sandboxes (each run boots its own), measured beside the default. */
 export const GVISOR_COLD = 'gvisor-cold';
 const PYTHON = '/usr/bin/python3';
 
-function bare(): Promise<void> {
+/** Bare Python as Node spawns it; `flags` (e.g. -u) and the environment are Python's own defaults otherwise. */
+function bare(program = PROGRAM, flags: string[] = []): Promise<void> {
+  const env = { ...process.env };
+  delete env.PYTHONUNBUFFERED;
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', PROGRAM], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PYTHON, [...flags, '-c', program], { stdio: ['ignore', 'pipe', 'pipe'], env });
     child.stdout.resume();
     child.stderr.resume();
     child.on('error', reject);
@@ -53,9 +62,9 @@ function bare(): Promise<void> {
   });
 }
 
-function inSandbox(backend: SandboxBackend, i: number): () => Promise<void> {
+function inSandbox(backend: SandboxBackend, i: number, code = PROGRAM): () => Promise<void> {
   return async () => {
-    const r = await backend.run({ code: PROGRAM, environment: 'python', limits: DEFAULT_LIMITS, runId: `bench-${i}` });
+    const r = await backend.run({ code, environment: 'python', limits: DEFAULT_LIMITS, runId: `bench-${i}` });
     if (r.reason !== 'exit_zero') throw new Error(`${backend.name}: ${r.message} ${r.stderr}`);
   };
 }
@@ -87,11 +96,17 @@ export async function runSandboxBench(opts: { runs?: number; backends?: SandboxB
   const runs = opts.runs ?? 60;
   const backends = opts.backends ?? (await createSandboxBackends());
   const skipped: Record<string, string> = {};
-  const contenders: Array<[string, (i: number) => () => Promise<void>]> = [['bare', () => bare]];
+  const contenders: Array<[string, (i: number) => () => Promise<void>]> = [['bare', () => () => bare()]];
+  const flooders: Array<[string, (i: number) => () => Promise<void>]> = [
+    ['bare-buffered', () => () => bare(FLOOD_PROGRAM)],
+    ['bare-unbuffered', () => () => bare(FLOOD_PROGRAM, ['-u'])],
+  ];
   for (const [name, backend] of Object.entries(backends)) {
     const health = await backend.health();
-    if (health.ok) contenders.push([name, (i) => inSandbox(backend, i)]);
-    else skipped[name] = health.detail;
+    if (health.ok) {
+      contenders.push([name, (i) => inSandbox(backend, i)]);
+      flooders.push([name, (i) => inSandbox(backend, i, FLOOD_PROGRAM)]);
+    } else skipped[name] = health.detail;
   }
   // gVisor's same-run baseline: every sandbox booted on demand, as before warm gVisor sandboxes.
   const gvisorCold = contenders.some(([name]) => name === 'gvisor') ? new GvisorBackend({ cgroups: cgroupDriver(), warmSandboxes: 0 }) : null;
@@ -124,7 +139,22 @@ export async function runSandboxBench(opts: { runs?: number; backends?: SandboxB
       let i = 0;
       throughput_2_parallel[name] = round(await throughput(() => make(i++)(), total));
     }
-    return { program: PROGRAM, latency, throughput_2_parallel, skipped };
+    const floods = new Map<string, number[]>(flooders.map(([n]) => [n, []]));
+    for (let i = 0; i < FLOOD_RUNS; i++) {
+      for (const [name, make] of flooders) floods.get(name)!.push(await timed(make(i)));
+    }
+    const flood_median_ms = Object.fromEntries(
+      [...floods].map(([name, values]) => [
+        name,
+        round(
+          quantile(
+            values.sort((a, b) => a - b),
+            0.5,
+          ),
+        ),
+      ]),
+    );
+    return { program: PROGRAM, latency, throughput_2_parallel, flood_median_ms, skipped };
   } finally {
     await gvisorCold?.close();
     if (!opts.backends) await closeSandboxBackends(backends);
@@ -196,6 +226,8 @@ function printTable(r: SandboxBenchResult): void {
       `${name.padEnd(12)} ${String(s.median_ms).padStart(9)} ${String(s.p95_ms).padStart(8)} ${over.padStart(12)} ${String(r.throughput_2_parallel[name] ?? '').padStart(21)}`,
     );
   }
+  console.log(`Output flood: ${FLOOD_LINES} printed lines, median ms`);
+  for (const [name, ms] of Object.entries(r.flood_median_ms)) console.log(`${name.padEnd(16)} ${String(ms).padStart(9)}`);
   for (const [name, why] of Object.entries(r.skipped)) console.log(`${name}: skipped (${why})`);
 }
 

@@ -50,9 +50,11 @@ python_expected=$(json "$manifest" 'd["python"]')
 lock_sha=none
 [ -f "$repo_lock" ] && [ "$update" = 0 ] && lock_sha=$(sha256sum "$repo_lock" | cut -d' ' -f1)
 
-# Crucible's site hook for Python started ahead (see native/sandbox-init.c, --ahead): a .pth
-# file, named to come last among dist-packages' .pth files, that does nothing in a Python not
-# given CRUCIBLE_AHEAD_FD.
+# Crucible's site hook, a .pth file named to come last among dist-packages' .pth files. Line 1
+# makes the output of a Python that PYTHONUNBUFFERED left unbuffered line-buffered instead (one
+# write per line, not one per print argument; docs/sandbox.md, "Output buffering"). Line 2 is for
+# Python started ahead (native/sandbox-init.c, --ahead) and does nothing in a Python not given
+# CRUCIBLE_AHEAD_FD.
 hook_source=$repo/native/python-ahead.pth
 hook_path=usr/lib/python3/dist-packages/zz_crucible_ahead.pth
 hook_sha=$(sha256sum "$hook_source" | cut -d' ' -f1)
@@ -91,7 +93,7 @@ with open(path + ".tmp", "w") as f:
     f.write("\n")
 os.replace(path + ".tmp", path)
 PY
-  say "installed the site hook for Python started ahead"
+  say "installed the current site hook"
 }
 if up_to_date; then
   refresh_hook

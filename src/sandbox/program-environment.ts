@@ -16,7 +16,9 @@ export function sandboxEnvironment(): Record<string, string> {
     PWD: '/tmp',
     MPLCONFIGDIR: '/tmp/.config/matplotlib',
     LANG: 'C.UTF-8',
-    // Unbuffered: output printed before a kill (timeout, OOM) reaches us instead of dying in a buffer.
+    // Output printed before a kill (timeout, OOM) must reach us instead of dying in a buffer. The
+    // environments' site hook turns this unbuffered mode into line buffering (one write per line,
+    // as on a terminal) unless the command line says -u; Pythons that skip site stay unbuffered.
     PYTHONUNBUFFERED: '1',
     PYTHONDONTWRITEBYTECODE: '1',
     // Files left here are collected as artifacts when the program ends.

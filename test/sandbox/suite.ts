@@ -146,6 +146,32 @@ export function registerSandboxSuite(name: string, create: () => Promise<Sandbox
       expect(r.stdout).toBe('45\n');
     });
 
+    // docs/sandbox.md, "Output buffering": PYTHONUNBUFFERED made line-buffered by the site hook.
+    test('Python output is line-buffered: in the program and its child Pythons, fully unbuffered under -u', async () => {
+      const modes = 'import sys; print(sys.stdout.line_buffering, sys.stdout.write_through, sys.stderr.line_buffering)';
+      const code = [
+        'import subprocess, sys',
+        modes,
+        'def child(*flags):',
+        `    return subprocess.run([sys.executable, *flags, "-c", ${JSON.stringify(modes)}], capture_output=True, text=True).stdout.strip()`,
+        'print("child", child())',
+        'print("child -u", child("-u"))',
+        'print("no newline at the end", end="")',
+      ].join('\n');
+      const r = await run(code);
+      expect(r.reason).toBe('exit_zero');
+      expect(r.stdout).toBe('True False True\nchild True False True\nchild -u False True False\nno newline at the end');
+      expect(r.stderr).toBe('');
+    });
+
+    test('a program killed at its timeout keeps every complete line it printed without flushing', async () => {
+      const code = 'import sys\nfor i in range(3):\n    print("line", i)\nprint("to stderr", file=sys.stderr)\nwhile True:\n    pass';
+      const r = await run(code, { timeout_s: 1 });
+      expect(r.reason).toBe('timeout');
+      expect(r.stdout).toBe('line 0\nline 1\nline 2\n');
+      expect(r.stderr).toBe('to stderr\n');
+    });
+
     test('sys.exit(3) is exit_nonzero with exit code 3', async () => {
       const r = await run('import sys\nsys.exit(3)');
       expect(r.reason).toBe('exit_nonzero');
