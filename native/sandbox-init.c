@@ -29,10 +29,12 @@
  *    WORKDIR (so they are the program's own, writable, and count against WORKDIR's tmpfs),
  *    creates WORKDIR/out, changes into WORKDIR and executes argv. Init writes "started", reaps
  *    every orphan in the PID namespace, and when the program ends writes its raw wait status as
- *    "exit <status>".
+ *    "exit <status>". (With --ahead, init writes the files itself as the program's user and the
+ *    Python started ahead runs them: see run_ahead().)
  * 4. with `collect`: a collector process, again as the program's user, first SIGKILLs every
  *    other process of the sandbox (a daemon left behind cannot change files while they are
- *    read), then walks WORKDIR/out and writes what it finds to STATUS_FD (see collect()).
+ *    read), then walks WORKDIR/out and writes what it finds to STATUS_FD (see collect()); for an
+ *    empty WORKDIR/out, init says so itself (output_dir_empty()).
  * 5. exits, which makes the kernel kill whatever is left in the namespace.
  *
  * bwrap and runsc themselves only report 128+signal, so a program calling sys.exit(137) would look like a
@@ -198,37 +200,71 @@ static void write_all(int fd, const char *data, long n, const char *what) {
 }
 
 /* Creates `path` under `root` (directories as needed, never following a link). */
-static void place_file(int root, const struct file_entry *f) {
+/* Says why the files could not be placed, as report_failure does, but returns -1: placement runs in init itself too (run_ahead), which must go on to report the ending. */
+static int placement_failed(const char *what, const char *arg) {
+  if (status_fd >= 0) dprintf(status_fd, "error %s %s: %s\n", what, arg, strerror(errno));
+  return -1;
+}
+
+static int place_file(int root, const struct file_entry *f) {
   if (!safe_relative_path(f->path)) {
     errno = EINVAL;
-    report_failure("refusing the file path", f->path);
+    return placement_failed("refusing the file path", f->path);
   }
   char *copy = strdup(f->path);
-  int dir = dup(root);
+  if (!copy) return placement_failed("out of memory placing", f->path);
+  int rc = -1, out = -1, dir = dup(root);
   char *seg = copy, *slash;
+  if (dir < 0) {
+    placement_failed("cannot open the directory for", f->path);
+    goto done;
+  }
   while ((slash = strchr(seg, '/'))) {
     *slash = '\0';
-    if (mkdirat(dir, seg, 0755) < 0 && errno != EEXIST) report_failure("cannot create the directory for", f->path);
+    if (mkdirat(dir, seg, 0755) < 0 && errno != EEXIST) {
+      placement_failed("cannot create the directory for", f->path);
+      goto done;
+    }
     int next = openat(dir, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next < 0) report_failure("cannot open the directory for", f->path);
+    if (next < 0) {
+      placement_failed("cannot open the directory for", f->path);
+      goto done;
+    }
     close(dir);
     dir = next;
     seg = slash + 1;
   }
-  int out = openat(dir, seg, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (out < 0) report_failure("cannot create", f->path);
-  write_all(out, f->content, f->size, f->path);
-  close(out);
-  close(dir);
+  out = openat(dir, seg, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (out < 0) {
+    placement_failed("cannot create", f->path);
+    goto done;
+  }
+  for (long off = 0; off < f->size;) {
+    ssize_t w = write(out, f->content + off, (size_t)(f->size - off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      placement_failed("cannot write", f->path);
+      goto done;
+    }
+    off += w;
+  }
+  rc = 0;
+done:
+  if (out >= 0) close(out);
+  if (dir >= 0) close(dir);
   free(copy);
+  return rc;
 }
 
-static void place_files(const char *workdir, const struct program *p) {
+/* Writes the program's files and creates WORKDIR/out; -1 (said why on the status fd) when it cannot. */
+static int place_files(const char *workdir, const struct program *p) {
   int root = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (root < 0) report_failure("cannot open the working directory", workdir);
-  for (int i = 0; i < p->nfiles; i++) place_file(root, &p->files[i]);
-  if (mkdirat(root, "out", 0755) < 0 && errno != EEXIST) report_failure("cannot create the output directory in", workdir);
+  if (root < 0) return placement_failed("cannot open the working directory", workdir);
+  int rc = 0;
+  for (int i = 0; i < p->nfiles && rc == 0; i++) rc = place_file(root, &p->files[i]);
+  if (rc == 0 && mkdirat(root, "out", 0755) < 0 && errno != EEXIST) rc = placement_failed("cannot create the output directory in", workdir);
   close(root);
+  return rc;
 }
 
 /* ---- files out --------------------------------------------------------------------------- */
@@ -348,12 +384,28 @@ static void collect_dir(struct collection *c, int dir, const char *prefix, int d
   closedir(d);
 }
 
+/*
+ * Opens WORKDIR/out only if it is a directory itself, not a link to one: O_NOFOLLOW alone is not
+ * enough under gVisor, whose openat follows a final symlink when O_DIRECTORY is given (seen with
+ * runsc 20240729). The open directory must be the very entry lstat saw.
+ */
+static int open_output_dir(int root) {
+  struct stat entry, opened;
+  if (root < 0 || fstatat(root, "out", &entry, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(entry.st_mode)) return -1;
+  int out = openat(root, "out", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (out >= 0 && (fstat(out, &opened) < 0 || opened.st_dev != entry.st_dev || opened.st_ino != entry.st_ino)) {
+    close(out);
+    out = -1;
+  }
+  return out;
+}
+
 static void collect(const char *workdir, const struct program *p) {
   /* The program has ended; whatever it left running goes before its files are read. */
   for (int round = 0; round < 3; round++) kill(-1, SIGKILL);
   struct collection c = {.max_files = p->max_artifacts, .max_bytes = p->max_artifact_bytes};
   int root = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  int out = root >= 0 ? openat(root, "out", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  int out = open_output_dir(root);
   if (out >= 0) collect_dir(&c, out, "", 0);
   else if (root >= 0 && faccessat(root, "out", F_OK, AT_SYMLINK_NOFOLLOW) == 0) emit_drop(&c, "not_a_regular_file", "out", -1);
   if (c.scanned > MAX_SCANNED) emit_drop(&c, "scan_limit", "", -1);
@@ -362,11 +414,20 @@ static void collect(const char *workdir, const struct program *p) {
 
 /* ---- processes --------------------------------------------------------------------------- */
 
+/* Reads --user's UID:GID; any other form ends the process. */
+static void parse_user(const char *spec, uid_t *uid, gid_t *gid) {
+  unsigned u, g;
+  char tail;
+  if (sscanf(spec, "%u:%u%c", &u, &g, &tail) != 2) report_failure("bad --user", spec);
+  *uid = u;
+  *gid = g;
+}
+
 /* Becomes UID:GID for good (all three ids, no groups); any failure ends the child. */
 static void become(const char *spec) {
-  unsigned uid, gid;
-  char tail;
-  if (sscanf(spec, "%u:%u%c", &uid, &gid, &tail) != 2) report_failure("bad --user", spec);
+  uid_t uid;
+  gid_t gid;
+  parse_user(spec, &uid, &gid);
   /* Empty the bounding set too (needs CAP_SETPCAP), so the program's shows no capability at all. */
   for (int cap = 0; cap < 64; cap++) {
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) report_failure("PR_CAPBSET_DROP for", spec);
@@ -484,26 +545,62 @@ static void send_go(int fd) {
 }
 
 /*
- * Hands the program to the Python started ahead: its files are written by a short-lived process
- * of the program's user (as the cold path's child writes them), then the go byte. Returns 0 when
- * that process cannot be forked (e.g. max_processes 1: the caller then discards the ahead process
- * and runs the cold path), else 1 with the program's raw wait status in *status.
+ * Writes the program's files from init itself, with the program's user's identity, as the cold
+ * path's child does: a fork costs tens of ms under gVisor. Under bubblewrap init already is that
+ * user. Under --user, init takes the user's ids as its effective (file-system) ids only while it
+ * writes; its real and saved ids stay its own, so it takes its own back, and meanwhile nothing
+ * of the user's can signal it (the real uid is not theirs) or read its memory or fds (it is
+ * non-dumpable). No program code runs yet: the only other process is the Python started ahead,
+ * blocked in the site hook. Returns -1 when the ids cannot be switched (the caller forks a
+ * process of the user instead), else 0 with *st the wait status a placing child would have had.
  */
-static int run_ahead(struct ahead *a, const struct program *p, const char *user, const char *workdir, int *status) {
+static int place_files_in_init(const char *user, const char *workdir, const struct program *p, int *st) {
+  if (!user) {
+    *st = place_files(workdir, p) == 0 ? 0 : SETUP_FAILED << 8;
+    return 0;
+  }
+  uid_t uid, ruid, euid, suid;
+  gid_t gid, rgid, egid, sgid;
+  parse_user(user, &uid, &gid);
+  if (getresuid(&ruid, &euid, &suid) < 0 || getresgid(&rgid, &egid, &sgid) < 0) return -1;
+  if (setresgid(-1, gid, -1) < 0) return -1;
+  if (setresuid(-1, uid, -1) < 0) {
+    if (setresgid(-1, egid, -1) < 0) report_failure("cannot take back init's group after", user);
+    return -1;
+  }
+  *st = place_files(workdir, p) == 0 ? 0 : SETUP_FAILED << 8;
+  if (setresuid(-1, euid, -1) < 0 || setresgid(-1, egid, -1) < 0 || geteuid() != euid || getegid() != egid) {
+    report_failure("cannot take back init's identity after writing the files as", user);
+  }
+  return 0;
+}
+
+/* The files written by a short-lived process of the program's user; -1 when it cannot be forked. */
+static int place_files_in_child(const char *user, const char *workdir, const struct program *p, int *st) {
   pid_t placer = fork();
-  if (placer < 0) return 0;
+  if (placer < 0) return -1;
   if (placer == 0) {
     enter_program_process(user);
-    place_files(workdir, p);
-    _exit(0);
+    _exit(place_files(workdir, p) == 0 ? 0 : SETUP_FAILED);
   }
-  int st;
-  while (waitpid(placer, &st, 0) < 0) {
+  while (waitpid(placer, st, 0) < 0) {
     if (errno != EINTR) {
-      st = SETUP_FAILED << 8;
+      *st = SETUP_FAILED << 8;
       break;
     }
   }
+  return 0;
+}
+
+/*
+ * Hands the program to the Python started ahead: its files are written as the program's user
+ * (as the cold path's child writes them), then the go byte. Returns 0 when that cannot be done
+ * (e.g. max_processes 1 with no room to fork a writer: the caller then discards the ahead process
+ * and runs the cold path), else 1 with the program's raw wait status in *status.
+ */
+static int run_ahead(struct ahead *a, const struct program *p, const char *user, const char *workdir, int *status) {
+  int st;
+  if (place_files_in_init(user, workdir, p, &st) < 0 && place_files_in_child(user, workdir, p, &st) < 0) return 0;
   /* Started once the files are in: the server measures the program (time, CPU, memory) from here, with nothing else of init's still running. */
   if (status_fd >= 0) dprintf(status_fd, "started\n");
   if (st != 0) {
@@ -571,7 +668,7 @@ int main(int argc, char **argv) {
   if (child < 0) report_failure("fork in sandbox", "");
   if (child == 0) {
     enter_program_process(user);
-    place_files(workdir, &program);
+    if (place_files(workdir, &program) < 0) _exit(SETUP_FAILED);
     if (chdir(workdir) < 0) report_failure("cannot enter", workdir);
     /* Whatever bwrap left open (beyond stdio) is not the program's business. */
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -585,10 +682,42 @@ int main(int argc, char **argv) {
   return finish(wait_for(child), &program, user, workdir);
 }
 
+/*
+ * Whether WORKDIR/out is an empty directory that the program's user owns and can read: the
+ * collector would then report nothing, and "collected 0" needs no collector process (a fork,
+ * tens of ms under gVisor). Init only lists it, through fds opened without following links;
+ * anything else (a link, a file, a directory it cannot open, an entry) goes to the collector. A
+ * process the program left behind may still add a file after the listing: the files are those
+ * of one moment after the program's end either way, and init's exit then kills it.
+ */
+static int output_dir_empty(const char *user, const char *workdir) {
+  uid_t owner = getuid();
+  gid_t group;
+  if (user) parse_user(user, &owner, &group);
+  int root = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (root < 0) return 0;
+  int out = open_output_dir(root);
+  close(root);
+  if (out < 0) return 0;
+  struct stat st;
+  DIR *d;
+  if (fstat(out, &st) < 0 || st.st_uid != owner || (st.st_mode & 0500) != 0500 || !(d = fdopendir(out))) {
+    close(out);
+    return 0;
+  }
+  int empty = 1;
+  struct dirent *e;
+  while (empty && (e = readdir(d))) empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+  closedir(d);
+  return empty;
+}
+
 /* Reports the program's ending, collects its files, and returns init's own exit code. */
 static int finish(int st, const struct program *p, const char *user, const char *workdir) {
   if (status_fd >= 0) dprintf(status_fd, "exit %d\n", st);
-  if (p->collect && status_fd >= 0) {
+  if (p->collect && status_fd >= 0 && output_dir_empty(user, workdir)) {
+    dprintf(status_fd, "collected 0\n");
+  } else if (p->collect && status_fd >= 0) {
     pid_t collector = fork();
     if (collector == 0) {
       if (user) become(user);

@@ -155,6 +155,47 @@ function suite(name: string, create: () => SandboxBackend, slowMs: number): void
       ]);
     });
 
+    // Python started ahead gets its files written by init with the program's identity, the cold
+    // path by the program's own process (native/sandbox-init.c): the same files, owners and errors.
+    test("files are the program's own, and a failure to write them ends the run alike, ahead or cold", async () => {
+      const files = [text('data/x.txt', 'payload')];
+      const code = [
+        'import os',
+        'for p in ("data", "data/x.txt", "out"):',
+        '    st = os.stat(p)',
+        '    print(p, st.st_uid == os.getuid(), st.st_gid == os.getgid(), oct(st.st_mode))',
+        'open("data/x.txt", "a").write("+")',
+        'open("data/y.txt", "w").write("y")',
+        'print(open("data/x.txt").read())',
+      ].join('\n');
+      const ahead = await run({ code, files });
+      const cold = await run({ code, files, command: ['python3', 'main.py'] });
+      for (const r of [ahead, cold]) {
+        expect(r.reason).toBe('exit_zero');
+        expect(r.stdout).toBe('data True True 0o40755\ndata/x.txt True True 0o100644\nout True True 0o40755\npayload+\n');
+      }
+      // Larger than the working directory's tmpfs: "No space left on device" while writing.
+      const big = [text('big.txt', 'x'.repeat(3 * 1024 * 1024))];
+      const aheadFull = await run({ code: 'print("not run")', files: big }, { scratch_mb: 2 });
+      const coldFull = await run({ code: 'print("not run")', files: big, command: ['python3', 'main.py'] }, { scratch_mb: 2 });
+      expect(aheadFull.stdout).toBe('');
+      expect([aheadFull.reason, aheadFull.message]).toEqual([coldFull.reason, coldFull.message]);
+      expect(aheadFull.message).toContain('big.txt');
+    });
+
+    test('an output directory replaced by a link or made unreadable is reported as such, not as empty', async () => {
+      const link = await run({ code: 'import os\nos.rmdir("/sandbox/out")\nos.symlink("/etc", "/sandbox/out")' });
+      const unreadable = await run({ code: 'import os\nos.chmod("/sandbox/out", 0)' });
+      const empty = await run({ code: 'pass' });
+      for (const r of [link, unreadable]) {
+        expect(r.reason).toBe('exit_zero');
+        expect(r.artifacts!.items).toEqual([]);
+        expect(r.artifacts!.dropped).toEqual([{ path: 'out', size_bytes: null, reason: 'not_a_regular_file' }]);
+      }
+      expect(empty.artifacts!.items).toEqual([]);
+      expect(empty.artifacts!.dropped).toEqual([]);
+    });
+
     test('hostile: 10 000 tiny files are bounded (20 kept, 100 listed, the rest counted)', async () => {
       const started = performance.now();
       const r = await run({ code: 'for i in range(10000):\n    open(f"/sandbox/out/{i:05}", "w").write("t")\n' }, { scratch_mb: 64 });

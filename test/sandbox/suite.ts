@@ -140,7 +140,7 @@ export function registerSandboxSuite(name: string, create: () => Promise<Sandbox
       expect(r.stderr).toBe('');
     });
 
-    test('max_processes 1 still runs a program (no room for a helper process beside Python started ahead)', async () => {
+    test('max_processes 1 still runs a program (Python started ahead, files written by init)', async () => {
       const r = await run('print(sum(range(10)))', { max_processes: 1 });
       expect(r.reason).toBe('exit_zero');
       expect(r.stdout).toBe('45\n');
