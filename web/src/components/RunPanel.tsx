@@ -3,7 +3,7 @@
  * stdout and stderr streaming in, and the exit card once it is over. Used by the editor (for the
  * run just submitted) and by the evaluation detail page.
  */
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useLayoutEffect, useMemo, useState, type ReactNode } from 'react';
 import { isTerminal, type Evaluation, type TerminalStatus } from '../../../src/domain/evaluation';
 import { api, ApiError } from '../lib/api-client';
 import { useNow } from '../lib/clock';
@@ -24,7 +24,11 @@ interface Props {
   id: string;
   /** The evaluation as last fetched (limits, timestamps; final data if it is already over). */
   evaluation: Evaluation | null;
-  /** Called when the stream reports `done`, so the owner can refetch the final record. */
+  /**
+   * Called when the stream reports `done`, so the owner can refetch the final record. Called
+   * before the browser paints the exit card, so what the owner shows (the editor's Run button)
+   * changes in the same frame.
+   */
   onFinished?: () => void;
   onCancelled?: (e: Evaluation) => void;
   header?: ReactNode;
@@ -54,7 +58,7 @@ export function RunPanel({ id, evaluation, onFinished, onCancelled, header }: Pr
   const stderrTruncated = useSnapshotOutput ? snapshotFinal.stderr_truncated : state.stderrTruncated;
   const running = status !== null && !isTerminal(status);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (state.exit) onFinished?.();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [state.exit !== null]);

@@ -44,6 +44,9 @@ export function EditorPage() {
   // The run shown here survives leaving the editor and coming back (per tab).
   const [runId, setRunId] = useState<string | null>(() => readCurrentRun());
   const runResource = useEvaluation(runId, run);
+  // The run whose stream said it is over: its record is refetched, but the Run button must not
+  // say "Run again" beside an exit card until the refetch lands.
+  const [finishedRunId, setFinishedRunId] = useState<string | null>(null);
   const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
   const [wrap, setWrap] = useWrapPreference(EDITOR_WRAP_KEY);
   const submittingRef = useRef(false);
@@ -148,7 +151,7 @@ export function EditorPage() {
 
   const runEval = runResource.evaluation ?? (run && run.id === runId ? run : null);
   // While a run is in flight, Run starts another one (the first keeps running): say so.
-  const inFlight = runEval !== null && !isTerminal(runEval.status);
+  const inFlight = runEval !== null && !isTerminal(runEval.status) && finishedRunId !== runEval.id;
 
   return (
     <div className="editor-page">
@@ -230,7 +233,10 @@ export function EditorPage() {
             key={runEval.id}
             id={runEval.id}
             evaluation={runEval}
-            onFinished={runResource.reload}
+            onFinished={() => {
+              setFinishedRunId(runEval.id);
+              runResource.reload();
+            }}
             onCancelled={runResource.set}
             header={
               <Link className="mono small run-link" href={evaluationPath(runEval.id)} title="Open the shareable detail page">
