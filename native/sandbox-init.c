@@ -73,8 +73,14 @@
 
 static int status_fd = -1;
 
-static void report_failure(const char *what, const char *arg) {
+/* Says what failed (with errno) on the status fd; returns -1 for callers that must go on. */
+static int say_failure(const char *what, const char *arg) {
   if (status_fd >= 0) dprintf(status_fd, "error %s %s: %s\n", what, arg, strerror(errno));
+  return -1;
+}
+
+static void report_failure(const char *what, const char *arg) {
+  say_failure(what, arg);
   _exit(SETUP_FAILED);
 }
 
@@ -188,46 +194,48 @@ static int safe_relative_path(const char *path) {
   }
 }
 
-static void write_all(int fd, const char *data, long n, const char *what) {
+/* Writes all n bytes (retrying on EINTR); -1 with errno set on a failure. */
+static int write_fully(int fd, const char *data, long n) {
   for (long off = 0; off < n;) {
     ssize_t w = write(fd, data + off, (size_t)(n - off));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      report_failure("cannot write", what);
-    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return -1;
     off += w;
   }
+  return 0;
 }
 
-/* Creates `path` under `root` (directories as needed, never following a link). */
-/* Says why the files could not be placed, as report_failure does, but returns -1: placement runs in init itself too (run_ahead), which must go on to report the ending. */
-static int placement_failed(const char *what, const char *arg) {
-  if (status_fd >= 0) dprintf(status_fd, "error %s %s: %s\n", what, arg, strerror(errno));
-  return -1;
+static void write_all(int fd, const char *data, long n, const char *what) {
+  if (write_fully(fd, data, n) < 0) report_failure("cannot write", what);
 }
 
+/*
+ * Creates `path` under `root` (directories as needed, never following a link). Failures are said
+ * on the status fd and returned, not fatal: placement runs in init itself too (run_ahead), which
+ * must go on to report the ending.
+ */
 static int place_file(int root, const struct file_entry *f) {
   if (!safe_relative_path(f->path)) {
     errno = EINVAL;
-    return placement_failed("refusing the file path", f->path);
+    return say_failure("refusing the file path", f->path);
   }
   char *copy = strdup(f->path);
-  if (!copy) return placement_failed("out of memory placing", f->path);
+  if (!copy) return say_failure("out of memory placing", f->path);
   int rc = -1, out = -1, dir = dup(root);
   char *seg = copy, *slash;
   if (dir < 0) {
-    placement_failed("cannot open the directory for", f->path);
+    say_failure("cannot open the directory for", f->path);
     goto done;
   }
   while ((slash = strchr(seg, '/'))) {
     *slash = '\0';
     if (mkdirat(dir, seg, 0755) < 0 && errno != EEXIST) {
-      placement_failed("cannot create the directory for", f->path);
+      say_failure("cannot create the directory for", f->path);
       goto done;
     }
     int next = openat(dir, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0) {
-      placement_failed("cannot open the directory for", f->path);
+      say_failure("cannot open the directory for", f->path);
       goto done;
     }
     close(dir);
@@ -236,17 +244,12 @@ static int place_file(int root, const struct file_entry *f) {
   }
   out = openat(dir, seg, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (out < 0) {
-    placement_failed("cannot create", f->path);
+    say_failure("cannot create", f->path);
     goto done;
   }
-  for (long off = 0; off < f->size;) {
-    ssize_t w = write(out, f->content + off, (size_t)(f->size - off));
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      placement_failed("cannot write", f->path);
-      goto done;
-    }
-    off += w;
+  if (write_fully(out, f->content, f->size) < 0) {
+    say_failure("cannot write", f->path);
+    goto done;
   }
   rc = 0;
 done:
@@ -259,10 +262,10 @@ done:
 /* Writes the program's files and creates WORKDIR/out; -1 (said why on the status fd) when it cannot. */
 static int place_files(const char *workdir, const struct program *p) {
   int root = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (root < 0) return placement_failed("cannot open the working directory", workdir);
+  if (root < 0) return say_failure("cannot open the working directory", workdir);
   int rc = 0;
   for (int i = 0; i < p->nfiles && rc == 0; i++) rc = place_file(root, &p->files[i]);
-  if (rc == 0 && mkdirat(root, "out", 0755) < 0 && errno != EEXIST) rc = placement_failed("cannot create the output directory in", workdir);
+  if (rc == 0 && mkdirat(root, "out", 0755) < 0 && errno != EEXIST) rc = say_failure("cannot create the output directory in", workdir);
   close(root);
   return rc;
 }
@@ -389,11 +392,11 @@ static void collect_dir(struct collection *c, int dir, const char *prefix, int d
  * enough under gVisor, whose openat follows a final symlink when O_DIRECTORY is given (seen with
  * runsc 20240729). The open directory must be the very entry lstat saw.
  */
-static int open_output_dir(int root) {
-  struct stat entry, opened;
+static int open_output_dir(int root, struct stat *opened) {
+  struct stat entry;
   if (root < 0 || fstatat(root, "out", &entry, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(entry.st_mode)) return -1;
   int out = openat(root, "out", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (out >= 0 && (fstat(out, &opened) < 0 || opened.st_dev != entry.st_dev || opened.st_ino != entry.st_ino)) {
+  if (out >= 0 && (fstat(out, opened) < 0 || opened->st_dev != entry.st_dev || opened->st_ino != entry.st_ino)) {
     close(out);
     out = -1;
   }
@@ -405,7 +408,8 @@ static void collect(const char *workdir, const struct program *p) {
   for (int round = 0; round < 3; round++) kill(-1, SIGKILL);
   struct collection c = {.max_files = p->max_artifacts, .max_bytes = p->max_artifact_bytes};
   int root = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  int out = open_output_dir(root);
+  struct stat st;
+  int out = open_output_dir(root, &st);
   if (out >= 0) collect_dir(&c, out, "", 0);
   else if (root >= 0 && faccessat(root, "out", F_OK, AT_SYMLINK_NOFOLLOW) == 0) emit_drop(&c, "not_a_regular_file", "out", -1);
   if (c.scanned > MAX_SCANNED) emit_drop(&c, "scan_limit", "", -1);
@@ -559,10 +563,9 @@ static int place_files_in_init(const char *user, const char *workdir, const stru
     *st = place_files(workdir, p) == 0 ? 0 : SETUP_FAILED << 8;
     return 0;
   }
-  uid_t uid, ruid, euid, suid;
-  gid_t gid, rgid, egid, sgid;
+  uid_t uid, euid = geteuid();
+  gid_t gid, egid = getegid();
   parse_user(user, &uid, &gid);
-  if (getresuid(&ruid, &euid, &suid) < 0 || getresgid(&rgid, &egid, &sgid) < 0) return -1;
   if (setresgid(-1, gid, -1) < 0) return -1;
   if (setresuid(-1, uid, -1) < 0) {
     if (setresgid(-1, egid, -1) < 0) report_failure("cannot take back init's group after", user);
@@ -696,12 +699,12 @@ static int output_dir_empty(const char *user, const char *workdir) {
   if (user) parse_user(user, &owner, &group);
   int root = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root < 0) return 0;
-  int out = open_output_dir(root);
+  struct stat st;
+  int out = open_output_dir(root, &st);
   close(root);
   if (out < 0) return 0;
-  struct stat st;
   DIR *d;
-  if (fstat(out, &st) < 0 || st.st_uid != owner || (st.st_mode & 0500) != 0500 || !(d = fdopendir(out))) {
+  if (st.st_uid != owner || (st.st_mode & 0500) != 0500 || !(d = fdopendir(out))) {
     close(out);
     return 0;
   }
@@ -715,16 +718,18 @@ static int output_dir_empty(const char *user, const char *workdir) {
 /* Reports the program's ending, collects its files, and returns init's own exit code. */
 static int finish(int st, const struct program *p, const char *user, const char *workdir) {
   if (status_fd >= 0) dprintf(status_fd, "exit %d\n", st);
-  if (p->collect && status_fd >= 0 && output_dir_empty(user, workdir)) {
-    dprintf(status_fd, "collected 0\n");
-  } else if (p->collect && status_fd >= 0) {
-    pid_t collector = fork();
-    if (collector == 0) {
-      if (user) become(user);
-      collect(workdir, p);
-      _exit(0);
+  if (p->collect && status_fd >= 0) {
+    if (output_dir_empty(user, workdir)) {
+      dprintf(status_fd, "collected 0\n"); /* what the collector would say */
+    } else {
+      pid_t collector = fork();
+      if (collector == 0) {
+        if (user) become(user);
+        collect(workdir, p);
+        _exit(0);
+      }
+      if (collector > 0) wait_for(collector);
     }
-    if (collector > 0) wait_for(collector);
   }
   return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
