@@ -10,7 +10,7 @@
  * nothing. Starting with a write also avoids SQLite's read-then-write upgrade deadlock.
  */
 import { sql, type Updateable } from 'kysely';
-import { isTerminal, LIST_TOTAL_CAP, type Evaluation, type EvaluationList, type EvaluationStatus, type EvaluationSummary } from '../domain/evaluation.js';
+import { LIST_TOTAL_CAP, type Evaluation, type EvaluationList, type EvaluationStatus, type EvaluationSummary } from '../domain/evaluation.js';
 import type { EvaluationEvent, NewEvaluationEvent } from '../domain/events.js';
 import { canTransition, sourcesOf } from '../domain/state-machine.js';
 import type {
@@ -25,7 +25,6 @@ import type {
   CreatedEvaluation,
 } from '../ports/storage.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { FinishedSummaries } from './finished-summaries.js';
 import type { Db, StoreDialect, Tx } from './dialect.js';
 import { chunks, INSERT_CHUNK, insertEvents, uniqueTags } from './event-rows.js';
 import { decodeJson, PAYLOAD_COLUMNS, toEvaluation, toIso, toMs, toSummary } from './rows.js';
@@ -33,6 +32,7 @@ import type { ArtifactList, CollectedArtifact } from '../domain/artifacts.js';
 import { MAIN_FILE } from '../domain/program-files.js';
 import type { EvaluationPayloadsTable, EvaluationsTable } from './schema.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
+import { SummaryCache } from './summary-cache.js';
 import { likePattern, metadataMatch, searchFloor, textMatch } from './text-search.js';
 
 const DEFAULT_FIND_LIMIT = 1000;
@@ -52,7 +52,7 @@ const RECORD_PAYLOAD_COLUMNS = PAYLOAD_COLUMNS.filter((c) => c !== 'stdout' && c
 
 export class KyselyEvaluationRepository implements EvaluationRepository {
   private readonly guard: StoreGuard;
-  private readonly finished = new FinishedSummaries();
+  private readonly summaryCache = new SummaryCache();
 
   constructor(
     private readonly db: Db,
@@ -264,9 +264,9 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
       if (cursor) {
         select = select.where((eb) => eb(eb.refTuple('evaluations.created_at', 'evaluations.id'), '<', eb.tuple(cursor.createdAt, cursor.id)));
       }
-      // The page's keys first; full rows only for the evaluations whose summary is not known final.
+      // The page's keys first; full rows only for the evaluations whose row changed since last read.
       const keys = await select
-        .select(['evaluations.id', 'evaluations.status', 'evaluations.created_at'])
+        .select(['evaluations.id', 'evaluations.last_seq', 'evaluations.created_at'])
         .orderBy('evaluations.created_at', 'desc')
         .orderBy('evaluations.id', 'desc')
         .limit(limit + 1)
@@ -287,17 +287,17 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
   }
 
   /**
-   * The summaries of `page` in its order: finished ones as this process last read them, the rest
-   * read now. One that vanished between the two reads is left out.
+   * The summaries of `page` in its order: those whose row is at the version this process last read
+   * as read then, the rest read now. One that vanished between the two reads is left out.
    */
-  private async summaries(page: { id: string; status: EvaluationStatus }[]): Promise<EvaluationSummary[]> {
-    const known = page.map((key) => (isTerminal(key.status) ? this.finished.get(key.id) : undefined));
+  private async summaries(page: { id: string; last_seq: number }[]): Promise<EvaluationSummary[]> {
+    const known = page.map((key) => this.summaryCache.get(key.id, Number(key.last_seq)));
     const missing = page.filter((_, i) => !known[i]).map((key) => key.id);
     const read = new Map<string, EvaluationSummary>();
     if (missing.length > 0) {
       for (const row of await this.db.selectFrom('evaluations').selectAll().where('id', 'in', padded(missing)).execute()) {
         const summary = toSummary(row);
-        this.finished.remember(summary);
+        this.summaryCache.remember(summary, Number(row.last_seq));
         read.set(summary.id, summary);
       }
     }

@@ -881,3 +881,34 @@ async function allBytes(pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
   for await (const piece of pieces) parts.push(piece);
   return Buffer.concat(parts);
 }
+
+/**
+ * Two stores on one database, as two API processes of a deployment (or the CLI beside a server):
+ * what one writes, the other's listings show at once, although each keeps the summaries it read.
+ */
+export async function expectListingsFollowAnotherWriter(reader: Storage, writer: Storage): Promise<void> {
+  const tag = `shared-${Date.now()}`;
+  const batch = Array.from({ length: 4 }, () => newEvaluation({ tags: [tag] }));
+  await writer.evaluations.create(batch);
+  const [running, output, finished, cancelled] = batch.map((e) => e.id) as [string, string, string, string];
+  const expectCurrent = async () => {
+    const page = await reader.evaluations.list({ limit: 10, tags: [tag] });
+    expect(page.items.map((i) => i.id).sort()).toEqual(batch.map((e) => e.id).sort());
+    for (const item of page.items) expect(item).toEqual(await writer.evaluations.getSummary(item.id));
+    return new Map(page.items.map((i) => [i.id, i]));
+  };
+  expect([...(await expectCurrent()).values()].every((i) => i.status === 'queued')).toBe(true);
+  for (const id of [running, output, finished]) {
+    await writer.evaluations.transition(id, 'provisioning', { worker: 'w2', increment_attempts: true }, { expectFrom: ['queued'] });
+    await writer.evaluations.transition(id, 'running', { started_at: new Date().toISOString() }, { expectWorker: 'w2' });
+  }
+  await writer.evaluations.transition(cancelled, 'cancelled', { finished_at: new Date().toISOString(), reason: 'cancelled' }, { expectFrom: ['queued'] });
+  let seen = await expectCurrent();
+  expect(seen.get(running)).toMatchObject({ status: 'running', worker: 'w2', attempts: 1 });
+  expect(seen.get(cancelled)).toMatchObject({ status: 'cancelled' });
+  await writer.events.append(output, [{ type: 'stdout', at: new Date().toISOString(), data: { text: 'hello\n' } }]);
+  await writer.evaluations.transition(finished, 'completed', { ...doneData('completed'), finished_at: new Date().toISOString() }, { expectFrom: ['running'] });
+  seen = await expectCurrent();
+  expect(seen.get(finished)).toMatchObject({ status: 'completed', exit_code: 0 });
+  expect(seen.get(output)).toMatchObject({ status: 'running' });
+}

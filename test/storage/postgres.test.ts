@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CrucibleError } from '../../src/domain/errors.js';
 import { createPostgresStorage } from '../../src/storage/postgres.js';
 import type { Storage } from '../../src/ports/storage.js';
-import { newEvaluation, storeContract } from './contract.js';
+import { expectListingsFollowAnotherWriter, newEvaluation, storeContract } from './contract.js';
 import { PG_URL, dropSchema, testSchemaName } from './pg-helpers.js';
 
 const schemas = new WeakMap<Storage, string>();
@@ -32,6 +32,19 @@ describe('PostgreSQL store specifics', () => {
       expect((await stores[3]!.evaluations.get(e.id))!.id).toBe(e.id);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
+  it('lists what another process wrote, although each process keeps the summaries it read', async () => {
+    const schema = testSchemaName();
+    const [reader, writer] = [createPostgresStorage({ connectionString: PG_URL, schema }), createPostgresStorage({ connectionString: PG_URL, schema })];
+    try {
+      await reader.init();
+      await writer.init();
+      await expectListingsFollowAnotherWriter(reader, writer);
+    } finally {
+      await Promise.all([reader.close(), writer.close()]);
       await dropSchema(schema);
     }
   });

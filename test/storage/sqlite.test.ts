@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { createSqliteStorage } from '../../src/storage/sqlite.js';
-import { storeContract } from './contract.js';
+import { expectListingsFollowAnotherWriter, storeContract } from './contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'crucible-sqlite-store-'));
 let n = 0;
@@ -18,4 +18,18 @@ storeContract('SQLite', {
   async dispose(store) {
     await store.close();
   },
+});
+
+describe('SQLite store specifics', () => {
+  it('lists what another process wrote to the same file, although it keeps the summaries it read', async () => {
+    const dataDir = join(root, String(n++));
+    const [reader, writer] = [createSqliteStorage({ dataDir }), createSqliteStorage({ dataDir })];
+    try {
+      await reader.init();
+      await writer.init();
+      await expectListingsFollowAnotherWriter(reader, writer);
+    } finally {
+      await Promise.all([reader.close(), writer.close()]);
+    }
+  });
 });
