@@ -66,10 +66,22 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, gate: Stre
   request.raw.on('close', close);
   res.on('close', close);
   res.on('error', close);
+  // Messages written in one turn of the event loop leave in one write: under load a feed gets
+  // many status changes per turn, and a write per message was a system call each.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
   return {
     send({ id, event, data }) {
       if (closed) return;
       const json = JSON.stringify(data);
+      if (!corked) {
+        corked = true;
+        res.cork();
+        setImmediate(uncork);
+      }
       res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${json}\n\n`);
       if (res.writableLength > MAX_SSE_BUFFER_BYTES) {
         request.log.warn({ buffered: res.writableLength }, 'event stream client is not reading; disconnecting it');
