@@ -152,6 +152,39 @@ static void mount_scratch(const struct scratch *s, int n) {
   }
 }
 
+/*
+ * Starts the sandbox's process (bwrap) as our child with the run's ids, its own death signal, no
+ * new privileges, no core dumps and no blocked signal. vfork: the child only changes what is its
+ * own (ids, rlimits, signal mask, no_new_privs) and execs; fork's copy of our page tables (and
+ * the copy-on-write faults after it) cost ~0.7 ms of CPU more per run on a paravirtualised host.
+ * The child leaves by execv or fail()'s _exit, and we resume once it has. A function of its own,
+ * so that nothing of main's can be clobbered by the child sharing our stack.
+ */
+static __attribute__((noinline)) pid_t start_sandbox(long uid, long gid, char **argv) {
+  pid_t self = getpid();
+  pid_t child = vfork();
+  if (child < 0) fail("vfork: %s", strerror(errno));
+  if (child == 0) {
+    if (uid >= 0) {
+      if (setgroups(0, NULL) < 0) fail("setgroups: %s", strerror(errno));
+      if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0) fail("setresgid: %s", strerror(errno));
+      if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) fail("setresuid: %s", strerror(errno));
+    }
+    /* The credential change cleared the death signal: arm it again, then re-check the parent. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self) _exit(SETUP_FAILED);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    /* No core dumps: they would fill the scratch space or feed a host core_pattern helper. */
+    struct rlimit no_core = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &no_core) < 0) fail("setrlimit(RLIMIT_CORE): %s", strerror(errno));
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(argv[0], argv);
+    fail("cannot execute %s: %s", argv[0], strerror(errno));
+  }
+  return child;
+}
+
 int main(int argc, char **argv) {
   long parent = -1, uid = -1, gid = -1, seccomp_fd = -1, open_fd = -1;
   const char *open_path = NULL, *seccomp_bpf = NULL;
@@ -212,27 +245,7 @@ int main(int argc, char **argv) {
   if (open_fd >= 0) open_at_fd(open_path, (int)open_fd);
   mount_scratch(scratch, n_scratch);
 
-  pid_t self = getpid();
-  pid_t child = fork();
-  if (child < 0) fail("fork: %s", strerror(errno));
-  if (child == 0) {
-    if (uid >= 0) {
-      if (setgroups(0, NULL) < 0) fail("setgroups: %s", strerror(errno));
-      if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0) fail("setresgid: %s", strerror(errno));
-      if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) fail("setresuid: %s", strerror(errno));
-    }
-    /* The credential change cleared the death signal: arm it again, then re-check the parent. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self) _exit(SETUP_FAILED);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-    /* No core dumps: they would fill the scratch space or feed a host core_pattern helper. */
-    struct rlimit no_core = {0, 0};
-    if (setrlimit(RLIMIT_CORE, &no_core) < 0) fail("setrlimit(RLIMIT_CORE): %s", strerror(errno));
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execv(argv[i], &argv[i]);
-    fail("cannot execute %s: %s", argv[i], strerror(errno));
-  }
+  pid_t child = start_sandbox(uid, gid, &argv[i]);
   if (seccomp_fd >= 0) close((int)seccomp_fd);
   if (open_fd >= 0) close((int)open_fd);
   /* The sandbox has its own copies of the five streams (stdin, stdout, stderr, status, code) now.
