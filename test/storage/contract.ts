@@ -885,8 +885,20 @@ async function allBytes(pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 /**
  * Two stores on one database, as two API processes of a deployment (or the CLI beside a server):
  * what one writes, the other's listings show at once, although each keeps the summaries it read.
+ * `open` makes a store on the shared database; both are initialised here and closed after.
  */
-export async function expectListingsFollowAnotherWriter(reader: Storage, writer: Storage): Promise<void> {
+export async function expectListingsFollowAnotherWriter(open: () => Storage): Promise<void> {
+  const [reader, writer] = [open(), open()];
+  try {
+    await reader.init();
+    await writer.init();
+    await listingsFollowAnotherWriter(reader, writer);
+  } finally {
+    await Promise.all([reader.close(), writer.close()]);
+  }
+}
+
+async function listingsFollowAnotherWriter(reader: Storage, writer: Storage): Promise<void> {
   const tag = `shared-${Date.now()}`;
   const batch = Array.from({ length: 4 }, () => newEvaluation({ tags: [tag] }));
   await writer.evaluations.create(batch);

@@ -38,13 +38,9 @@ describe('PostgreSQL store specifics', () => {
 
   it('lists what another process wrote, although each process keeps the summaries it read', async () => {
     const schema = testSchemaName();
-    const [reader, writer] = [createPostgresStorage({ connectionString: PG_URL, schema }), createPostgresStorage({ connectionString: PG_URL, schema })];
     try {
-      await reader.init();
-      await writer.init();
-      await expectListingsFollowAnotherWriter(reader, writer);
+      await expectListingsFollowAnotherWriter(() => createPostgresStorage({ connectionString: PG_URL, schema }));
     } finally {
-      await Promise.all([reader.close(), writer.close()]);
       await dropSchema(schema);
     }
   });

@@ -23,13 +23,6 @@ storeContract('SQLite', {
 describe('SQLite store specifics', () => {
   it('lists what another process wrote to the same file, although it keeps the summaries it read', async () => {
     const dataDir = join(root, String(n++));
-    const [reader, writer] = [createSqliteStorage({ dataDir }), createSqliteStorage({ dataDir })];
-    try {
-      await reader.init();
-      await writer.init();
-      await expectListingsFollowAnotherWriter(reader, writer);
-    } finally {
-      await Promise.all([reader.close(), writer.close()]);
-    }
+    await expectListingsFollowAnotherWriter(() => createSqliteStorage({ dataDir }));
   });
 });
