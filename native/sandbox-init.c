@@ -517,18 +517,16 @@ static void start_ahead(struct ahead *a, const char *user, const char *workdir) 
   char fd_var[sizeof AHEAD_ENV + 16];
   snprintf(fd_var, sizeof fd_var, "%s=%d", AHEAD_ENV, pipe_fds[0]);
   char **envp = malloc((n_env + 2) * sizeof *envp);
-  if (!envp) {
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
-    return;
+  pid_t pid = -1;
+  if (envp) {
+    size_t n = 0;
+    for (size_t i = 0; i < n_env; i++)
+      if (strncmp(environ[i], AHEAD_ENV "=", sizeof AHEAD_ENV)) envp[n++] = environ[i];
+    envp[n++] = fd_var;
+    envp[n] = NULL;
+    pid = spawn_waiting_python(a->python, user, workdir, pipe_fds[0], envp);
+    free(envp);
   }
-  size_t n = 0;
-  for (size_t i = 0; i < n_env; i++)
-    if (strncmp(environ[i], AHEAD_ENV "=", sizeof AHEAD_ENV)) envp[n++] = environ[i];
-  envp[n++] = fd_var;
-  envp[n] = NULL;
-  pid_t pid = spawn_waiting_python(a->python, user, workdir, pipe_fds[0], envp);
-  free(envp);
   if (pid < 0) {
     close(pipe_fds[0]);
     close(pipe_fds[1]);
