@@ -27,9 +27,9 @@
  *    checks it again (paths stay inside WORKDIR) since it is the last line of defence.
  * 3. forks the program's process, which becomes the program's user, writes the files into
  *    WORKDIR (so they are the program's own, writable, and count against WORKDIR's tmpfs),
- *    creates WORKDIR/out, changes into WORKDIR and executes argv. Init writes "started", reaps
+ *    creates WORKDIR/out, changes into WORKDIR and executes argv. Init writes "started <ns>", reaps
  *    every orphan in the PID namespace, and when the program ends writes its raw wait status as
- *    "exit <status>". (With --ahead, init writes the files itself as the program's user and the
+ *    "exit <status> <ns>". (With --ahead, init writes the files itself as the program's user and the
  *    Python started ahead runs them: see run_ahead().)
  * 4. with `collect`: a collector process, again as the program's user, first SIGKILLs every
  *    other process of the sandbox (a daemon left behind cannot change files while they are
@@ -77,6 +77,21 @@ static int status_fd = -1;
 static int say_failure(const char *what, const char *arg) {
   if (status_fd >= 0) dprintf(status_fd, "error %s %s: %s\n", what, arg, strerror(errno));
   return -1;
+}
+
+/*
+ * The status lines "started" and "exit" carry init's CLOCK_MONOTONIC time in ns: where the host
+ * shares that clock (bubblewrap; gVisor's is its own), the server times the program from these
+ * moments, not from when it got round to reading the lines (a busy server reads them late).
+ */
+static long long monotonic_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static void report_started(void) {
+  if (status_fd >= 0) dprintf(status_fd, "started %lld\n", monotonic_ns());
 }
 
 static void report_failure(const char *what, const char *arg) {
@@ -631,7 +646,7 @@ static int run_ahead(struct ahead *a, const struct program *p, const char *user,
   int st;
   if (place_files_in_init(user, workdir, p, &st) < 0 && place_files_in_child(user, workdir, p, &st) < 0) return 0;
   /* Started once the files are in: the server measures the program (time, CPU, memory) from here, with nothing else of init's still running. */
-  if (status_fd >= 0) dprintf(status_fd, "started\n");
+  report_started();
   if (st != 0) {
     /* The files could not be written (it said why on the status fd): as the cold path's child, that is the program's ending. */
     discard_ahead(a);
@@ -707,7 +722,7 @@ int main(int argc, char **argv) {
     dprintf(2, "crucible: cannot run %s: %s\n", program.argv[0], strerror(err));
     _exit(err == ENOENT ? 127 : 126);
   }
-  if (status_fd >= 0) dprintf(status_fd, "started\n");
+  report_started();
   return finish(wait_for(child), &program, user, workdir);
 }
 
@@ -743,7 +758,7 @@ static int output_dir_empty(const char *user, const char *workdir) {
 
 /* Reports the program's ending, collects its files, and returns init's own exit code. */
 static int finish(int st, const struct program *p, const char *user, const char *workdir) {
-  if (status_fd >= 0) dprintf(status_fd, "exit %d\n", st);
+  if (status_fd >= 0) dprintf(status_fd, "exit %d %lld\n", st, monotonic_ns());
   if (p->collect && status_fd >= 0) {
     if (output_dir_empty(user, workdir)) {
       dprintf(status_fd, "collected 0\n"); /* what the collector would say */

@@ -29,8 +29,11 @@ export interface SandboxSpec {
 }
 
 export interface RunCallbacks {
-  /** Called once the program is isolated and about to start (status `running`). */
-  onStart?: () => void;
+  /**
+   * Called once the program is isolated and about to start (status `running`), with the epoch ms
+   * it started at (by the sandbox's report where the backend can place it, else now).
+   */
+  onStart?: (startedAtMs: number) => void;
   /** Decoded (UTF-8, invalid bytes replaced) output as it arrives; only what is kept (truncation applied). */
   onStdout?: (text: string) => void;
   onStderr?: (text: string) => void;

@@ -166,12 +166,14 @@ export class EvaluationRunner {
       {
         signal: abort.signal,
         // Bound to this evaluation's span: a warm sandbox calls back from where it was created.
-        onStart: tracing.bind(() => {
+        onStart: tracing.bind((startedAtMs: number) => {
           started = true;
           starting.end();
           running = tracing.startSpan('sandbox.run', { attributes: { 'crucible.sandbox': job.sandbox } });
-          this.deps.metrics?.sandboxStart(job.sandbox, true, startSeconds());
-          unrecordedStart = { startedAt: new Date().toISOString(), claimed: evaluation };
+          // The sandbox's own start time: a busy worker hears of the start later than it happened.
+          const heardLateMs = Math.max(0, Date.now() - startedAtMs);
+          this.deps.metrics?.sandboxStart(job.sandbox, true, startSeconds() - heardLateMs / 1000);
+          unrecordedStart = { startedAt: new Date(Date.now() - heardLateMs).toISOString(), claimed: evaluation };
           startTimer = setTimeout(flushStart, flushIntervalMs);
         }),
         onStdout: tracing.bind((text: string) => batcher.addStdout(storableOutput(text))),

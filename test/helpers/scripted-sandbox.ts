@@ -95,7 +95,7 @@ export function scriptedSandbox(script: Script | ((spec: SandboxSpec) => Script)
       let stderr = '';
       for (const step of steps) {
         if (signal?.aborted) break;
-        if ('start' in step) callbacks.onStart?.();
+        if ('start' in step) callbacks.onStart?.(Date.now());
         else if ('stdout' in step) {
           stdout += step.stdout;
           callbacks.onStdout?.(step.stdout);

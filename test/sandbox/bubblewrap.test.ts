@@ -76,6 +76,46 @@ describe('bubblewrap: the seccomp filter exported at build time', () => {
   }, 30_000);
 });
 
+describe('bubblewrap: a server that reads the sandbox late', () => {
+  it("times the program by the sandbox's clock: its start as the program saw it, its whole time limit", async (ctx) => {
+    const cgroups = cgroupDriver();
+    if (typeof cgroups === 'string') ctx.skip(cgroups);
+    const backend = new BubblewrapBackend({ cgroups, warmSandboxes: 1 });
+    await backend.warm();
+    try {
+      let startedAtMs = 0;
+      let blocked = false;
+      const code = 'import time\nprint(repr(time.time()), flush=True)\nwhile True:\n    pass';
+      const limits = { ...DEFAULT_LIMITS, timeout_s: 1 };
+      const r = await backend.run(
+        { code, environment: 'python', limits, runId: 'late-reader' },
+        {
+          onStart: (ms) => (startedAtMs = ms),
+          // As a loaded server does: the event loop is busy (0.5 s) while the program starts.
+          sampleIntervalMs: 1,
+          onSample: () => {
+            if (blocked) return;
+            blocked = true;
+            const until = performance.now() + 500;
+            while (performance.now() < until);
+          },
+        },
+      );
+      const finishedAtMs = Date.now();
+      expect(r.reason).toBe('timeout');
+      const programSawMs = Number(r.stdout.trim()) * 1000;
+      // The start the server reports is the program's (it printed its clock right after), not when the server heard of it.
+      expect(startedAtMs).toBeLessThanOrEqual(programSawMs + 5);
+      expect(startedAtMs).toBeGreaterThan(programSawMs - 200);
+      // The 1 s limit counts from that start: the program got all of it.
+      expect(r.metrics.wall_ms).toBeGreaterThanOrEqual(1000);
+      expect(finishedAtMs - startedAtMs).toBeGreaterThanOrEqual(1000);
+    } finally {
+      await backend.close();
+    }
+  }, 30_000);
+});
+
 describe('bubblewrap: warm sandboxes', () => {
   it('keeps one waiting per lane, so every lane that frees finds its next sandbox ready', async (ctx) => {
     const cgroups = cgroupDriver();

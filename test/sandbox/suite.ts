@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, type Limits } from '../../src/domain/limits.js';
 import type { RunCallbacks, RunResult, SandboxBackend } from '../../src/ports/sandbox.js';
 
+/** Room for the kernel's force-charges past a memory limit (a few pages; a runtime's own memory is megabytes). */
+const FORCED_CHARGE_SLACK_BYTES = 64 * 4096;
+
 export interface SuiteOptions {
   /** Extra time a run of this backend may take (slow start-up). */
   slowMs: number;
@@ -486,8 +489,11 @@ for p in sorted(glob.glob("/proc/sys/kernel/shm*") + glob.glob("/proc/sys/kernel
       const r = await run('chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))', { memory_mb: 128 });
       expect(r.reason).toBe('oom');
       expect(r.metrics.peak_memory_bytes).toBeGreaterThan(64 << 20);
-      // On the limit the user set: the runtime's own memory is neither counted nor granted.
-      if (opts.programMetrics) expect(r.metrics.peak_memory_bytes).toBeLessThanOrEqual(128 << 20);
+      // On the limit the user set: the runtime's own memory is neither counted nor granted (the
+      // runtime alone holds ~20 MB). The kernel lets a task it is killing finish its allocations
+      // past the limit (memcg force-charges), so the peak it records may pass the limit by a few
+      // pages: seen once, by one page.
+      if (opts.programMetrics) expect(r.metrics.peak_memory_bytes).toBeLessThanOrEqual((128 << 20) + FORCED_CHARGE_SLACK_BYTES);
     });
 
     test('a program that SIGKILLs itself is reason signal, not oom', async () => {

@@ -68,7 +68,7 @@ export class BubblewrapBackend extends CgroupSandboxBackend {
       },
       warmSandboxes: this.options.warmSandboxes ?? 2,
       overhead: { tasks: OVERHEAD_TASKS, memoryBytes: 0 },
-      supervise: { reportsStatus: true, startupGraceMs: 0, python: ENVIRONMENT_PYTHON },
+      supervise: { reportsStatus: true, sharesHostClock: true, startupGraceMs: 0, python: ENVIRONMENT_PYTHON },
     };
   }
 

@@ -3,8 +3,10 @@
  * and by the in-sandbox init (start and the program's raw wait status):
  *   "error <text>"  the sandbox could not be set up
  *   "ready"         the sandbox is set up and waits for the program's code
- *   "started"       the program is isolated and about to run
- *   "exit <n>"      raw wait(2) status of the program
+ *   "started <t>"   the program is isolated and about to run
+ *   "exit <n> <t>"  raw wait(2) status of the program
+ * where <t> is init's CLOCK_MONOTONIC time in ns when it wrote the line (absent from older
+ * inits; meaningful on the host only where the sandbox shares the host's clock).
  * and after "exit", the artifact collection's records (raw bytes after their header line, see
  * collect() in native/sandbox-init.c), handed to the run's ArtifactReceiver:
  *   "artifact <p> <n>" + p bytes of path + n bytes of content
@@ -26,6 +28,11 @@ interface PendingBody {
   done: (body: Buffer) => void;
 }
 
+/** A status line's clock field: ns as a bigint, or null when absent or not a plain number. */
+function clockField(text: string): bigint | null {
+  return /^[0-9]{1,19}$/.test(text) ? BigInt(text) : null;
+}
+
 export interface ProgramEnding {
   exitCode: number | null;
   signal: string | null;
@@ -43,6 +50,9 @@ export class StatusChannel {
   ending: ProgramEnding | null = null;
   /** performance.now() when the program's ending was reported (null until then). */
   endedAt: number | null = null;
+  /** Init's own clock (CLOCK_MONOTONIC, ns) when it wrote "started" / "exit" (null: not said). */
+  startedClockNs: bigint | null = null;
+  endedClockNs: bigint | null = null;
   onReady: () => void = () => undefined;
   onStarted: () => void = () => undefined;
   /** The program's ending was reported (artifact records may follow). */
@@ -91,14 +101,17 @@ export class StatusChannel {
     if (line === 'ready') {
       this.ready = true;
       this.onReady();
-    } else if (line === 'started') {
+    } else if (line === 'started' || line.startsWith('started ')) {
       if (!this.started) {
         this.started = true;
+        this.startedClockNs = clockField(line.slice(8));
         this.onStarted();
       }
     } else if (line.startsWith('exit ')) {
-      this.ending = decodeWaitStatus(Number(line.slice(5)));
+      const [status = '', clock = ''] = line.slice(5).split(' ');
+      this.ending = decodeWaitStatus(Number(status));
       this.endedAt = performance.now();
+      this.endedClockNs = clockField(clock);
       this.onEnded();
     } else if (line.startsWith('error ')) {
       this.setupError ??= line.slice(6);

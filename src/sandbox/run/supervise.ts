@@ -34,6 +34,12 @@ export interface SuperviseOptions {
    */
   measureFromProgramStart?: { startupLimitMs: number };
   /**
+   * The sandbox's CLOCK_MONOTONIC is the host's (no time virtualisation: bubblewrap, not gVisor):
+   * the clock init writes on its "started" and "exit" lines then places the program's start and
+   * end, and its timeout counts from that start, however late a busy server reads the lines.
+   */
+  sharesHostClock?: boolean;
+  /**
    * Says what ended a sandbox whose program's ending nobody reported (with reportsStatus: init
    * never said "exit"; without: returns null unless the ending is known not to be the program's,
    * e.g. the runtime itself crashed). Default: killed from outside.
@@ -49,6 +55,16 @@ export interface SuperviseOptions {
 type KillCause = 'timeout' | 'cancelled' | 'output_limit' | 'startup' | 'collection';
 
 const DEFAULT_SAMPLE_MS = 250;
+
+/**
+ * The performance.now() of a moment stamped with CLOCK_MONOTONIC in ns (the clock both
+ * process.hrtime and performance.now() read), never later than now.
+ */
+function hostTimeOf(clockNs: bigint): number {
+  const agoMs = Number(process.hrtime.bigint() - clockNs) / 1e6;
+  return performance.now() - Math.max(0, agoMs);
+}
+
 /**
  * How long collecting /sandbox/out may take once the program ended (it reads at most
  * max_artifact_bytes, 64 MiB at most, from a tmpfs): beyond it the sandbox is killed and the
@@ -119,8 +135,6 @@ class SupervisedRun {
   }
 
   private go(launch: Launch): void {
-    launch.status.onStarted = () => this.programStarted();
-    if (launch.status.started) this.programStarted();
     launch.status.receiver = this.artifacts;
     launch.status.onEnded = () => this.programEnded();
     this.capture(launch.stdout, this.stdout);
@@ -128,7 +142,7 @@ class SupervisedRun {
     this.feed(launch.stdin, this.spec.stdin ?? '');
     const program = launch.code;
     if (program) this.feed(program, programBundle(this.spec, this.options.python));
-    if (!this.options.reportsStatus) this.callbacks.onStart?.();
+    if (!this.options.reportsStatus) this.callbacks.onStart?.(Date.now());
 
     const startup = this.options.measureFromProgramStart;
     if (startup) {
@@ -136,6 +150,9 @@ class SupervisedRun {
     } else {
       this.setTimer(() => this.kill('timeout'), this.spec.limits.timeout_s * 1000 + this.options.startupGraceMs);
     }
+    // After the timers: a start already reported sets the program's own timeout.
+    launch.status.onStarted = () => this.programStarted();
+    if (launch.status.started) this.programStarted();
     const signal = this.callbacks.signal;
     if (signal) {
       const onAbort = () => this.kill('cancelled');
@@ -157,13 +174,28 @@ class SupervisedRun {
   }
 
   private programStarted(): void {
+    const timeoutMs = this.spec.limits.timeout_s * 1000;
+    const startedClock = this.launch.status.startedClockNs;
+    let startedAtMs = Date.now();
     if (this.fromProgramStart) {
       // The runtime's start-up is not the program's: its clock, CPU and memory start now.
       this.startedAt = performance.now();
       this.fromProgramStart.programStarted();
-      this.setTimer(() => this.kill('timeout'), this.spec.limits.timeout_s * 1000);
+      this.setTimer(() => this.kill('timeout'), timeoutMs);
+    } else if (this.options.sharesHostClock && startedClock !== null) {
+      // The program started when init said, not when this line was read: time it from there.
+      this.startedAt = Math.max(this.startedAt, hostTimeOf(startedClock));
+      this.setTimer(() => this.kill('timeout'), this.startedAt + timeoutMs - performance.now());
+      startedAtMs -= performance.now() - this.startedAt;
     }
-    this.callbacks.onStart?.();
+    this.callbacks.onStart?.(startedAtMs);
+  }
+
+  /** performance.now() when the program's ending was reported: by init's clock where the host shares it. */
+  private programEndedAt(): number | null {
+    const { endedAt, endedClockNs } = this.launch.status;
+    if (endedAt === null || !this.options.sharesHostClock || endedClockNs === null) return endedAt;
+    return Math.min(endedAt, Math.max(this.startedAt, hostTimeOf(endedClockNs)));
   }
 
   /** The program ended: its figures are taken now, and the collection of its files gets its own time limit. */
@@ -246,7 +278,7 @@ class SupervisedRun {
       stderr_truncated: this.stderr.truncated,
       metrics: {
         // Until init saw the program end (the sandbox's own tear-down is not the program's time).
-        wall_ms: ran ? round1(Math.max(0, (launch.status.endedAt ?? launch.exitedAt) - this.startedAt)) : null,
+        wall_ms: ran ? round1(Math.max(0, (this.programEndedAt() ?? launch.exitedAt) - this.startedAt)) : null,
         cpu_ms: ran && usage ? round1(usage.cpuNs / 1e6) : null,
         peak_memory_bytes: ran && usage ? usage.peakMemoryBytes : null,
       },
