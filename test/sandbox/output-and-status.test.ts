@@ -124,4 +124,16 @@ describe('status decoding', () => {
     failed.push(Buffer.from('error bwrap failed\n'));
     expect(failed.setupError).toBe('bwrap failed');
   });
+
+  it("reads init's clock on started and exit lines, and ignores one that is not a plain number", () => {
+    const s = new StatusChannel();
+    s.push(Buffer.from('ready\nstarted 123456789012\nexit 0 123456799012\n'));
+    expect([s.startedClockNs, s.endedClockNs, s.ending]).toEqual([123456789012n, 123456799012n, { exitCode: 0, signal: null }]);
+    const old = new StatusChannel();
+    old.push(Buffer.from('started\nexit 256\n'));
+    expect([old.started, old.startedClockNs, old.endedClockNs, old.ending]).toEqual([true, null, null, { exitCode: 1, signal: null }]);
+    const odd = new StatusChannel();
+    odd.push(Buffer.from('started -5\nexit 9 1e9\n'));
+    expect([odd.started, odd.startedClockNs, odd.endedClockNs, odd.ending]).toEqual([true, null, null, { exitCode: null, signal: 'SIGKILL' }]);
+  });
 });
