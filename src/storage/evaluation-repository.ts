@@ -34,6 +34,7 @@ import type { EvaluationPayloadsTable, EvaluationsTable } from './schema.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
 import { SummaryCache } from './summary-cache.js';
 import { likePattern, metadataMatch, searchFloor, textMatch } from './text-search.js';
+import { bytesColumn, joinedText, PIECED, readPieces, textColumn, writePieces, type ColumnWrite, type OutputColumn } from './output-pieces.js';
 
 const DEFAULT_FIND_LIMIT = 1000;
 
@@ -45,8 +46,6 @@ function padded(ids: string[]): string[] {
   const size = 2 ** Math.ceil(Math.log2(ids.length));
   return ids.length === size ? ids : [...ids, ...Array<string>(size - ids.length).fill(ids[ids.length - 1]!)];
 }
-/** Characters (text) or bytes (raw) per query when an output is read in pieces. */
-const OUTPUT_PIECE = 1024 * 1024;
 /** The payload columns of an Evaluation but its output, which a read selects whole or only when small. */
 const RECORD_PAYLOAD_COLUMNS = PAYLOAD_COLUMNS.filter((c) => c !== 'stdout' && c !== 'stderr');
 
@@ -170,22 +169,22 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
   get(id: string): Promise<Evaluation | null> {
     return this.guard(async () => {
       const row = await this.record(id).select(['evaluation_payloads.stdout', 'evaluation_payloads.stderr']).executeTakeFirst();
-      return row ? toEvaluation(row, row) : null;
+      if (!row) return null;
+      const whole = async (column: 'stdout' | 'stderr') =>
+        row.output_in_pieces & PIECED[column] ? await joinedText(this.piecesOf<string>(id, column)) : row[column];
+      return toEvaluation(row, { ...row, stdout: await whole('stdout'), stderr: await whole('stderr') });
     });
   }
 
   read(id: string): Promise<EvaluationRead | null> {
     return this.guard(async () => {
-      const row = await this.record(id)
-        .select([smallOutput('stdout').as('stdout'), smallOutput('stderr').as('stderr')])
-        .executeTakeFirst();
+      const row = await this.record(id).select(['evaluation_payloads.stdout', 'evaluation_payloads.stderr']).executeTakeFirst();
       if (!row) return null;
-      const { stdout, stderr } = row;
-      if (stdout !== null && stderr !== null) return { evaluation: toEvaluation(row, { ...row, stdout, stderr }), pieces: null };
-      const stream = (column: 'stdout' | 'stderr', small: string | null) => (small === null ? this.pieces<string>(id, column) : [small]);
+      if (!(row.output_in_pieces & (PIECED.stdout | PIECED.stderr))) return { evaluation: toEvaluation(row, row), pieces: null };
+      const stream = (column: 'stdout' | 'stderr') => (row.output_in_pieces & PIECED[column] ? this.piecesOf<string>(id, column) : [row[column]]);
       return {
         evaluation: toEvaluation(row, { ...row, stdout: '', stderr: '' }),
-        pieces: { stdout: stream('stdout', stdout), stderr: stream('stderr', stderr) },
+        pieces: { stdout: stream('stdout'), stderr: stream('stderr') },
       };
     });
   }
@@ -197,54 +196,35 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
       .innerJoin('evaluation_payloads', 'evaluation_payloads.evaluation_id', 'evaluations.id')
       .selectAll('evaluations')
       .select(RECORD_PAYLOAD_COLUMNS.map((c) => `evaluation_payloads.${c}` as const))
+      .select('evaluation_payloads.output_in_pieces')
       .where('evaluations.id', '=', id);
   }
 
   readOutput(id: string, stream: 'stdout' | 'stderr'): Promise<StoredOutput | null> {
     return this.guard(async () => {
       const rawColumnName = stream === 'stdout' ? 'stdout_raw' : 'stderr_raw';
-      const raw = sql.ref(`evaluation_payloads.${rawColumnName}`);
       const row = await this.db
         .selectFrom('evaluations')
         .innerJoin('evaluation_payloads', 'evaluation_payloads.evaluation_id', 'evaluations.id')
-        .select(['evaluations.status', 'evaluations.project'])
-        .select(sql<number | null>`octet_length(${raw})`.as('raw_bytes'))
-        .select(smallOutput(rawColumnName).as('raw'))
-        // The text only when it is what the answer says (no raw bytes beside it).
-        .select(sql<string | null>`case when octet_length(${raw}) is null then ${smallOutput(stream)} end`.as('text'))
+        .select(['evaluations.status', 'evaluations.project', 'evaluation_payloads.output_in_pieces'])
+        // Each at most one piece: a larger output is in piece rows, its column empty.
+        .select([sql.ref<Buffer | null>(`evaluation_payloads.${rawColumnName}`).as('raw'), sql.ref<string>(`evaluation_payloads.${stream}`).as('text')])
         .where('evaluations.id', '=', id)
         .executeTakeFirst();
       if (!row) return null;
-      const bytes = row.raw === null ? this.pieces<Buffer>(id, rawColumnName) : [row.raw];
+      const pieced = (column: 'stdout' | 'stderr' | 'stdout_raw' | 'stderr_raw') => (row.output_in_pieces & PIECED[column]) !== 0;
       return {
         status: row.status,
         project: row.project,
-        raw: row.raw_bytes === null ? null : bytes,
-        text: row.text === null ? this.pieces<string>(id, stream) : [row.text],
+        raw: row.raw === null ? null : pieced(rawColumnName) ? this.piecesOf<Buffer>(id, rawColumnName) : [row.raw],
+        text: pieced(stream) ? this.piecesOf<string>(id, stream) : [row.text],
       };
     });
   }
 
-  /**
-   * A payload column in pieces of OUTPUT_PIECE characters (text) or bytes (blob/bytea), one
-   * `substr` query each, until a piece comes back short: the value is never in this process
-   * whole. An output is written once, with the verdict, so the pieces belong to one value.
-   */
-  private async *pieces<T extends string | Buffer>(id: string, column: 'stdout' | 'stderr' | 'stdout_raw' | 'stderr_raw'): AsyncGenerator<T> {
-    for (let start = 1; ; start += OUTPUT_PIECE) {
-      const row = await this.guard(() =>
-        this.db
-          .selectFrom('evaluation_payloads')
-          .select(sql<T | null>`substr(${sql.ref(column)}, cast(${start} as integer), cast(${OUTPUT_PIECE} as integer))`.as('piece'))
-          .where('evaluation_id', '=', id)
-          .executeTakeFirst(),
-      );
-      const piece = row?.piece as T | null | undefined;
-      if (!piece || piece.length === 0) return;
-      yield piece;
-      // A text piece's length counts UTF-16 units, at least its characters: shorter means the end.
-      if (piece.length < OUTPUT_PIECE) return;
-    }
+  /** An output stored in pieces, read a piece per query (see output-pieces.ts). */
+  private piecesOf<T extends string | Buffer>(id: string, column: OutputColumn): AsyncGenerator<T> {
+    return readPieces<T>(this.db, id, column, this.guard);
   }
 
   getSummary(id: string): Promise<EvaluationSummary | null> {
@@ -465,10 +445,20 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
         .execute();
     }
     const set: Updateable<EvaluationPayloadsTable> = {};
-    if (patch.stdout !== undefined) set.stdout = patch.stdout;
-    if (patch.stderr !== undefined) set.stderr = patch.stderr;
-    if (patch.stdout_raw !== undefined) set.stdout_raw = rawColumn(patch.stdout_raw);
-    if (patch.stderr_raw !== undefined) set.stderr_raw = rawColumn(patch.stderr_raw);
+    let pieced = 0;
+    // An output over one piece goes to piece rows (output-pieces.ts), its column left empty.
+    const output = async <T extends string | Buffer>(column: OutputColumn, write: ColumnWrite<T>): Promise<T> => {
+      if (write.pieces) {
+        await writePieces(trx, id, column, write.pieces);
+        pieced |= PIECED[column];
+      }
+      return write.value;
+    };
+    if (patch.stdout !== undefined) set.stdout = await output('stdout', textColumn(patch.stdout));
+    if (patch.stderr !== undefined) set.stderr = await output('stderr', textColumn(patch.stderr));
+    if (patch.stdout_raw !== undefined) set.stdout_raw = patch.stdout_raw && (await output('stdout_raw', bytesColumn(rawColumn(patch.stdout_raw)!)));
+    if (patch.stderr_raw !== undefined) set.stderr_raw = patch.stderr_raw && (await output('stderr_raw', bytesColumn(rawColumn(patch.stderr_raw)!)));
+    if (pieced) set.output_in_pieces = pieced;
     // Nothing dropped reads the same as no record of it (listArtifacts), so an empty list costs nothing.
     if (artifacts && (artifacts.dropped.length > 0 || artifacts.dropped_more > 0)) {
       set.artifacts_dropped = JSON.stringify({ dropped: artifacts.dropped, dropped_more: artifacts.dropped_more });
@@ -476,17 +466,6 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     if (Object.keys(set).length === 0) return;
     await trx.updateTable('evaluation_payloads').set(set).where('evaluation_id', '=', id).executeTakeFirstOrThrow();
   }
-}
-
-/**
- * An output column (text or bytes) when it fits one piece, else null (read in pieces instead).
- * Its byte length decides: both databases know it without reading the value (SQLite from the
- * record header, PostgreSQL from the TOAST pointer), so a 16 MiB output costs nothing here. At
- * most OUTPUT_PIECE bytes is at most OUTPUT_PIECE characters.
- */
-function smallOutput<C extends 'stdout' | 'stderr' | 'stdout_raw' | 'stderr_raw'>(column: C) {
-  const ref = sql.ref(`evaluation_payloads.${column}`);
-  return sql<(C extends 'stdout' | 'stderr' ? string : Buffer) | null>`case when octet_length(${ref}) <= ${sql.lit(OUTPUT_PIECE)} then ${ref} end`;
 }
 
 /** Both drivers take a Node Buffer for a blob/bytea parameter. */

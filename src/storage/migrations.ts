@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import { codeTitle } from '../domain/program-title.js';
 import type { Db, StoreDialect } from './dialect.js';
+import { moveLargeOutputsToPieces } from './output-pieces.js';
 
 export interface Migration {
   version: number;
@@ -294,12 +295,35 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('web_sessions_expires').on('web_sessions').column('expires_at').execute();
     },
   },
+  {
+    version: 12,
+    name: 'outputs over one piece stored as piece rows (output-pieces.ts)',
+    async up(db, dialect) {
+      await db.schema
+        .alterTable('evaluation_payloads')
+        .addColumn('output_in_pieces', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('evaluation_output_pieces')
+        .addColumn('evaluation_id', 'text', (c) => c.notNull().references('evaluations.id').onDelete('cascade'))
+        .addColumn('stream', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('text', 'text')
+        .addColumn('bytes', sql.raw(dialect.types.bytes))
+        .addPrimaryKeyConstraint('evaluation_output_pieces_pk', ['evaluation_id', 'stream', 'seq'])
+        .execute();
+      await moveLargeOutputsToPieces(db);
+    },
+  },
 ];
 
 const BACKFILL_PAGE = 500;
 
-/** Brings the schema up to date. Safe to run from several processes at once. */
-export async function migrate(db: Db, dialect: StoreDialect): Promise<void> {
+/**
+ * Brings the schema up to date (or up to `upTo`, for tests that write rows as an older version
+ * did). Safe to run from several processes at once.
+ */
+export async function migrate(db: Db, dialect: StoreDialect, upTo = Number.POSITIVE_INFINITY): Promise<void> {
   await dialect.withMigrationLock(db, async (locked) => {
     await locked.schema
       .createTable('crucible_migrations')
@@ -310,7 +334,7 @@ export async function migrate(db: Db, dialect: StoreDialect): Promise<void> {
       .execute();
     const applied = new Set((await locked.selectFrom('crucible_migrations').select('version').execute()).map((r) => Number(r.version)));
     for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
+      if (applied.has(migration.version) || migration.version > upTo) continue;
       await migration.up(locked, dialect);
       await locked.insertInto('crucible_migrations').values({ version: migration.version, name: migration.name, applied_at: Date.now() }).execute();
     }

@@ -5,6 +5,7 @@
  * and PostgreSQL). Columns typed `unknown` are dialect-encoded (see dialect.ts): JSON as text or
  * jsonb, booleans as 0/1 or boolean, tags as a JSON array text or text[].
  */
+import type { Generated } from 'kysely';
 import type { EvaluationStatus } from '../domain/evaluation.js';
 
 export interface EvaluationsTable {
@@ -55,6 +56,20 @@ export interface EvaluationPayloadsTable {
   command: unknown;
   /** JSON {dropped, dropped_more} of the artifact collection; null when nothing was collected. */
   artifacts_dropped: unknown;
+  /** Bits of the output columns kept as rows of evaluation_output_pieces instead (migration 12; see output-pieces.ts). */
+  output_in_pieces: Generated<number>;
+}
+
+/** An output over one piece, a row per piece (see output-pieces.ts). */
+export interface EvaluationOutputPiecesTable {
+  evaluation_id: string;
+  /** The payload column the piece belongs to: stdout, stderr, stdout_raw or stderr_raw. */
+  stream: string;
+  seq: number;
+  /** The piece of a text column (stdout, stderr), else null. */
+  text: string | null;
+  /** The piece of a bytes column (stdout_raw, stderr_raw), else null. */
+  bytes: Uint8Array | null;
 }
 
 /** Files collected from /sandbox/out, one row each (content as bytes). */
@@ -182,6 +197,7 @@ export interface Database {
   evaluations: EvaluationsTable;
   evaluation_payloads: EvaluationPayloadsTable;
   evaluation_artifacts: EvaluationArtifactsTable;
+  evaluation_output_pieces: EvaluationOutputPiecesTable;
   evaluation_events: EvaluationEventsTable;
   evaluation_tags: EvaluationTagsTable;
   workers: WorkersTable;

@@ -6,6 +6,7 @@
  */
 import type { Expression, SqlBool } from 'kysely';
 import type { Db, EvaluationsEb, StoreDialect } from './dialect.js';
+import { piecesMatch } from './output-pieces.js';
 
 export const SEARCH_WINDOW = 20_000;
 
@@ -39,6 +40,7 @@ export function textMatch(dialect: StoreDialect, eb: EvaluationsEb, pattern: str
     dialect.like(payload('code'), pattern),
     dialect.like(payload('stdout'), pattern),
     dialect.like(payload('stderr'), pattern),
+    piecesMatch(dialect, eb, pattern),
   ]);
 }
 

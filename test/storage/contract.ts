@@ -10,6 +10,8 @@ import { DEFAULT_LIMITS } from '../../src/domain/limits.js';
 import { newEvaluationId } from '../../src/app/evaluation-ids.js';
 import type { Storage, NewEvaluation, StoredApiKey } from '../../src/ports/storage.js';
 import type { StoredWebSession } from '../../src/domain/web-session.js';
+import type { Db, StoreDialect } from '../../src/storage/dialect.js';
+import { migrate } from '../../src/storage/migrations.js';
 
 export interface StoreHarness {
   open(): Promise<Storage>;
@@ -572,6 +574,14 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect((await allText(read!.pieces!.stdout)) === text).toBe(true);
       expect((await allText(read!.pieces!.stderr)) === text).toBe(true);
       expect(await store.evaluations.read('ev_missing')).toBeNull();
+      expect(((await store.evaluations.get(e.id))!.stdout as string) === text).toBe(true);
+      // The text search finds what is only in a later piece (and only in stderr).
+      const other = newEvaluation();
+      await store.evaluations.create([other]);
+      await store.evaluations.transition(other.id, 'provisioning', { worker: 'w1' });
+      await store.evaluations.transition(other.id, 'running');
+      await store.evaluations.transition(other.id, 'failed', { stdout: 'ok', stderr: text.slice(0, -1) + 'Traceback: ZeroDivisionError\n' });
+      expect((await store.evaluations.list({ limit: 5, q: 'zerodivisionerror' })).items.map((i) => i.id)).toEqual([other.id]);
     });
 
     it('reads an output of one piece (1 MiB) with the record, and one byte more in pieces beside it', async () => {
@@ -923,4 +933,35 @@ async function listingsFollowAnotherWriter(reader: Storage, writer: Storage): Pr
   seen = await expectCurrent();
   expect(seen.get(finished)).toMatchObject({ status: 'completed', exit_code: 0 });
   expect(seen.get(output)).toMatchObject({ status: 'running' });
+}
+
+/** A store whose schema an older version left at `migrate(…, 11)`, with the handle to write rows as that version did. */
+export interface OlderSchema {
+  db: Db;
+  dialect: StoreDialect;
+  store: Storage;
+}
+
+/**
+ * Outputs of over one piece written whole into their columns (as before migration 12) read back
+ * exactly once the store is brought up to date: text with multi-byte characters, and bytes.
+ */
+export async function expectWholeOutputsMoveToPieces(older: OlderSchema): Promise<void> {
+  const { db, dialect, store } = older;
+  await migrate(db, dialect, 11);
+  const e = newEvaluation();
+  await store.evaluations.create([e]);
+  const text = ('é€😀' + 'x'.repeat(1009) + '\n').repeat(3 * 1024);
+  const raw = Buffer.alloc(2 * 1024 * 1024 + 5, 0xfe);
+  raw.write('end', raw.length - 3);
+  await db.updateTable('evaluation_payloads').set({ stdout: text, stderr: 'small', stderr_raw: raw }).where('evaluation_id', '=', e.id).execute();
+  await store.init();
+  const read = await store.evaluations.read(e.id);
+  expect(read!.evaluation).toMatchObject({ stdout: '', stderr: '' });
+  expect((await allText(read!.pieces!.stdout)) === text).toBe(true);
+  expect(await allText(read!.pieces!.stderr)).toBe('small');
+  expect(((await store.evaluations.get(e.id))!.stdout as string) === text).toBe(true);
+  expect((await allBytes((await store.evaluations.readOutput(e.id, 'stderr'))!.raw!)).equals(raw)).toBe(true);
+  // The search looks into the moved pieces too.
+  expect((await store.evaluations.list({ limit: 5, q: 'x\né€😀xx' })).items.map((i) => i.id)).toEqual([e.id]);
 }

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { CrucibleError } from '../../src/domain/errors.js';
 import { createPostgresStorage } from '../../src/storage/postgres.js';
 import type { Storage } from '../../src/ports/storage.js';
-import { expectListingsFollowAnotherWriter, newEvaluation, storeContract } from './contract.js';
+import { expectListingsFollowAnotherWriter, expectWholeOutputsMoveToPieces, newEvaluation, storeContract } from './contract.js';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { postgresDialect } from '../../src/storage/postgres-dialect.js';
+import type { Database } from '../../src/storage/schema.js';
 import { PG_URL, dropSchema, testSchemaName } from './pg-helpers.js';
 
 const schemas = new WeakMap<Storage, string>();
@@ -41,6 +45,19 @@ describe('PostgreSQL store specifics', () => {
     try {
       await expectListingsFollowAnotherWriter(() => createPostgresStorage({ connectionString: PG_URL, schema }));
     } finally {
+      await dropSchema(schema);
+    }
+  });
+
+  it('moves outputs an older version stored whole into pieces when it migrates', async () => {
+    const schema = testSchemaName();
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${schema}` }) }) });
+    const store = createPostgresStorage({ connectionString: PG_URL, schema });
+    try {
+      await expectWholeOutputsMoveToPieces({ db, dialect: postgresDialect(schema), store });
+    } finally {
+      await store.close();
+      await db.destroy();
       await dropSchema(schema);
     }
   });
