@@ -73,15 +73,14 @@ export class OutputCapture {
    */
   rawBytes(): Buffer | null {
     if (!this.truncated) {
-      const whole = this.headBuffer();
       // Valid UTF-8 without NUL decodes to text that encodes back to the same bytes.
-      return isUtf8(whole) && !whole.includes(0) ? null : whole;
+      return plainUtf8(this.head) ? null : Buffer.concat(this.head);
     }
     // Bytes are cut where they are, not at character boundaries: binary output has none.
     const head = this.head[0] ?? Buffer.alloc(0);
     const tail = this.tailBuffer();
     // Valid head and tail have no character cut at the gap, so text() keeps them as they are.
-    if (isUtf8(head) && isUtf8(tail) && !head.includes(0) && !tail.includes(0)) return null;
+    if (plainUtf8([head]) && plainUtf8([tail])) return null;
     return Buffer.concat([head, Buffer.from(omissionMarker(this.totalBytes - head.length - tail.length), 'utf8'), tail]);
   }
 
@@ -90,16 +89,28 @@ export class OutputCapture {
    * rather than kept as the live text too, so a large output is held once while it runs.
    */
   text(): string {
-    if (!this.truncated) return new StringDecoder('utf8').end(this.headBuffer());
+    if (!this.truncated) {
+      // Chunk by chunk: joining the chunks first would allocate the stream's size once more, off
+      // the JavaScript heap, where freed memory is slow to go back to the system.
+      const decoder = new StringDecoder('utf8');
+      let text = '';
+      for (const chunk of this.head) text += decoder.write(chunk);
+      return text + decoder.end();
+    }
     const head = completeCharsPrefix(this.head[0] ?? Buffer.alloc(0));
     const tail = completeCharsSuffix(this.tailBuffer());
     return head.toString('utf8') + omissionMarker(this.totalBytes - head.length - tail.length) + tail.toString('utf8');
   }
 
-  /** The kept head as one buffer (joined once, so later calls do not copy it again). */
-  private headBuffer(): Buffer {
-    if (this.head.length !== 1) this.head.splice(0, this.head.length, Buffer.concat(this.head));
-    return this.head[0]!;
+  /**
+   * Drops the kept bytes once the result holds what it needs of them (text() and rawBytes()): the
+   * capture may outlive the run a while (the sockets that fed it close in their own time), and a
+   * 16 MiB stream must not stay resident with it.
+   */
+  release(): void {
+    this.head.length = 0;
+    this.tail.length = 0;
+    this.headBytes = this.tailBytes = 0;
   }
 
   private tailBuffer(): Buffer {
@@ -131,6 +142,21 @@ export class OutputCapture {
 }
 
 const isContinuation = (byte: number) => (byte & 0xc0) === 0x80;
+
+/**
+ * Whether the chunks, one after the other, are valid UTF-8 without NUL: checked chunk by chunk,
+ * with a character cut at a chunk's end carried over to the next, so they are never joined.
+ */
+function plainUtf8(chunks: readonly Buffer[]): boolean {
+  let carried: Buffer = Buffer.alloc(0);
+  for (const chunk of chunks) {
+    const bytes = carried.length ? Buffer.concat([carried, chunk]) : chunk;
+    const whole = completeCharsPrefix(bytes);
+    if (!isUtf8(whole) || whole.includes(0)) return false;
+    carried = bytes.subarray(whole.length);
+  }
+  return carried.length === 0;
+}
 
 /** Drops a multi-byte character cut off at the end (so the cut adds no replacement character). */
 function completeCharsPrefix(bytes: Buffer): Buffer {

@@ -265,15 +265,15 @@ class SupervisedRun {
     const verdict = interpretExit(facts);
     const ran = launch.spawnError === null;
     const failed = verdict.reason === 'platform_error';
+    const output = { stdout: this.stdout.text(), stderr: this.stderr.text(), stdout_raw: this.stdout.rawBytes(), stderr_raw: this.stderr.rawBytes() };
+    this.stdout.release();
+    this.stderr.release();
     return {
       exit_code: failed ? null : facts.exitCode,
       signal: failed ? null : facts.signal,
       reason: verdict.reason,
       message: verdict.message,
-      stdout: this.stdout.text(),
-      stderr: this.stderr.text(),
-      stdout_raw: this.stdout.rawBytes(),
-      stderr_raw: this.stderr.rawBytes(),
+      ...output,
       stdout_truncated: this.stdout.truncated,
       stderr_truncated: this.stderr.truncated,
       metrics: {
