@@ -41,3 +41,11 @@ if [ ! -f "$out/seccomp.bpf" ] || [ "$out/crucible-launch" -nt "$out/seccomp.bpf
 fi
 build crucible-init native/sandbox-init.c -- -s
 build crucible-spawner native/spawner.c -- -s
+# Not a sandbox helper: a Node addon the server loads to return freed memory after large outputs.
+# Optional (the server runs without it, keeping more memory resident): built only where Node's
+# headers are (nodedir=/usr, as .npmrc says).
+if [ -f /usr/include/node/node_api.h ]; then
+  build memory-trim.node native/memory-trim.c -- -shared -fPIC -I/usr/include/node
+else
+  echo "[crucible native] /usr/include/node/node_api.h not found: memory-trim.node not built (the server keeps freed memory resident longer)" >&2
+fi

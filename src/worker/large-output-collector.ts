@@ -7,15 +7,17 @@
  * until then a server that just ran one 16 MiB + 16 MiB evaluation keeps tens of MiB of it
  * resident while clients read that output (bench/output-memory.ts, with SQLite's 2 MiB page
  * cache: 140–170 MiB of RSS rise while reading without this collection, 80–95 MiB with it).
+ * What it frees outside that heap then goes back to the system too (memory-trim.ts).
  *
  * The collection is a pause (tens of milliseconds on a quiet machine for a server-sized heap), so
- * it runs only after outputs of at least LARGE_OUTPUT_BYTES, at most once per MIN_INTERVAL_MS,
- * and off the verdict's own path (setImmediate): a stream of large outputs costs at most one
- * pause per interval, and small evaluations never pay for it.
+ * it runs only after outputs of at least LARGE_OUTPUT_BYTES, at most once per MIN_INTERVAL_MS
+ * (later ones wait for the interval's end), and off the verdict's own path: a stream of large
+ * outputs costs at most one pause per interval, and small evaluations never pay for it.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { RunResult } from '../domain/run-result.js';
+import { trimMallocHeap } from './memory-trim.js';
 
 const LARGE_OUTPUT_BYTES = 4 * 1024 * 1024;
 const MIN_INTERVAL_MS = 2000;
@@ -35,14 +37,22 @@ export const largeOutputCollector = new (class LargeOutputCollector {
   /** Called once a verdict is stored (or was refused): the result's output is garbage from here on. */
   afterVerdict(result: Pick<RunResult, 'stdout' | 'stderr' | 'stdout_raw' | 'stderr_raw'>): void {
     const held = result.stdout.length + result.stderr.length + (result.stdout_raw?.byteLength ?? 0) + (result.stderr_raw?.byteLength ?? 0);
-    if (held < LARGE_OUTPUT_BYTES || this.pending || performance.now() - this.lastAt < MIN_INTERVAL_MS) return;
+    if (held < LARGE_OUTPUT_BYTES || this.pending) return;
     this.pending = true;
-    // After the caller has dropped its last reference (the result goes out of scope with its frame).
-    setImmediate(() => {
+    // After the caller has dropped its last reference (the result goes out of scope with its
+    // frame); within MIN_INTERVAL_MS of the last collection, once that interval is over, so every
+    // large output is followed by one (a skipped one left its output resident until the next).
+    const run = () => {
       this.pending = false;
       this.lastAt = performance.now();
       this.collect ??= fullCollection();
       this.collect();
-    });
+      // What the collection freed outside the JavaScript heap is mostly free pages inside the
+      // malloc heap, which glibc keeps resident (~35 MiB after 2 × 16 MiB outputs).
+      trimMallocHeap();
+    };
+    const wait = this.lastAt + MIN_INTERVAL_MS - performance.now();
+    if (wait > 0) setTimeout(run, wait).unref();
+    else setImmediate(run);
   }
 })();
