@@ -13,8 +13,10 @@ import type { EvaluationRead, OutputPieces } from '../app/evaluation-service.js'
 /**
  * Text per JSON string piece, so no piece of a large output is ever encoded whole; also the size
  * a chunk is gathered to, so the fields around the output go out in a few chunks, not one each.
+ * Small enough that the strings made on the way stay out of V8's large-object space (over 128 KiB),
+ * which only a full collection frees (storage's pieces are as small: output-pieces.ts).
  */
-const PIECE_CHARS = 256 * 1024;
+const PIECE_CHARS = 32 * 1024;
 
 export function sendEvaluation(reply: FastifyReply, read: EvaluationRead): FastifyReply {
   if (!read.pieces) return reply.send(read.evaluation);

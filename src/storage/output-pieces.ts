@@ -1,21 +1,33 @@
 /**
- * Large outputs stored as rows of at most one piece each (`evaluation_output_pieces`), instead of
- * one value in the payload row.
+ * Large outputs stored as small rows (`evaluation_output_pieces`), instead of one value in the
+ * payload row.
  *
  * Why rows: both databases build a whole row in memory to write it, and SQLite also to run
  * `substr` on it. A 16 MiB stdout written as one value cost the server ~3× its size in transient
  * memory at the verdict (the driver's UTF-8 copy, SQLite's bound copy, the record) and 16 MiB per
- * piece read back; as 1 MiB rows, a piece's worth each (bench/output-memory.ts).
+ * piece read back; as rows, a row's worth each (bench/output-memory.ts).
+ *
+ * Why small rows: a piece is a string in the server while it is sent, and V8 puts a string of over
+ * 128 KiB in its large-object space, which only a full collection frees: 1 MiB pieces grew the
+ * heap by tens of MiB while a large output was read. A piece of at most PIECE_UNITS UTF-16 units
+ * (64 KiB even in two-byte form) dies young, in the cheap collections. They are written and read
+ * PIECES_PER_STATEMENT at a time, so a 16 MiB output is still 16 statements each way.
  *
  * The payload column then holds '' (text) or an empty blob (bytes), and the row's
- * `output_in_pieces` bit for that column says where the output is. An output of at most one piece
- * stays in its column, read with the record in one query as before.
+ * `output_in_pieces` bit for that column says where the output is. An output of at most
+ * COLUMN_MAX_BYTES stays in its column, read with the record in one query as before.
  */
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db, EvaluationsEb, StoreDialect, Tx } from './dialect.js';
 
-/** Characters (text) or bytes (raw) per piece row; also the most an output held in its column is. */
-export const OUTPUT_PIECE = 1024 * 1024;
+/** The most an output held in its payload column is (bytes of UTF-8, or raw bytes). */
+export const COLUMN_MAX_BYTES = 1024 * 1024;
+/** UTF-16 units per text piece row. */
+const PIECE_UNITS = 32 * 1024;
+/** Bytes per raw piece row. */
+const PIECE_BYTES = 64 * 1024;
+/** Piece rows per insert or select: ~1 MiB of output per statement. */
+const PIECES_PER_STATEMENT = 32;
 
 export type OutputColumn = 'stdout' | 'stderr' | 'stdout_raw' | 'stderr_raw';
 
@@ -25,29 +37,34 @@ export const PIECED: Record<OutputColumn, number> = { stdout: 1, stderr: 2, stdo
 /** What a column is written as: the value itself, or an empty value with its pieces beside. */
 export type ColumnWrite<T> = { value: T; pieces: T[] | null };
 
-/** Text for its column: itself when it is at most one piece of UTF-8, else '' and its pieces. */
+/** Text for its column: itself when it is at most COLUMN_MAX_BYTES of UTF-8, else '' and its pieces. */
 export function textColumn(text: string): ColumnWrite<string> {
-  if (text.length <= OUTPUT_PIECE / 3 || (text.length <= OUTPUT_PIECE && Buffer.byteLength(text) <= OUTPUT_PIECE)) return { value: text, pieces: null };
+  if (text.length <= COLUMN_MAX_BYTES / 3 || (text.length <= COLUMN_MAX_BYTES && Buffer.byteLength(text) <= COLUMN_MAX_BYTES))
+    return { value: text, pieces: null };
   return { value: '', pieces: textPieces(text) };
 }
 
-/** Bytes for their column: themselves when at most one piece, else an empty blob and their pieces. */
+/** Bytes for their column: themselves when at most COLUMN_MAX_BYTES, else an empty blob and their pieces. */
 export function bytesColumn(bytes: Buffer): ColumnWrite<Buffer> {
-  if (bytes.length <= OUTPUT_PIECE) return { value: bytes, pieces: null };
+  return bytes.length <= COLUMN_MAX_BYTES ? { value: bytes, pieces: null } : { value: Buffer.alloc(0), pieces: bytesPieces(bytes) };
+}
+
+/** Bytes cut into pieces of PIECE_BYTES (views, not copies). */
+function bytesPieces(bytes: Buffer): Buffer[] {
   const pieces: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += OUTPUT_PIECE) pieces.push(bytes.subarray(at, at + OUTPUT_PIECE));
-  return { value: Buffer.alloc(0), pieces };
+  for (let at = 0; at < bytes.length; at += PIECE_BYTES) pieces.push(bytes.subarray(at, at + PIECE_BYTES));
+  return pieces;
 }
 
 /**
- * Text cut into pieces of at most OUTPUT_PIECE UTF-16 units, never between the two halves of a
+ * Text cut into pieces of at most PIECE_UNITS UTF-16 units, never between the two halves of a
  * surrogate pair: a lone half cannot be stored (both drivers encode UTF-8), so it would come back
  * as U+FFFD instead of the character.
  */
 export function textPieces(text: string): string[] {
   const pieces: string[] = [];
   for (let at = 0; at < text.length;) {
-    let end = Math.min(at + OUTPUT_PIECE, text.length);
+    let end = Math.min(at + PIECE_UNITS, text.length);
     const last = text.charCodeAt(end - 1);
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
     pieces.push(text.slice(at, end));
@@ -56,15 +73,18 @@ export function textPieces(text: string): string[] {
   return pieces;
 }
 
-/** Inserts one output's pieces, a row per statement (a batch of 1 MiB rows is what this avoids). */
+/** Inserts one output's pieces, PIECES_PER_STATEMENT rows per statement. */
 export async function writePieces(trx: Tx | Db, id: string, column: OutputColumn, pieces: ReadonlyArray<string | Buffer>): Promise<void> {
-  for (const [seq, piece] of pieces.entries()) {
-    const [text, bytes] = typeof piece === 'string' ? [piece, null] : [null, piece];
-    await trx.insertInto('evaluation_output_pieces').values({ evaluation_id: id, stream: column, seq, text, bytes }).execute();
+  for (let first = 0; first < pieces.length; first += PIECES_PER_STATEMENT) {
+    const rows = pieces.slice(first, first + PIECES_PER_STATEMENT).map((piece, i) => {
+      const [text, bytes] = typeof piece === 'string' ? [piece, null] : [null, piece];
+      return { evaluation_id: id, stream: column, seq: first + i, text, bytes };
+    });
+    await trx.insertInto('evaluation_output_pieces').values(rows).execute();
   }
 }
 
-/** One output's pieces in order, a query each, so the output is never in this process whole. */
+/** One output's pieces in order, PIECES_PER_STATEMENT per query, so the output is never in this process whole. */
 export async function* readPieces<T extends string | Buffer>(
   db: Db,
   id: string,
@@ -72,19 +92,24 @@ export async function* readPieces<T extends string | Buffer>(
   guard: <R>(fn: () => Promise<R>) => Promise<R>,
 ): AsyncGenerator<T> {
   const field = column.endsWith('_raw') ? 'bytes' : 'text';
-  for (let seq = 0; ; seq++) {
-    const row = await guard(() =>
+  for (let first = 0; ; first += PIECES_PER_STATEMENT) {
+    const rows = await guard(() =>
       db
         .selectFrom('evaluation_output_pieces')
         .select(field)
         .where('evaluation_id', '=', id)
         .where('stream', '=', column)
-        .where('seq', '=', seq)
-        .executeTakeFirst(),
+        .where('seq', '>=', first)
+        .orderBy('seq')
+        .limit(PIECES_PER_STATEMENT)
+        .execute(),
     );
-    const piece = row?.[field];
-    if (piece === undefined || piece === null) return;
-    yield (typeof piece === 'string' ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)) as T;
+    for (const row of rows) {
+      const piece = row[field];
+      if (piece === null) continue;
+      yield (typeof piece === 'string' ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)) as T;
+    }
+    if (rows.length < PIECES_PER_STATEMENT) return;
   }
 }
 
@@ -112,6 +137,8 @@ export function piecesMatch(dialect: StoreDialect, eb: EvaluationsEb, pattern: s
 }
 
 const BACKFILL_PAGE = 100;
+/** Characters (text) or bytes per `substr` when the backfill reads an output stored whole. */
+const BACKFILL_READ = 256 * 1024;
 
 /**
  * Migration 12's backfill: outputs stored whole before it (over one piece) move to piece rows, so
@@ -126,23 +153,24 @@ export async function moveLargeOutputsToPieces(db: Db): Promise<void> {
       .select('evaluation_id')
       .select((eb) => columns.map((c) => sql<number | null>`octet_length(${eb.ref(c)})`.as(c)))
       .where('evaluation_id', '>', after)
-      .where((eb) => eb.or(columns.map((c) => eb(sql<number>`coalesce(octet_length(${eb.ref(c)}), 0)`, '>', OUTPUT_PIECE))))
+      .where((eb) => eb.or(columns.map((c) => eb(sql<number>`coalesce(octet_length(${eb.ref(c)}), 0)`, '>', COLUMN_MAX_BYTES))))
       .orderBy('evaluation_id')
       .limit(BACKFILL_PAGE)
       .execute();
     for (const row of page) {
       let bits = 0;
       for (const column of columns) {
-        if (Number(row[column] ?? 0) <= OUTPUT_PIECE) continue;
+        if (Number(row[column] ?? 0) <= COLUMN_MAX_BYTES) continue;
         const pieces: Array<string | Buffer> = [];
-        for (let start = 1; ; start += OUTPUT_PIECE) {
+        // Read a few hundred KiB at a time (each `substr` may load the whole value), cut into rows here.
+        for (let start = 1; ; start += BACKFILL_READ) {
           const got = await db
             .selectFrom('evaluation_payloads')
-            .select(sql<string | Buffer | null>`substr(${sql.ref(column)}, ${sql.lit(start)}, ${sql.lit(OUTPUT_PIECE)})`.as('piece'))
+            .select(sql<string | Buffer | null>`substr(${sql.ref(column)}, ${sql.lit(start)}, ${sql.lit(BACKFILL_READ)})`.as('piece'))
             .where('evaluation_id', '=', row.evaluation_id)
             .executeTakeFirstOrThrow();
           if (!got.piece || got.piece.length === 0) break;
-          pieces.push(typeof got.piece === 'string' ? got.piece : Buffer.from(got.piece));
+          pieces.push(...(typeof got.piece === 'string' ? textPieces(got.piece) : bytesPieces(Buffer.from(got.piece))));
         }
         await writePieces(db, row.evaluation_id, column, pieces);
         bits |= PIECED[column];
