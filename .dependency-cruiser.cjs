@@ -2,10 +2,10 @@
  * The layer rules of Crucible, enforced in `npm test` (see ARCHITECTURE.md, "Dependency rules").
  *
  *   domain  ← ports ← app (use cases) ← edges: api, worker, cli, client, demo, web
- *                  ↖ adapters: storage, queue, events, ratelimit, sandbox, metrics, tracing, identity
+ *                  ↖ adapters: storage, queue, events, ratelimit, sandbox, metrics, tracing, identity, memory
  *   main (the composition root) may import everything; only the process entry points import main.
  */
-const ADAPTERS = '^src/(storage|queue|events|ratelimit|sandbox|metrics|tracing|identity)/';
+const ADAPTERS = '^src/(storage|queue|events|ratelimit|sandbox|metrics|tracing|identity|memory)/';
 const EDGES = '^(src/(api|worker|cli|client|demo)|web/src)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -37,21 +37,21 @@ module.exports = {
       severity: 'error',
       comment: 'Use cases reach storage, queue, bus and sandboxes through their ports, and know no edge and no composition root.',
       from: { path: '^src/app/' },
-      to: { path: ['^src/(storage|queue|events|ratelimit|sandbox|metrics|tracing|identity|api|worker|cli|client|demo|main)/', '^web/'] },
+      to: { path: ['^src/(storage|queue|events|ratelimit|sandbox|metrics|tracing|identity|memory|api|worker|cli|client|demo|main)/', '^web/'] },
     },
     {
       name: 'adapters-stand-alone',
       severity: 'error',
       comment:
         'An adapter implements a port over the domain; it imports no use case, no edge and no other adapter (shared resources come from the composition root).',
-      from: { path: '^src/(storage|queue|events|ratelimit|sandbox|metrics|tracing|identity)/' },
+      from: { path: '^src/(storage|queue|events|ratelimit|sandbox|metrics|tracing|identity|memory)/' },
       to: { path: ['^src/(app|api|worker|cli|client|demo|main)/', '^web/'] },
     },
     {
       name: 'adapter-to-adapter',
       severity: 'error',
       comment: 'Adapters do not reach into each other (e.g. the embedded queue gets its SQLite handle from the composition root).',
-      from: { path: '^src/(storage|queue|events|ratelimit|sandbox|metrics|tracing|identity)/' },
+      from: { path: '^src/(storage|queue|events|ratelimit|sandbox|metrics|tracing|identity|memory)/' },
       to: { path: ADAPTERS, pathNot: '^src/$1/' },
     },
     {

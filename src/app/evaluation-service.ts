@@ -22,6 +22,7 @@ import { MAIN_FILE } from '../domain/program-files.js';
 import { codeTitle } from '../domain/program-title.js';
 import { channels, type EventBus } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
+import type { MemoryReclaimer } from '../ports/memory.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { Tracing } from '../ports/tracing.js';
@@ -55,6 +56,8 @@ export interface EvaluationServiceDeps {
   tracing?: Tracing;
   /** Per-project quotas checked on submission (none: unlimited). */
   quotas?: QuotaService;
+  /** Told when a large output has been sent in pieces, so the memory its sending took goes back. */
+  memory?: MemoryReclaimer;
 }
 
 export interface EvaluationServiceOptions {
@@ -235,7 +238,10 @@ export class EvaluationService {
     if (!read || !seesProject(actor, read.evaluation.project)) throw notFound('evaluation', id);
     // Output is stored with the verdict, and a terminal state is final: only a finished
     // evaluation has pieces, and they belong to this record.
-    if (read.pieces) return read;
+    if (read.pieces) {
+      const sent = this.reclaimingAfter(2);
+      return { ...read, pieces: { stdout: sent(read.pieces.stdout), stderr: sent(read.pieces.stderr) } };
+    }
     return { evaluation: await this.withLiveState(read.evaluation), pieces: null };
   }
 
@@ -248,10 +254,29 @@ export class EvaluationService {
     authorize(actor, 'evaluations:read');
     const stored = await this.deps.storage.evaluations.readOutput(id, stream);
     if (!stored || !seesProject(actor, stored.project)) throw notFound('evaluation', id);
-    if (stored.raw) return stored.raw;
+    if (stored.raw) return this.reclaimingAfter(1)(stored.raw);
     // A running evaluation's text is stored at the end; until then it is in the live events.
     const pieces = stored.status === 'running' ? [(await this.streamedSoFar(id))[stream]] : stored.text;
-    return utf8Pieces(pieces);
+    return this.reclaimingAfter(1)(utf8Pieces(pieces));
+  }
+
+  /**
+   * Wraps the `count` piece streams of one response: once all of them have been read to the end,
+   * the reclaimer hears how much was sent (a large output leaves garbage behind).
+   */
+  private reclaimingAfter(count: number) {
+    let pending = count;
+    let sent = 0;
+    const memory = this.deps.memory;
+    return <T extends string | Uint8Array>(pieces: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> => {
+      return (async function* () {
+        for await (const piece of pieces) {
+          sent += typeof piece === 'string' ? piece.length : piece.byteLength;
+          yield piece;
+        }
+        if (--pending === 0) memory?.afterLargeOutput(sent);
+      })();
+    };
   }
 
   /** The files the evaluation's program left in /sandbox/out, and what was dropped; same access rules as the evaluation. */

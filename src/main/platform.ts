@@ -36,6 +36,8 @@ import { FileEnvironmentCatalogue } from '../sandbox/environments/catalogue.js';
 import type { Tracing } from '../ports/tracing.js';
 import { NO_TRACING } from '../app/no-tracing.js';
 import { closeSandboxBackends, createSandboxBackends } from '../sandbox/index.js';
+import { largeOutputCollector } from '../memory/large-output-collector.js';
+import type { MemoryReclaimer } from '../ports/memory.js';
 import { openEmbeddedAdapters, openScaleOutAdapters, type Adapters } from './adapters.js';
 import { isEmbedded, type PlatformConfig } from './config.js';
 import { builtEnvironments } from './host-environments.js';
@@ -78,6 +80,8 @@ export interface Platform extends UseCases {
   metrics: Metrics;
   /** Spans (OpenTelemetry when the OTEL_* variables ask for traces, else the no-op tracer). */
   tracing: Tracing;
+  /** Hands a large output's memory back once it is dropped (the process's one collector). */
+  memory: MemoryReclaimer;
   log: PinoLogger;
   close(): Promise<void>;
 }
@@ -100,10 +104,11 @@ function buildUseCases(
     tracing: Tracing;
     rateLimiter: RateLimiter;
     sessionLink: SessionLink;
+    memory: MemoryReclaimer;
   },
   log: PinoLogger,
 ): UseCases {
-  const { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter, sessionLink } = ports;
+  const { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter, sessionLink, memory } = ports;
   // Sessions live where sandboxes run, on the worker's host (same id, so the registry's heartbeats say whether it lives).
   const workerId = config.workers > 0 ? newWorkerId() : null;
   const sessionHost = workerId ? new SessionHost({ store: storage.sessions, sandboxes, bus, log }, workerId) : null;
@@ -131,7 +136,7 @@ function buildUseCases(
     livenessWindowMs: config.livenessWindowMs,
   });
   const evaluations = new EvaluationService(
-    { storage, queue, bus, lifecycle, reader: events, environments, log, metrics, tracing, quotas },
+    { storage, queue, bus, lifecycle, reader: events, environments, log, metrics, tracing, quotas, memory },
     { maxQueueDepth: config.maxQueueDepth, cancelGraceMs: config.cancelGraceMs, livenessWindowMs: config.livenessWindowMs },
   );
   const reaper = new Reaper(
@@ -209,7 +214,8 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger, trac
     const sandboxes = await createSandboxBackends({ enabled: config.sandboxes, log, warm: config.workers > 0, lanes: config.workers });
     cleanups.push(() => closeSandboxBackends(sandboxes));
     const catalogue = new FileEnvironmentCatalogue();
-    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter, sessionLink }, log);
+    const memory = largeOutputCollector;
+    const useCases = buildUseCases(config, { storage, queue, bus, sandboxes, metrics, catalogue, tracing, rateLimiter, sessionLink, memory }, log);
     if (useCases.sessionHost) {
       // Embedded: this process is the only one using the data dir, so every open session belonged
       // to a process that is gone. Ended, never left looking alive.
@@ -232,6 +238,7 @@ export async function openPlatform(config: PlatformConfig, log: PinoLogger, trac
       catalogue,
       metrics,
       tracing,
+      memory,
       log,
       async close() {
         if (closed) return;

@@ -52,9 +52,9 @@ async function workerEnvironments(platform: Platform): Promise<Environment[]> {
 }
 
 function startWorker(platform: Platform, concurrency: number, environments: Environment[]): Worker {
-  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics, tracing, quotas } = platform;
+  const { storage, queue, bus, lifecycle, sandboxes, log, config, metrics, tracing, quotas, memory } = platform;
   const worker = new Worker(
-    { storage, queue, bus, lifecycle, sandboxes, log, metrics, tracing, quotas },
+    { storage, queue, bus, lifecycle, sandboxes, log, metrics, tracing, quotas, memory },
     { concurrency, environments, heartbeatMs: config.heartbeatMs, id: platform.workerId ?? undefined },
   );
   metrics.addScrapeSource('worker', () => worker.gauges());

@@ -12,13 +12,13 @@ import { resultWithoutRun, terminalStatusOf } from '../app/verdicts.js';
 import type { NewEvaluationEvent } from '../domain/events.js';
 import { storableOutput } from '../domain/output-text.js';
 import type { Logger } from '../ports/logger.js';
+import type { MemoryReclaimer } from '../ports/memory.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { QueueJob } from '../ports/queue.js';
 import type { RunResult, SandboxBackends } from '../ports/sandbox.js';
 import type { EvaluationRepository } from '../ports/storage.js';
 import type { TraceSpan, Tracing } from '../ports/tracing.js';
 import { NO_TRACING } from '../app/no-tracing.js';
-import { largeOutputCollector } from './large-output-collector.js';
 import { OutputBatcher } from './output-batcher.js';
 import { UnwrittenEvents } from './unwritten-events.js';
 
@@ -50,6 +50,8 @@ export interface RunnerDeps {
   resultWriteRetryMs?: number;
   /** Characters of live output kept per evaluation while its event writes fail (default 8 Mi). */
   maxUnwrittenChars?: number;
+  /** Told when a verdict's output is dropped, so a large one's memory goes back (none: kept until the heap grows). */
+  memory?: MemoryReclaimer;
 }
 
 const DEFAULT_MAX_UNWRITTEN_CHARS = 8 * 1024 * 1024;
@@ -209,7 +211,7 @@ export class EvaluationRunner {
     try {
       await this.finish(evaluation, result, [...unwritten.take(), ...leftover], pendingStart ?? undefined);
     } finally {
-      largeOutputCollector.afterVerdict(result);
+      this.deps.memory?.afterLargeOutput(heldBytes(result));
     }
   }
 
@@ -277,4 +279,9 @@ function endRunSpans(result: RunResult, span: TraceSpan | null): void {
   span.setAttributes({ 'crucible.status': terminalStatusOf(result), 'crucible.reason': result.reason, 'process.exit.code': result.exit_code });
   if (result.reason === 'platform_error') span.fail(result.message);
   span.end();
+}
+
+/** What a result holds of its output (strings count their UTF-16 units, close enough here). */
+function heldBytes(result: RunResult): number {
+  return result.stdout.length + result.stderr.length + (result.stdout_raw?.byteLength ?? 0) + (result.stderr_raw?.byteLength ?? 0);
 }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { Environment, SandboxBackendName } from '../domain/evaluation.js';
 import type { EvaluationLifecycle } from '../app/evaluation-lifecycle.js';
 import type { QuotaService } from '../app/quotas.js';
+import type { MemoryReclaimer } from '../ports/memory.js';
 import { resultWithoutRun } from '../app/verdicts.js';
 import { channels, type EventBus, type Subscription } from '../ports/bus.js';
 import type { Logger } from '../ports/logger.js';
@@ -30,6 +31,8 @@ export interface WorkerDeps {
   tracing?: Tracing;
   /** Per-project running quotas: an evaluation of a project at its limit is handed back to the queue for later. */
   quotas?: Pick<QuotaService, 'startDelayMs'>;
+  /** Told when a verdict's large output is dropped (see MemoryReclaimer). */
+  memory?: MemoryReclaimer;
 }
 
 export interface WorkerOptions {
@@ -71,6 +74,7 @@ export class Worker {
       metrics: deps.metrics,
       workerId: this.id,
       flushIntervalMs: options.flushIntervalMs,
+      memory: deps.memory,
     });
   }
 

@@ -18,6 +18,7 @@ import {
   wrapQueue,
   type InMemoryPlatform,
 } from '../helpers/in-memory-platform.js';
+import { runResult } from '../helpers/scripted-sandbox.js';
 
 let p: InMemoryPlatform;
 beforeEach(async () => {
@@ -111,6 +112,29 @@ describe('get', () => {
     ]);
     expect((await p.storage.evaluations.get(id))?.stdout).toBe('');
     expect(await p.service().get(id)).toMatchObject({ status: 'running', stdout: 'line 1\nline 2\n', stderr: 'warning\n' });
+  });
+});
+
+describe('large outputs sent in pieces', () => {
+  it('tells the memory reclaimer what a response sent once all of its pieces are read, and not before', async () => {
+    const told: number[] = [];
+    const service = p.service({}, { memory: { afterLargeOutput: (bytes) => void told.push(bytes) } });
+    const { id, limits } = await submitOne(p);
+    await claim(p, id, 'w1');
+    const stdout = 'o'.repeat(600 * 1024) + 'é'.repeat(300 * 1024); // over 1 MiB of UTF-8: stored in pieces
+    await p.lifecycle.finish(id, runResult(limits, { exitCode: 0 }, { stdout, stderr: 'e' }), { expectFrom: ['running'] });
+    const read = await service.read(id);
+    let text = '';
+    for await (const piece of read.pieces!.stdout) text += piece;
+    expect(text === stdout).toBe(true);
+    expect(told).toEqual([]);
+    for await (const piece of read.pieces!.stderr) text += piece;
+    expect(told).toEqual([stdout.length + 1]);
+
+    let bytes = 0;
+    for await (const piece of await service.output(id, 'stdout')) bytes += piece.byteLength;
+    expect(bytes).toBe(Buffer.byteLength(stdout));
+    expect(told).toEqual([stdout.length + 1, bytes]);
   });
 });
 

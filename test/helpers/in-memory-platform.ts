@@ -14,6 +14,7 @@ import { EvaluationEvent as EventSchema, type EvaluationEvent } from '../../src/
 import { createMemoryBus } from '../../src/events/memory-bus.js';
 import type { EventBus } from '../../src/ports/bus.js';
 import type { Logger } from '../../src/ports/logger.js';
+import type { MemoryReclaimer } from '../../src/ports/memory.js';
 import type { JobQueue } from '../../src/ports/queue.js';
 import type { Storage, WorkerInfo } from '../../src/ports/storage.js';
 import { createEmbeddedQueue } from '../../src/queue/embedded-queue.js';
@@ -44,7 +45,7 @@ export interface InMemoryPlatform {
   /** Evaluation ids with a job waiting in the queue, in FIFO order. */
   queuedJobs(): Promise<string[]>;
   /** An EvaluationService on these adapters (queue/bus replaceable, e.g. by failing wrappers). */
-  service(options?: Partial<EvaluationServiceOptions>, ports?: { queue?: JobQueue; bus?: EventBus }): EvaluationService;
+  service(options?: Partial<EvaluationServiceOptions>, ports?: { queue?: JobQueue; bus?: EventBus; memory?: MemoryReclaimer }): EvaluationService;
   close(): Promise<void>;
 }
 
@@ -83,7 +84,10 @@ export async function openInMemoryPlatform(options: { pollMs?: number } = {}): P
         sandboxes: {},
         livenessWindowMs: options.livenessWindowMs,
       });
-      return new EvaluationService({ storage, queue: ports.queue ?? queue, bus: ports.bus ?? bus, lifecycle, reader, environments, log }, options);
+      return new EvaluationService(
+        { storage, queue: ports.queue ?? queue, bus: ports.bus ?? bus, lifecycle, reader, environments, log, memory: ports.memory },
+        options,
+      );
     },
     async close() {
       await bus.close();

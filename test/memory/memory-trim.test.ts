@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/server.js';
-import { trimMallocHeap } from '../../src/worker/memory-trim.js';
+import { trimMallocHeap } from '../../src/memory/memory-trim.js';
 
 describe('memory trim after large outputs', () => {
   it('is built on this machine and hands free heap pages back without failing', () => {

@@ -1,9 +1,10 @@
 /**
- * A full garbage collection right after a verdict with a large output is stored.
+ * A full garbage collection right after a large output is dropped: its verdict stored (the
+ * worker), or its response sent (the API). The process's MemoryReclaimer.
  *
  * While it is captured and stored, an output is held several times over (the captured bytes, the
- * text decoded from them, the live events, the driver's copies). Once the verdict is written it is
- * all garbage, but V8 collects old-generation and large objects only when the heap grows again:
+ * text decoded from them, the live events, the driver's copies), and a response that sends it
+ * makes pieces of it on the way. Once the verdict is written or the response sent it is all garbage, but V8 collects old-generation and large objects only when the heap grows again:
  * until then a server that just ran one 16 MiB + 16 MiB evaluation keeps tens of MiB of it
  * resident while clients read that output (bench/output-memory.ts, with SQLite's 2 MiB page
  * cache: 140–170 MiB of RSS rise while reading without this collection, 80–95 MiB with it).
@@ -16,7 +17,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { RunResult } from '../domain/run-result.js';
+import type { MemoryReclaimer } from '../ports/memory.js';
 import { trimMallocHeap } from './memory-trim.js';
 
 const LARGE_OUTPUT_BYTES = 4 * 1024 * 1024;
@@ -28,18 +29,16 @@ function fullCollection(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-/** One per process: the heap is the process's, whichever worker or runner stored the output. */
-export const largeOutputCollector = new (class LargeOutputCollector {
+/** One per process: the heap is the process's, whichever worker, runner or route dropped the output. */
+export const largeOutputCollector: MemoryReclaimer = new (class LargeOutputCollector implements MemoryReclaimer {
   private collect: (() => void) | null = null;
   private lastAt = Number.NEGATIVE_INFINITY;
   private pending = false;
 
-  /** Called once a verdict is stored (or was refused): the result's output is garbage from here on. */
-  afterVerdict(result: Pick<RunResult, 'stdout' | 'stderr' | 'stdout_raw' | 'stderr_raw'>): void {
-    const held = result.stdout.length + result.stderr.length + (result.stdout_raw?.byteLength ?? 0) + (result.stderr_raw?.byteLength ?? 0);
-    if (held < LARGE_OUTPUT_BYTES || this.pending) return;
+  afterLargeOutput(bytes: number): void {
+    if (bytes < LARGE_OUTPUT_BYTES || this.pending) return;
     this.pending = true;
-    // After the caller has dropped its last reference (the result goes out of scope with its
+    // After the caller has dropped its last reference (the output goes out of scope with its
     // frame); within MIN_INTERVAL_MS of the last collection, once that interval is over, so every
     // large output is followed by one (a skipped one left its output resident until the next).
     const run = () => {
