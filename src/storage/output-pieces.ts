@@ -137,8 +137,12 @@ export function piecesMatch(dialect: StoreDialect, eb: EvaluationsEb, pattern: s
 }
 
 const BACKFILL_PAGE = 100;
-/** Characters (text) or bytes per `substr` when the backfill reads an output stored whole. */
-const BACKFILL_READ = 256 * 1024;
+/**
+ * Characters (text) or bytes per `substr` when the backfill reads an output stored whole: SQLite
+ * loads the whole value for each `substr`, so few large reads (a 16 MiB output in 4) cost far
+ * less than many small ones; a migration can afford a few MiB held at a time.
+ */
+const BACKFILL_READ = 4 * 1024 * 1024;
 
 /**
  * Migration 12's backfill: outputs stored whole before it (over one piece) move to piece rows, so
@@ -162,7 +166,7 @@ export async function moveLargeOutputsToPieces(db: Db): Promise<void> {
       for (const column of columns) {
         if (Number(row[column] ?? 0) <= COLUMN_MAX_BYTES) continue;
         const pieces: Array<string | Buffer> = [];
-        // Read a few hundred KiB at a time (each `substr` may load the whole value), cut into rows here.
+        // Read a few MiB at a time, cut into rows here.
         for (let start = 1; ; start += BACKFILL_READ) {
           const got = await db
             .selectFrom('evaluation_payloads')
