@@ -1,6 +1,7 @@
 /** Submit → queue → sandbox → record → stream, end to end through the HTTP API on the embedded default. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Evaluation } from '../../src/domain/evaluation.js';
+import { z } from 'zod';
+import { EvaluationList, EvaluationSummary, type Evaluation } from '../../src/domain/evaluation.js';
 import { api, startTestServer, waitFor } from '../helpers/server.js';
 import { readSse } from '../helpers/sse.js';
 
@@ -211,6 +212,9 @@ describe('evaluation lifecycle over the API', () => {
     const first = await api<{ items: Evaluation[]; next_cursor: string }>(server.url, 'GET', '/api/evaluations?tags=page&limit=2');
     expect(first.body.items.map((e) => e.id)).toEqual([ids[4], ids[3]]);
     expect(first.body.items[0]).not.toHaveProperty('code');
+    // Pages skip the serializer's schema check (src/api/trusted-json.ts): exactly the documented keys, none more.
+    const exactPage = EvaluationList.extend({ items: z.array(EvaluationSummary.strict()) }).strict();
+    exactPage.parse(first.body);
     await submit({ code: 'print("newer")', tags: ['page'] }); // must not shift the next page
     const second = await api<{ items: Evaluation[]; next_cursor: string | null }>(
       server.url,
@@ -227,6 +231,7 @@ describe('evaluation lifecycle over the API', () => {
     );
     const completed = await api<{ items: Evaluation[] }>(server.url, 'GET', '/api/evaluations?tags=page&status=completed&limit=50');
     expect(completed.body.items.length).toBe(6);
+    exactPage.parse(completed.body);
   });
 
   it('runs 100 evaluations submitted at once; all complete, none stuck', async () => {
