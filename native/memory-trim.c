@@ -7,7 +7,7 @@
  * copies) sit below memory still in use and stay resident for good; measured after two
  * 2 x 16 MiB outputs, malloc_trim(0) took RSS from ~178 to ~141 MiB (bench/output-memory.ts).
  * The server calls it after the full collection that follows such an output
- * (src/worker/large-output-collector.ts), so only large outputs pay for it.
+ * (src/memory/large-output-collector.ts), so only large outputs pay for it.
  */
 #include <malloc.h>
 #include <node_api.h>

@@ -4,8 +4,9 @@
  *
  * While it is captured and stored, an output is held several times over (the captured bytes, the
  * text decoded from them, the live events, the driver's copies), and a response that sends it
- * makes pieces of it on the way. Once the verdict is written or the response sent it is all garbage, but V8 collects old-generation and large objects only when the heap grows again:
- * until then a server that just ran one 16 MiB + 16 MiB evaluation keeps tens of MiB of it
+ * makes pieces of it on the way. Once the verdict is written or the response sent it is all
+ * garbage, but V8 collects old-generation and large objects only when the heap grows again: until
+ * then a server that just ran one 16 MiB + 16 MiB evaluation keeps tens of MiB of it
  * resident while clients read that output (bench/output-memory.ts, with SQLite's 2 MiB page
  * cache: 140–170 MiB of RSS rise while reading without this collection, 80–95 MiB with it).
  * What it frees outside that heap then goes back to the system too (memory-trim.ts).

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** build/native of this checkout (src/worker or dist/worker are two levels below the root). */
+/** build/native of this checkout (src/memory or dist/memory are two levels below the root). */
 const ADDON = fileURLToPath(new URL('../../build/native/memory-trim.node', import.meta.url));
 
 let trim: (() => boolean) | null | undefined;

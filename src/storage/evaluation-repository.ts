@@ -34,7 +34,7 @@ import type { EvaluationPayloadsTable, EvaluationsTable } from './schema.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
 import { SummaryCache } from './summary-cache.js';
 import { likePattern, metadataMatch, searchFloor, textMatch } from './text-search.js';
-import { bytesColumn, joinedText, PIECED, readPieces, textColumn, writePieces, type ColumnWrite, type OutputColumn } from './output-pieces.js';
+import { bytesColumn, inPieces, joinedText, PIECED, readPieces, textColumn, writePieces, type ColumnWrite, type OutputColumn } from './output-pieces.js';
 
 const DEFAULT_FIND_LIMIT = 1000;
 
@@ -46,7 +46,7 @@ function padded(ids: string[]): string[] {
   const size = 2 ** Math.ceil(Math.log2(ids.length));
   return ids.length === size ? ids : [...ids, ...Array<string>(size - ids.length).fill(ids[ids.length - 1]!)];
 }
-/** The payload columns of an Evaluation but its output, which a read selects whole or only when small. */
+/** The payload columns of an Evaluation but its output, which each read selects as it needs. */
 const RECORD_PAYLOAD_COLUMNS = PAYLOAD_COLUMNS.filter((c) => c !== 'stdout' && c !== 'stderr');
 
 export class KyselyEvaluationRepository implements EvaluationRepository {
@@ -171,7 +171,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
       const row = await this.record(id).select(['evaluation_payloads.stdout', 'evaluation_payloads.stderr']).executeTakeFirst();
       if (!row) return null;
       const whole = async (column: 'stdout' | 'stderr') =>
-        row.output_in_pieces & PIECED[column] ? await joinedText(this.piecesOf<string>(id, column)) : row[column];
+        inPieces(row.output_in_pieces, column) ? await joinedText(this.piecesOf<string>(id, column)) : row[column];
       return toEvaluation(row, { ...row, stdout: await whole('stdout'), stderr: await whole('stderr') });
     });
   }
@@ -180,8 +180,9 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     return this.guard(async () => {
       const row = await this.record(id).select(['evaluation_payloads.stdout', 'evaluation_payloads.stderr']).executeTakeFirst();
       if (!row) return null;
-      if (!(row.output_in_pieces & (PIECED.stdout | PIECED.stderr))) return { evaluation: toEvaluation(row, row), pieces: null };
-      const stream = (column: 'stdout' | 'stderr') => (row.output_in_pieces & PIECED[column] ? this.piecesOf<string>(id, column) : [row[column]]);
+      const pieced = (column: 'stdout' | 'stderr') => inPieces(row.output_in_pieces, column);
+      if (!pieced('stdout') && !pieced('stderr')) return { evaluation: toEvaluation(row, row), pieces: null };
+      const stream = (column: 'stdout' | 'stderr') => (pieced(column) ? this.piecesOf<string>(id, column) : [row[column]]);
       return {
         evaluation: toEvaluation(row, { ...row, stdout: '', stderr: '' }),
         pieces: { stdout: stream('stdout'), stderr: stream('stderr') },
@@ -207,12 +208,12 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
         .selectFrom('evaluations')
         .innerJoin('evaluation_payloads', 'evaluation_payloads.evaluation_id', 'evaluations.id')
         .select(['evaluations.status', 'evaluations.project', 'evaluation_payloads.output_in_pieces'])
-        // Each at most one piece: a larger output is in piece rows, its column empty.
+        // Each at most COLUMN_MAX_BYTES: a larger output is in piece rows, its column empty.
         .select([sql.ref<Buffer | null>(`evaluation_payloads.${rawColumnName}`).as('raw'), sql.ref<string>(`evaluation_payloads.${stream}`).as('text')])
         .where('evaluations.id', '=', id)
         .executeTakeFirst();
       if (!row) return null;
-      const pieced = (column: 'stdout' | 'stderr' | 'stdout_raw' | 'stderr_raw') => (row.output_in_pieces & PIECED[column]) !== 0;
+      const pieced = (column: OutputColumn) => inPieces(row.output_in_pieces, column);
       return {
         status: row.status,
         project: row.project,
@@ -446,7 +447,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     }
     const set: Updateable<EvaluationPayloadsTable> = {};
     let pieced = 0;
-    // An output over one piece goes to piece rows (output-pieces.ts), its column left empty.
+    // An output over COLUMN_MAX_BYTES goes to piece rows (output-pieces.ts), its column left empty.
     const output = async <T extends string | Buffer>(column: OutputColumn, write: ColumnWrite<T>): Promise<T> => {
       if (write.pieces) {
         await writePieces(trx, id, column, write.pieces);

@@ -19,6 +19,7 @@
  */
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db, EvaluationsEb, StoreDialect, Tx } from './dialect.js';
+import type { StoreGuard } from './store-guard.js';
 
 /** The most an output held in its payload column is (bytes of UTF-8, or raw bytes). */
 export const COLUMN_MAX_BYTES = 1024 * 1024;
@@ -33,6 +34,11 @@ export type OutputColumn = 'stdout' | 'stderr' | 'stdout_raw' | 'stderr_raw';
 
 /** The `output_in_pieces` bit of each output column. */
 export const PIECED: Record<OutputColumn, number> = { stdout: 1, stderr: 2, stdout_raw: 4, stderr_raw: 8 };
+
+/** Whether a payload row's `output_in_pieces` says `column` is in piece rows. */
+export function inPieces(outputInPieces: number, column: OutputColumn): boolean {
+  return (outputInPieces & PIECED[column]) !== 0;
+}
 
 /** What a column is written as: the value itself, or an empty value with its pieces beside. */
 export type ColumnWrite<T> = { value: T; pieces: T[] | null };
@@ -85,12 +91,7 @@ export async function writePieces(trx: Tx | Db, id: string, column: OutputColumn
 }
 
 /** One output's pieces in order, PIECES_PER_STATEMENT per query, so the output is never in this process whole. */
-export async function* readPieces<T extends string | Buffer>(
-  db: Db,
-  id: string,
-  column: OutputColumn,
-  guard: <R>(fn: () => Promise<R>) => Promise<R>,
-): AsyncGenerator<T> {
+export async function* readPieces<T extends string | Buffer>(db: Db, id: string, column: OutputColumn, guard: StoreGuard): AsyncGenerator<T> {
   const field = column.endsWith('_raw') ? 'bytes' : 'text';
   for (let first = 0; ; first += PIECES_PER_STATEMENT) {
     const rows = await guard(() =>
@@ -145,7 +146,7 @@ const BACKFILL_PAGE = 100;
 const BACKFILL_READ = 4 * 1024 * 1024;
 
 /**
- * Migration 12's backfill: outputs stored whole before it (over one piece) move to piece rows, so
+ * Migration 12's backfill: outputs stored whole before it (over COLUMN_MAX_BYTES) move to piece rows, so
  * every read has one path. Read back in pieces with `substr` (characters of text, bytes of a blob:
  * a cut never splits a character), a row at a time, within the migration's transaction.
  */

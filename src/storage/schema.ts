@@ -60,7 +60,7 @@ export interface EvaluationPayloadsTable {
   output_in_pieces: Generated<number>;
 }
 
-/** An output over one piece, a row per piece (see output-pieces.ts). */
+/** A piece of an output over 1 MiB, a row per piece (see output-pieces.ts). */
 export interface EvaluationOutputPiecesTable {
   evaluation_id: string;
   /** The payload column the piece belongs to: stdout, stderr, stdout_raw or stderr_raw. */
