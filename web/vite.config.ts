@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { precompressAssets } from './vite-precompress.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 // During `vite dev`, API calls go to a locally running `crucible serve`.
@@ -14,7 +15,7 @@ const apiTarget = process.env.CRUCIBLE_API_URL ?? 'http://127.0.0.1:8080';
 export default defineConfig({
   root: here,
   base: '/',
-  plugins: [react()],
+  plugins: [react(), precompressAssets()],
   resolve: {
     alias: {
       // Monaco's package exports map every subpath to `*.js`, which makes its CSS files and

@@ -278,6 +278,23 @@ describe('a new user', () => {
       expect(res.headers.get('content-encoding'), `${path} with ${encoding}`).toBe(encoding);
       await res.arrayBuffer();
     }
+    // The assets and the page go out as the build precompressed them (brotli at its best quality),
+    // and the page, whatever its encoding or path, is revalidated (it names the current assets).
+    const plain = await fetch(`${server.url}${script}`, { headers: { 'accept-encoding': 'identity' } });
+    const brotli = await fetch(`${server.url}${script}`, { headers: { 'accept-encoding': 'br' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(Number(brotli.headers.get('content-length'))).toBeLessThan(Number(plain.headers.get('content-length')) * 0.3);
+    expect(await brotli.text()).toBe(await plain.text());
+    for (const [path, encoding] of [
+      ['/', 'br'],
+      ['/evaluations/some-id', 'gzip'],
+      ['/', 'identity'],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, { headers: { 'accept-encoding': encoding } });
+      expect(res.headers.get('content-encoding'), `${path} with ${encoding}`).toBe(encoding === 'identity' ? null : encoding);
+      expect(res.headers.get('cache-control'), `${path} with ${encoding}`).toBe('no-cache');
+      expect(await res.text()).toContain(script);
+    }
     // Node's fetch would decompress transparently; count the bytes on the wire instead.
     const sse = await fetch(`${server.url}/api/events`, { headers: { 'accept-encoding': 'br, gzip', accept: 'text/event-stream' } });
     expect(sse.headers.get('content-encoding')).toBeNull();

@@ -17,12 +17,16 @@ export async function webRoutes(app: FastifyInstance, webRoot: string | null): P
       prefix: '/',
       wildcard: false,
       index: ['index.html'],
+      // The build wrote .br and .gz copies of every asset (web/vite-precompress.ts): sent as they
+      // are, at brotli's best quality, instead of being compressed again on every request.
+      preCompressed: true,
       // Built assets have content hashes in their names: cache them for good. index.html names
       // the current assets, so it must be revalidated or an upgrade would point at deleted files.
       maxAge: '365d',
       immutable: true,
       setHeaders: (res, filePath) => {
-        if (filePath.endsWith('.html')) res.header('Cache-Control', 'no-cache');
+        // (filePath is the copy sent: index.html.br or .gz too.)
+        if (/\.html(?:\.br|\.gz)?$/u.test(filePath)) res.header('Cache-Control', 'no-cache');
       },
     });
   }
@@ -30,7 +34,8 @@ export async function webRoutes(app: FastifyInstance, webRoot: string | null): P
     const url = request.url.split('?')[0] ?? '/';
     const isApi = url.startsWith('/api/') || url === '/api' || url.startsWith('/docs');
     if (hasUi && request.method === 'GET' && !isApi && !path.extname(url)) {
-      return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').send(fs.createReadStream(index!));
+      // Through @fastify/static: its precompressed copies and setHeaders' no-cache apply.
+      return reply.sendFile('index.html');
     }
     return apiNotFound(request, reply);
   });
