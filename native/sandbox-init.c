@@ -16,8 +16,10 @@
  *
  * 1. writes "ready" to STATUS_FD: the sandbox is fully set up (namespaces, mounts, seccomp,
  *    no capabilities). A server can start sandboxes ahead of time and keep them waiting here.
- * 2. reads the program from PROGRAM_FD until end of file (the end is the signal to start). It is
- *    a sequence of records, each a text header line and, for some, raw bytes after it:
+ * 2. reads the program from PROGRAM_FD: a line "bundle <n>\n", then exactly n bytes (the end of
+ *    those is the signal to start: init does not wait for the end of the stream, which the server's
+ *    side sends one event-loop turn after the bytes). The n bytes are a sequence of records, each
+ *    a text header line and, for some, raw bytes after it:
  *      arg <n>\n<n bytes>              one argv entry of the program, in order (argv[0] is
  *                                      looked up in PATH)
  *      file <p> <n>\n<p bytes><n bytes>  a file of the working directory: relative path, content
@@ -121,24 +123,44 @@ struct program {
   long max_artifacts, max_artifact_bytes;
 };
 
-static char *read_all(int fd, long *len) {
-  long cap = 65536, n = 0;
-  char *buf = malloc(cap);
-  if (!buf) report_failure("out of memory reading", "the program");
+/* Longest "bundle <n>\n" line taken: the digits of MAX_BUNDLE_BYTES and then some. */
+#define BUNDLE_HEADER_MAX 32
+
+/*
+ * Reads "bundle <n>\n" and the n bytes after it, no more: the bytes are all there once n have
+ * come, so init starts the program without waiting for the end of the stream. Anything after them
+ * is never read (the fd is closed).
+ */
+static char *read_bundle(int fd, long *len) {
+  char header[BUNDLE_HEADER_MAX + 1];
+  long h = 0;
+  /* Byte by byte up to the newline: the header is short, and nothing of the body is read into it. */
   for (;;) {
-    if (n == cap) {
-      if (cap >= MAX_BUNDLE_BYTES) protocol_error("larger than the maximum");
-      cap *= 2;
-      buf = realloc(buf, cap);
-      if (!buf) report_failure("out of memory reading", "the program");
-    }
-    ssize_t r = read(fd, buf + n, (size_t)(cap - n));
-    if (r == 0) break;
+    if (h == BUNDLE_HEADER_MAX) protocol_error("bad bundle header");
+    ssize_t r = read(fd, header + h, 1);
+    if (r == 0) protocol_error("no bundle header");
     if (r < 0) {
       if (errno == EINTR) continue;
       report_failure("cannot read", "the program");
     }
-    n += r;
+    if (header[h++] == '\n') break;
+  }
+  header[h - 1] = '\0';
+  long n;
+  char tail;
+  if (sscanf(header, "bundle %ld%c", &n, &tail) != 1 || n < 0) protocol_error("bad bundle header");
+  if (n > MAX_BUNDLE_BYTES) protocol_error("larger than the maximum");
+  char *buf = malloc(n > 0 ? (size_t)n : 1);
+  if (!buf) report_failure("out of memory reading", "the program");
+  long got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, (size_t)(n - got));
+    if (r == 0) protocol_error("truncated bundle");
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      report_failure("cannot read", "the program");
+    }
+    got += r;
   }
   close(fd);
   *len = n;
@@ -700,7 +722,7 @@ int main(int argc, char **argv) {
   if (ahead.python) start_ahead(&ahead, user, workdir);
   if (status_fd >= 0) dprintf(status_fd, "ready\n");
   long len;
-  char *bundle = read_all(program_fd, &len);
+  char *bundle = read_bundle(program_fd, &len);
   static struct program program;
   parse_program(bundle, len, &program);
 

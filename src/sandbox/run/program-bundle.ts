@@ -1,6 +1,7 @@
 /**
  * The program as crucible-init reads it from its program fd (format in native/sandbox-init.c):
- * the argv, the files of the working directory, and the artifact collection's limits. Sent after
+ * its length, then the argv, the files of the working directory, and the artifact collection's
+ * limits. Sent after
  * the sandbox is set up, so a warm sandbox waits without knowing its program.
  */
 import { programArgv, programFiles } from '../../domain/program-files.js';
@@ -18,7 +19,10 @@ export function programBundle(spec: SandboxSpec, python: string): Buffer {
   }
   if (collectsArtifacts(spec)) parts.push(Buffer.from(`collect ${spec.limits.max_artifacts} ${spec.limits.max_artifact_bytes}\n`));
   parts.push(Buffer.from('run\n'));
-  return Buffer.concat(parts);
+  const records = Buffer.concat(parts);
+  // Its length first: init starts the program once that many bytes are in, without waiting for
+  // the end of the stream (which Node sends an event-loop turn after the bytes).
+  return Buffer.concat([Buffer.from(`bundle ${records.length}\n`), records]);
 }
 
 /** Collection is off when either artifact limit is 0. */
