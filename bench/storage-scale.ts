@@ -286,7 +286,8 @@ async function postgresBench(args: BenchArgs): Promise<void> {
       await hotPath(store, Math.min(args.hotPath, 1000), 1);
       await hotPath(store, Math.min(args.hotPath, 1000), 8);
     }
-    await pool.query('truncate evaluation_events, evaluation_payloads, evaluations');
+    // Every table that references evaluations goes with it (events, payloads, artifacts, output pieces…).
+    await pool.query('truncate evaluations cascade');
     const seedStart = performance.now();
     await seedPostgres(pool, args.pgRows);
     console.log(`  seeded ${args.pgRows} evaluations in ${(performance.now() - seedStart).toFixed(0)} ms`);
