@@ -57,10 +57,10 @@ function rejectRepeatedQueryParameters(app: FastifyInstance): void {
  * Compresses responses for clients that ask: big JSON (an evaluation with its output, a list page)
  * shrinks many times. gzip is preferred when a client takes both: brotli costs several times the
  * CPU on a multi-MB evaluation, compressed on every request (it measurably delayed other responses
- * under load). Registered before any route, since
- * the plugin attaches itself to routes as they are declared. SSE streams write to a hijacked
- * reply, which compression never touches, and text/event-stream is excluded anyway: buffering it
- * would hold live events back. Request bodies are not decompressed (a compressed body stays a 415).
+ * under load). Registered before any route, since the plugin attaches itself to routes as they are
+ * declared. SSE streams write to a hijacked reply, which compression never touches, and
+ * text/event-stream is excluded anyway: buffering it would hold live events back. Request bodies
+ * are not decompressed (a compressed body stays a 415).
  */
 async function registerCompression(app: FastifyInstance): Promise<void> {
   await app.register(fastifyCompress, {

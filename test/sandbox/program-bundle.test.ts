@@ -26,12 +26,16 @@ function startInit(): { status: string[]; stdout: string[]; program: Writable; e
   const child = spawn(nativeHelpers().init, ['3', '4', workdir], { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
   // Init closes the program fd once it has the bundle: what we still hold of it may see a reset.
   for (const stream of child.stdio) stream?.on('error', () => undefined);
+  const [out, statusFd, programFd] = [child.stdio[1], child.stdio[3], child.stdio[4]] as [Readable, Readable, Writable];
   const status: string[] = [];
   const stdout: string[] = [];
-  (child.stdio[3] as Readable).on('data', (b: Buffer) => status.push(b.toString()));
-  child.stdout.on('data', (b: Buffer) => stdout.push(b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { status, stdout, program: child.stdio[4] as Writable, exited };
+  statusFd.on('data', (b: Buffer) => status.push(b.toString()));
+  out.on('data', (b: Buffer) => stdout.push(b.toString()));
+  // Its exit code once the output it wrote has been read too ('exit' can come before the last data).
+  const drained = (stream: Readable) => new Promise((resolve) => stream.once('close', resolve));
+  const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const exited = Promise.all([code, drained(out), drained(statusFd)]).then(([c]) => c);
+  return { status, stdout, program: programFd, exited };
 }
 
 const spec = (code: string) => ({ code, environment: 'python' as const, limits: { ...DEFAULT_LIMITS, max_artifacts: 0 }, runId: 'bundle-test' });

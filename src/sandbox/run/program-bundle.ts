@@ -1,8 +1,7 @@
 /**
  * The program as crucible-init reads it from its program fd (format in native/sandbox-init.c):
  * its length, then the argv, the files of the working directory, and the artifact collection's
- * limits. Sent after
- * the sandbox is set up, so a warm sandbox waits without knowing its program.
+ * limits. Sent after the sandbox is set up, so a warm sandbox waits without knowing its program.
  */
 import { programArgv, programFiles } from '../../domain/program-files.js';
 import type { SandboxSpec } from '../../ports/sandbox.js';
