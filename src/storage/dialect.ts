@@ -2,7 +2,7 @@
  * Everything that differs between SQLite and PostgreSQL, behind one small interface, so the store
  * (the storage modules) and the migrations are written once. Each dialect lives in its own file.
  */
-import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SelectQueryBuilder, SqlBool, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 export interface ColumnTypes {
@@ -20,6 +20,8 @@ export interface ColumnTypes {
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
 export type EvaluationsEb = ExpressionBuilder<Database, 'evaluations'>;
+/** A query over evaluations (possibly joined to more tables) that filters can still be added to. */
+export type EvaluationsSelect = SelectQueryBuilder<Database, 'evaluations', object>;
 
 export interface StoreDialect {
   readonly name: 'sqlite' | 'postgres';
@@ -36,6 +38,12 @@ export interface StoreDialect {
    * at the data first to pick the faster form of the condition.
    */
   tagFilter(db: Db, tags: string[]): Promise<(eb: EvaluationsEb) => Expression<SqlBool>>;
+  /**
+   * The evaluations carrying every one of `tags`, as the query a bounded count starts from (the
+   * caller adds its other filters and a LIMIT). Counting walks rows until the limit: where the
+   * dialect can start from the tags' own rows instead of the evaluations', it does.
+   */
+  taggedForCount(db: Db, tags: string[]): Promise<EvaluationsSelect>;
   /** The tags as one searchable text value. */
   tagsText(eb: EvaluationsEb): Expression<string>;
   /** A top-level metadata value as text (`key` is a plain word: see MetadataFilter), null if absent. */

@@ -25,7 +25,7 @@ import type {
   CreatedEvaluation,
 } from '../ports/storage.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import type { Db, StoreDialect, Tx } from './dialect.js';
+import type { Db, EvaluationsSelect, StoreDialect, Tx } from './dialect.js';
 import { chunks, INSERT_CHUNK, insertEvents, uniqueTags } from './event-rows.js';
 import { decodeJson, PAYLOAD_COLUMNS, toEvaluation, toIso, toMs, toSummary } from './rows.js';
 import type { ArtifactList, CollectedArtifact } from '../domain/artifacts.js';
@@ -255,7 +255,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
       // A first page that holds every match is its own count (a batch polled by its tag usually
       // is); otherwise counted over a bounded subquery, so a huge history costs at most
       // LIST_TOTAL_CAP index rows.
-      const total = !cursor && keys.length <= limit ? keys.length : await this.count(filtered);
+      const total = !cursor && keys.length <= limit ? keys.length : await this.count(query);
       const page = keys.slice(0, limit);
       const last = page[page.length - 1];
       return {
@@ -285,7 +285,15 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     return page.map((key, i) => known[i] ?? read.get(key.id)).filter((s): s is EvaluationSummary => s !== undefined);
   }
 
-  private async count(filtered: Awaited<ReturnType<KyselyEvaluationRepository['filtered']>>): Promise<number> {
+  /**
+   * How many evaluations match (up to LIST_TOTAL_CAP + 1). With tags and no status filter, from the
+   * dialect's source for counts, which may walk the tags' own rows instead of the evaluations
+   * newest first. A status filter keeps the listing's form: its own index suits the count better
+   * (SQLite, 100 000 rows, failed (5%) and a tag on 10%: 9 ms against 20 for the tag's walk).
+   */
+  private async count(query: EvaluationListQuery): Promise<number> {
+    const tags = query.tags?.length && !query.status?.length ? uniqueTags(query.tags) : null;
+    const filtered = await this.filtered(query, tags ? await this.dialect.taggedForCount(this.db, tags) : undefined);
     const counted = await this.db
       .selectFrom(
         filtered
@@ -298,12 +306,15 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     return Number(counted.n);
   }
 
-  /** The evaluations a listing's filters select (no cursor, order or columns yet). */
-  private async filtered(query: EvaluationListQuery) {
-    let select = this.db.selectFrom('evaluations');
+  /**
+   * The evaluations a listing's filters select (no cursor, order or columns yet); `tagged`, when
+   * given, already selects the query's tags (see count).
+   */
+  private async filtered(query: EvaluationListQuery, tagged?: EvaluationsSelect) {
+    let select = tagged ?? this.db.selectFrom('evaluations');
     if (query.status?.length) select = select.where('evaluations.status', 'in', query.status);
     if (query.project !== undefined) select = select.where('evaluations.project', '=', query.project);
-    if (query.tags?.length) {
+    if (query.tags?.length && !tagged) {
       select = select.where(await this.dialect.tagFilter(this.db, uniqueTags(query.tags)));
     }
     if (query.q || query.meta?.length) {

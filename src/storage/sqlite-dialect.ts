@@ -3,10 +3,30 @@
  * tag in `evaluation_tags` (what filters use, through its (tag, created_at, id) index).
  */
 import { sql, type Expression, type SqlBool } from 'kysely';
-import type { Db, EvaluationsEb, StoreDialect } from './dialect.js';
+import type { Db, EvaluationsEb, EvaluationsSelect, StoreDialect } from './dialect.js';
 
 /** Below this many rows, a tag is "rare" (see tagFilter). */
 const RARE_TAG_ROWS = 2000;
+
+/** The tag of `tags` with the fewest rows, and how many (counted up to RARE_TAG_ROWS). */
+async function rarestTag(db: Db, tags: string[]): Promise<{ tag: string; n: number }> {
+  const counts = await Promise.all(
+    tags.map(async (tag) => {
+      const row = await db
+        .selectFrom((qb) => qb.selectFrom('evaluation_tags').select('tag').where('tag', '=', tag).limit(RARE_TAG_ROWS).as('t'))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return { tag, n: Number(row.n) };
+    }),
+  );
+  return counts.reduce((a, b) => (b.n < a.n ? b : a));
+}
+
+/** The evaluation ids carrying `tag`, from its index. */
+const tagged = (eb: EvaluationsEb, tag: string) =>
+  eb.selectFrom('evaluation_tags').select('evaluation_tags.evaluation_id').where('evaluation_tags.tag', '=', tag);
+/** The evaluation in hand carries `tag` (a probe of the tags' primary key). */
+const carries = (eb: EvaluationsEb, tag: string) => eb.exists(tagged(eb, tag).whereRef('evaluation_tags.evaluation_id', '=', 'evaluations.id'));
 
 const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR']);
 
@@ -51,26 +71,25 @@ export const sqliteDialect: StoreDialect = {
    * it to find a handful).
    */
   async tagFilter(db, tags) {
-    const counts = await Promise.all(
-      tags.map(async (tag) => {
-        const row = await db
-          .selectFrom((qb) => qb.selectFrom('evaluation_tags').select('tag').where('tag', '=', tag).limit(RARE_TAG_ROWS).as('t'))
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow();
-        return { tag, n: Number(row.n) };
-      }),
-    );
-    const rarest = counts.reduce((a, b) => (b.n < a.n ? b : a));
-    const tagged = (eb: EvaluationsEb, tag: string) =>
-      eb.selectFrom('evaluation_tags').select('evaluation_tags.evaluation_id').where('evaluation_tags.tag', '=', tag);
-    return (eb) =>
-      eb.and(
-        tags.map((tag) =>
-          rarest.n < RARE_TAG_ROWS && tag === rarest.tag
-            ? eb('evaluations.id', 'in', tagged(eb, tag))
-            : eb.exists(tagged(eb, tag).whereRef('evaluation_tags.evaluation_id', '=', 'evaluations.id')),
-        ),
-      );
+    const rarest = await rarestTag(db, tags);
+    return (eb) => eb.and(tags.map((tag) => (rarest.n < RARE_TAG_ROWS && tag === rarest.tag ? eb('evaluations.id', 'in', tagged(eb, tag)) : carries(eb, tag))));
+  },
+
+  /**
+   * Walks the rarest tag's index rows joined to their evaluations (the others probed per row), so
+   * a count with a LIMIT stops after that many matches. Counting over the newest-first walk that
+   * suits a page scanned the whole table for a tag on 10% of it (100 000 rows: 44 ms against
+   * 9), and the `IN` form builds the whole list of a common tag first (91 ms for one on every row).
+   */
+  async taggedForCount(db, tags) {
+    const rarest = await rarestTag(db, tags);
+    let walk = db
+      .selectFrom('evaluation_tags as walked')
+      .innerJoin('evaluations', 'evaluations.id', 'walked.evaluation_id')
+      .where('walked.tag', '=', rarest.tag);
+    for (const tag of tags) if (tag !== rarest.tag) walk = walk.where((eb) => carries(eb as unknown as EvaluationsEb, tag));
+    // Only `evaluations` columns are filtered on and selected from here (by the caller too).
+    return walk as unknown as EvaluationsSelect;
   },
 
   tagsText: (eb) => eb.ref('evaluations.tags') as Expression<string>,

@@ -186,6 +186,35 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(rest.total).toBe(5);
     });
 
+    it('counts every match of tags combined with other filters when the page holds only some', async () => {
+      const run = `count-${Date.now()}`;
+      const [common, rare] = [`${run}-common`, `${run}-rare`];
+      // 12 with the common tag: 4 of them also rare, 3 of them (2 rare) in another project, 5 failed.
+      const batch = Array.from({ length: 12 }, (_, i) =>
+        newEvaluation({ tags: i < 4 ? [common, rare] : [common], project: i % 4 === 1 ? `${run}-p` : 'default', created_at: nextCreatedAt() }),
+      );
+      await store.evaluations.create([...batch, newEvaluation({ tags: [rare] }), newEvaluation({ tags: [`${run}-other`] })]);
+      for (const e of batch.slice(0, 5)) {
+        await store.evaluations.transition(e.id, 'failed', { ...doneData('failed'), finished_at: new Date().toISOString() }, { through: 'running' });
+      }
+      const total = async (q: Omit<Parameters<Storage['evaluations']['list']>[0], 'limit'>) => {
+        const first = await store.evaluations.list({ limit: 1, ...q });
+        const all = await store.evaluations.list({ limit: 100, ...q });
+        // The first page's count (counted apart) is the number of matches a full page shows.
+        expect(first.total, JSON.stringify(q)).toBe(all.items.length);
+        expect(first.total_capped).toBe(false);
+        return first.total;
+      };
+      expect(await total({ tags: [common] })).toBe(12);
+      expect(await total({ tags: [rare] })).toBe(5);
+      expect(await total({ tags: [common, rare] })).toBe(4);
+      expect(await total({ tags: [rare, common] })).toBe(4);
+      expect(await total({ tags: [common], project: 'default' })).toBe(9);
+      expect(await total({ tags: [common, rare], project: `${run}-p` })).toBe(1);
+      expect(await total({ tags: [common], status: ['failed'] })).toBe(5);
+      expect(await total({ tags: [rare, common], status: ['queued'] })).toBe(0);
+    });
+
     it('breaks created_at ties by id', async () => {
       const at = nextCreatedAt();
       const batch = Array.from({ length: 5 }, () => newEvaluation({ created_at: at }));
