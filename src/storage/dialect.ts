@@ -23,6 +23,17 @@ export type EvaluationsEb = ExpressionBuilder<Database, 'evaluations'>;
 /** A query over evaluations (possibly joined to more tables) that filters can still be added to. */
 export type EvaluationsSelect = SelectQueryBuilder<Database, 'evaluations', object>;
 
+export interface TagSelection {
+  /** A condition true when the evaluation carries every one of the tags: for a page, newest first. */
+  where: (eb: EvaluationsEb) => Expression<SqlBool>;
+  /**
+   * The same evaluations as the query a bounded count starts from (the caller adds its other
+   * filters and a LIMIT). Counting walks rows until the limit: where the dialect can start from
+   * the tags' own rows instead of the evaluations', it does.
+   */
+  countFrom: () => EvaluationsSelect;
+}
+
 export interface StoreDialect {
   readonly name: 'sqlite' | 'postgres';
   readonly types: ColumnTypes;
@@ -34,16 +45,10 @@ export interface StoreDialect {
   /** Stores tags outside the row where the dialect needs it (SQLite's tag table); else nothing. */
   insertTags(trx: Tx, rows: { id: string; tags: string[]; created_at: number }[]): Promise<void>;
   /**
-   * A condition true when the evaluation carries every one of `tags`. Async so a dialect may look
-   * at the data first to pick the faster form of the condition.
+   * The evaluations carrying every one of `tags`, in the two forms a listing needs, from one look
+   * at the data (async so a dialect may look first to pick the faster form).
    */
-  tagFilter(db: Db, tags: string[]): Promise<(eb: EvaluationsEb) => Expression<SqlBool>>;
-  /**
-   * The evaluations carrying every one of `tags`, as the query a bounded count starts from (the
-   * caller adds its other filters and a LIMIT). Counting walks rows until the limit: where the
-   * dialect can start from the tags' own rows instead of the evaluations', it does.
-   */
-  taggedForCount(db: Db, tags: string[]): Promise<EvaluationsSelect>;
+  tagSelection(db: Db, tags: string[]): Promise<TagSelection>;
   /** The tags as one searchable text value. */
   tagsText(eb: EvaluationsEb): Expression<string>;
   /** A top-level metadata value as text (`key` is a plain word: see MetadataFilter), null if absent. */

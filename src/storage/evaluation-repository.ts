@@ -241,7 +241,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     return this.guard(async () => {
       const limit = query.limit;
       const filtered = await this.filtered(query);
-      let select = filtered;
+      let select = filtered.page;
       if (cursor) {
         select = select.where((eb) => eb(eb.refTuple('evaluations.created_at', 'evaluations.id'), '<', eb.tuple(cursor.createdAt, cursor.id)));
       }
@@ -255,7 +255,7 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
       // A first page that holds every match is its own count (a batch polled by its tag usually
       // is); otherwise counted over a bounded subquery, so a huge history costs at most
       // LIST_TOTAL_CAP index rows.
-      const total = !cursor && keys.length <= limit ? keys.length : await this.count(query);
+      const total = !cursor && keys.length <= limit ? keys.length : await this.count(filtered.count);
       const page = keys.slice(0, limit);
       const last = page[page.length - 1];
       return {
@@ -285,15 +285,8 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
     return page.map((key, i) => known[i] ?? read.get(key.id)).filter((s): s is EvaluationSummary => s !== undefined);
   }
 
-  /**
-   * How many evaluations match (up to LIST_TOTAL_CAP + 1). With tags and no status filter, from the
-   * dialect's source for counts, which may walk the tags' own rows instead of the evaluations
-   * newest first. A status filter keeps the listing's form: its own index suits the count better
-   * (SQLite, 100 000 rows, failed (5%) and a tag on 10%: 9 ms against 20 for the tag's walk).
-   */
-  private async count(query: EvaluationListQuery): Promise<number> {
-    const tags = query.tags?.length && !query.status?.length ? uniqueTags(query.tags) : null;
-    const filtered = await this.filtered(query, tags ? await this.dialect.taggedForCount(this.db, tags) : undefined);
+  /** How many evaluations `filtered` selects, up to LIST_TOTAL_CAP + 1. */
+  private async count(filtered: EvaluationsSelect): Promise<number> {
     const counted = await this.db
       .selectFrom(
         filtered
@@ -307,30 +300,34 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
   }
 
   /**
-   * The evaluations a listing's filters select (no cursor, order or columns yet); `tagged`, when
-   * given, already selects the query's tags (see count).
+   * The evaluations a listing's filters select (no cursor, order or columns yet), for its page and
+   * for its count. With tags and no status filter the count starts from the dialect's form for
+   * counts, which may walk the tags' own rows instead of the evaluations newest first; a status
+   * filter keeps the page's form, whose status index suits the count better (SQLite, 100 000
+   * rows, failed (5%) and a tag on 10%: 9 ms against 20 for the tag's walk).
    */
-  private async filtered(query: EvaluationListQuery, tagged?: EvaluationsSelect) {
-    let select = tagged ?? this.db.selectFrom('evaluations');
-    if (query.status?.length) select = select.where('evaluations.status', 'in', query.status);
-    if (query.project !== undefined) select = select.where('evaluations.project', '=', query.project);
-    if (query.tags?.length && !tagged) {
-      select = select.where(await this.dialect.tagFilter(this.db, uniqueTags(query.tags)));
-    }
-    if (query.q || query.meta?.length) {
-      // Neither is indexed: both look only at the newest SEARCH_WINDOW evaluations.
-      const floor = await searchFloor(this.db);
+  private async filtered(query: EvaluationListQuery): Promise<{ page: EvaluationsSelect; count: EvaluationsSelect }> {
+    const tags = query.tags?.length ? await this.dialect.tagSelection(this.db, uniqueTags(query.tags)) : null;
+    // Neither q nor meta is indexed: both look only at the newest SEARCH_WINDOW evaluations.
+    const floor = query.q || query.meta?.length ? await searchFloor(this.db) : null;
+    const narrowed = (from: EvaluationsSelect) => {
+      let select = from;
+      if (query.status?.length) select = select.where('evaluations.status', 'in', query.status);
+      if (query.project !== undefined) select = select.where('evaluations.project', '=', query.project);
       if (floor !== null) select = select.where('evaluations.created_at', '>=', floor);
-    }
-    if (query.q) {
-      const pattern = likePattern(query.q);
-      select = select.where((eb) => textMatch(this.dialect, eb, pattern));
-    }
-    if (query.meta?.length) {
-      const pairs = query.meta;
-      select = select.where((eb) => metadataMatch(this.dialect, eb, pairs));
-    }
-    return select;
+      if (query.q) {
+        const pattern = likePattern(query.q);
+        select = select.where((eb) => textMatch(this.dialect, eb, pattern));
+      }
+      if (query.meta?.length) {
+        const pairs = query.meta;
+        select = select.where((eb) => metadataMatch(this.dialect, eb, pairs));
+      }
+      return select;
+    };
+    const evaluations = this.db.selectFrom('evaluations');
+    const page = narrowed(tags ? evaluations.where(tags.where) : evaluations);
+    return { page, count: tags && !query.status?.length ? narrowed(tags.countFrom()) : page };
   }
 
   transition(id: string, to: EvaluationStatus, patch: TransitionPatch = {}, options: TransitionOptions = {}): Promise<TransitionResult | null> {

@@ -4,7 +4,7 @@
  * transaction-scoped advisory lock per schema.
  */
 import { sql, type SqlBool } from 'kysely';
-import type { Db, StoreDialect } from './dialect.js';
+import type { Db, EvaluationsEb, StoreDialect } from './dialect.js';
 
 /** Connection-level failures: the database is down, restarting, unreachable or overloaded. */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '57014', '55P03']);
@@ -37,11 +37,11 @@ export function postgresDialect(schema: string): StoreDialect {
       // Tags live in the row's text[] column.
     },
 
-    // The planner picks between the GIN index and walking the newest-first index from statistics.
-    tagFilter: async (_db, tags) => (eb) => sql<SqlBool>`${eb.ref('evaluations.tags')} @> ${sql.val(tags)}::text[]`,
-    // The GIN index on the row's tags already serves a count.
-    async taggedForCount(db, tags) {
-      return db.selectFrom('evaluations').where(await this.tagFilter(db, tags));
+    // The planner picks between the GIN index and walking the newest-first index from statistics,
+    // for a page and a count alike.
+    async tagSelection(db, tags) {
+      const where = (eb: EvaluationsEb) => sql<SqlBool>`${eb.ref('evaluations.tags')} @> ${sql.val(tags)}::text[]`;
+      return { where, countFrom: () => db.selectFrom('evaluations').where(where) };
     },
     tagsText: (eb) => sql<string>`array_to_string(${eb.ref('evaluations.tags')}, ' ')`,
     metadataText: (eb, key) => sql<string | null>`${eb.ref('evaluations.metadata')} ->> ${key}`,

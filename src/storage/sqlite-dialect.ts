@@ -63,33 +63,34 @@ export const sqliteDialect: StoreDialect = {
   },
 
   /**
-   * Two plans, chosen by how common the rarest tag is (a count bounded at RARE_TAG_ROWS):
+   * One look at the data (how common the rarest tag is, a count bounded at RARE_TAG_ROWS) decides
+   * both forms. For a page:
    * - rare: walk that tag's rows (`id IN (...)`), then sort the few matches by time;
    * - common: walk the newest-first index and probe each row's tags (`EXISTS`), stopping at
    *   the page size, which is quick because matches are frequent.
    * Either form alone is slow in the other case (sorting most of the table, or scanning all of
    * it to find a handful).
-   */
-  async tagFilter(db, tags) {
-    const rarest = await rarestTag(db, tags);
-    return (eb) => eb.and(tags.map((tag) => (rarest.n < RARE_TAG_ROWS && tag === rarest.tag ? eb('evaluations.id', 'in', tagged(eb, tag)) : carries(eb, tag))));
-  },
-
-  /**
-   * Walks the rarest tag's index rows joined to their evaluations (the others probed per row), so
-   * a count with a LIMIT stops after that many matches. Counting over the newest-first walk that
-   * suits a page scanned the whole table for a tag on 10% of it (100 000 rows: 44 ms against
+   * For a count: walk the rarest tag's index rows joined to their evaluations (the others probed
+   * per row), so a count with a LIMIT stops after that many matches. Counting over the
+   * newest-first walk scanned the whole table for a tag on 10% of it (100 000 rows: 44 ms against
    * 9), and the `IN` form builds the whole list of a common tag first (91 ms for one on every row).
    */
-  async taggedForCount(db, tags) {
+  async tagSelection(db, tags) {
     const rarest = await rarestTag(db, tags);
-    let walk = db
-      .selectFrom('evaluation_tags as walked')
-      .innerJoin('evaluations', 'evaluations.id', 'walked.evaluation_id')
-      .where('walked.tag', '=', rarest.tag);
-    for (const tag of tags) if (tag !== rarest.tag) walk = walk.where((eb) => carries(eb as unknown as EvaluationsEb, tag));
-    // Only `evaluations` columns are filtered on and selected from here (by the caller too).
-    return walk as unknown as EvaluationsSelect;
+    const rareWalk = rarest.n < RARE_TAG_ROWS;
+    const countFrom = () => {
+      let walk = db
+        .selectFrom('evaluation_tags as walked')
+        .innerJoin('evaluations', 'evaluations.id', 'walked.evaluation_id')
+        .where('walked.tag', '=', rarest.tag);
+      for (const tag of tags) if (tag !== rarest.tag) walk = walk.where((eb) => carries(eb as unknown as EvaluationsEb, tag));
+      // Only `evaluations` columns are filtered on and selected from here (by the caller too).
+      return walk as unknown as EvaluationsSelect;
+    };
+    return {
+      where: (eb) => eb.and(tags.map((tag) => (rareWalk && tag === rarest.tag ? eb('evaluations.id', 'in', tagged(eb, tag)) : carries(eb, tag)))),
+      countFrom,
+    };
   },
 
   tagsText: (eb) => eb.ref('evaluations.tags') as Expression<string>,
