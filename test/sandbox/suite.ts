@@ -604,6 +604,23 @@ print("parent done")
       expect(r.metrics.peak_memory_bytes).toBeLessThanOrEqual(512 << 20);
     });
 
+    test("peak memory is the program's even when a busy server reads its start late", async () => {
+      // The server's event loop is blocked from just after the code is sent until the program has
+      // allocated and ended: its "started" line is read late, which must not move the baseline.
+      let blocked = false;
+      const blockOnce = () => {
+        if (blocked) return;
+        blocked = true;
+        const until = performance.now() + 800;
+        while (performance.now() < until);
+      };
+      const r = await run('data = b"x" * (120 << 20)\nprint(len(data))', { memory_mb: 512 }, { onSample: blockOnce, sampleIntervalMs: 1 });
+      expect(blocked).toBe(true);
+      expect(r.reason).toBe('exit_zero');
+      expect(r.metrics.peak_memory_bytes).toBeGreaterThan(100 << 20);
+      expect(r.metrics.peak_memory_bytes).toBeLessThanOrEqual(512 << 20);
+    });
+
     test('time.sleep(1) reports about 1000 ms wall time and little CPU', async () => {
       const r = await run('import time\ntime.sleep(1)');
       expect(r.metrics.wall_ms).toBeGreaterThanOrEqual(950);

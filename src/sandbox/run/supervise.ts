@@ -141,7 +141,11 @@ class SupervisedRun {
     this.capture(launch.stderr, this.stderr);
     this.feed(launch.stdin, this.spec.stdin ?? '');
     const program = launch.code;
-    if (program) this.feed(program, programBundle(this.spec, this.options.python));
+    if (program) {
+      const bundle = programBundle(this.spec, this.options.python);
+      if (this.fromProgramStart) void this.feedOnceReady(launch, this.fromProgramStart, program, bundle);
+      else this.feed(program, bundle);
+    }
     if (!this.options.reportsStatus) this.callbacks.onStart?.(Date.now());
 
     const startup = this.options.measureFromProgramStart;
@@ -162,8 +166,22 @@ class SupervisedRun {
     }
     if (this.callbacks.onSample) {
       const interval = this.callbacks.sampleIntervalMs ?? DEFAULT_SAMPLE_MS;
-      this.cleanups.push(startSampler(this.cgroup, this.startedAt, interval, this.callbacks.onSample));
+      const accounting = this.fromProgramStart;
+      const usage = accounting ? () => accounting.programUsage(this.cgroup.usage()) : () => this.cgroup.usage();
+      this.cleanups.push(startSampler(usage, this.startedAt, interval, this.callbacks.onSample));
     }
+  }
+
+  /**
+   * Sends the code once the runtime has booted and init waits for it (a warm sandbox already
+   * does), with the program's accounting started just before: nothing of the program can run
+   * earlier, and the runtime's own start-up is over.
+   */
+  private async feedOnceReady(launch: Launch, accounting: ProgramStartAccounting, program: Writable, bundle: Buffer): Promise<void> {
+    if (!launch.status.ready && !(await launch.ready)) return;
+    if (this.killStarted) return;
+    accounting.beforeProgram();
+    this.feed(program, bundle);
   }
 
   /** The one pending run timer (start-up, then timeout); replacing it clears the previous one. */
@@ -178,9 +196,9 @@ class SupervisedRun {
     const startedClock = this.launch.status.startedClockNs;
     let startedAtMs = Date.now();
     if (this.fromProgramStart) {
-      // The runtime's start-up is not the program's: its clock, CPU and memory start now.
+      // The runtime's start-up is not the program's: its clock starts now (its CPU and memory
+      // were measured from when its code was sent, see feedOnceReady).
       this.startedAt = performance.now();
-      this.fromProgramStart.programStarted();
       this.setTimer(() => this.kill('timeout'), timeoutMs);
     } else if (this.options.sharesHostClock && startedClock !== null) {
       // The program started when init said, not when this line was read: time it from there.
