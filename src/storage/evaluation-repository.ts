@@ -33,7 +33,7 @@ import { MAIN_FILE } from '../domain/program-files.js';
 import type { EvaluationPayloadsTable, EvaluationsTable } from './schema.js';
 import { storeGuard, type StoreGuard } from './store-guard.js';
 import { SummaryCache } from './summary-cache.js';
-import { likePattern, metadataMatch, searchFloor, textMatch } from './text-search.js';
+import { metadataMatch, searchFloor, textMatch } from './text-search.js';
 import { bytesColumn, inPieces, joinedText, PIECED, readPieces, textColumn, writePieces, type ColumnWrite, type OutputColumn } from './output-pieces.js';
 
 const DEFAULT_FIND_LIMIT = 1000;
@@ -316,8 +316,8 @@ export class KyselyEvaluationRepository implements EvaluationRepository {
       if (query.project !== undefined) select = select.where('evaluations.project', '=', query.project);
       if (floor !== null) select = select.where('evaluations.created_at', '>=', floor);
       if (query.q) {
-        const pattern = likePattern(query.q);
-        select = select.where((eb) => textMatch(this.dialect, eb, pattern));
+        const q = query.q;
+        select = select.where((eb) => textMatch(this.dialect, eb, q));
       }
       if (query.meta?.length) {
         const pairs = query.meta;

@@ -122,19 +122,31 @@ export async function joinedText(pieces: AsyncIterable<string>): Promise<string>
 }
 
 /**
- * The `q` search's condition on outputs stored in pieces: a piece of stdout or stderr matches.
- * A correlated scalar subquery, probed per candidate row by primary key (as textMatch's columns).
- * A match that spans two pieces (a boundary every 1 Mi characters) is not found.
+ * The `q` search's condition on outputs stored in pieces: a piece of stdout or stderr, followed by
+ * the first `reach` characters of the next piece, matches. So a match that starts in one piece and
+ * ends in the next is found (`reach`: the search text's length in characters, less one; a search
+ * text is far shorter than a piece, so it never spans more than one boundary).
+ * A correlated scalar subquery, probed per candidate row by primary key (as textMatch's columns),
+ * the next piece by primary key too.
  */
-export function piecesMatch(dialect: StoreDialect, eb: EvaluationsEb, pattern: string): Expression<SqlBool> {
-  const first = eb
-    .selectFrom('evaluation_output_pieces')
-    .select('evaluation_output_pieces.seq')
-    .whereRef('evaluation_output_pieces.evaluation_id', '=', 'evaluations.id')
-    .where('evaluation_output_pieces.stream', 'in', ['stdout', 'stderr'])
-    .where((pieces) => dialect.like(pieces.ref('evaluation_output_pieces.text') as Expression<string>, pattern))
-    .limit(1);
-  return eb(first, 'is not', null);
+export function piecesMatch(dialect: StoreDialect, eb: EvaluationsEb, pattern: string, reach: number): Expression<SqlBool> {
+  const pieces = eb
+    .selectFrom('evaluation_output_pieces as piece')
+    .select('piece.seq')
+    .whereRef('piece.evaluation_id', '=', 'evaluations.id')
+    .where('piece.stream', 'in', ['stdout', 'stderr']);
+  const first =
+    reach <= 0
+      ? pieces.where((p) => dialect.like(p.ref('piece.text') as Expression<string>, pattern))
+      : pieces
+          .leftJoin('evaluation_output_pieces as later', (join) =>
+            join
+              .onRef('later.evaluation_id', '=', 'piece.evaluation_id')
+              .onRef('later.stream', '=', 'piece.stream')
+              .on('later.seq', '=', sql<number>`piece.seq + 1`),
+          )
+          .where(() => dialect.like(sql<string>`piece.text || coalesce(substr(later.text, 1, ${sql.lit(reach)}), '')`, pattern));
+  return eb(first.limit(1), 'is not', null);
 }
 
 const BACKFILL_PAGE = 100;

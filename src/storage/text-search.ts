@@ -23,8 +23,9 @@ export async function searchFloor(db: Db): Promise<number | null> {
   return row ? Number(row.created_at) : null;
 }
 
-/** The condition for `q` (already a LIKE pattern: see likePattern). */
-export function textMatch(dialect: StoreDialect, eb: EvaluationsEb, pattern: string): Expression<SqlBool> {
+/** The condition for `q`, the user's text. */
+export function textMatch(dialect: StoreDialect, eb: EvaluationsEb, q: string): Expression<SqlBool> {
+  const pattern = likePattern(q);
   // Payload columns as correlated scalar subqueries, probed per candidate row by primary key; as
   // an EXISTS inside OR, PostgreSQL may instead hash the whole payload table.
   const payload = (column: 'code' | 'stdout' | 'stderr') =>
@@ -40,7 +41,8 @@ export function textMatch(dialect: StoreDialect, eb: EvaluationsEb, pattern: str
     dialect.like(payload('code'), pattern),
     dialect.like(payload('stdout'), pattern),
     dialect.like(payload('stderr'), pattern),
-    piecesMatch(dialect, eb, pattern),
+    // A match may start in one piece and end in the next: q's characters but one reach into it.
+    piecesMatch(dialect, eb, pattern, [...q].length - 1),
   ]);
 }
 

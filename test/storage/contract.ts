@@ -12,6 +12,7 @@ import type { Storage, NewEvaluation, StoredApiKey } from '../../src/ports/stora
 import type { StoredWebSession } from '../../src/domain/web-session.js';
 import type { Db, StoreDialect } from '../../src/storage/dialect.js';
 import { migrate } from '../../src/storage/migrations.js';
+import { textPieces } from '../../src/storage/output-pieces.js';
 
 export interface StoreHarness {
   open(): Promise<Storage>;
@@ -611,6 +612,34 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.evaluations.transition(other.id, 'running');
       await store.evaluations.transition(other.id, 'failed', { stdout: 'ok', stderr: text.slice(0, -1) + 'Traceback: ZeroDivisionError\n' });
       expect((await store.evaluations.list({ limit: 5, q: 'zerodivisionerror' })).items.map((i) => i.id)).toEqual([other.id]);
+    });
+
+    it('finds a search text that starts in one stored piece and ends in the next', async () => {
+      const firstPiece = textPieces('y'.repeat(2 << 20))[0]!.length;
+      const needle = 'Näedle_Across';
+      // In stdout, the needle straddles the first boundary; in stderr, the second.
+      const straddling = (at: number) => 'y'.repeat(at - 6) + needle + 'y'.repeat((1 << 20) + 10);
+      const stdout = straddling(firstPiece);
+      const stderr = 'w'.repeat(firstPiece) + straddling(firstPiece);
+      expect(textPieces(stdout).some((p) => p.includes(needle))).toBe(false);
+      expect(textPieces(stderr).some((p) => p.includes(needle))).toBe(false);
+      const [out, err, other] = [newEvaluation(), newEvaluation(), newEvaluation()];
+      await store.evaluations.create([out, err, other]);
+      for (const [e, output] of [
+        [out, { stdout, stderr: 'small' }],
+        [err, { stdout: 'small', stderr }],
+        [other, { stdout: 'y'.repeat((1 << 20) + 100), stderr: '' }],
+      ] as const) {
+        await store.evaluations.transition(e.id, 'provisioning', { worker: 'w1' });
+        await store.evaluations.transition(e.id, 'running');
+        await store.evaluations.transition(e.id, 'completed', output);
+      }
+      const ids = async (q: string) => (await store.evaluations.list({ limit: 5, q })).items.map((i) => i.id).sort();
+      expect(await ids('NäEDLE_ACROSS')).toEqual([out.id, err.id].sort());
+      expect(await ids('yyNäedle_Acrossyy')).toEqual([out.id, err.id].sort());
+      // Only the next piece's first characters are joined: a text over the boundary that is not there stays unfound.
+      expect(await ids('yyyyyNäedle_Acrossz')).toEqual([]);
+      expect(await ids('yyyyyy')).toEqual([out.id, err.id, other.id].sort());
     });
 
     it('reads an output of one piece (1 MiB) with the record, and one byte more in pieces beside it', async () => {
