@@ -32,6 +32,23 @@ export interface SuiteOptions {
 
 let runCounter = 0;
 
+/**
+ * `now()` stops this process's event loop for `ms` the first time it is called, as a busy
+ * server's would be, and sleeps meanwhile: a spinning loop would also starve the test files
+ * running beside this one.
+ */
+function stallOnce(ms: number): { now: () => void; done: boolean } {
+  const stall = {
+    done: false,
+    now: () => {
+      if (stall.done) return;
+      stall.done = true;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    },
+  };
+  return stall;
+}
+
 export function registerSandboxSuite(name: string, create: () => Promise<SandboxBackend>, opts: SuiteOptions = { slowMs: 0 }): void {
   describe(`sandbox: ${name}`, () => {
     let backend: SandboxBackend;
@@ -607,18 +624,22 @@ print("parent done")
     test("peak memory is the program's even when a busy server reads its start late", async () => {
       // The server's event loop is blocked from just after the code is sent until the program has
       // allocated and ended: its "started" line is read late, which must not move the baseline.
-      let blocked = false;
-      const blockOnce = () => {
-        if (blocked) return;
-        blocked = true;
-        const until = performance.now() + 800;
-        while (performance.now() < until);
-      };
-      const r = await run('data = b"x" * (120 << 20)\nprint(len(data))', { memory_mb: 512 }, { onSample: blockOnce, sampleIntervalMs: 1 });
-      expect(blocked).toBe(true);
+      const stall = stallOnce(800);
+      const r = await run('data = b"x" * (120 << 20)\nprint(len(data))', { memory_mb: 512 }, { onSample: stall.now, sampleIntervalMs: 1 });
+      expect(stall.done).toBe(true);
       expect(r.reason).toBe('exit_zero');
       expect(r.metrics.peak_memory_bytes).toBeGreaterThan(100 << 20);
       expect(r.metrics.peak_memory_bytes).toBeLessThanOrEqual(512 << 20);
+    });
+
+    test("wall time is the program's even when a busy server reads its end late", async () => {
+      // The server's event loop is blocked from the program's first output until well after it ended.
+      const stall = stallOnce(1200);
+      const r = await run('import time\nprint("a", flush=True)\ntime.sleep(0.3)', {}, { onStdout: stall.now });
+      expect(stall.done).toBe(true);
+      expect(r.reason).toBe('exit_zero');
+      expect(r.metrics.wall_ms!).toBeGreaterThanOrEqual(295);
+      expect(r.metrics.wall_ms!).toBeLessThan(900);
     });
 
     test('time.sleep(1) reports about 1000 ms wall time and little CPU', async () => {

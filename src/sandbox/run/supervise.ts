@@ -209,6 +209,17 @@ class SupervisedRun {
     this.callbacks.onStart?.(startedAtMs);
   }
 
+  /**
+   * The program's wall time. Where init stamped both its start and its end, their difference:
+   * whatever the sandbox's clock reads (gVisor's is its own), it runs at the host's rate, and
+   * neither stamp depends on when a busy server read it. Otherwise, from what the server saw.
+   */
+  private programWallMs(): number {
+    const { startedClockNs, endedClockNs } = this.launch.status;
+    if (startedClockNs !== null && endedClockNs !== null && endedClockNs >= startedClockNs) return Number(endedClockNs - startedClockNs) / 1e6;
+    return Math.max(0, (this.programEndedAt() ?? this.launch.exitedAt) - this.startedAt);
+  }
+
   /** performance.now() when the program's ending was reported: by init's clock where the host shares it. */
   private programEndedAt(): number | null {
     const { endedAt, endedClockNs } = this.launch.status;
@@ -296,7 +307,7 @@ class SupervisedRun {
       stderr_truncated: this.stderr.truncated,
       metrics: {
         // Until init saw the program end (the sandbox's own tear-down is not the program's time).
-        wall_ms: ran ? round1(Math.max(0, (this.programEndedAt() ?? launch.exitedAt) - this.startedAt)) : null,
+        wall_ms: ran ? round1(this.programWallMs()) : null,
         cpu_ms: ran && usage ? round1(usage.cpuNs / 1e6) : null,
         peak_memory_bytes: ran && usage ? usage.peakMemoryBytes : null,
       },
