@@ -166,9 +166,7 @@ class SupervisedRun {
     }
     if (this.callbacks.onSample) {
       const interval = this.callbacks.sampleIntervalMs ?? DEFAULT_SAMPLE_MS;
-      const accounting = this.fromProgramStart;
-      const usage = accounting ? () => accounting.programUsage(this.cgroup.usage()) : () => this.cgroup.usage();
-      this.cleanups.push(startSampler(usage, this.startedAt, interval, this.callbacks.onSample));
+      this.cleanups.push(startSampler(() => this.programUsage(this.cgroup.usage()), this.startedAt, interval, this.callbacks.onSample));
     }
   }
 
@@ -209,22 +207,21 @@ class SupervisedRun {
     this.callbacks.onStart?.(startedAtMs);
   }
 
+  /** The cgroup's figures as the program's: less a runtime's own memory where it has one. */
+  private programUsage(usage: CgroupUsage): CgroupUsage {
+    return this.fromProgramStart?.programUsage(usage) ?? usage;
+  }
+
   /**
    * The program's wall time. Where init stamped both its start and its end, their difference:
    * whatever the sandbox's clock reads (gVisor's is its own), it runs at the host's rate, and
-   * neither stamp depends on when a busy server read it. Otherwise, from what the server saw.
+   * neither stamp depends on when a busy server read it. Otherwise (killed: no "exit" stamp), from
+   * what the server saw.
    */
   private programWallMs(): number {
-    const { startedClockNs, endedClockNs } = this.launch.status;
+    const { startedClockNs, endedClockNs, endedAt } = this.launch.status;
     if (startedClockNs !== null && endedClockNs !== null && endedClockNs >= startedClockNs) return Number(endedClockNs - startedClockNs) / 1e6;
-    return Math.max(0, (this.programEndedAt() ?? this.launch.exitedAt) - this.startedAt);
-  }
-
-  /** performance.now() when the program's ending was reported: by init's clock where the host shares it. */
-  private programEndedAt(): number | null {
-    const { endedAt, endedClockNs } = this.launch.status;
-    if (endedAt === null || !this.options.sharesHostClock || endedClockNs === null) return endedAt;
-    return Math.min(endedAt, Math.max(this.startedAt, hostTimeOf(endedClockNs)));
+    return Math.max(0, (endedAt ?? this.launch.exitedAt) - this.startedAt);
   }
 
   /** The program ended: its figures are taken now, and the collection of its files gets its own time limit. */
@@ -271,8 +268,7 @@ class SupervisedRun {
     let usage: CgroupUsage | null = null;
     let events: CgroupEvents | null = null;
     try {
-      usage = this.atEnd?.usage ?? this.cgroup.usage();
-      if (this.fromProgramStart) usage = this.fromProgramStart.programUsage(usage);
+      usage = this.programUsage(this.atEnd?.usage ?? this.cgroup.usage());
       events = this.atEnd?.events ?? this.cgroup.events();
     } catch {
       // metrics unavailable; OOM / pids verdicts then default to "not hit"
